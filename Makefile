@@ -1,0 +1,44 @@
+# fleetfix: `make demo` runs the main job against a local lab fleet (set-up
+# included); `make test` runs every test (unit and lab tests, as root).
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/fleetfix
+HOSTS ?= 3
+
+.PHONY: all deps build test unit lint demo lab-up lab-down clean
+
+all: build
+
+deps:
+	./scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fleetfix
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Every test: unit tests, and lab tests against real sshd and systemd hosts.
+# FLEETFIX_LAB_REQUIRED makes a lab test fail, not skip, if the lab cannot run.
+test: deps lint build
+	FLEETFIX_LAB_REQUIRED=1 FLEETFIX_REQUIRE_SSHD=1 $(GO) test -count=1 -timeout 25m ./...
+
+# Unit tests only (no root, no lab).
+unit:
+	$(GO) test -count=1 -short ./...
+
+# The main job against the local lab: build, bring up $(HOSTS) hosts.
+demo: deps build
+	$(BIN) lab up --hosts $(HOSTS)
+
+lab-up: build
+	$(BIN) lab up --hosts $(HOSTS)
+
+lab-down: build
+	$(BIN) lab down
+
+clean:
+	rm -rf bin

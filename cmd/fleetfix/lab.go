@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fleetfix/fleetfix/lab"
+	"github.com/spf13/cobra"
+)
+
+func newLabCmd() *cobra.Command {
+	var cfg lab.Config
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run a local rehearsal fleet of systemd-nspawn hosts (root only)",
+		Long: `A lab is a fleet of Debian hosts on this machine, booted with systemd-nspawn:
+real systemd, persistent journal, sshd, each with its own address on a bridge,
+running the demo service smart-proxy in its buggy build. "lab up" writes an SSH
+key, a known_hosts file and an inventory for them into the state directory.
+Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&cfg.StateDir, "state-dir", lab.DefaultStateDir, "lab state directory (keys, known_hosts, inventory, host overlays)")
+	pf.StringVar(&cfg.CacheDir, "cache-dir", lab.DefaultCacheDir, "cache of built root filesystems, shared by labs")
+	pf.StringVar(&cfg.Bridge, "bridge", lab.DefaultBridge, "bridge interface name (also prefixes netns and veth names)")
+	pf.StringVar(&cfg.Subnet, "subnet", lab.DefaultSubnet, "lab address range; the bridge takes the first address")
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "lab: "+format+"\n", args...) }
+
+	var up lab.UpOptions
+	upCmd := &cobra.Command{
+		Use:   "up",
+		Short: "Build (once) the root filesystem and boot the lab's hosts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logf = logf
+			start := time.Now()
+			st, err := lab.Up(cmd.Context(), cfg, up)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("lab up: %d hosts running in %.1fs\n", len(st.Hosts), time.Since(start).Seconds())
+			fmt.Printf("  inventory:   %s\n  key:         %s\n  known_hosts: %s\n", cfg.InventoryFile(), cfg.KeyFile(), cfg.KnownHostsFile())
+			fmt.Printf("  ssh:         ssh -i %s -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes root@%s\n",
+				cfg.KeyFile(), cfg.KnownHostsFile(), st.Hosts[0].Address)
+			return nil
+		},
+	}
+	upCmd.Flags().IntVar(&up.Hosts, "hosts", 3, "number of hosts")
+	upCmd.Flags().IntVar(&up.Parallel, "parallel", 32, "hosts set up at once")
+	upCmd.Flags().DurationVar(&up.ReadyTimeout, "ready-timeout", 0, "how long to wait for every host to be running (default 60s + 200ms a host)")
+	upCmd.Flags().DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "install the demo service with this TimeoutStopSec (a lab drop-in) on new hosts; 0 keeps systemd's 90s")
+
+	var down lab.DownOptions
+	downCmd := &cobra.Command{
+		Use:   "down",
+		Short: "Halt every host and remove processes, mounts, netns, links and cgroups (keeps state)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logf = logf
+			start := time.Now()
+			if err := lab.Down(cmd.Context(), cfg, down); err != nil {
+				return err
+			}
+			fmt.Printf("lab down in %.1fs\n", time.Since(start).Seconds())
+			return nil
+		},
+	}
+	downCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
+
+	destroyCmd := &cobra.Command{
+		Use:   "destroy",
+		Short: "Bring the lab down and delete its state directory (keeps the cached root filesystem)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logf = logf
+			return lab.Destroy(cmd.Context(), cfg, down)
+		},
+	}
+	destroyCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
+
+	statusCmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each lab host: address, container running, sshd answering",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			hosts, err := lab.Status(cfg)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "HOST\tADDRESS\tCONTAINER\tSSH")
+			for _, h := range hosts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Address, yesNo(h.Running, "running", "stopped"), yesNo(h.SSH, "up", "-"))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(upCmd, downCmd, destroyCmd, statusCmd)
+	return cmd
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}

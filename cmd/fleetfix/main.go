@@ -1,0 +1,85 @@
+// Command fleetfix rolls a service fix out to a fleet of Linux hosts over
+// plain SSH, proves it worked, and undoes it safely.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitFailedHosts = 1 // the run ended with failed hosts
+	exitUsage       = 2 // bad flags or arguments, or an invalid inventory
+	exitInterrupted = 130
+)
+
+// usageError marks errors that are the caller's to fix (flags, arguments,
+// inventory), so they exit with exitUsage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+func run(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	fmt.Fprintln(os.Stderr, "fleetfix:", err)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case ctx.Err() != nil:
+		return exitInterrupted
+	}
+	return exitFailedHosts
+}
+
+// exitCode ends a command with a status after it has reported for itself.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fleetfix",
+		Short: "Roll a service fix out to a fleet over SSH, prove it worked, undo it safely",
+		Long: `fleetfix rolls a service fix (a fixed build plus a systemd drop-in) out to a
+fleet of Linux hosts over plain SSH, in canary-first rolling batches; it backs up
+every file it replaces, verifies the service after restart, and can put every
+host back exactly as it was.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newLabCmd())
+	for _, add := range extraCommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// extraCommands lets each command's file register itself without main.go
+// knowing the list; it is filled only by init functions in this package.
+var extraCommands []func() *cobra.Command

@@ -1,0 +1,129 @@
+// Package labtest gives a test package its own lab fleet: real systemd and
+// sshd in systemd-nspawn hosts, on a bridge, subnet and state directory of its
+// own so packages tested in parallel never share a host.
+package labtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/lab"
+)
+
+// RequireEnv makes lab tests fail instead of skip when the lab cannot run;
+// `make test` and CI set it so a missing lab never passes silently.
+const RequireEnv = "FLEETFIX_LAB_REQUIRED"
+
+// Lab is a running test lab.
+type Lab struct {
+	Config lab.Config
+	State  *lab.State
+	// UpTime is how long bringing the lab up took.
+	UpTime time.Duration
+}
+
+// Options for Start.
+type Options struct {
+	Name        string        // short, unique per test package: [a-z0-9]{1,5}
+	Index       int           // 1..250, unique per test package: picks subnet 10.78.<Index>.0/24
+	Hosts       int           // number of hosts
+	StopTimeout time.Duration // demo service TimeoutStopSec on the hosts (0: systemd's 90 s)
+}
+
+// Config is the lab config a test package with these options uses.
+func (o Options) Config() lab.Config {
+	return lab.Config{
+		StateDir:    filepath.Join("/var/lib/fleetfix", "test-"+o.Name),
+		Bridge:      "fft" + o.Name,
+		Subnet:      fmt.Sprintf("10.78.%d.0/24", o.Index),
+		StopTimeout: o.StopTimeout,
+	}
+}
+
+// Available says why a lab cannot run here, or "" when it can.
+func Available() string {
+	if os.Geteuid() != 0 {
+		return "lab tests need root"
+	}
+	for _, c := range []string{"systemd-nspawn", "mmdebstrap", "ip", "ssh"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return "lab tests need " + c + " (run `make deps`)"
+		}
+	}
+	return ""
+}
+
+// Main runs a package's tests around a fresh lab: it destroys any leftover of
+// an earlier run, brings the lab up, runs the tests and destroys it again. When
+// the lab cannot run, tests run with l == nil (Need skips or fails them).
+func Main(m *testing.M, o Options, l **Lab) int {
+	if why := Available(); why != "" {
+		fmt.Fprintf(os.Stderr, "labtest: no lab (%s)\n", why)
+		return m.Run()
+	}
+	c := o.Config()
+	c.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "labtest %s: "+f+"\n", append([]any{o.Name}, a...)...) }
+	ctx := context.Background()
+	down := lab.DownOptions{HaltTimeout: 30 * time.Second}
+	if err := lab.Destroy(ctx, c, down); err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: destroy leftover lab: %v\n", err)
+		return 1
+	}
+	start := time.Now()
+	st, err := lab.Up(ctx, c, lab.UpOptions{Hosts: o.Hosts})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: lab up: %v\n", err)
+		lab.Destroy(ctx, c, down)
+		return 1
+	}
+	*l = &Lab{Config: c, State: st, UpTime: time.Since(start)}
+	code := m.Run()
+	if os.Getenv("FLEETFIX_KEEP_LAB") != "" {
+		fmt.Fprintf(os.Stderr, "labtest: keeping lab at %s\n", c.StateDir)
+		return code
+	}
+	if err := lab.Destroy(ctx, c, down); err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: destroy: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// Need skips the test when there is no lab, or fails it under RequireEnv.
+func Need(t testing.TB, l *Lab) {
+	t.Helper()
+	if l != nil {
+		return
+	}
+	msg := "no lab: " + Available()
+	if os.Getenv(RequireEnv) != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// SSH runs a shell script on host i (0-based) as root with the OpenSSH client,
+// strict host key checking against the lab's known_hosts.
+func (l *Lab) SSH(t testing.TB, i int, script string) string {
+	t.Helper()
+	out, err := l.TrySSH(i, script)
+	if err != nil {
+		t.Fatalf("ssh %s: %v\n%s", l.State.Hosts[i].Name, err, out)
+	}
+	return out
+}
+
+// TrySSH is SSH that returns the error.
+func (l *Lab) TrySSH(i int, script string) (string, error) {
+	args := append(lab.SSHArgs(l.Config, l.State.Hosts[i]), script)
+	out, err := exec.Command("ssh", args...).CombinedOutput()
+	return strings.TrimRight(string(out), "\n"), err
+}
