@@ -1,0 +1,235 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// maxStderr bounds the stderr kept per command; the end is kept because that
+// is where the error usually is.
+const maxStderr = 64 << 10
+
+// killWait bounds how long a cancelled Run waits for the remote kill.
+const killWait = 2 * time.Second
+
+// ExitError is a command that ran and exited non-zero (or was killed by a
+// signal: Status is then 128+signal number).
+type ExitError struct {
+	Host   string
+	Argv   []string
+	Status int
+	Stderr []byte
+}
+
+func (e *ExitError) Error() string {
+	msg := fmt.Sprintf("%s: %s exited with status %d", e.Host, QuoteArgs(e.Argv), e.Status)
+	if s := strings.TrimSpace(string(e.Stderr)); s != "" {
+		const max = 2000
+		if len(s) > max {
+			s = "..." + s[len(s)-max:]
+		}
+		msg += ": " + s
+	}
+	return msg
+}
+
+// ExitStatus returns the command's exit status.
+func (e *ExitError) ExitStatus() int {
+	return e.Status
+}
+
+// Run runs argv on the host; every element is shell-quoted (never a shell
+// string). With Become it runs as root through sudo. Returns stdout. A
+// non-zero exit is *ExitError (stderr kept), returned with the stdout there
+// was. Cancelling ctx kills the command and its process group, best effort:
+// a non-root login cannot kill what it runs through sudo.
+func (c *Client) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	return c.exec(ctx, command{argv: argv, become: true})
+}
+
+// RunInput is Run with data on the command's stdin.
+func (c *Client) RunInput(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
+	return c.exec(ctx, command{argv: argv, stdin: stdin, become: true})
+}
+
+// command is one remote command as the package's operations describe it.
+type command struct {
+	argv    []string
+	stdin   []byte
+	become  bool     // run as root (through sudo when Config.Become is set)
+	display []string // argv shown in errors; default argv
+}
+
+func (cmd command) shown() []string {
+	if cmd.display != nil {
+		return cmd.display
+	}
+	return cmd.argv
+}
+
+// session runs argv exactly as given (no sudo) in a new session on the
+// shared connection. Errors show display instead of argv.
+//
+// The login shell first reports its PID on stderr (filtered out again) and
+// then execs argv, so the command runs as that PID, which sshd made a process
+// group leader. A cancelled command can then be killed with its children:
+// sshd refuses signal requests on root logins (it only honours them from its
+// privilege-separated child), so signalling the session alone is not enough.
+func (c *Client) session(ctx context.Context, argv []string, stdin []byte, display []string) ([]byte, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("run %s on %s: %w", QuoteArgs(display), c.cfg.Name, err)
+	}
+	if len(argv) == 0 {
+		return nil, fail(errors.New("empty command"))
+	}
+	for _, a := range argv {
+		if strings.IndexByte(a, 0) >= 0 {
+			return nil, fail(errors.New("argument contains a NUL byte"))
+		}
+	}
+	select {
+	case c.sessions <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fail(ctx.Err())
+	}
+	defer func() { <-c.sessions }()
+
+	conn, err := c.connection()
+	if err != nil {
+		return nil, fail(err)
+	}
+	var stdout bytes.Buffer
+	stderr := &tailBuffer{max: maxStderr}
+	pid := &pidFilter{w: stderr}
+	sess, err := startSession(ctx, conn, pidAnnounce+"; exec "+QuoteArgs(argv), stdin, &stdout, pid)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer sess.Close()
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done: // finished anyway: report how
+		default:
+			kill(conn, sess, pid.pgid())
+			return nil, fail(ctx.Err())
+		}
+	}
+	pid.flush()
+
+	var exitErr *ssh.ExitError
+	switch {
+	case err == nil:
+		return stdout.Bytes(), nil
+	case errors.As(err, &exitErr):
+		return stdout.Bytes(), &ExitError{
+			Host:   c.cfg.Name,
+			Argv:   display,
+			Status: exitErr.ExitStatus(),
+			Stderr: stderr.Bytes(),
+		}
+	default:
+		return nil, fail(err)
+	}
+}
+
+// startSession opens a session and starts cmd in it. Both are round trips
+// that x/crypto cannot cancel and that hang on a dead connection until
+// keepalives close it, so they run aside while ctx is watched. A session that
+// starts after ctx ended is closed at once.
+func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byte, stdout, stderr io.Writer) (*ssh.Session, error) {
+	type result struct {
+		sess *ssh.Session
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		sess, err := conn.NewSession()
+		if err != nil {
+			ch <- result{err: fmt.Errorf("new session: %w", err)}
+			return
+		}
+		sess.Stdin = bytes.NewReader(stdin) // EOF right away when empty
+		sess.Stdout, sess.Stderr = stdout, stderr
+		if err := sess.Start(cmd); err != nil {
+			_ = sess.Close()
+			ch <- result{err: fmt.Errorf("start: %w", err)}
+			return
+		}
+		ch <- result{sess: sess}
+	}()
+	select {
+	case r := <-ch:
+		return r.sess, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.sess != nil {
+				_ = r.sess.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// kill stops a command whose context ended, best effort: a KILL signal
+// request (honoured for non-root logins) and, if the process group is known,
+// kill(1) from a second session (works for root logins, and for the login
+// user's own processes otherwise; not for commands run through sudo by a
+// non-root login). The caller then closes the session.
+func kill(conn *ssh.Client, sess *ssh.Session, pgid int) {
+	_ = sess.Signal(ssh.SIGKILL)
+	if pgid <= 1 {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ks, err := conn.NewSession()
+		if err != nil {
+			return
+		}
+		defer ks.Close()
+		_ = ks.Run(QuoteArgs([]string{"kill", "-s", "KILL", "--", "-" + strconv.Itoa(pgid)}))
+	}()
+	t := time.NewTimer(killWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		// The goroutine ends when the connection does: at the latest when
+		// keepalives give up on it, or on Close.
+	}
+}
+
+// tailBuffer is an io.Writer keeping the last max bytes written.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*t.max {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) Bytes() []byte {
+	if len(t.buf) > t.max {
+		return t.buf[len(t.buf)-t.max:]
+	}
+	return t.buf
+}

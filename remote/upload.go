@@ -1,0 +1,249 @@
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// cleanupTimeout bounds removing temporary files after a failed upload; it
+// runs even when the upload's context was cancelled.
+const cleanupTimeout = 30 * time.Second
+
+// maxTempBase keeps ".<base>.fleetfix-tmp-<16 hex>" within NAME_MAX (255).
+const maxTempBase = 200
+
+// installScript moves an uploaded file into place as the final step of
+// Upload, in one round trip. Arguments:
+//
+//	$1 src    staged file to copy from ("" when $3 was written directly)
+//	$2 stage  staging directory to remove ("" if none)
+//	$3 tmp    temporary name next to dst
+//	$4 dst    destination
+//	$5 dir    directory of dst
+//	$6 mode   octal chmod mode
+//	$7 owner  chown owner ("" to leave it)
+//	$8 want   expected sha256 hex
+//
+// The checksum is taken from the file about to be renamed, so what is
+// verified is what lands at dst. chown precedes chmod because chown clears
+// setuid and setgid. The rename replaces dst's directory entry instead of
+// writing into the old file, so a running binary at dst keeps its old inode
+// (no ETXTBSY) and readers never see a partial file.
+const installScript = `src=$1 stage=$2 tmp=$3 dst=$4 dir=$5 mode=$6 owner=$7 want=$8
+fail() {
+	rm -f -- "$tmp"
+	[ -z "$stage" ] || rm -rf -- "$stage"
+	printf 'fleetfix: %s\n' "$1" >&2
+	exit 1
+}
+if [ -n "$src" ]; then
+	(umask 077 && set -C && cat -- "$src" > "$tmp") || fail "cannot copy staged file to $tmp"
+	rm -rf -- "$stage"
+	stage=
+fi
+got=$(sha256sum < "$tmp") || fail "cannot checksum $tmp"
+got=${got%% *}
+[ "$got" = "$want" ] || fail "checksum mismatch on host: got $got, want $want"
+if [ -n "$owner" ]; then
+	chown -- "$owner" "$tmp" || fail "cannot chown $owner $tmp"
+fi
+chmod -- "$mode" "$tmp" || fail "cannot chmod $mode $tmp"
+sync -- "$tmp" 2>/dev/null || sync
+if [ -d "$dst" ]; then
+	fail "$dst is a directory"
+fi
+mv -f -- "$tmp" "$dst" || fail "cannot rename $tmp to $dst"
+sync -- "$dir" 2>/dev/null || :
+`
+
+// Upload writes r to dst atomically and returns the sha256 hex of what is now
+// at dst. Readers of dst see the old file or the complete new one, never a
+// partial one, and a binary running from dst keeps running.
+//
+// The data goes over SFTP to a temporary file, next to dst when uploading
+// as the login user; with Become, SFTP still runs as the login user, so it is
+// staged in a private mktemp -d directory under /tmp and copied next to dst
+// as root. There it is fsynced, its sha256 checked against the one computed
+// while sending, chowned to owner ("user:group", "user", or "" to keep the
+// creating user, i.e. root with Become), chmodded to mode, and renamed over
+// dst. dst must be absolute and clean, and its directory must exist; a
+// symlink at dst is replaced, not followed. Temporary files are removed on
+// failure, even after ctx is cancelled. ctx is checked between chunks of
+// the transfer; an SFTP request stuck on a dead connection ends when
+// keepalives close it.
+func (c *Client) Upload(ctx context.Context, r io.Reader, dst string, mode fs.FileMode, owner string) (string, error) {
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("upload %s to %s: %w", dst, c.cfg.Name, err)
+	}
+	if err := checkDst(dst); err != nil {
+		return fail(err)
+	}
+	if owner != "" && !validOwner(owner) {
+		return fail(fmt.Errorf("invalid owner %q: want user or user:group", owner))
+	}
+	perm, err := unixPerm(mode)
+	if err != nil {
+		return fail(err)
+	}
+	suffix, err := randomHex()
+	if err != nil {
+		return fail(err)
+	}
+	dir := path.Dir(dst)
+	tmp := path.Join(dir, tempName(path.Base(dst), suffix))
+
+	var stageDir, src string
+	staged := tmp
+	if c.sudoRoot {
+		out, err := c.exec(ctx, command{argv: []string{"mktemp", "-d", "/tmp/fleetfix.XXXXXXXXXX"}})
+		if err != nil {
+			return fail(fmt.Errorf("staging directory: %w", err))
+		}
+		stageDir = strings.TrimSuffix(string(out), "\n")
+		if !strings.HasPrefix(stageDir, "/tmp/fleetfix.") || path.Clean(stageDir) != stageDir {
+			return fail(fmt.Errorf("staging directory: mktemp said %q", out))
+		}
+		src = stageDir + "/data"
+		staged = src
+	}
+
+	sum, err := c.stream(ctx, r, staged)
+	if err != nil {
+		return fail(c.uploadCleanup(ctx, err, tmp, stageDir))
+	}
+	_, err = c.exec(ctx, command{
+		argv: []string{"sh", "-c", installScript, "fleetfix-install",
+			src, stageDir, tmp, dst, dir, fmt.Sprintf("%04o", perm), owner, sum},
+		become:  true,
+		display: []string{"fleetfix-install", dst},
+	})
+	if err != nil {
+		return fail(c.uploadCleanup(ctx, err, tmp, stageDir))
+	}
+	return sum, nil
+}
+
+// stream copies r to a new file at name over SFTP and returns its sha256.
+func (c *Client) stream(ctx context.Context, r io.Reader, name string) (string, error) {
+	sc, err := c.sftpClient()
+	if err != nil {
+		return "", err
+	}
+	f, err := sc.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		c.sftpFailed(sc, err)
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
+	// Before any data: the server's umask may leave the file world-readable
+	// and the content may be a secret.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		c.sftpFailed(sc, err)
+		return "", fmt.Errorf("chmod %s: %w", name, err)
+	}
+	h := sha256.New()
+	// Concurrent writes keep a high-latency link busy; the plain ReadFrom
+	// only pipelines readers of known size.
+	_, err = f.ReadFromWithConcurrency(io.TeeReader(ctxReader{ctx, r}, h), 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		c.sftpFailed(sc, err)
+		return "", fmt.Errorf("write %s: %w", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// uploadCleanup removes what a failed upload may have left, in one command
+// as root (root can remove the login user's staging directory too), and
+// returns cause with any cleanup failure appended.
+func (c *Client) uploadCleanup(ctx context.Context, cause error, tmp, stageDir string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	argv := []string{"rm", "-rf", "--", tmp}
+	if stageDir != "" {
+		argv = append(argv, stageDir)
+	}
+	if _, err := c.exec(ctx, command{argv: argv, become: true}); err != nil {
+		return fmt.Errorf("%w (and removing temporary files failed: %v)", cause, err)
+	}
+	return cause
+}
+
+func checkDst(dst string) error {
+	switch {
+	case !path.IsAbs(dst):
+		return errors.New("destination must be an absolute path")
+	case path.Clean(dst) != dst:
+		return fmt.Errorf("destination must be a clean path (%s)", path.Clean(dst))
+	case dst == "/":
+		return errors.New("destination is the root directory")
+	case strings.IndexByte(dst, 0) >= 0:
+		return errors.New("destination contains a NUL byte")
+	}
+	return nil
+}
+
+// validOwner accepts "user" or "user:group", by name or number. Names may
+// end in $ (Samba machine accounts); a leading '-' is refused so an owner can
+// never look like an option.
+func validOwner(owner string) bool {
+	user, group, hasGroup := strings.Cut(owner, ":")
+	return validAccount(user) && (!hasGroup || validAccount(group))
+}
+
+func validAccount(s string) bool {
+	s = strings.TrimSuffix(s, "$")
+	if s == "" || s[0] == '-' || s[0] == '.' {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '_' || r == '.' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// tempName is the temporary name, next to the destination, of a file being
+// uploaded: hidden, and recognisable as ours if a crash leaves it behind.
+func tempName(base, suffix string) string {
+	if len(base) > maxTempBase {
+		base = base[:maxTempBase]
+	}
+	return "." + base + ".fleetfix-tmp-" + suffix
+}
+
+func randomHex() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random name: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// ctxReader stops a copy between reads once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
