@@ -100,6 +100,12 @@ func provision(c Config, h Host, labPub []byte) (ssh.PublicKey, error) {
 	if err := os.WriteFile(filepath.Join(root, "etc/hostname"), []byte(h.Name+"\n"), 0o644); err != nil {
 		return nil, err
 	}
+	// The host must resolve its own name from files: sudo looks it up, and
+	// with no DNS in the lab each lookup would wait out the resolver's timeout.
+	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n", h.Name, h.Address, h.Name)
+	if err := os.WriteFile(filepath.Join(root, "etc/hosts"), []byte(hosts), 0o644); err != nil {
+		return nil, err
+	}
 	pub, err := ensureHostKey(filepath.Join(root, "etc/ssh/ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, fmt.Errorf("host key of %s: %w", h.Name, err)

@@ -75,8 +75,10 @@ func removeHostNetwork(c Config, h Host) error {
 			return err
 		}
 	}
+	// Deleting the namespace deletes the veth pair, but not always before
+	// we look: a link that vanished meanwhile is gone as wanted.
 	if linkExists(veth) {
-		if err := run("ip", "link", "delete", veth); err != nil {
+		if err := run("ip", "link", "delete", veth); err != nil && linkExists(veth) {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,10 +69,29 @@ func Main(m *testing.M, o Options, l **Lab) int {
 		return m.Run()
 	}
 	c := o.Config()
-	c.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "labtest %s: "+f+"\n", append([]any{o.Name}, a...)...) }
+	// Two runs of the same package (a developer's and a helper's) would
+	// destroy each other's lab: the second waits for the first.
+	if err := os.MkdirAll(filepath.Dir(c.StateDir), 0o755); err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: %v\n", err)
+		return 1
+	}
+	lock, err := os.OpenFile(c.StateDir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: %v\n", err)
+		return 1
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: lock %s: %v\n", lock.Name(), err)
+		return 1
+	}
+	c.Logf = func(f string, a ...any) {
+		fmt.Fprintf(os.Stderr, "labtest %s: "+f+"\n", append([]any{o.Name}, a...)...)
+	}
 	ctx := context.Background()
 	down := lab.DownOptions{HaltTimeout: 30 * time.Second}
-	if err := lab.Destroy(ctx, c, down); err != nil {
+	// A leftover of a killed run is garbage: no need to wait for its halt.
+	if err := lab.Destroy(ctx, c, lab.DownOptions{HaltTimeout: 3 * time.Second}); err != nil {
 		fmt.Fprintf(os.Stderr, "labtest: destroy leftover lab: %v\n", err)
 		return 1
 	}

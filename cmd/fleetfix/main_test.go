@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+// The CLI is tested as users run it: the real binary, its output and exit codes.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fleetfix-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "fleetfix")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func fleetfix(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
+		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
+		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"},
+	} {
+		out, _, code := fleetfix(t, nil, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("fleetfix %v: exit %d, output:\n%s", args, code, out)
+		}
+	}
+	out, _, code := fleetfix(t, nil, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "__start_fleetfix") {
+		t.Errorf("bash completion: exit %d", code)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	bad := filepath.Join("..", "..", "fleet", "testdata", "inventory", "bad")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rollout", filepath.Join(bad, "unit_with_command.yaml")}, "unit_with_command.yaml:"},
+		{[]string{"plan", filepath.Join(bad, "unknown_top_key.yaml")}, "unknown_top_key.yaml:"},
+		{[]string{"rollout", "--output", "xml", "x.yaml"}, "--output"},
+		{[]string{"rollout", "--no-such-flag", "x.yaml"}, "unknown flag"},
+		{[]string{"rollout", "/nonexistent/inventory.yaml"}, "no such file"},
+		{[]string{"rollout", "../../inventory.example.yaml", "--limit", "nosuchhost"}, "nosuchhost"},
+		{[]string{"rollback", "-i", "../../inventory.example.yaml"}, "--all"},
+		{[]string{"rollback", "-i", "../../inventory.example.yaml", "h1", "--run", "yesterday"}, "--run"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := fleetfix(t, nil, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("fleetfix %v: exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, stderr, exitUsage, tt.want)
+		}
+	}
+}
+
+func TestLabRefusesWithoutRootOrPackages(t *testing.T) {
+	if os.Geteuid() != 0 {
+		_, stderr, code := fleetfix(t, nil, "lab", "up")
+		if code == 0 || !strings.Contains(stderr, "must run as root") {
+			t.Errorf("lab up as non-root: exit %d, %q", code, stderr)
+		}
+		return
+	}
+	// As root: run it as nobody, and with a PATH that lacks the lab's tools.
+	if _, err := exec.LookPath("setpriv"); err == nil {
+		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "lab", "up", "--state-dir", t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "must run as root") {
+			t.Errorf("lab up as nobody: %v, %s", err, out)
+		}
+	}
+	_, stderr, code := fleetfix(t, []string{"PATH=" + t.TempDir()}, "lab", "up", "--state-dir", t.TempDir())
+	if code == 0 || !strings.Contains(stderr, "systemd-nspawn (Debian package systemd-container)") || !strings.Contains(stderr, "mmdebstrap (Debian package mmdebstrap)") {
+		t.Errorf("lab up without tools: exit %d, %q", code, stderr)
+	}
+}

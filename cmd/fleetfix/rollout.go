@@ -1,0 +1,262 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newRolloutCmd, newPlanCmd, newRollbackCmd)
+}
+
+// commonFlags are shared by the commands that reach hosts.
+type commonFlags struct {
+	limit        []string
+	output       string
+	plain        bool
+	verbose      bool
+	stateDir     string
+	tofu         bool
+	passwordFile string
+}
+
+func (f *commonFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&f.limit, "limit", "l", nil, "only these hosts or groups (comma-separated, repeatable)")
+	fl.StringVarP(&f.output, "output", "o", "plain", "output format: plain or json (JSON lines, see README)")
+	fl.BoolVar(&f.plain, "plain", false, "plain line output even on a terminal")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print step starts and informational lines")
+	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
+	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
+	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
+}
+
+func (f *commonFlags) validate() error {
+	if f.output != "plain" && f.output != "json" {
+		return usageError{fmt.Errorf("--output %q: want plain or json", f.output)}
+	}
+	return nil
+}
+
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "fleetfix")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "fleetfix")
+	}
+	return ""
+}
+
+// loadTargets loads the inventory and picks the hosts; every mistake is a
+// usage error, reported before any host is touched.
+func loadTargets(path string, limit []string) (*fleet.Inventory, []fleet.Target, error) {
+	inv, err := fleet.Load(path)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	targets, err := inv.Select(limit)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--limit: %w", err)}
+	}
+	if len(targets) == 0 {
+		return nil, nil, usageError{errors.New("no hosts selected")}
+	}
+	return inv, targets, nil
+}
+
+// connectOptions prompts for secrets at most once per run, on the terminal;
+// they are kept in memory only and never printed.
+func (f *commonFlags) connectOptions() fleet.ConnectOptions {
+	var once sync.Once
+	var pw []byte
+	var pwErr error
+	become := func() ([]byte, error) {
+		once.Do(func() {
+			if f.passwordFile != "" {
+				b, err := os.ReadFile(f.passwordFile)
+				if err != nil {
+					pwErr = fmt.Errorf("become password file: %w", err)
+					return
+				}
+				line, _, _ := strings.Cut(string(b), "\n")
+				pw = []byte(strings.TrimSuffix(line, "\r"))
+				return
+			}
+			pw, pwErr = promptSecret("sudo password: ")
+		})
+		return pw, pwErr
+	}
+	var mu sync.Mutex
+	phrases := map[string][]byte{}
+	passphrase := func(file string) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p, ok := phrases[file]; ok {
+			return p, nil
+		}
+		p, err := promptSecret("passphrase for " + file + ": ")
+		if err == nil {
+			phrases[file] = p
+		}
+		return p, err
+	}
+	return fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}
+}
+
+func promptSecret(prompt string) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, errors.New("a secret is needed but there is no terminal to ask on (use --become-password-file or ssh-agent)")
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, prompt)
+	b, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	return b, err
+}
+
+// reporter builds the output consumer for the flags.
+func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(string, *fleet.Summary)) {
+	if f.output == "json" {
+		j := newJSONReporter(w, runID)
+		return j, j.summary
+	}
+	p := &plainReporter{w: w, verbose: f.verbose}
+	return p, func(_ string, s *fleet.Summary) { printSummary(w, s) }
+}
+
+func newRolloutCmd() *cobra.Command {
+	var f commonFlags
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "rollout INVENTORY",
+		Short: "Roll the fix out to the inventory's hosts in canary-first rolling batches",
+		Long: `rollout applies each service's fix to every selected host: preflight, back up
+every file it will replace (<path>.bak.<run id>), push the artifacts, write the
+drop-ins, daemon-reload (and check the settings took), restart (and check the
+unit is active and healthy). Canary hosts go first, then batches; when more
+hosts fail than the failure budget allows, no new host starts.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRollout(cmd, &f, args[0], dryRun)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change on each host and change nothing (same as plan)")
+	return cmd
+}
+
+func newPlanCmd() *cobra.Command {
+	var f commonFlags
+	cmd := &cobra.Command{
+		Use:   "plan INVENTORY",
+		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRollout(cmd, &f, args[0], true)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// runRollout runs a rollout, or a plan: the same rollout through a dry
+// dialer, ending after the drop-ins (reload and restart would only show
+// their commands), on every host at once since nothing changes.
+func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry bool) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	inv, targets, err := loadTargets(path, f.limit)
+	if err != nil {
+		return err
+	}
+	runID := fleet.NewRunID(time.Now())
+	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir}
+	name := "rollout"
+	if dry {
+		name = "plan"
+		planInv := *inv
+		planInv.Rollout.Canary, planInv.Rollout.Batch, planInv.Rollout.FailureBudget = 0, fleet.Amount{N: 100, Percent: true}, fleet.Amount{N: 100, Percent: true}
+		o.Inventory, o.Dial, o.LastStep, o.StateDir = &planInv, fleet.DryDialer(o.Dial, rep), fleet.StepDropIn, ""
+	}
+	s, err := fleet.Rollout(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	summary(name, s)
+	if !s.OK() {
+		return exitCode(exitFailedHosts)
+	}
+	return nil
+}
+
+func newRollbackCmd() *cobra.Command {
+	var f commonFlags
+	var invPath, runID string
+	var all bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID]",
+		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
+		Long: `rollback restores, on each named host (or --all), the files of the latest run
+that is not rolled back yet (or of --run ID) from their backups, checked against
+the sha256 recorded before the run; removes the files the run created;
+daemon-reload; restarts the units that were active; checks they are healthy.
+It needs only the inventory: the manifest lives on the host.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			if all == (len(args) > 0) {
+				return usageError{errors.New("name the hosts to roll back, or --all (not both)")}
+			}
+			if runID != "" && !fleet.ValidRunID(runID) {
+				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
+			}
+			limit := append(f.limit, args...)
+			inv, targets, err := loadTargets(invPath, limit)
+			if err != nil {
+				return err
+			}
+			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
+			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
+				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			summary("rollback", s)
+			for _, h := range s.Hosts {
+				if h.Status == fleet.StatusFailed {
+					return exitCode(exitFailedHosts)
+				}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
+	cmd.Flags().BoolVar(&all, "all", false, "roll back every host of the inventory (with --limit: those)")
+	cmd.Flags().StringVar(&runID, "run", "", "the run to undo (default: each host's latest run not rolled back)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
+	return cmd
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

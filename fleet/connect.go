@@ -1,0 +1,52 @@
+package fleet
+
+import (
+	"context"
+
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+// ConnectOptions are the controller-side choices for reaching hosts.
+type ConnectOptions struct {
+	// TrustOnFirstUse accepts and records unknown host keys (never changed
+	// ones). Off unless the operator asks.
+	TrustOnFirstUse bool
+	// BecomePassword returns the sudo password, for hosts with
+	// become_password: true; the caller prompts once and caches it.
+	BecomePassword func() ([]byte, error)
+	// Passphrase returns the passphrase of an encrypted identity file.
+	Passphrase func(keyFile string) ([]byte, error)
+}
+
+// RemoteDialer connects to inventory hosts over SSH with their resolved
+// connection settings.
+func RemoteDialer(inv *Inventory, o ConnectOptions) Dialer {
+	return func(ctx context.Context, t Target) (Host, error) {
+		return remote.Dial(ctx, remoteConfig(inv.Resolve(t), o))
+	}
+}
+
+func remoteConfig(rc ResolvedConn, o ConnectOptions) remote.Config {
+	c := remote.Config{
+		Name:            rc.Name,
+		Address:         rc.Address,
+		Port:            rc.Port,
+		User:            rc.User,
+		IdentityFiles:   rc.IdentityFiles,
+		Agent:           rc.Agent,
+		KnownHosts:      rc.KnownHosts,
+		TrustOnFirstUse: o.TrustOnFirstUse,
+		ConnectTimeout:  rc.ConnectTimeout,
+		Become:          rc.Become,
+		Passphrase:      o.Passphrase,
+	}
+	if rc.Become && rc.BecomePassword {
+		c.BecomePassword = o.BecomePassword
+	}
+	if rc.Jump != nil {
+		j := remoteConfig(*rc.Jump, o)
+		j.Become, j.BecomePassword = false, nil // a bastion only forwards
+		c.Jump = &j
+	}
+	return c
+}

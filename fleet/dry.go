@@ -1,0 +1,97 @@
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+// DryDialer wraps a Dialer so that its hosts change nothing: they answer
+// every read (stat, systemctl show, the read-only scripts) from the real host
+// and report each change as what would be done. A plan is a rollout through
+// a DryDialer: the same steps, the same code.
+func DryDialer(d Dialer, rep Reporter) Dialer {
+	return func(ctx context.Context, t Target) (Host, error) {
+		h, err := d(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return &dryHost{Host: h, rep: rep}, nil
+	}
+}
+
+type dryHost struct {
+	Host
+	rep Reporter
+	// manifestNoted: the run's manifest is rewritten after every step; the
+	// plan says once that it would be kept.
+	manifestNoted bool
+}
+
+func (d *dryHost) would(msg string) {
+	d.rep.Report(Event{Host: d.Name(), Phase: PhaseInfo, Step: StepRun, Message: "would " + msg})
+}
+
+// readOnly lists the commands a dry host runs for real.
+func readOnly(argv []string) bool {
+	if len(argv) == 0 {
+		return false
+	}
+	switch argv[0] {
+	case "cat", "stat", "sha256sum", "id", "true":
+		return true
+	case "systemctl":
+		return len(argv) > 1 && (argv[1] == "show" || argv[1] == "is-active" || argv[1] == "cat" || argv[1] == "--version")
+	case "sh":
+		return isReadOnlyScript(argv)
+	}
+	return false
+}
+
+func (d *dryHost) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	if readOnly(argv) {
+		return d.Host.Run(ctx, argv...)
+	}
+	d.would("run: " + describe(argv))
+	return nil, nil
+}
+
+func (d *dryHost) RunInput(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
+	if readOnly(argv) {
+		return d.Host.RunInput(ctx, stdin, argv...)
+	}
+	d.would(fmt.Sprintf("run (with %d bytes of input): %s", len(stdin), describe(argv)))
+	return nil, nil
+}
+
+func (d *dryHost) Upload(_ context.Context, r io.Reader, dst string, mode fs.FileMode, owner string) (string, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if strings.HasPrefix(dst, RemoteRunsDir+"/") {
+		if !d.manifestNoted {
+			d.would("record the run in " + dst)
+		}
+		d.manifestNoted = true
+		return sum, nil
+	}
+	d.would(fmt.Sprintf("write %s (%d bytes, sha256 %s, mode %s, owner %s)", dst, n, short(sum), octalMode(mode), owner))
+	return sum, nil
+}
+
+// describe shows a command; a script is shown by its name, not its text.
+func describe(argv []string) string {
+	if len(argv) > 3 && argv[0] == "sh" && argv[1] == "-c" {
+		return strings.TrimPrefix(argv[3], "fleetfix-") + " " + remote.QuoteArgs(argv[4:])
+	}
+	return remote.QuoteArgs(argv)
+}

@@ -1,0 +1,32 @@
+// Package fleet plans and runs a service fix across a fleet: inventory,
+// per-host steps (preflight, backup, push, drop-in, reload, restart), rolling
+// batches with a canary and a failure budget, and rollback. It never draws: it
+// emits Events to a Reporter.
+package fleet
+
+import (
+	"context"
+	"io"
+	"io/fs"
+
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+// Host is what the steps need of a host. *remote.Client satisfies it; so do
+// the dry-run host (which runs only read-only commands) and test fakes.
+type Host interface {
+	Name() string
+	// Run runs argv (each element passed literally) and returns stdout; a
+	// non-zero exit is an error with an ExitStatus() int method.
+	Run(ctx context.Context, argv ...string) ([]byte, error)
+	RunInput(ctx context.Context, stdin []byte, argv ...string) ([]byte, error)
+	// Upload writes r to dst atomically, with mode and owner, and returns the
+	// sha256 of what is now at dst.
+	Upload(ctx context.Context, r io.Reader, dst string, mode fs.FileMode, owner string) (string, error)
+	Stat(ctx context.Context, path string) (remote.FileInfo, error)
+	Reconnect(ctx context.Context) error
+	Close() error
+}
+
+// Dialer connects to an inventory host.
+type Dialer func(ctx context.Context, t Target) (Host, error)

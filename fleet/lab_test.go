@@ -1,0 +1,424 @@
+package fleet_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	smartproxy "github.com/fleetfix/fleetfix/examples/smart-proxy"
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/lab"
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+var tl *labtest.Lab
+
+// The fleet package's lab: h1-h3 take the main rollout, h4 the sudo tests,
+// h5 is reachable only through a bastion, h6 takes the failing build and
+// the quoting test.
+func TestMain(m *testing.M) {
+	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 6, StopTimeout: 3 * time.Second}, &tl))
+}
+
+// invSpec describes a test inventory.
+type invSpec struct {
+	hosts     []int  // lab host indexes (0-based)
+	defaults  string // extra lines under defaults:
+	hostExtra map[int]string
+	bastions  string
+	artifact  []byte // default: the fixed build
+	dest      string // default /usr/local/bin/smart-proxy
+	settings  string // drop-in settings block; default: the four of the fix
+	policy    string
+	health    string
+}
+
+func writeInventory(t *testing.T, s invSpec) (*fleet.Inventory, string) {
+	t.Helper()
+	dir := t.TempDir()
+	art := s.artifact
+	if art == nil {
+		art = smartproxy.Fixed
+	}
+	if err := os.WriteFile(filepath.Join(dir, "smart-proxy"), art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dest := s.dest
+	if dest == "" {
+		dest = "/usr/local/bin/smart-proxy"
+	}
+	settings := s.settings
+	if settings == "" {
+		settings = "        TimeoutStopSec: 20s\n        KillMode: mixed\n        KillSignal: SIGTERM\n        FinalKillSignal: SIGKILL\n"
+	}
+	health := s.health
+	if health == "" {
+		health = "      tcp: 127.0.0.1:8080\n      timeout: 15s\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  identity_files: [%s]\n  known_hosts: [%s]\n  agent: false\n  connect_timeout: 5s\n%s", tl.Config.KeyFile(), tl.Config.KnownHostsFile(), s.defaults)
+	if s.bastions != "" {
+		b.WriteString("bastions:\n" + s.bastions)
+	}
+	b.WriteString("hosts:\n")
+	for _, i := range s.hosts {
+		h := tl.State.Hosts[i]
+		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n%s", h.Name, h.Address, s.hostExtra[i])
+	}
+	fmt.Fprintf(&b, `services:
+  - unit: smart-proxy.service
+    artifacts:
+      - src: smart-proxy
+        dest: %q
+        mode: "0755"
+        owner: root:root
+    dropin:
+      settings:
+%s    health:
+%s`, dest, settings, health)
+	b.WriteString("rollout:\n" + s.policy)
+	path := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := fleet.Load(path)
+	if err != nil {
+		t.Fatalf("load test inventory: %v\n%s", err, b.String())
+	}
+	return inv, dir
+}
+
+// events collects a run's events, safe for concurrent reporting.
+type events struct {
+	mu  sync.Mutex
+	all []fleet.Event
+}
+
+func (e *events) Report(ev fleet.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.all = append(e.all, ev)
+}
+
+func (e *events) text() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.all {
+		fmt.Fprintf(&b, "%s %s %s %s %v\n", ev.Host, ev.Step, ev.Phase, ev.Message, ev.Err)
+	}
+	return b.String()
+}
+
+func rollout(t *testing.T, inv *fleet.Inventory, o fleet.ConnectOptions) (*fleet.Summary, *events) {
+	t.Helper()
+	ev := &events{}
+	s, err := fleet.Rollout(context.Background(), fleet.Options{Inventory: inv, Dial: fleet.RemoteDialer(inv, o), Reporter: ev, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ev
+}
+
+func rollback(t *testing.T, inv *fleet.Inventory, targets []fleet.Target, o fleet.ConnectOptions) (*fleet.Summary, *events) {
+	t.Helper()
+	ev := &events{}
+	s, err := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, o), Reporter: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ev
+}
+
+func statuses(s *fleet.Summary) string {
+	var parts []string
+	for _, h := range s.Hosts {
+		parts = append(parts, h.Host+"="+string(h.Status))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// fileState is "sha256 mode owner:group" of a path on lab host i, or "missing".
+func fileState(t *testing.T, i int, path string) string {
+	t.Helper()
+	return tl.SSH(t, i, fmt.Sprintf(`p=%s; if [ -e "$p" ]; then echo "$(sha256sum < "$p" | cut -d' ' -f1) $(stat -c '%%a %%U:%%G' "$p")"; else echo missing; fi`, remote.Quote(path)))
+}
+
+func TestRolloutNoopRollbackRollout(t *testing.T) {
+	labtest.Need(t, tl)
+	inv, _ := writeInventory(t, invSpec{hosts: []int{0, 1, 2}, policy: "  canary: 1\n  batch: 100%\n"})
+	const bin, dropin = "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	before := map[int]string{}
+	for i := 0; i < 3; i++ {
+		// A run id is per second; make the file's mode and owner something a
+		// rollback must restore, not just the defaults.
+		tl.SSH(t, i, "chmod 0750 "+bin+" && chown root:adm "+bin)
+		before[i] = fileState(t, i, bin)
+		if want := sha(smartproxy.Buggy) + " 750 root:adm"; before[i] != want {
+			t.Fatalf("h%d starts as %s, want %s", i+1, before[i], want)
+		}
+	}
+
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if !s.OK() || statuses(s) != "h1=ok h2=ok h3=ok" {
+		t.Fatalf("rollout: %s\n%s", statuses(s), ev.text())
+	}
+	if s.Hosts[0].Batch != 0 || s.Hosts[1].Batch != 1 || s.Hosts[2].Batch != 1 {
+		t.Errorf("batches: canary then the rest, got %d %d %d", s.Hosts[0].Batch, s.Hosts[1].Batch, s.Hosts[2].Batch)
+	}
+	for i := 0; i < 3; i++ {
+		if got, want := fileState(t, i, bin), sha(smartproxy.Fixed)+" 755 root:root"; got != want {
+			t.Errorf("h%d artifact: %s, want %s", i+1, got, want)
+		}
+		bak := bin + ".bak." + s.RunID
+		if got := fileState(t, i, bak); got != before[i] {
+			t.Errorf("h%d backup %s: %s, want the old file %s", i+1, bak, got, before[i])
+		}
+		if got := tl.SSH(t, i, "cat "+dropin); !strings.Contains(got, "TimeoutStopSec=20s") || !strings.Contains(got, "KillMode=mixed") {
+			t.Errorf("h%d drop-in: %s", i+1, got)
+		}
+		if got := tl.SSH(t, i, "systemctl show -p TimeoutStopUSec -p KillMode -p ActiveState smart-proxy.service"); got != "TimeoutStopUSec=20s\nKillMode=mixed\nActiveState=active" && got != "KillMode=mixed\nTimeoutStopUSec=20s\nActiveState=active" {
+			t.Errorf("h%d systemctl show: %q", i+1, got)
+		}
+		if got := tl.SSH(t, i, "ls /var/lib/fleetfix/runs"); got != s.RunID+".json" {
+			t.Errorf("h%d manifests: %q", i+1, got)
+		}
+	}
+	t.Logf("rollout of 3 hosts: %s (restart of h1: %s)", s.Duration, s.Hosts[0].RestartTime)
+
+	// A second run changes nothing and makes no backup.
+	time.Sleep(time.Second) // a new run id
+	s2, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s2) != "h1=unchanged h2=unchanged h3=unchanged" {
+		t.Fatalf("second rollout: %s\n%s", statuses(s2), ev.text())
+	}
+	for i := 0; i < 3; i++ {
+		if got := tl.SSH(t, i, "ls /usr/local/bin | grep -c bak; ls /var/lib/fleetfix/runs | wc -l"); got != "1\n1" {
+			t.Errorf("h%d after a no-op run: backups and manifests %q, want 1 and 1", i+1, got)
+		}
+	}
+
+	// Rollback restores every byte, mode and owner and removes the drop-in.
+	rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{})
+	if statuses(rb) != "h1=rolled-back h2=rolled-back h3=rolled-back" {
+		t.Fatalf("rollback: %s\n%s", statuses(rb), ev.text())
+	}
+	for i := 0; i < 3; i++ {
+		if got := fileState(t, i, bin); got != before[i] {
+			t.Errorf("h%d after rollback: %s, want %s", i+1, got, before[i])
+		}
+		if got := fileState(t, i, dropin); got != "missing" {
+			t.Errorf("h%d drop-in after rollback: %s", i+1, got)
+		}
+		// The lab's own drop-in (10-lab.conf) was there before and stays.
+		if got := tl.SSH(t, i, "ls /etc/systemd/system/smart-proxy.service.d; systemctl show -p TimeoutStopUSec smart-proxy.service; systemctl is-active smart-proxy.service; smart-proxy --version"); got != "10-lab.conf\nTimeoutStopUSec=3s\nactive\nsmart-proxy 1.0.0 (buggy)" {
+			t.Errorf("h%d unit after rollback: %q", i+1, got)
+		}
+	}
+	// A second rollback finds nothing left to undo.
+	rb2, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{})
+	if statuses(rb2) != "h1=unchanged" {
+		t.Errorf("second rollback: %s\n%s", statuses(rb2), ev.text())
+	}
+
+	// rollout -> rollback -> rollout: the fix goes on again, with new backups.
+	time.Sleep(time.Second)
+	s3, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s3) != "h1=ok h2=ok h3=ok" || s3.RunID == s.RunID {
+		t.Fatalf("rollout after rollback: %s\n%s", statuses(s3), ev.text())
+	}
+	for i := 0; i < 3; i++ {
+		if got := fileState(t, i, bin+".bak."+s3.RunID); got != before[i] {
+			t.Errorf("h%d new backup: %s", i+1, got)
+		}
+	}
+}
+
+func TestWrongHostKeyIsRefusedAndNothingChanges(t *testing.T) {
+	labtest.Need(t, tl)
+	inv, dir := writeInventory(t, invSpec{hosts: []int{5}, settings: "        TimeoutStopSec: 5s\n"})
+	// known_hosts naming h6's address with h5's key.
+	kh, err := os.ReadFile(tl.Config.KnownHostsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(kh)), "\n")
+	wrong := filepath.Join(dir, "known_hosts")
+	os.WriteFile(wrong, []byte(tl.State.Hosts[5].Address+" "+strings.SplitN(lines[4], " ", 2)[1]+"\n"), 0o644)
+	inv.Defaults.KnownHosts = []string{wrong}
+	inv.Hosts[0].KnownHosts = nil
+	before := fileState(t, 5, "/usr/local/bin/smart-proxy")
+	s, ev := rollout(t, inv, fleet.ConnectOptions{TrustOnFirstUse: true}) // TOFU never accepts a changed key
+	if statuses(s) != "h6=failed" || s.Hosts[0].Step != fleet.StepConnect {
+		t.Fatalf("want h6 failed at connect: %s %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
+	}
+	var hke *remote.HostKeyError
+	var he *fleet.HostError
+	if err := s.Hosts[0].Err(); !errors.As(err, &hke) || hke.Unknown || !errors.As(err, &he) || he.Host != "h6" {
+		t.Errorf("error %v: want a HostError wrapping a changed-key HostKeyError", err)
+	}
+	if after := fileState(t, 5, "/usr/local/bin/smart-proxy"); after != before {
+		t.Errorf("h6 changed: %s -> %s", before, after)
+	}
+	if got := tl.SSH(t, 5, "ls /var/lib/fleetfix/runs 2>/dev/null | wc -l"); got != "0" {
+		t.Errorf("h6 has manifests: %s", got)
+	}
+}
+
+func TestUnreachableHostFailsBeforeAnyChange(t *testing.T) {
+	labtest.Need(t, tl)
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5}, policy: "  canary: 0\n"})
+	inv.Hosts[0].Address = "10.78.2.250" // in the lab subnet, no host there
+	inv.Hosts[0].Name = "ghost"
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "ghost=failed" || s.Hosts[0].Step != fleet.StepConnect || !s.Halted {
+		t.Fatalf("%s %s halted=%v\n%s", statuses(s), s.Hosts[0].Step, s.Halted, ev.text())
+	}
+}
+
+func TestSudoUsers(t *testing.T) {
+	labtest.Need(t, tl)
+	const password = lab.LabUserPassword
+	for _, tc := range []struct {
+		user, extra string
+	}{
+		{"deploy", "    user: deploy\n    become: true\n"},
+		{"ops", "    user: ops\n    become: true\n    become_password: true\n"},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			inv, _ := writeInventory(t, invSpec{hosts: []int{3}, hostExtra: map[int]string{3: tc.extra}, settings: "        TimeoutStopSec: 5s\n        KillMode: mixed\n"})
+			asked := 0
+			o := fleet.ConnectOptions{BecomePassword: func() ([]byte, error) { asked++; return []byte(password), nil }}
+			// Watch the host's process list for the password during the run.
+			stop := make(chan struct{})
+			seen := make(chan string, 1)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						seen <- ""
+						return
+					default:
+					}
+					if out, err := tl.TrySSH(3, "ps -eo args"); err == nil && strings.Contains(out, password) {
+						seen <- out
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}()
+			s, ev := rollout(t, inv, o)
+			rb, rbev := rollback(t, inv, inv.Hosts, o)
+			close(stop)
+			if ps := <-seen; ps != "" {
+				t.Errorf("the sudo password appeared in the host's process list:\n%s", ps)
+			}
+			if statuses(s) != "h4=ok" || statuses(rb) != "h4=rolled-back" {
+				t.Fatalf("rollout %s, rollback %s\n%s%s", statuses(s), statuses(rb), ev.text(), rbev.text())
+			}
+			if strings.Contains(ev.text()+rbev.text(), password) {
+				t.Error("the password appeared in the events")
+			}
+			if tc.user == "ops" && asked == 0 {
+				t.Error("the password callback was never used for the ops user")
+			}
+			if got := tl.SSH(t, 3, "ls -l /var/lib/fleetfix/runs | tail -n +2 | awk '{print $3}' | sort -u"); got != "root" {
+				t.Errorf("manifests owned by %q, want root", got)
+			}
+		})
+	}
+}
+
+func TestBastionOnlyHost(t *testing.T) {
+	labtest.Need(t, tl)
+	// h5 refuses logins from this machine (the lab gateway) but not from h1.
+	gw := strings.TrimSuffix(tl.State.Hosts[0].Address, ".2") + ".1"
+	tl.SSH(t, 4, "printf 'DenyUsers *@"+gw+"\\n' > /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh")
+	inv, _ := writeInventory(t, invSpec{hosts: []int{4}, settings: "        TimeoutStopSec: 5s\n",
+		bastions: fmt.Sprintf("  - name: jump\n    address: %s\n", tl.State.Hosts[0].Address),
+		defaults: "  proxy_jump: jump\n"})
+	direct := *inv
+	direct.Defaults.ProxyJump = ""
+	if _, err := fleet.RemoteDialer(&direct, fleet.ConnectOptions{})(context.Background(), fleet.Target{Name: "h5", Address: tl.State.Hosts[4].Address}); err == nil {
+		t.Fatal("h5 accepts direct logins: the test cannot show the bastion is used")
+	}
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h5=ok" {
+		t.Fatalf("rollout through the bastion: %s\n%s", statuses(s), ev.text())
+	}
+	rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{})
+	if statuses(rb) != "h5=rolled-back" {
+		t.Fatalf("rollback through the bastion: %s\n%s", statuses(rb), ev.text())
+	}
+}
+
+func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
+	labtest.Need(t, tl)
+	broken := []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
+	// h6 is the canary and fails; h4 must not be touched.
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: broken,
+		settings: "        TimeoutStopSec: 5s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 4s\n",
+		policy: "  canary: 1\n  failure_budget: 0\n"})
+	h4before := fileState(t, 3, "/usr/local/bin/smart-proxy")
+	h6before := fileState(t, 5, "/usr/local/bin/smart-proxy")
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=failed h4=not-started" || s.Hosts[0].Step != fleet.StepRestart || !s.Halted {
+		t.Fatalf("%s (step %s, halted %v)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, ev.text())
+	}
+	var he *fleet.HostError
+	if !errors.As(s.Hosts[0].Err(), &he) || he.Step != fleet.StepRestart || he.Host != "h6" {
+		t.Errorf("error %v is not a HostError at restart", s.Hosts[0].Err())
+	}
+	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {
+		t.Errorf("h4 was touched: %s -> %s", h4before, got)
+	}
+	rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{})
+	if statuses(rb) != "h6=rolled-back" {
+		t.Fatalf("rollback: %s\n%s", statuses(rb), ev.text())
+	}
+	if got := fileState(t, 5, "/usr/local/bin/smart-proxy"); got != h6before {
+		t.Errorf("h6 after rollback: %s, want %s", got, h6before)
+	}
+	if got := tl.SSH(t, 5, "systemctl is-active smart-proxy.service; smart-proxy --version"); got != "active\nsmart-proxy 1.0.0 (buggy)" {
+		t.Errorf("h6 service after rollback: %q", got)
+	}
+}
+
+func TestHostileRemotePathIsQuoted(t *testing.T) {
+	labtest.Need(t, tl)
+	dest := "/opt/odd dir/it's $(touch /tmp/pwned) `touch /tmp/pwned2`;x"
+	// The directory does not exist: the run creates it and the rollback removes it.
+	tl.SSH(t, 5, "rm -f /tmp/pwned /tmp/pwned2; rm -rf '/opt/odd dir'")
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5}, dest: dest, settings: "        TimeoutStopSec: 5s\n"})
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=ok" {
+		t.Fatalf("%s\n%s", statuses(s), ev.text())
+	}
+	if got := fileState(t, 5, dest); !strings.HasPrefix(got, sha(smartproxy.Fixed)) {
+		t.Errorf("file at the literal path: %s", got)
+	}
+	if got := tl.SSH(t, 5, "ls /tmp/pwned /tmp/pwned2 2>/dev/null | wc -l"); got != "0" {
+		t.Errorf("a path was executed: %s", got)
+	}
+	rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{})
+	if statuses(rb) != "h6=rolled-back" || fileState(t, 5, dest) != "missing" {
+		t.Errorf("rollback of the new file: %s %s\n%s", statuses(rb), fileState(t, 5, dest), ev.text())
+	}
+	if got := fileState(t, 5, "/opt/odd dir"); got != "missing" {
+		t.Errorf("the directory the run created is still there: %s", got)
+	}
+}

@@ -1,0 +1,195 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// RemoteRunsDir is where each host keeps the manifests of the runs that
+// changed it, so a rollback needs nothing from the controller that made them.
+const RemoteRunsDir = "/var/lib/fleetfix/runs"
+
+// ManifestSchema is the version of the manifest format.
+const ManifestSchema = 1
+
+// RunIDLayout formats run ids; the same id names every backup of the run
+// (<path>.bak.<run id>) on every host.
+const RunIDLayout = "20060102_150405"
+
+var runIDPattern = regexp.MustCompile(`^[0-9]{8}_[0-9]{6}$`)
+
+// NewRunID returns the run id for a run started at t.
+func NewRunID(t time.Time) string { return t.UTC().Format(RunIDLayout) }
+
+// ValidRunID reports whether id has the run id form.
+func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
+
+// Run states of a manifest.
+const (
+	StateRunning    = "running"
+	StateComplete   = "complete"
+	StateFailed     = "failed"
+	StateHalted     = "halted"
+	StateRolledBack = "rolled-back"
+)
+
+// Change is one file a run changes on a host.
+type Change struct {
+	Path      string `json:"path"`
+	Kind      string `json:"kind"` // "artifact" or "dropin"
+	Unit      string `json:"unit"`
+	Existed   bool   `json:"existed"`
+	OldSHA256 string `json:"old_sha256,omitempty"`
+	NewSHA256 string `json:"new_sha256"`
+	OldMode   string `json:"old_mode,omitempty"`
+	NewMode   string `json:"new_mode"`
+	OldOwner  string `json:"old_owner,omitempty"`
+	NewOwner  string `json:"new_owner"`
+	OldSize   int64  `json:"old_size,omitempty"`
+	NewSize   int64  `json:"new_size"`
+	// Backup is where the old file is kept (<path>.bak.<run id>); empty when
+	// the file did not exist.
+	Backup string `json:"backup,omitempty"`
+	// CreatedDir is the topmost directory the run created for the file (a
+	// drop-in directory, say); a rollback removes it and the directories
+	// below it on the way to the file, each only when empty.
+	CreatedDir string `json:"created_dir,omitempty"`
+	// Diff shows a text file's change (drop-ins), for plans and reports.
+	Diff string `json:"diff,omitempty"`
+	// Done is set once the new content is in place.
+	Done bool `json:"done"`
+}
+
+// StepRecord is a step's outcome in a manifest.
+type StepRecord struct {
+	Step     Step          `json:"step"`
+	Phase    Phase         `json:"phase"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// UnitRecord keeps a unit's properties from before the run.
+type UnitRecord struct {
+	Unit  string            `json:"unit"`
+	Props map[string]string `json:"props"`
+}
+
+// Manifest records what a run did to a host: enough to roll it back exactly
+// and to resume it.
+type Manifest struct {
+	Schema     int          `json:"schema"`
+	RunID      string       `json:"run_id"`
+	Host       string       `json:"host"`
+	Controller string       `json:"controller"`
+	Started    time.Time    `json:"started"`
+	Updated    time.Time    `json:"updated"`
+	State      string       `json:"state"`
+	Units      []UnitRecord `json:"units"`
+	Changes    []Change     `json:"changes"`
+	Steps      []StepRecord `json:"steps"`
+}
+
+func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }
+
+// makeRunsDir creates the host's manifest directory, once per run.
+func makeRunsDir(ctx context.Context, h Host) error {
+	if _, err := h.Run(ctx, "mkdir", "-p", "-m", "0700", "--", RemoteRunsDir); err != nil {
+		return fmt.Errorf("manifest dir: %w", err)
+	}
+	return nil
+}
+
+// saveManifest writes the manifest on the host (atomically) and, when
+// stateDir is set, in the controller's state directory.
+func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) error {
+	m.Updated = time.Now().UTC()
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if stateDir != "" {
+		local := filepath.Join(stateDir, "runs", m.RunID, m.Host+".json")
+		if err := os.MkdirAll(filepath.Dir(local), 0o700); err != nil {
+			return fmt.Errorf("local manifest: %w", err)
+		}
+		if err := os.WriteFile(local, b, 0o600); err != nil {
+			return fmt.Errorf("local manifest: %w", err)
+		}
+	}
+	if _, err := h.Upload(ctx, bytes.NewReader(b), m.remotePath(), 0o600, "root:root"); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// listRuns returns the run ids with a manifest on the host, oldest first.
+func listRuns(ctx context.Context, h Host) ([]string, error) {
+	out, err := runScript(ctx, h, scriptListRuns, RemoteRunsDir)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var ids []string
+	for _, f := range strings.Fields(string(out)) {
+		if id, ok := strings.CutSuffix(f, ".json"); ok && ValidRunID(id) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// readManifest reads the manifest of run id from the host.
+func readManifest(ctx context.Context, h Host, id string) (*Manifest, error) {
+	if !ValidRunID(id) {
+		return nil, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", id)
+	}
+	out, err := h.Run(ctx, "cat", "--", RemoteRunsDir+"/"+id+".json")
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", id, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(out, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s on %s is not valid: %w", id, h.Name(), err)
+	}
+	if m.Schema != ManifestSchema || m.RunID != id {
+		return nil, fmt.Errorf("manifest %s on %s: schema %d, run id %q", id, h.Name(), m.Schema, m.RunID)
+	}
+	return &m, nil
+}
+
+// latestManifest returns the newest manifest on the host for which keep
+// returns true, or nil.
+func latestManifest(ctx context.Context, h Host, keep func(*Manifest) bool) (*Manifest, error) {
+	ids, err := listRuns(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(ids) - 1; i >= 0; i-- {
+		m, err := readManifest(ctx, h, ids[i])
+		if err != nil {
+			return nil, err
+		}
+		if keep(m) {
+			return m, nil
+		}
+	}
+	return nil, nil
+}
+
+func (m *Manifest) record(step Step, phase Phase, started time.Time, err error) {
+	r := StepRecord{Step: step, Phase: phase, Started: started.UTC(), Duration: time.Since(started)}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	m.Steps = append(m.Steps, r)
+}

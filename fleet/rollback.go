@@ -1,0 +1,189 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RollbackOptions configure a rollback.
+type RollbackOptions struct {
+	Inventory *Inventory
+	Targets   []Target
+	Dial      Dialer
+	Reporter  Reporter
+	// RunID picks the run to undo; "" means each host's latest run that is
+	// not rolled back yet.
+	RunID    string
+	StateDir string
+	// Timeout bounds one host's rollback. It runs detached from the caller's
+	// cancellation: a rollback cut off half-way would leave a mixed host.
+	Timeout time.Duration
+}
+
+// Rollback puts each target back as it was before a run, from the manifest
+// and backups on the host itself: files restored (checked against the
+// recorded sha256), files the run created removed, daemon-reload, restart,
+// health check. Hosts run in parallel up to the policy's MaxParallel.
+func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
+	if o.RunID != "" && !ValidRunID(o.RunID) {
+		return nil, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID)
+	}
+	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir})
+	if err != nil {
+		return nil, err
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	targets := o.Targets
+	if targets == nil {
+		targets = o.Inventory.Hosts
+	}
+	start := time.Now()
+	results := make([]HostResult, len(targets))
+	sem := make(chan struct{}, max(o.Inventory.Rollout.MaxParallel, 1))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Timeout)
+			defer cancel()
+			results[i] = r.rollbackHost(hctx, t, o.RunID)
+		}()
+	}
+	wg.Wait()
+	return &Summary{Hosts: results, Duration: time.Since(start)}, nil
+}
+
+func (r *runner) rollbackHost(ctx context.Context, t Target, runID string) HostResult {
+	start := time.Now()
+	res := HostResult{Host: t.Name, Batch: -1}
+	fail := func(err error) HostResult {
+		he := &HostError{Host: t.Name, Step: StepRollback, Err: err}
+		res.Status, res.Step, res.Error, res.err, res.Duration = StatusFailed, StepRollback, err.Error(), he, time.Since(start)
+		r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseFail, Batch: -1, Err: he, Message: err.Error(), Result: &res})
+		return res
+	}
+	r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseStart, Batch: -1})
+	h, err := r.opts.Dial(ctx, t)
+	if err != nil {
+		return fail(fmt.Errorf("connect: %w", err))
+	}
+	defer h.Close()
+	var m *Manifest
+	if runID != "" {
+		m, err = readManifest(ctx, h, runID)
+	} else {
+		m, err = latestManifest(ctx, h, func(m *Manifest) bool { return m.State != StateRolledBack })
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if m == nil {
+		res.Status, res.Duration = StatusUnchanged, time.Since(start)
+		r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseSkip, Batch: -1, Message: "no run to roll back on this host", Result: &res})
+		return res
+	}
+	res.RunID = m.RunID
+	n, err := r.undo(ctx, h, m)
+	res.Changed = n
+	if err != nil {
+		return fail(fmt.Errorf("run %s: %w", m.RunID, err))
+	}
+	m.State = StateRolledBack
+	m.record(StepRollback, PhaseDone, start, nil)
+	if err := r.save(ctx, h, m); err != nil {
+		return fail(err)
+	}
+	res.Status, res.Duration = StatusRolledBack, time.Since(start)
+	r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseDone, Batch: -1, Duration: res.Duration,
+		Message: fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", m.RunID, n), Result: &res})
+	return res
+}
+
+// undo restores the files of m, reloads systemd, restarts the units that were
+// active before the run and checks them. It is idempotent: files already as
+// they were are left alone.
+func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
+	n := 0
+	for _, c := range slices.Backward(m.Changes) {
+		fi, err := h.Stat(ctx, c.Path)
+		if err != nil {
+			return n, fmt.Errorf("stat %s: %w", c.Path, err)
+		}
+		switch {
+		case c.Existed && fi.Exists && fi.SHA256 == c.OldSHA256 && octalMode(fi.Mode) == c.OldMode && fi.Owner+":"+fi.Group == c.OldOwner:
+			continue // as it was
+		case c.Existed:
+			if _, err := runScript(ctx, h, scriptRestore, c.Path, c.Backup, c.OldSHA256); err != nil {
+				return n, fmt.Errorf("restore %s: %w", c.Path, err)
+			}
+			// Check what is there now, byte, mode and owner.
+			after, err := h.Stat(ctx, c.Path)
+			if err != nil {
+				return n, err
+			}
+			if after.SHA256 != c.OldSHA256 || octalMode(after.Mode) != c.OldMode || after.Owner+":"+after.Group != c.OldOwner {
+				return n, fmt.Errorf("restored %s is %s %s %s:%s, recorded %s %s %s", c.Path, short(after.SHA256), octalMode(after.Mode), after.Owner, after.Group, short(c.OldSHA256), c.OldMode, c.OldOwner)
+			}
+		case fi.Exists:
+			if _, err := h.Run(ctx, "rm", "-f", "--", c.Path); err != nil {
+				return n, fmt.Errorf("remove %s: %w", c.Path, err)
+			}
+		}
+		if !c.Existed && c.CreatedDir != "" {
+			if err := removeCreatedDirs(ctx, h, c); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	if _, err := h.Run(ctx, "systemctl", "daemon-reload"); err != nil {
+		return n, fmt.Errorf("daemon-reload: %w", err)
+	}
+	for _, u := range m.Units {
+		if u.Props["ActiveState"] != "active" {
+			continue
+		}
+		if _, err := h.Run(ctx, "systemctl", "restart", "--", u.Unit); err != nil {
+			return n, fmt.Errorf("restart %s: %w", u.Unit, err)
+		}
+		svc := Service{Unit: u.Unit, Health: Health{Timeout: 15 * time.Second}}
+		for _, s := range r.services {
+			if s.Unit == u.Unit {
+				svc = s
+			}
+		}
+		if err := waitHealthy(ctx, h, svc); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// removeCreatedDirs removes the directories a run created for c, deepest
+// first, each only if empty: files someone else put there since stay.
+func removeCreatedDirs(ctx context.Context, h Host, c Change) error {
+	if !strings.HasPrefix(c.Path, c.CreatedDir+"/") {
+		return fmt.Errorf("recorded directory %s does not hold %s", c.CreatedDir, c.Path)
+	}
+	var dirs []string
+	for d := path.Dir(c.Path); ; d = path.Dir(d) {
+		dirs = append(dirs, d)
+		if d == c.CreatedDir {
+			break
+		}
+	}
+	if _, err := runScript(ctx, h, scriptRemoveDirs, dirs...); err != nil {
+		return fmt.Errorf("remove %s: %w", c.CreatedDir, err)
+	}
+	return nil
+}

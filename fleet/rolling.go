@@ -1,0 +1,130 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Batches splits n hosts into the rollout's batches, as indexes: first the
+// canaries (one batch), then batches of p.Batch of the hosts that remain.
+func Batches(n int, p Policy) [][]int {
+	var out [][]int
+	i := 0
+	if c := min(p.Canary, n); c > 0 {
+		out = append(out, seq(0, c))
+		i = c
+	}
+	rest := n - i
+	size := max(p.Batch.Of(rest), 1)
+	for i < n {
+		j := min(i+size, n)
+		out = append(out, seq(i, j))
+		i = j
+	}
+	return out
+}
+
+func seq(a, b int) []int {
+	s := make([]int, 0, b-a)
+	for i := a; i < b; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// Rollout runs the fix on the targets in rolling batches: canaries first,
+// then batches, up to MaxParallel hosts at once. When more hosts have failed
+// than the failure budget allows (or a canary fails), no new host starts and
+// hosts in flight stop at their next step boundary.
+func Rollout(ctx context.Context, o Options) (*Summary, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	targets := o.Targets
+	if targets == nil {
+		targets = o.Inventory.Hosts
+	}
+	pol := o.Inventory.Rollout
+	start := time.Now()
+	results := make([]HostResult, len(targets))
+	batches := Batches(len(targets), pol)
+	budget := pol.FailureBudget.Of(len(targets))
+	hasCanary := pol.Canary > 0
+	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)})
+
+	var mu sync.Mutex
+	failed := 0
+	sem := make(chan struct{}, max(pol.MaxParallel, 1))
+	for bi, batch := range batches {
+		if !hasCanary {
+			bi++ // batch 0 is the canary batch only when there is one
+		}
+		var wg sync.WaitGroup
+		for _, i := range batch {
+			results[i] = HostResult{Host: targets[i].Name, Batch: bi, Status: StatusNotStarted}
+			if !r.waitTurn(ctx, sem) {
+				continue
+			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				res := r.rollHost(ctx, targets[i], bi)
+				mu.Lock()
+				defer mu.Unlock()
+				results[i] = res
+				if res.Status != StatusFailed {
+					return
+				}
+				failed++
+				switch {
+				case bi == 0:
+					r.halt(fmt.Errorf("canary %s failed", res.Host))
+				case failed > budget:
+					r.halt(fmt.Errorf("%d host(s) failed, budget %d", failed, budget))
+				}
+			}(i)
+		}
+		wg.Wait()
+	}
+	for _, res := range results {
+		if res.Status == StatusNotStarted {
+			r.emit(Event{Host: res.Host, Step: StepRun, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the run halted", Result: &res})
+		}
+	}
+	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
+	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
+	if s.Halted {
+		msg += "; halted: " + r.haltErr.Error()
+	}
+	r.emit(Event{Step: StepRun, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
+	return s, nil
+}
+
+// waitTurn takes a slot for a new host, waiting while paused; it returns
+// false when the run halted or ctx ended (the host is not started).
+func (r *runner) waitTurn(ctx context.Context, sem chan struct{}) bool {
+	for r.opts.Pause != nil && r.opts.Pause() && !r.isHalted() && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.isHalted() || ctx.Err() != nil {
+		return false
+	}
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	case <-r.haltCh:
+		return false
+	}
+	// A host that failed while this one waited for its slot may have spent
+	// the budget.
+	if r.isHalted() {
+		<-sem
+		return false
+	}
+	return true
+}

@@ -1,0 +1,265 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+func TestBatches(t *testing.T) {
+	pct := func(n int) Amount { return Amount{N: n, Percent: true} }
+	tests := []struct {
+		n    int
+		p    Policy
+		want [][]int
+	}{
+		{5, Policy{Canary: 1, Batch: pct(50)}, [][]int{{0}, {1, 2}, {3, 4}}},
+		{5, Policy{Canary: 0, Batch: Amount{N: 2}}, [][]int{{0, 1}, {2, 3}, {4}}},
+		{3, Policy{Canary: 2, Batch: pct(100)}, [][]int{{0, 1}, {2}}},
+		{2, Policy{Canary: 5, Batch: pct(10)}, [][]int{{0, 1}}},
+		{4, Policy{Canary: 1, Batch: pct(10)}, [][]int{{0}, {1}, {2}, {3}}},
+		{0, Policy{Canary: 1, Batch: pct(10)}, nil},
+	}
+	for _, tt := range tests {
+		if got := Batches(tt.n, tt.p); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Batches(%d, canary %d batch %s) = %v, want %v", tt.n, tt.p.Canary, tt.p.Batch, got, tt.want)
+		}
+	}
+}
+
+// fakeHost is already at the target: preflight finds nothing to change.
+// It only serves the rolling logic's tests; every step that changes a host
+// is tested against the lab.
+type fakeHost struct {
+	name    string
+	targets map[string]string // path -> sha256
+}
+
+func (f *fakeHost) Name() string { return f.name }
+func (f *fakeHost) Run(_ context.Context, argv ...string) ([]byte, error) {
+	switch {
+	case isReadOnlyScript(argv) && argv[3] == "fleetfix-facts":
+		return []byte("systemd=yes\njournal=persistent\nuid=0\nsystemd_version=252\n"), nil
+	case argv[0] == "systemctl" && argv[1] == "show":
+		return []byte("LoadState=loaded\nActiveState=active\n"), nil
+	}
+	return nil, fmt.Errorf("fake host: unexpected command %v", argv)
+}
+func (f *fakeHost) RunInput(ctx context.Context, _ []byte, argv ...string) ([]byte, error) {
+	return f.Run(ctx, argv...)
+}
+func (f *fakeHost) Upload(context.Context, io.Reader, string, fs.FileMode, string) (string, error) {
+	return "", errors.New("fake host: no uploads")
+}
+func (f *fakeHost) Stat(_ context.Context, p string) (remote.FileInfo, error) {
+	return remote.FileInfo{Path: p, Exists: true, Mode: 0o644, Owner: "root", Group: "root", SHA256: f.targets[p]}, nil
+}
+func (f *fakeHost) Reconnect(context.Context) error { return nil }
+func (f *fakeHost) Close() error                    { return nil }
+
+func fakeInventory(t *testing.T, n int, p Policy) *Inventory {
+	src := filepath.Join(t.TempDir(), "build")
+	os.WriteFile(src, []byte("new build"), 0o644)
+	mode := fs.FileMode(0o644)
+	inv := &Inventory{Rollout: p, Services: []Service{{Unit: "demo.service", Artifacts: []Artifact{{Src: src, Dest: "/usr/local/bin/demo", Mode: &mode, Owner: "root:root"}}}}}
+	inv.Rollout.Timeouts = DefaultPolicy().Timeouts
+	for i := 1; i <= n; i++ {
+		inv.Hosts = append(inv.Hosts, Target{Name: fmt.Sprintf("h%d", i), Address: "192.0.2.1"})
+	}
+	return inv
+}
+
+func TestRollingBudgetAndParallelism(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy Policy
+		bad    []string
+		want   string
+		halted bool
+	}{
+		{"all ok", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2}, nil,
+			"h1=unchanged h2=unchanged h3=unchanged h4=unchanged h5=unchanged", false},
+		{"canary fails: nothing else starts", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 3}}, []string{"h1"},
+			"h1=failed h2=not-started h3=not-started h4=not-started h5=not-started", true},
+		{"budget 0: the first failure halts after its batch", Policy{Canary: 0, Batch: Amount{N: 2}, MaxParallel: 2}, []string{"h2"},
+			"h1=unchanged h2=failed h3=not-started h4=not-started h5=not-started", true},
+		{"budget 1 absorbs one failure", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
+			"h1=unchanged h2=unchanged h3=failed h4=unchanged h5=unchanged", false},
+		{"budget 20% of 5 is 1: a second failure halts", Policy{Canary: 0, Batch: Amount{N: 1}, MaxParallel: 1, FailureBudget: Amount{N: 20, Percent: true}}, []string{"h2", "h3"},
+			"h1=unchanged h2=failed h3=failed h4=not-started h5=not-started", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := fakeInventory(t, 5, tt.policy)
+			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, Target) (Host, error) { return nil, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums := map[string]string{}
+			for _, ft := range r.targets {
+				sums[ft.Path] = ft.SHA256
+			}
+			var inFlight, most atomic.Int32
+			var mu sync.Mutex
+			var order []string
+			dial := func(_ context.Context, tg Target) (Host, error) {
+				n := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				mu.Lock()
+				order = append(order, tg.Name)
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+				for _, b := range tt.bad {
+					if b == tg.Name {
+						return nil, errors.New("connection refused")
+					}
+				}
+				return &fakeHost{name: tg.Name, targets: sums}, nil
+			}
+			s, err := Rollout(context.Background(), Options{Inventory: inv, Dial: dial})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range s.Hosts {
+				got = append(got, h.Host+"="+string(h.Status))
+				if h.Status == StatusFailed {
+					var he *HostError
+					if !errors.As(h.Err(), &he) || he.Host != h.Host || he.Step != StepConnect {
+						t.Errorf("%s: error %v is not a HostError at connect", h.Host, h.Err())
+					}
+				}
+			}
+			if strings.Join(got, " ") != tt.want || s.Halted != tt.halted {
+				t.Errorf("got %s halted=%v\nwant %s halted=%v", strings.Join(got, " "), s.Halted, tt.want, tt.halted)
+			}
+			if int(most.Load()) > tt.policy.MaxParallel {
+				t.Errorf("%d hosts in flight, max_parallel %d", most.Load(), tt.policy.MaxParallel)
+			}
+			if len(order) > 0 && tt.policy.Canary > 0 && order[0] != "h1" {
+				t.Errorf("canary did not go first: %v", order)
+			}
+		})
+	}
+}
+
+func TestHaltStopsHostsNotStarted(t *testing.T) {
+	inv := fakeInventory(t, 3, Policy{Canary: 0, Batch: Amount{N: 1}, MaxParallel: 1})
+	halt := make(chan struct{})
+	close(halt)
+	s, err := Rollout(context.Background(), Options{Inventory: inv, Halt: halt, Dial: func(context.Context, Target) (Host, error) {
+		t.Error("a host started after the halt")
+		return nil, errors.New("no")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Halted || s.Hosts[0].Status != StatusNotStarted {
+		t.Errorf("halted=%v %v", s.Halted, s.Hosts)
+	}
+}
+
+func TestSettingTook(t *testing.T) {
+	props := map[string]string{"TimeoutStopUSec": "20s", "KillMode": "mixed", "KillSignal": "15", "FinalKillSignal": "9", "RestartUSec": "100ms"}
+	tests := []struct {
+		s    Setting
+		want bool
+	}{
+		{Setting{"TimeoutStopSec", "20s"}, true},
+		{Setting{"TimeoutStopSec", "20"}, true},
+		{Setting{"TimeoutStopSec", "20000ms"}, true},
+		{Setting{"TimeoutStopSec", "90s"}, false},
+		{Setting{"KillMode", "mixed"}, true},
+		{Setting{"KillMode", "control-group"}, false},
+		{Setting{"KillSignal", "SIGTERM"}, true},
+		{Setting{"KillSignal", "TERM"}, true},
+		{Setting{"FinalKillSignal", "SIGKILL"}, true},
+		{Setting{"KillSignal", "SIGKILL"}, false},
+		{Setting{"RestartSec", "100ms"}, true},
+		{Setting{"SomethingShowDoesNotHave", "x"}, true},
+	}
+	for _, tt := range tests {
+		if ok, _, _ := settingTook(tt.s, props); ok != tt.want {
+			t.Errorf("settingTook(%v) = %v, want %v", tt.s, ok, tt.want)
+		}
+	}
+}
+
+func TestParseSystemdDuration(t *testing.T) {
+	tests := map[string]time.Duration{
+		"20s": 20 * time.Second, "1min 30s": 90 * time.Second, "500ms": 500 * time.Millisecond,
+		"90": 90 * time.Second, "1h": time.Hour, "infinity": -1, "2min": 2 * time.Minute,
+	}
+	for in, want := range tests {
+		if got, err := parseSystemdDuration(in); err != nil || got != want {
+			t.Errorf("parseSystemdDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "20x", "abc"} {
+		if _, err := parseSystemdDuration(bad); err == nil {
+			t.Errorf("parseSystemdDuration(%q) accepted", bad)
+		}
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	got := lineDiff("[Service]\nTimeoutStopSec=90s\nKillMode=mixed\n", "[Service]\nTimeoutStopSec=20s\nKillMode=mixed\n")
+	if got != "-TimeoutStopSec=90s\n+TimeoutStopSec=20s\n" {
+		t.Errorf("lineDiff = %q", got)
+	}
+	if got := lineDiff("", "a\n"); got != "+a\n" {
+		t.Errorf("lineDiff of a new file = %q", got)
+	}
+}
+
+func TestDryHostRunsOnlyReads(t *testing.T) {
+	tests := []struct {
+		argv []string
+		want bool
+	}{
+		{[]string{"systemctl", "show", "--no-pager", "--", "x.service"}, true},
+		{[]string{"cat", "--", "/etc/x"}, true},
+		{[]string{"sh", "-c", scriptFacts.body, "fleetfix-facts"}, true},
+		{[]string{"sh", "-c", scriptBackup.body, "fleetfix-backup", "a", "b", "c"}, false},
+		{[]string{"sh", "-c", scriptFacts.body + " ", "fleetfix-facts"}, false},
+		{[]string{"systemctl", "restart", "x.service"}, false},
+		{[]string{"systemctl", "daemon-reload"}, false},
+		{[]string{"mkdir", "-p", "/x"}, false},
+		{[]string{"rm", "-f", "/x"}, false},
+	}
+	for _, tt := range tests {
+		if got := readOnly(tt.argv); got != tt.want {
+			t.Errorf("readOnly(%q) = %v, want %v", tt.argv, got, tt.want)
+		}
+	}
+}
+
+func TestModeRoundTrip(t *testing.T) {
+	for _, s := range []string{"0755", "0644", "4755", "2750", "1777", "0000"} {
+		m, err := parseOctalMode(s)
+		if err != nil || octalMode(m) != s {
+			t.Errorf("mode %s -> %v -> %s (%v)", s, m, octalMode(m), err)
+		}
+	}
+	if _, err := parseOctalMode("9999"); err == nil {
+		t.Error("9999 accepted")
+	}
+}

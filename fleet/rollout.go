@@ -1,0 +1,347 @@
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// Options configure a rollout (or a plan: a rollout with a dry Dialer).
+type Options struct {
+	Inventory *Inventory
+	// Targets are the hosts to roll out to, in order; nil means every host.
+	Targets  []Target
+	Dial     Dialer
+	Reporter Reporter
+	// RunID names this run's backups and manifests; default NewRunID(now).
+	RunID string
+	// StateDir keeps a local copy of every manifest; "" keeps none.
+	StateDir string
+	// Steps, when set, ends each host's work after the last step listed
+	// (a plan stops after the drop-ins). Default: every step.
+	LastStep Step
+	// Halt, when closed, starts no new host and stops in-flight hosts at
+	// their next step boundary (an operator's graceful abort).
+	Halt <-chan struct{}
+	// Pause, when it returns true, holds hosts not yet started.
+	Pause func() bool
+}
+
+// Status is a host's outcome.
+type Status string
+
+// Host outcomes.
+const (
+	StatusOK         Status = "ok"
+	StatusUnchanged  Status = "unchanged" // already at the target: nothing done
+	StatusFailed     Status = "failed"
+	StatusHalted     Status = "halted"      // stopped at a step boundary
+	StatusNotStarted Status = "not-started" // the run halted before its turn
+	StatusRolledBack Status = "rolled-back"
+)
+
+// HostResult is how one host's work ended.
+type HostResult struct {
+	Host        string        `json:"host"`
+	Batch       int           `json:"batch"`
+	Status      Status        `json:"status"`
+	Step        Step          `json:"step,omitempty"` // the failed or halted step
+	Error       string        `json:"error,omitempty"`
+	Changed     int           `json:"changed"` // files changed
+	RestartTime time.Duration `json:"restart_ns,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+	RunID       string        `json:"run_id,omitempty"`
+	err         error
+}
+
+// Err returns the host's error (a *HostError), or nil.
+func (r HostResult) Err() error { return r.err }
+
+// Summary is the outcome of a run.
+type Summary struct {
+	RunID    string
+	Hosts    []HostResult // in inventory order
+	Halted   bool         // the failure budget was spent or the run was aborted
+	Duration time.Duration
+}
+
+// Failed counts hosts that failed.
+func (s *Summary) Failed() int {
+	n := 0
+	for _, h := range s.Hosts {
+		if h.Status == StatusFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every host ended ok or unchanged.
+func (s *Summary) OK() bool {
+	for _, h := range s.Hosts {
+		if h.Status != StatusOK && h.Status != StatusUnchanged {
+			return false
+		}
+	}
+	return true
+}
+
+// runner holds what every host's work shares; nothing in it changes once
+// the run has started, except through the mutex-guarded halt state.
+type runner struct {
+	opts     Options
+	runID    string
+	services []Service
+	targets  []fileTarget
+	content  map[string][]byte // remote path -> new content
+	rep      Reporter
+
+	mu      sync.Mutex
+	halted  bool
+	haltCh  chan struct{}
+	haltErr error
+}
+
+func newRunner(o Options) (*runner, error) {
+	if o.Inventory == nil || o.Dial == nil {
+		return nil, errors.New("rollout: inventory and dialer are required")
+	}
+	if o.Reporter == nil {
+		o.Reporter = ReporterFunc(func(Event) {})
+	}
+	if o.RunID == "" {
+		o.RunID = NewRunID(time.Now())
+	}
+	if !ValidRunID(o.RunID) {
+		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
+	}
+	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, haltCh: make(chan struct{})}
+	// Artifacts are read and hashed once for the whole fleet.
+	for _, svc := range o.Inventory.Services {
+		for _, a := range svc.Artifacts {
+			b, err := os.ReadFile(a.Src)
+			if err != nil {
+				return nil, fmt.Errorf("artifact %s: %w", a.Src, err)
+			}
+			r.addTarget(fileTarget{Kind: "artifact", Unit: svc.Unit, Path: a.Dest, Content: b, Mode: a.Mode, Owner: a.Owner})
+		}
+		if len(svc.DropIn.Settings) > 0 {
+			mode := os.FileMode(0o644)
+			r.addTarget(fileTarget{Kind: "dropin", Unit: svc.Unit, Path: svc.DropIn.Path(svc.Unit), Content: svc.DropIn.Render(), Mode: &mode, Owner: "root:root"})
+		}
+	}
+	return r, nil
+}
+
+func (r *runner) addTarget(t fileTarget) {
+	sum := sha256.Sum256(t.Content)
+	t.SHA256 = hex.EncodeToString(sum[:])
+	r.targets = append(r.targets, t)
+	r.content[t.Path] = t.Content
+}
+
+func (r *runner) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.rep.Report(e)
+}
+
+func (r *runner) info(host string, step Step, warn bool, msg string) {
+	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Warning: warn, Message: msg})
+}
+
+// halt stops the run: no new host starts, in-flight hosts stop at their next
+// step boundary.
+func (r *runner) halt(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.halted {
+		r.halted, r.haltErr = true, err
+		close(r.haltCh)
+	}
+}
+
+func (r *runner) isHalted() bool {
+	select {
+	case <-r.haltCh:
+		return true
+	case <-r.opts.Halt:
+		r.halt(errors.New("aborted by the operator"))
+		return true
+	default:
+		return false
+	}
+}
+
+// hostStep is one step of a host's sequence.
+type hostStep struct {
+	step    Step
+	timeout time.Duration
+	do      func(ctx context.Context) (string, error)
+}
+
+// rollHost runs one host's whole sequence.
+func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
+	start := time.Now()
+	res := HostResult{Host: t.Name, Batch: batch, RunID: r.runID}
+	to := r.opts.Inventory.Rollout.Timeouts
+	fail := func(step Step, err error) HostResult {
+		he := &HostError{Host: t.Name, Step: step, Err: err}
+		res.Status, res.Step, res.Error, res.err = StatusFailed, step, err.Error(), he
+		res.Duration = time.Since(start)
+		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error()})
+		return res
+	}
+
+	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseStart, Batch: batch})
+	t0 := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, to.Connect)
+	h, err := r.opts.Dial(cctx, t)
+	cancel()
+	if err != nil {
+		return fail(StepConnect, err)
+	}
+	defer h.Close()
+	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0)})
+
+	r.emit(Event{Host: t.Name, Step: StepPreflight, Phase: PhaseStart, Batch: batch})
+	t0 = time.Now()
+	pctx, cancel := context.WithTimeout(ctx, to.Preflight)
+	facts, err := r.preflight(pctx, h)
+	cancel()
+	if err != nil {
+		return fail(StepPreflight, err)
+	}
+	msg := fmt.Sprintf("%d file(s) to change", len(facts.Changes))
+	if facts.Resume != nil {
+		msg += fmt.Sprintf("; resuming run %s (%s)", facts.Resume.RunID, facts.Resume.State)
+	}
+	r.emit(Event{Host: t.Name, Step: StepPreflight, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg, Changes: facts.Changes})
+	if len(facts.Changes) == 0 {
+		res.Status, res.Duration = StatusUnchanged, time.Since(start)
+		r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseSkip, Batch: batch, Message: "already at the target: nothing changed, no backup made", Result: &res})
+		return res
+	}
+
+	m := r.manifestFor(t.Name, facts)
+	res.RunID = m.RunID
+	steps := []hostStep{
+		{StepBackup, to.Backup, func(ctx context.Context) (string, error) { return r.backup(ctx, h, m) }},
+		{StepPush, to.Push, func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "artifact") }},
+		{StepDropIn, to.Push, func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "dropin") }},
+		{StepReload, to.Reload, func(ctx context.Context) (string, error) { return r.reload(ctx, h) }},
+		{StepRestart, to.Restart, func(ctx context.Context) (string, error) {
+			msg, d, err := r.restart(ctx, h)
+			res.RestartTime = d
+			return msg, err
+		}},
+	}
+	// The manifest is on the host before the first change, so even a run
+	// cut off mid-step can be rolled back from the host alone.
+	if err := makeRunsDir(ctx, h); err != nil {
+		return fail(StepBackup, err)
+	}
+	if err := r.save(ctx, h, m); err != nil {
+		return fail(StepBackup, err)
+	}
+	for _, s := range steps {
+		if r.isHalted() {
+			m.State = StateHalted
+			r.saveDetached(ctx, h, m)
+			res.Status, res.Step, res.Duration = StatusHalted, s.step, time.Since(start)
+			res.Changed = countDone(m)
+			r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
+			return res
+		}
+		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseStart, Batch: batch})
+		t0 := time.Now()
+		sctx, cancel := context.WithTimeout(ctx, s.timeout)
+		msg, err := s.do(sctx)
+		cancel()
+		if err != nil {
+			m.record(s.step, PhaseFail, t0, err)
+			m.State = StateFailed
+			r.saveDetached(ctx, h, m)
+			res.Changed = countDone(m)
+			return fail(s.step, err)
+		}
+		m.record(s.step, PhaseDone, t0, nil)
+		if err := r.save(ctx, h, m); err != nil {
+			return fail(s.step, err)
+		}
+		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
+		if s.step == r.opts.LastStep {
+			break
+		}
+	}
+	m.State = StateComplete
+	if err := r.save(ctx, h, m); err != nil {
+		return fail(StepRestart, err)
+	}
+	res.Status, res.Changed, res.Duration = StatusOK, countDone(m), time.Since(start)
+	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: fmt.Sprintf("%d file(s) changed", res.Changed), Result: &res})
+	return res
+}
+
+// manifestFor starts this run's manifest, or continues an unfinished one
+// whose backups hold the original files.
+func (r *runner) manifestFor(host string, f *Facts) *Manifest {
+	if p := f.Resume; p != nil {
+		byPath := map[string]Change{}
+		for _, c := range p.Changes {
+			byPath[c.Path] = c
+		}
+		var changes []Change
+		for _, c := range f.Changes {
+			if old, ok := byPath[c.Path]; ok {
+				// The original is what the earlier run backed up.
+				c.Existed, c.OldSHA256, c.OldMode, c.OldOwner, c.OldSize = old.Existed, old.OldSHA256, old.OldMode, old.OldOwner, old.OldSize
+				c.Backup, c.CreatedDir = old.Backup, old.CreatedDir
+				delete(byPath, c.Path)
+			}
+			changes = append(changes, c)
+		}
+		// Files the earlier run already finished stay recorded for rollback.
+		for _, c := range p.Changes {
+			if _, ok := byPath[c.Path]; ok {
+				changes = append(changes, c)
+			}
+		}
+		p.Changes, p.State = changes, StateRunning
+		return p
+	}
+	name, _ := os.Hostname()
+	return &Manifest{
+		Schema: ManifestSchema, RunID: r.runID, Host: host, Controller: name,
+		Started: time.Now().UTC(), State: StateRunning, Units: f.Units, Changes: f.Changes,
+	}
+}
+
+func (r *runner) save(ctx context.Context, h Host, m *Manifest) error {
+	return saveManifest(ctx, h, m, r.opts.StateDir)
+}
+
+// saveDetached records a failure even when the run's context is what failed.
+func (r *runner) saveDetached(ctx context.Context, h Host, m *Manifest) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := r.save(ctx, h, m); err != nil {
+		r.info(h.Name(), StepRun, true, "could not record the failure in the manifest: "+err.Error())
+	}
+}
+
+func countDone(m *Manifest) int {
+	n := 0
+	for _, c := range m.Changes {
+		if c.Done {
+			n++
+		}
+	}
+	return n
+}

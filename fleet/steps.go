@@ -1,0 +1,259 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// backup copies every file the run will replace to <path>.bak.<run id>,
+// verified against the sha256 preflight saw. A backup already made by this
+// run (a resumed run) is checked, not made again.
+func (r *runner) backup(ctx context.Context, h Host, m *Manifest) (string, error) {
+	n := 0
+	for _, c := range m.Changes {
+		if !c.Existed || c.Done {
+			continue
+		}
+		if bi, err := h.Stat(ctx, c.Backup); err != nil {
+			return "", fmt.Errorf("stat %s: %w", c.Backup, err)
+		} else if bi.Exists {
+			if bi.SHA256 != c.OldSHA256 {
+				return "", fmt.Errorf("backup %s exists with sha256 %s, not %s: refusing to overwrite it", c.Backup, short(bi.SHA256), short(c.OldSHA256))
+			}
+			continue
+		}
+		if _, err := runScript(ctx, h, scriptBackup, c.Path, c.Backup, c.OldSHA256); err != nil {
+			return "", fmt.Errorf("back up %s: %w", c.Path, err)
+		}
+		n++
+	}
+	return fmt.Sprintf("%d file(s) backed up", n), nil
+}
+
+// push writes the new content of every change of the given kind, atomically,
+// with its mode and owner.
+func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (string, error) {
+	n := 0
+	for i := range m.Changes {
+		c := &m.Changes[i]
+		if c.Kind != kind {
+			continue
+		}
+		content, ok := r.content[c.Path]
+		if !ok {
+			return "", fmt.Errorf("no content for %s", c.Path)
+		}
+		mode, err := parseOctalMode(c.NewMode)
+		if err != nil {
+			return "", err
+		}
+		if c.CreatedDir != "" {
+			if _, err := h.Run(ctx, "mkdir", "-p", "-m", "0755", "--", path.Dir(c.Path)); err != nil {
+				return "", fmt.Errorf("create %s: %w", path.Dir(c.Path), err)
+			}
+		}
+		sum, err := h.Upload(ctx, bytes.NewReader(content), c.Path, mode, c.NewOwner)
+		if err != nil {
+			return "", fmt.Errorf("push %s: %w", c.Path, err)
+		}
+		if sum != c.NewSHA256 {
+			return "", fmt.Errorf("push %s: host has sha256 %s, want %s", c.Path, short(sum), short(c.NewSHA256))
+		}
+		c.Done = true
+		n++
+	}
+	return fmt.Sprintf("%d file(s) written", n), nil
+}
+
+// reload runs daemon-reload and checks that each drop-in is loaded and its
+// settings took effect, as systemctl show reports them.
+func (r *runner) reload(ctx context.Context, h Host) (string, error) {
+	if _, err := h.Run(ctx, "systemctl", "daemon-reload"); err != nil {
+		return "", fmt.Errorf("daemon-reload: %w", err)
+	}
+	var checked []string
+	for _, svc := range r.services {
+		props, err := unitProps(ctx, h, svc.Unit)
+		if err != nil {
+			return "", err
+		}
+		if len(svc.DropIn.Settings) == 0 {
+			continue
+		}
+		p := svc.DropIn.Path(svc.Unit)
+		if !strings.Contains(" "+props["DropInPaths"]+" ", " "+p+" ") {
+			return "", fmt.Errorf("%s: drop-in %s is not loaded (DropInPaths=%s)", svc.Unit, p, props["DropInPaths"])
+		}
+		for _, s := range svc.DropIn.Settings {
+			ok, prop, got := settingTook(s, props)
+			if !ok {
+				return "", fmt.Errorf("%s: %s=%s did not take effect: %s=%s (another drop-in may override it)", svc.Unit, s.Key, s.Value, prop, got)
+			}
+			if prop != "" {
+				checked = append(checked, prop+"="+got)
+			}
+		}
+	}
+	return "settings in effect: " + strings.Join(checked, " "), nil
+}
+
+// restart restarts each unit and waits until it is active and healthy,
+// returning how long that took.
+func (r *runner) restart(ctx context.Context, h Host) (string, time.Duration, error) {
+	start := time.Now()
+	var msgs []string
+	for _, svc := range r.services {
+		t0 := time.Now()
+		if _, err := h.Run(ctx, "systemctl", "restart", "--", svc.Unit); err != nil {
+			return "", 0, fmt.Errorf("restart %s: %w", svc.Unit, err)
+		}
+		if err := waitHealthy(ctx, h, svc); err != nil {
+			return "", 0, err
+		}
+		msgs = append(msgs, fmt.Sprintf("%s active and healthy in %s", svc.Unit, roundDur(time.Since(t0))))
+	}
+	return strings.Join(msgs, "; "), time.Since(start), nil
+}
+
+// waitHealthy polls the unit's state and health check until both pass or the
+// health timeout ends; a unit that is failed or keeps restarting fails fast
+// enough to be told apart in the error.
+func waitHealthy(ctx context.Context, h Host, svc Service) error {
+	timeout := svc.Health.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last string
+	for {
+		out, err := runScript(ctx, h, scriptHealth, svc.Unit, svc.Health.TCP)
+		if err == nil && len(svc.Health.Command) > 0 {
+			out, err = h.Run(ctx, svc.Health.Command...)
+		}
+		if err == nil {
+			return nil
+		}
+		last = strings.TrimSpace(string(out))
+		if last == "" {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// settingTook compares a drop-in setting with the unit's property. It knows
+// how systemd renames and reformats the settings fleetfix is for; other keys
+// are compared literally when systemctl show has them, and are otherwise
+// trusted to DropInPaths (prop == "").
+func settingTook(s Setting, props map[string]string) (ok bool, prop, got string) {
+	switch s.Key {
+	case "TimeoutStopSec", "TimeoutStartSec", "RestartSec", "WatchdogSec":
+		prop = strings.TrimSuffix(s.Key, "Sec") + "USec"
+		if s.Key == "RestartSec" {
+			prop = "RestartUSec"
+		}
+		got = props[prop]
+		want, err1 := parseSystemdDuration(s.Value)
+		have, err2 := parseSystemdDuration(got)
+		return err1 == nil && err2 == nil && want == have, prop, got
+	case "KillSignal", "FinalKillSignal", "RestartKillSignal", "WatchdogSignal":
+		got = props[s.Key]
+		want, ok := signalNumber(s.Value)
+		return ok && got == want, s.Key, got
+	}
+	got, present := props[s.Key]
+	if !present {
+		return true, "", ""
+	}
+	return got == s.Value, s.Key, got
+}
+
+var signals = map[string]string{
+	"SIGHUP": "1", "SIGINT": "2", "SIGQUIT": "3", "SIGKILL": "9", "SIGUSR1": "10",
+	"SIGUSR2": "12", "SIGTERM": "15", "SIGCONT": "18", "SIGSTOP": "19", "SIGABRT": "6",
+}
+
+func signalNumber(v string) (string, bool) {
+	if n, ok := signals[strings.ToUpper(v)]; ok {
+		return n, true
+	}
+	if n, ok := signals["SIG"+strings.ToUpper(v)]; ok {
+		return n, true
+	}
+	for _, n := range signals {
+		if n == v {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// parseSystemdDuration reads systemd time spans: "20s", "1min 30s", "500ms",
+// "90" (seconds), "infinity".
+func parseSystemdDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "infinity" {
+		return -1, nil
+	}
+	if s == "" {
+		return 0, fmt.Errorf("empty time span")
+	}
+	units := []struct {
+		suffix string
+		d      time.Duration
+	}{
+		{"usec", time.Microsecond}, {"us", time.Microsecond}, {"µs", time.Microsecond},
+		{"msec", time.Millisecond}, {"ms", time.Millisecond},
+		{"seconds", time.Second}, {"second", time.Second}, {"sec", time.Second}, {"s", time.Second},
+		{"minutes", time.Minute}, {"minute", time.Minute}, {"min", time.Minute}, {"m", time.Minute},
+		{"hours", time.Hour}, {"hour", time.Hour}, {"hr", time.Hour}, {"h", time.Hour},
+		{"days", 24 * time.Hour}, {"day", 24 * time.Hour}, {"d", 24 * time.Hour},
+	}
+	var total time.Duration
+	for _, f := range strings.Fields(s) {
+		i := strings.IndexFunc(f, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		num, unit := f, "s"
+		if i >= 0 {
+			num, unit = f[:i], f[i:]
+		}
+		var v float64
+		if _, err := fmt.Sscanf(num, "%g", &v); err != nil {
+			return 0, fmt.Errorf("time span %q", s)
+		}
+		found := false
+		for _, u := range units {
+			if unit == u.suffix {
+				total += time.Duration(v * float64(u.d))
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("time span %q: unit %q", s, unit)
+		}
+	}
+	return total, nil
+}
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
+func roundDur(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
