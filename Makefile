@@ -30,9 +30,11 @@ test: deps lint build
 unit:
 	$(GO) test -count=1 -short ./...
 
-# The main job against the local lab: build, bring up $(HOSTS) hosts.
+# The main job against the local lab: build, bring up $(HOSTS) hosts running
+# the buggy service, roll the fix out to them.
 demo: deps build
 	$(BIN) lab up --hosts $(HOSTS)
+	$(BIN) rollout /var/lib/fleetfix/lab/inventory.yaml
 
 lab-up: build
 	$(BIN) lab up --hosts $(HOSTS)

@@ -103,25 +103,29 @@ func newJSONReporter(w io.Writer, runID string) *jsonReporter {
 
 // jsonEvent is the documented shape of an event line.
 type jsonEvent struct {
-	Schema     int               `json:"schema"`
-	Type       string            `json:"type"` // "event"
-	Time       time.Time         `json:"time"`
-	RunID      string            `json:"run_id,omitempty"`
-	Host       string            `json:"host,omitempty"`
-	Step       fleet.Step        `json:"step"`
-	Phase      fleet.Phase       `json:"phase"`
-	Batch      *int              `json:"batch,omitempty"`
-	DurationMS float64           `json:"duration_ms,omitempty"`
-	Message    string            `json:"message,omitempty"`
-	Warning    bool              `json:"warning,omitempty"`
-	Error      string            `json:"error,omitempty"`
-	Changes    []fleet.Change    `json:"changes,omitempty"`
-	Result     *fleet.HostResult `json:"result,omitempty"`
+	Schema     int            `json:"schema"`
+	Type       string         `json:"type"` // "event"
+	Time       time.Time      `json:"time"`
+	RunID      string         `json:"run_id,omitempty"`
+	Host       string         `json:"host,omitempty"`
+	Step       fleet.Step     `json:"step"`
+	Phase      fleet.Phase    `json:"phase"`
+	Batch      *int           `json:"batch,omitempty"`
+	DurationMS float64        `json:"duration_ms,omitempty"`
+	Message    string         `json:"message,omitempty"`
+	Warning    bool           `json:"warning,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Changes    []fleet.Change `json:"changes,omitempty"`
+	Result     *jsonHostLine  `json:"result,omitempty"`
 }
 
 func (j *jsonReporter) Report(e fleet.Event) {
 	ev := jsonEvent{Schema: JSONSchema, Type: "event", Time: e.Time.UTC(), RunID: j.runID, Host: e.Host, Step: e.Step, Phase: e.Phase,
-		DurationMS: ms(e.Duration), Message: e.Message, Warning: e.Warning, Changes: e.Changes, Result: e.Result}
+		DurationMS: ms(e.Duration), Message: e.Message, Warning: e.Warning, Changes: e.Changes}
+	if e.Result != nil {
+		l := hostLine(*e.Result)
+		ev.Result = &l
+	}
 	if e.Batch >= 0 && e.Host != "" {
 		b := e.Batch
 		ev.Batch = &b
@@ -163,12 +167,16 @@ func (j *jsonReporter) summary(command string, s *fleet.Summary) {
 	out := jsonSummary{Schema: JSONSchema, Type: "summary", Command: command, RunID: s.RunID, OK: s.OK(), Halted: s.Halted,
 		Failed: s.Failed(), DurationMS: ms(s.Duration), Hosts: []jsonHostLine{}}
 	for _, h := range s.Hosts {
-		out.Hosts = append(out.Hosts, jsonHostLine{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
-			Error: h.Error, Changed: h.Changed, RestartMS: ms(h.RestartTime), TimeMS: ms(h.Duration), RunID: h.RunID})
+		out.Hosts = append(out.Hosts, hostLine(h))
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.enc.Encode(out)
+}
+
+func hostLine(h fleet.HostResult) jsonHostLine {
+	return jsonHostLine{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
+		Error: h.Error, Changed: h.Changed, RestartMS: ms(h.RestartTime), TimeMS: ms(h.Duration), RunID: h.RunID}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
