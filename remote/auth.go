@@ -54,8 +54,8 @@ func loadSigner(file string, passphrase func(string) ([]byte, error)) (ssh.Signe
 		if perr != nil {
 			return nil, fmt.Errorf("identity %s: passphrase: %w", file, perr)
 		}
+		// pass belongs to the caller, who may cache it for other hosts.
 		signer, err = ssh.ParsePrivateKeyWithPassphrase(data, pass)
-		clear(pass)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", file, err)

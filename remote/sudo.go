@@ -72,10 +72,11 @@ func (s *sudoPassword) password() (pw []byte, ok bool, err error) {
 		case bytes.ContainsAny(p, "\n\r\x00"):
 			// sudo reads one line; the rest would reach the command.
 			s.err = errors.New("password contains a line break or NUL")
-			clear(p)
 		default:
+			// A copy: the caller owns p and may hand the same buffer to
+			// every host's Client (one prompt per run), so it is not ours to
+			// wipe; our copy is wiped by forget.
 			s.cached = append([]byte{}, p...) // non-nil even when empty
-			clear(p)
 		}
 	}
 	return s.cached, s.err == nil, s.err
