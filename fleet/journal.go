@@ -1,0 +1,617 @@
+package fleet
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reading the previous boot's journal to tell how each unit stopped at the
+// shutdown: systemd does not report shutdown timings itself (systemd-analyze
+// covers boot only), so the stop time of a unit is the gap between the
+// "Stopping ..." and "Stopped ..." records of its stop job.
+
+// UnitStop is how one unit stopped at a shutdown.
+type UnitStop struct {
+	Unit     string        `json:"unit"`
+	Start    time.Time     `json:"start"` // the "Stopping ..." job start record
+	End      time.Time     `json:"end"`   // the "Stopped ..." job done record
+	Duration time.Duration `json:"duration_ns"`
+	// Killed: SIGKILLed after the stop timeout ("State 'stop-sigterm' timed
+	// out. Killing." or the like for other states and unit types).
+	Killed bool `json:"killed"`
+	// Result is "clean" (Deactivated successfully), "timeout", "failed:<UNIT_RESULT>"
+	// (e.g. failed:exit-code), or "unknown" (no result record in the window).
+	Result string `json:"result"`
+	// Unfinished: the journal ends before the job's "Stopped" record (a power
+	// cut or a crash during the stop); End is then the boot's last record and
+	// Duration a lower bound.
+	Unfinished bool `json:"unfinished,omitempty"`
+}
+
+// Shutdown is the last shutdown recorded in one boot's journal.
+type Shutdown struct {
+	BootID   string        `json:"boot_id"`
+	Start    time.Time     `json:"start"` // first stop job of the shutdown
+	End      time.Time     `json:"end"`   // last record of that boot
+	Duration time.Duration `json:"duration_ns"`
+	Units    []UnitStop    `json:"units"` // slowest first; ties by unit name
+	// Skipped counts input lines that were not journal records (not JSON,
+	// or without a usable timestamp): the parse does not fail on them, but a
+	// caller can tell the stream was damaged.
+	Skipped int `json:"skipped_lines,omitempty"`
+}
+
+// Unit returns how the named unit stopped at the shutdown; false when it was
+// not stopped by it (not running then, or stopped earlier by hand).
+func (s *Shutdown) Unit(name string) (UnitStop, bool) {
+	for _, u := range s.Units {
+		if u.Unit == name {
+			return u, true
+		}
+	}
+	return UnitStop{}, false
+}
+
+// Slowest returns (a copy of) the n slowest stops, fewer when the shutdown
+// stopped fewer units.
+func (s *Shutdown) Slowest(n int) []UnitStop {
+	n = max(0, min(n, len(s.Units)))
+	return slices.Clone(s.Units[:n])
+}
+
+// ErrNoShutdown: the boot's journal holds no shutdown (it crashed, the
+// journal was cut, or the boot is still running).
+var ErrNoShutdown = errors.New("no shutdown recorded in that boot")
+
+// Journal MESSAGE_IDs (systemd's catalog, checked against systemd 252's
+// records on the lab hosts).
+const (
+	msgJobStart        = "de5b426a63be47a7b6ac3eaac82e2f6f" // "Stopping ..." (job_emit_start_message)
+	msgJobDone         = "9d1aaa27d60140bd96365438aad20286" // "Stopped ..." (job_emit_done_message), JOB_TYPE=stop
+	msgUnitFailed      = "d9b373ed55a64feb8242e02dbe79a49c" // "Failed with result 'X'." UNIT_RESULT=X
+	msgUnitDeactivated = "7ad2d189f7e94e70a38c781354912448" // "Deactivated successfully."
+	// msgLogindShutdown is systemd-logind's "System is rebooting." (or
+	// "powering down", "halting", ...), SHUTDOWN=reboot, logged by
+	// bus_manager_log_shutdown just before logind asks PID 1 to start the
+	// target. Not to be mistaken for 9e7066279dc8403da79ce4b1a69064b2, the
+	// wall message ("The system will reboot now!", CODE_FUNC=warn_wall),
+	// which logind also sends minutes ahead for a scheduled shutdown.
+	msgLogindShutdown = "98268866d1d54a499c4e98921d93bc40"
+)
+
+// isShutdownTarget: starting it shuts the system down (ctrl-alt-del.target
+// is an alias of reboot.target; exit.target is a container's poweroff).
+func isShutdownTarget(unit string) bool {
+	switch unit {
+	case "reboot.target", "poweroff.target", "halt.target", "kexec.target", "exit.target", "ctrl-alt-del.target":
+		return true
+	}
+	return false
+}
+
+// isShutdownJobUnit: the start jobs of these units open every shutdown's
+// transaction: the target asked for, then the service that does the final
+// reboot (or halt...), then, mixed with the stop jobs, shutdown.target,
+// which every unit with default dependencies conflicts with. Their records
+// come late in the shutdown, and not all of them every time: a halt by
+// nspawn logged "Starting systemd-halt.service" (job 88) and "Reached
+// target shutdown.target" (89), never "Reached target halt.target"; its
+// stops were jobs 90 to 187. After `systemctl start reboot.target`:
+// reboot.target 182, systemd-reboot.service 183, stops 188 to 283,
+// shutdown.target 192. The lowest of these ids bounds the stop jobs.
+func isShutdownJobUnit(unit string) bool {
+	switch unit {
+	case "shutdown.target", "systemd-reboot.service", "systemd-poweroff.service", "systemd-halt.service", "systemd-kexec.service", "systemd-exit.service":
+		return true
+	}
+	return isShutdownTarget(unit)
+}
+
+// scriptJournal prints the previous boot's records that ParseShutdown
+// reads, filtered on the host so that a long boot's journal does not travel:
+// PID 1's stop and restart jobs, its unit results and warnings (the "timed
+// out. Killing." record has no MESSAGE_ID but PRIORITY=4), the start jobs of
+// the shutdown's first units, PID 1's "Activating special unit" and
+// logind's shutdown record, then the boot's very last record (whoever wrote
+// it) for Shutdown.End. The --lines cap keeps the newest records: the
+// shutdown is at the end of the boot.
+var scriptJournal = script{name: "journal", body: `
+f=MESSAGE,MESSAGE_ID,UNIT,JOB_ID,JOB_TYPE,UNIT_RESULT,INVOCATION_ID,CODE_FUNC,_PID,_SOURCE_REALTIME_TIMESTAMP
+journalctl --boot=-1 --output=json --output-fields="$f" --lines=20000 --no-pager --quiet \
+  _PID=1 JOB_TYPE=stop JOB_TYPE=restart + \
+  _PID=1 PRIORITY=4 + \
+  _PID=1 MESSAGE_ID=7ad2d189f7e94e70a38c781354912448 MESSAGE_ID=d9b373ed55a64feb8242e02dbe79a49c + \
+  _PID=1 JOB_TYPE=start UNIT=shutdown.target UNIT=reboot.target UNIT=poweroff.target UNIT=halt.target UNIT=kexec.target \
+    UNIT=exit.target UNIT=systemd-reboot.service UNIT=systemd-poweroff.service UNIT=systemd-halt.service \
+    UNIT=systemd-kexec.service UNIT=systemd-exit.service + \
+  _PID=1 CODE_FUNC=manager_start_special + \
+  _COMM=systemd-logind MESSAGE_ID=98268866d1d54a499c4e98921d93bc40 || exit
+journalctl --boot=-1 --output=json --output-fields="$f" --lines=1 --no-pager --quiet
+`}
+
+// ShutdownQuery is the remote argv whose stdout ParseShutdown reads: the
+// previous boot's (offset -1, fixed in the script) shutdown records as
+// journalctl -o json lines. It changes nothing on the host.
+func ShutdownQuery() []string {
+	return []string{"sh", "-c", scriptJournal.body, "fleetfix-" + scriptJournal.name}
+}
+
+// maxJournalLine bounds one input line; journalctl prints fields over 4 KiB
+// as null unless --all, so a real record is far smaller.
+const maxJournalLine = 4 << 20
+
+// record is one journal entry, reduced to the fields the parser uses.
+type record struct {
+	ts         time.Time
+	cursor     string
+	raw        string // the line, as a last tie-break for a total order
+	bootID     string
+	pid        string // "" when the field was not printed
+	comm       string
+	message    string
+	messageID  string
+	unit       string
+	jobID      string
+	jobType    string
+	unitResult string
+	invocation string
+	codeFunc   string
+}
+
+// jobNum is a JOB_ID as a number: systemd allocates job ids in increasing
+// order within a boot, so they order jobs without trusting clocks.
+func (r *record) jobNum() (uint64, bool) {
+	n, err := strconv.ParseUint(r.jobID, 10, 64)
+	return n, err == nil
+}
+
+// stopJob is one stop job of PID 1: its "Stopping" record (nil when the stop
+// finished at once: systemd emits the start message only for a job that
+// does not complete synchronously, so targets, timers and exited oneshots
+// have only "Stopped") and its "Stopped" record (nil when the journal ends
+// first).
+type stopJob struct {
+	unit, jobID string
+	start, done *record
+}
+
+func (j *stopJob) first() *record {
+	if j.start != nil {
+		return j.start
+	}
+	return j.done
+}
+
+// ParseShutdown reads journalctl -o json lines (one JSON object per line) of
+// ONE boot and returns its last shutdown.
+//
+// Which stops are the shutdown's. No single record marks the start of every
+// shutdown; the lab hosts' records (systemd 252, testdata/journal) show two
+// kinds of marks:
+//
+//   - When it was asked for. systemd-logind's "System is rebooting."
+//     (MESSAGE_ID 98268866d1d54a499c4e98921d93bc40, SHUTDOWN=reboot) when
+//     `systemctl reboot`, `reboot` or `shutdown` goes through logind, the
+//     usual way: 5 ms before PID 1's first stop job (buggy-reboot: mark
+//     21:57:57.439244, first stop job .444215). PID 1's "Activating special
+//     unit reboot.target..." (no UNIT, no MESSAGE_ID; CODE_FUNC=
+//     manager_start_special) when a signal asked for it: SIGRTMIN+5
+//     (sigrtmin5-no-logind), SIGRTMIN+3 as nspawn sends to halt
+//     (halt-by-nspawn), SIGINT for ctrl-alt-del.
+//   - Its transaction's job numbers. systemd numbers jobs in order, and a
+//     shutdown enqueues the target's start job first, then the service
+//     that reboots, then shutdown.target and the stop jobs of every unit
+//     that conflicts with it (buggy-reboot: reboot.target 182,
+//     systemd-reboot.service 183, shutdown.target 184, stops 185 to 281;
+//     stopped-by-hand: the stop by hand 14 s before is job 132, the
+//     shutdown's stops 240 to 336). Those start jobs only leave records at
+//     the end ("Reached target shutdown.target"...), not all of them
+//     (halt-by-nspawn has none for halt.target), but they are there
+//     whatever asked for the shutdown, so also after `systemctl start
+//     reboot.target`, which leaves no mark of the first kind
+//     (start-reboot-target). See isShutdownJobUnit.
+//
+// The shutdown begins at the last mark of the first kind, or else at the
+// first record of a stop job numbered above the lowest of those start jobs.
+// A stop job is the shutdown's when it is numbered above them, or when its
+// "Stopped" record comes after the shutdown began (a job the journal ends
+// before it is done counts only if it began after: a stop job cancelled
+// earlier leaves no "Stopped" record either). So a unit stopped by hand long
+// before (and not started again) is left out, while a stop by hand still
+// running when the shutdown began is kept, since the shutdown waited for it
+// (stop-during-reboot: `systemctl stop --no-block` 1.1 s before the reboot;
+// the shutdown merged into that job, which kept its own lower JOB_ID, 133,
+// and SIGKILLed the unit 4 s after logind's mark). A unit stopped twice
+// reports the later stop. Restart jobs are not stops: a restart's
+// "Stopping" record says JOB_TYPE=stop, only its "Stopped" record says
+// JOB_TYPE=restart (restart-then-reboot), so a job is a restart when any of
+// its records says so. Shutdown.Start is the first record of the
+// shutdown's stop jobs (with or without a "Stopping" record); End is the
+// boot's last record, whoever wrote it ("Journal stopped" normally).
+//
+// Errors: ErrNoShutdown (wrapped) when no shutdown mark is found or the input
+// has no valid records; an error when records come from several boots.
+// Malformed lines are skipped and counted in Shutdown.Skipped.
+func ParseShutdown(r io.Reader) (*Shutdown, error) {
+	recs, skipped, err := readJournal(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%w: no journal records in the input (%d malformed lines skipped)", ErrNoShutdown, skipped)
+	}
+	// A total order on content, so that the result does not depend on the
+	// order of the lines (journalctl interleaves processes by arrival).
+	slices.SortFunc(recs, func(a, b *record) int {
+		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.cursor, b.cursor), cmp.Compare(a.raw, b.raw))
+	})
+	// A record printed twice (the query's last record is often also one of
+	// PID 1's) has the same __CURSOR; drop repeats after sorting, so the one
+	// kept does not depend on the line order either.
+	seen := map[string]bool{}
+	recs = slices.DeleteFunc(recs, func(r *record) bool {
+		if r.cursor == "" {
+			return false
+		}
+		dup := seen[r.cursor]
+		seen[r.cursor] = true
+		return dup
+	})
+
+	s := &Shutdown{Skipped: skipped, Units: []UnitStop{}}
+	for _, rec := range recs {
+		if rec.bootID == "" {
+			continue
+		}
+		if s.BootID == "" {
+			s.BootID = rec.bootID
+		} else if s.BootID != rec.bootID {
+			return nil, fmt.Errorf("journal records from more than one boot (%s, %s)", s.BootID, rec.bootID)
+		}
+	}
+	s.End = recs[len(recs)-1].ts
+
+	var (
+		mark        *record // when the shutdown was asked for
+		anchor      uint64  // the lowest JOB_ID of the shutdown's transaction
+		anchorRec   *record
+		jobs        = map[[2]string]*stopJob{} // by JOB_ID and UNIT
+		restarts    = map[[2]string]bool{}
+		jobOrder    []*stopJob
+		pid1Records []*record
+	)
+	for _, rec := range recs {
+		if rec.messageID == msgLogindShutdown && (rec.comm == "" || rec.comm == "systemd-logind") {
+			mark = rec // the last one: recs are sorted
+			continue
+		}
+		if rec.pid != "" && rec.pid != "1" {
+			// A user manager (systemd --user) logs the same job records,
+			// numbered on its own.
+			continue
+		}
+		pid1Records = append(pid1Records, rec)
+		switch {
+		case isSpecialShutdown(rec):
+			mark = rec
+		case rec.jobType == "start" && isShutdownJobUnit(rec.unit):
+			if n, ok := rec.jobNum(); ok && (anchorRec == nil || n < anchor) {
+				anchor, anchorRec = n, rec
+			}
+		case rec.jobType == "restart" && rec.jobID != "":
+			// A restart job logs its start as "Stopping ..." with
+			// JOB_TYPE=stop (systemd runs its first half as a stop) and
+			// only its done record with JOB_TYPE=restart: only the latter
+			// tells it from a stop (seen on the lab hosts, systemd 252).
+			restarts[[2]string{rec.jobID, rec.unit}] = true
+		case rec.jobType == "stop" && rec.jobID != "" && rec.unit != "" && (rec.messageID == msgJobStart || rec.messageID == msgJobDone):
+			key := [2]string{rec.jobID, rec.unit}
+			j := jobs[key]
+			if j == nil {
+				j = &stopJob{unit: rec.unit, jobID: rec.jobID}
+				jobs[key] = j
+				jobOrder = append(jobOrder, j)
+			}
+			// Sorted records: keep the first start and the last done.
+			if rec.messageID == msgJobStart && j.start == nil {
+				j.start = rec
+			} else if rec.messageID == msgJobDone {
+				j.done = rec
+			}
+		}
+	}
+	if mark == nil && anchorRec == nil {
+		return nil, fmt.Errorf("%w (%d records, %d malformed lines skipped)", ErrNoShutdown, len(recs), skipped)
+	}
+
+	inTransaction := func(j *stopJob) bool {
+		if anchorRec == nil {
+			return false
+		}
+		n, ok := j.first().jobNum()
+		return ok && n > anchor
+	}
+	var begin time.Time
+	switch {
+	case mark != nil:
+		begin = mark.ts
+	default:
+		begin = anchorRec.ts
+		for _, j := range jobOrder {
+			if inTransaction(j) && !restarts[[2]string{j.jobID, j.unit}] && j.first().ts.Before(begin) {
+				begin = j.first().ts
+			}
+		}
+	}
+	member := func(j *stopJob) bool {
+		if inTransaction(j) {
+			return true
+		}
+		if j.done != nil {
+			return !j.done.ts.Before(begin)
+		}
+		return !j.start.ts.Before(begin)
+	}
+
+	last := map[string]*stopJob{} // unit → the shutdown's stop of it
+	s.Start = begin
+	startSet := false
+	for _, j := range jobOrder {
+		if restarts[[2]string{j.jobID, j.unit}] || !member(j) {
+			continue
+		}
+		if t := j.first().ts; !startSet || t.Before(s.Start) {
+			s.Start, startSet = t, true
+		}
+		if j.start == nil {
+			continue
+		}
+		if prev := last[j.unit]; prev == nil || laterJob(j, prev) {
+			last[j.unit] = j
+		}
+	}
+	s.Duration = s.End.Sub(s.Start)
+
+	for _, j := range last {
+		s.Units = append(s.Units, unitStop(j, s.End, pid1Records))
+	}
+	slices.SortFunc(s.Units, func(a, b UnitStop) int {
+		return cmp.Or(cmp.Compare(b.Duration, a.Duration), cmp.Compare(a.Unit, b.Unit))
+	})
+	return s, nil
+}
+
+// isSpecialShutdown: PID 1's "Activating special unit halt.target...",
+// logged when a signal asks for a shutdown (SIGRTMIN+3 to +6 as nspawn
+// sends, SIGINT for ctrl-alt-del); it has no UNIT nor MESSAGE_ID.
+func isSpecialShutdown(r *record) bool {
+	if r.codeFunc != "" && r.codeFunc != "manager_start_special" {
+		return false
+	}
+	unit, ok := strings.CutPrefix(r.message, "Activating special unit ")
+	return ok && isShutdownTarget(strings.TrimSuffix(unit, "..."))
+}
+
+// laterJob reports whether stop job a began after b (by time, then by
+// JOB_ID).
+func laterJob(a, b *stopJob) bool {
+	if c := a.start.ts.Compare(b.start.ts); c != 0 {
+		return c > 0
+	}
+	an, _ := a.start.jobNum()
+	bn, _ := b.start.jobNum()
+	if an != bn {
+		return an > bn
+	}
+	return a.jobID > b.jobID
+}
+
+// unitStop reads how job j's unit stopped from PID 1's records about the
+// unit within the job's window, of the same invocation (a restart earlier,
+// with its own kill and result records, has another INVOCATION_ID).
+func unitStop(j *stopJob, bootEnd time.Time, recs []*record) UnitStop {
+	u := UnitStop{Unit: j.unit, Start: j.start.ts, End: bootEnd, Result: "unknown"}
+	if j.done != nil {
+		u.End = j.done.ts
+	} else {
+		u.Unfinished = true
+	}
+	u.Duration = u.End.Sub(u.Start)
+	inv := j.start.invocation
+	if inv == "" && j.done != nil {
+		inv = j.done.invocation
+	}
+	failed, clean := "", false
+	for _, r := range recs {
+		if r.unit != j.unit || r.ts.Before(u.Start) || r.ts.After(u.End) {
+			continue
+		}
+		if inv != "" && r.invocation != "" && r.invocation != inv {
+			continue
+		}
+		switch {
+		case r.messageID == msgUnitFailed:
+			res := r.unitResult
+			if res == "" {
+				res = resultFromMessage(r.message)
+			}
+			failed = res
+		case r.messageID == msgUnitDeactivated:
+			clean = true
+		case r.messageID == "" && strings.HasSuffix(r.message, "timed out. Killing."):
+			// "State 'stop-sigterm' timed out. Killing." (service), "Stopping
+			// timed out. Killing." (scope), "Unmounting timed out. Killing."
+			// (mount): the SIGKILL that follows a stop timeout. A "Killing
+			// process N with signal SIGKILL" alone is not: KillMode=mixed
+			// SIGKILLs leftovers of a clean stop at once.
+			u.Killed = true
+		}
+	}
+	switch {
+	case failed == "timeout":
+		u.Result = "timeout"
+	case failed != "":
+		u.Result = "failed:" + failed
+	case clean:
+		u.Result = "clean"
+	}
+	return u
+}
+
+// resultFromMessage takes X out of "unit: Failed with result 'X'.", for a
+// record printed without UNIT_RESULT.
+func resultFromMessage(m string) string {
+	_, rest, ok := strings.Cut(m, "Failed with result '")
+	if !ok {
+		return "unknown"
+	}
+	res, _, ok := strings.Cut(rest, "'")
+	if !ok || res == "" {
+		return "unknown"
+	}
+	return res
+}
+
+// readJournal decodes the lines, skipping (and counting) those that are not
+// JSON objects or have no usable timestamp.
+func readJournal(r io.Reader) ([]*record, int, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		recs    []*record
+		skipped int
+		line    []byte
+		tooLong bool
+	)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > maxJournalLine {
+			tooLong, line = true, line[:0]
+		} else if !tooLong {
+			line = append(line, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if len(chunk) > 0 || tooLong {
+			if tooLong {
+				skipped++
+			} else if l := bytes.TrimSpace(line); len(l) > 0 {
+				if rec := parseRecord(l); rec != nil {
+					recs = append(recs, rec)
+				} else {
+					skipped++
+				}
+			}
+			line, tooLong = line[:0], false
+		}
+		if err == io.EOF {
+			return recs, skipped, nil
+		}
+		if err != nil {
+			return nil, skipped, fmt.Errorf("reading journal: %w", err)
+		}
+	}
+}
+
+// parseRecord decodes one journalctl -o json line; nil when it is not a
+// JSON object or has no valid timestamp.
+func parseRecord(line []byte) *record {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil || m == nil {
+		return nil
+	}
+	f := func(name string) string { return fieldString(m[name]) }
+	rec := &record{
+		cursor:     f("__CURSOR"),
+		raw:        string(line),
+		bootID:     f("_BOOT_ID"),
+		pid:        f("_PID"),
+		comm:       f("_COMM"),
+		message:    f("MESSAGE"),
+		messageID:  f("MESSAGE_ID"),
+		unit:       f("UNIT"),
+		jobID:      f("JOB_ID"),
+		jobType:    f("JOB_TYPE"),
+		unitResult: f("UNIT_RESULT"),
+		invocation: f("INVOCATION_ID"),
+		codeFunc:   f("CODE_FUNC"),
+	}
+	// The sender's clock when it gave one (journald stamps arrival);
+	// µs since the epoch.
+	ts, ok := parseMicros(f("_SOURCE_REALTIME_TIMESTAMP"))
+	if !ok {
+		ts, ok = parseMicros(f("__REALTIME_TIMESTAMP"))
+	}
+	if !ok {
+		return nil
+	}
+	rec.ts = ts
+	return rec
+}
+
+// maxMicros is the end of year 9999, the last time encoding/json can print.
+const maxMicros = 253402300799999999
+
+func parseMicros(s string) (time.Time, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > maxMicros {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(n).UTC(), true
+}
+
+// fieldString decodes a journalctl -o json value: a string; an array of
+// byte values for data that is not valid UTF-8 (or binary); an array of
+// such values when the field occurs more than once in the entry (the first
+// is taken); null for a field too large to print. Anything else is "".
+func fieldString(raw json.RawMessage) string {
+	if s, ok := scalarField(raw); ok {
+		return s
+	}
+	var vals []json.RawMessage
+	if json.Unmarshal(raw, &vals) == nil && len(vals) > 0 {
+		if s, ok := scalarField(vals[0]); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// scalarField decodes one value of a field: a JSON string, or an array of
+// numbers 0-255 (the bytes).
+func scalarField(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", false
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s, true
+		}
+	case '[':
+		var nums []int
+		if json.Unmarshal(raw, &nums) != nil {
+			return "", false
+		}
+		b := make([]byte, len(nums))
+		for i, n := range nums {
+			if n < 0 || n > 255 {
+				return "", false
+			}
+			b[i] = byte(n)
+		}
+		return string(b), true
+	}
+	return "", false
+}
