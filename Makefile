@@ -30,11 +30,18 @@ test: deps lint build
 unit:
 	$(GO) test -count=1 -short ./...
 
-# The main job against the local lab: build, bring up $(HOSTS) hosts running
-# the buggy service, roll the fix out to them.
+# The main job against the local lab: build; bring up $(HOSTS) hosts running
+# the buggy service (a new lab gets a TimeoutStopSec of $(STOP_TIMEOUT), so
+# the hang takes seconds: STOP_TIMEOUT=0 keeps systemd's 90 s); reboot them
+# so their journals hold a shutdown with the hang; scan; roll the fix out,
+# with its reboot: each unit's stop time before -> after.
+STOP_TIMEOUT ?= 10s
+INVENTORY := /var/lib/fleetfix/lab/inventory.yaml
 demo: deps build
-	$(BIN) lab up --hosts $(HOSTS)
-	$(BIN) rollout /var/lib/fleetfix/lab/inventory.yaml
+	$(BIN) lab up --hosts $(HOSTS) --stop-timeout $(STOP_TIMEOUT)
+	$(BIN) reboot -i $(INVENTORY) --all
+	$(BIN) scan $(INVENTORY)
+	$(BIN) rollout $(INVENTORY)
 
 lab-up: build
 	$(BIN) lab up --hosts $(HOSTS)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/fleetfix/fleetfix/remote"
 )
@@ -35,7 +36,7 @@ type dryHost struct {
 }
 
 func (d *dryHost) would(msg string) {
-	d.rep.Report(Event{Host: d.Name(), Phase: PhaseInfo, Step: StepRun, Message: "would " + msg})
+	d.rep.Report(Event{Time: time.Now(), Host: d.Name(), Phase: PhaseInfo, Step: StepRun, Batch: -1, Message: "would " + msg})
 }
 
 // readOnly lists the commands a dry host runs for real.
@@ -45,6 +46,16 @@ func readOnly(argv []string) bool {
 	}
 	switch argv[0] {
 	case "cat", "stat", "sha256sum", "id", "true":
+		return true
+	case "journalctl":
+		// Reads, unless asked to rotate, vacuum, flush or write keys.
+		for _, a := range argv[1:] {
+			for _, w := range []string{"--rotate", "--vacuum", "--flush", "--sync", "--relinquish", "--smart-relinquish", "--setup-keys", "--update-catalog"} {
+				if strings.HasPrefix(a, w) {
+					return false
+				}
+			}
+		}
 		return true
 	case "systemctl":
 		return len(argv) > 1 && (argv[1] == "show" || argv[1] == "is-active" || argv[1] == "cat" || argv[1] == "--version")

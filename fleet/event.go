@@ -18,6 +18,8 @@ const (
 	StepDropIn    Step = "dropin"
 	StepReload    Step = "reload"
 	StepRestart   Step = "restart"
+	StepReboot    Step = "reboot"
+	StepJournal   Step = "journal"
 	StepRollback  Step = "rollback"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
 )

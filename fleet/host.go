@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"time"
 
 	"github.com/fleetfix/fleetfix/remote"
 )
@@ -24,6 +25,9 @@ type Host interface {
 	// sha256 of what is now at dst.
 	Upload(ctx context.Context, r io.Reader, dst string, mode fs.FileMode, owner string) (string, error)
 	Stat(ctx context.Context, path string) (remote.FileInfo, error)
+	// Probe checks that sshd accepts connections, without logging in.
+	Probe(ctx context.Context, timeout time.Duration) error
+	// Reconnect dials again; the host key is verified again.
 	Reconnect(ctx context.Context) error
 	Close() error
 }

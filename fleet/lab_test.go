@@ -24,9 +24,11 @@ var tl *labtest.Lab
 
 // The fleet package's lab: h1-h3 take the main rollout, h4 the sudo tests,
 // h5 is reachable only through a bastion, h6 takes the failing build and
-// the quoting test.
+// the quoting test; h7-h8 the reboot timings, h9-h10 a host that never comes
+// back, h11 a host key that changes across a reboot. The demo service stops
+// with a 3 s TimeoutStopSec, so the buggy build's hang takes 3 s, not 90.
 func TestMain(m *testing.M) {
-	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 6, StopTimeout: 3 * time.Second}, &tl))
+	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 11, StopTimeout: 3 * time.Second}, &tl))
 }
 
 // invSpec describes a test inventory.
@@ -173,6 +175,25 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 		}
 	}
 
+	// A plan (the same steps through a dry host) changes nothing.
+	pev := &events{}
+	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
+	plan, err := fleet.Rollout(context.Background(), fleet.Options{Inventory: inv, Dial: fleet.DryDialer(dial, pev), Reporter: pev, LastStep: fleet.StepDropIn})
+	if err != nil || statuses(plan) != "h1=ok h2=ok h3=ok" {
+		t.Fatalf("plan: %v %s\n%s", err, statuses(plan), pev.text())
+	}
+	if !strings.Contains(pev.text(), "would write /usr/local/bin/smart-proxy") || !strings.Contains(pev.text(), "would run: backup") {
+		t.Errorf("the plan does not say what it would do:\n%s", pev.text())
+	}
+	for i := 0; i < 3; i++ {
+		if got := fileState(t, i, bin); got != before[i] {
+			t.Errorf("h%d changed by a plan: %s", i+1, got)
+		}
+		if got := tl.SSH(t, i, "ls -d /var/lib/fleetfix 2>/dev/null; ls /usr/local/bin | grep -c bak; test -e "+dropin+" && echo dropin; true"); got != "0" {
+			t.Errorf("h%d: a plan left traces: %q", i+1, got)
+		}
+	}
+
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if !s.OK() || statuses(s) != "h1=ok h2=ok h3=ok" {
 		t.Fatalf("rollout: %s\n%s", statuses(s), ev.text())
@@ -246,6 +267,31 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 			t.Errorf("h%d new backup: %s", i+1, got)
 		}
 	}
+	// Undo by run id: the first run is rolled back already; the third is not.
+	ev = &events{}
+	old, _ := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[:1], Dial: dial, Reporter: ev, RunID: s.RunID})
+	if statuses(old) != "h1=failed" || !strings.Contains(old.Hosts[0].Error, "already rolled back") {
+		t.Errorf("rollback --run of a rolled-back run: %s %s", statuses(old), old.Hosts[0].Error)
+	}
+	// Someone deletes h1's drop-in; a fourth run puts it back. Runs undo
+	// newest first: --run of the third is refused while the fourth stands.
+	tl.SSH(t, 0, "rm "+dropin+" && systemctl daemon-reload")
+	time.Sleep(time.Second)
+	s4, ev := rollout(t, &fleet.Inventory{Path: inv.Path, Defaults: inv.Defaults, Hosts: inv.Hosts[:1], Services: inv.Services, Rollout: inv.Rollout}, fleet.ConnectOptions{})
+	if statuses(s4) != "h1=ok" || s4.Hosts[0].Changed != 1 {
+		t.Fatalf("fourth run: %s, %d changed\n%s", statuses(s4), s4.Hosts[0].Changed, ev.text())
+	}
+	refused, _ := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[:1], Dial: dial, Reporter: ev, RunID: s3.RunID})
+	if statuses(refused) != "h1=failed" || !strings.Contains(refused.Hosts[0].Error, "newer") {
+		t.Errorf("rollback --run under a newer run: %s %s", statuses(refused), refused.Hosts[0].Error)
+	}
+	if rb4, _ := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{}); statuses(rb4) != "h1=rolled-back" || fileState(t, 0, dropin) != "missing" {
+		t.Errorf("rollback of the fourth run: %s, drop-in %s", statuses(rb4), fileState(t, 0, dropin))
+	}
+	byID, _ := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[:1], Dial: dial, Reporter: ev, RunID: s3.RunID})
+	if statuses(byID) != "h1=rolled-back" || fileState(t, 0, bin) != before[0] {
+		t.Errorf("rollback --run %s: %s %s\n%s", s3.RunID, statuses(byID), fileState(t, 0, bin), ev.text())
+	}
 }
 
 func TestWrongHostKeyIsRefusedAndNothingChanges(t *testing.T) {
@@ -301,8 +347,15 @@ func TestSudoUsers(t *testing.T) {
 	} {
 		t.Run(tc.user, func(t *testing.T) {
 			inv, _ := writeInventory(t, invSpec{hosts: []int{3}, hostExtra: map[int]string{3: tc.extra}, settings: "        TimeoutStopSec: 5s\n        KillMode: mixed\n"})
+			// An operator's own override.conf is there: backed up, replaced,
+			// and restored byte for byte.
+			const dropin = "/etc/systemd/system/smart-proxy.service.d/override.conf"
+			tl.SSH(t, 3, "printf '[Service]\\nEnvironment=OPERATOR=1\\n' > "+dropin+" && chmod 0640 "+dropin+" && systemctl daemon-reload")
+			dropinBefore := fileState(t, 3, dropin)
 			asked := 0
-			o := fleet.ConnectOptions{BecomePassword: func() ([]byte, error) { asked++; return []byte(password), nil }}
+			// One buffer for every connection, as the CLI's prompt-once cache.
+			pw := []byte(password)
+			o := fleet.ConnectOptions{BecomePassword: func() ([]byte, error) { asked++; return pw, nil }}
 			// Watch the host's process list for the password during the run.
 			stop := make(chan struct{})
 			seen := make(chan string, 1)
@@ -333,6 +386,10 @@ func TestSudoUsers(t *testing.T) {
 			if strings.Contains(ev.text()+rbev.text(), password) {
 				t.Error("the password appeared in the events")
 			}
+			if got := fileState(t, 3, dropin); got != dropinBefore {
+				t.Errorf("operator's drop-in after rollback: %s, want %s", got, dropinBefore)
+			}
+			tl.SSH(t, 3, "rm "+dropin+" && systemctl daemon-reload")
 			if tc.user == "ops" && asked == 0 {
 				t.Error("the password callback was never used for the ops user")
 			}
@@ -351,6 +408,18 @@ func TestBastionOnlyHost(t *testing.T) {
 	inv, _ := writeInventory(t, invSpec{hosts: []int{4}, settings: "        TimeoutStopSec: 5s\n",
 		bastions: fmt.Sprintf("  - name: jump\n    address: %s\n", tl.State.Hosts[0].Address),
 		defaults: "  proxy_jump: jump\n"})
+	// Open h5 again at the end, through the bastion since that is the way in.
+	t.Cleanup(func() {
+		h, err := fleet.RemoteDialer(inv, fleet.ConnectOptions{})(context.Background(), inv.Hosts[0])
+		if err != nil {
+			t.Errorf("reopen h5: %v", err)
+			return
+		}
+		defer h.Close()
+		if _, err := h.Run(context.Background(), "sh", "-c", "rm /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh"); err != nil {
+			t.Errorf("reopen h5: %v", err)
+		}
+	})
 	direct := *inv
 	direct.Defaults.ProxyJump = ""
 	if _, err := fleet.RemoteDialer(&direct, fleet.ConnectOptions{})(context.Background(), fleet.Target{Name: "h5", Address: tl.State.Hosts[4].Address}); err == nil {
@@ -385,6 +454,17 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	}
 	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {
 		t.Errorf("h4 was touched: %s -> %s", h4before, got)
+	}
+	// A re-run finds h6's files already new but its run unfinished: it resumes
+	// that run (no new backup) and fails again at the restart, never
+	// "unchanged".
+	time.Sleep(time.Second)
+	again, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(again) != "h6=failed h4=not-started" || again.Hosts[0].Step != fleet.StepRestart || again.Hosts[0].RunID != s.RunID {
+		t.Errorf("re-run: %s at %s, run %s (want the resumed %s)\n%s", statuses(again), again.Hosts[0].Step, again.Hosts[0].RunID, s.RunID, ev.text())
+	}
+	if got := tl.SSH(t, 5, "ls /usr/local/bin | grep -c bak"); got != "1" {
+		t.Errorf("backups after the resumed run: %s, want 1", got)
 	}
 	rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{})
 	if statuses(rb) != "h6=rolled-back" {

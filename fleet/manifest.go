@@ -167,23 +167,32 @@ func readManifest(ctx context.Context, h Host, id string) (*Manifest, error) {
 	return &m, nil
 }
 
-// latestManifest returns the newest manifest on the host for which keep
-// returns true, or nil.
-func latestManifest(ctx context.Context, h Host, keep func(*Manifest) bool) (*Manifest, error) {
+// eachRun calls f with the host's manifests, newest first, until f says stop.
+func eachRun(ctx context.Context, h Host, f func(*Manifest) (stop bool, err error)) error {
 	ids, err := listRuns(ctx, h)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := len(ids) - 1; i >= 0; i-- {
 		m, err := readManifest(ctx, h, ids[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if keep(m) {
-			return m, nil
+		if stop, err := f(m); stop || err != nil {
+			return err
 		}
 	}
-	return nil, nil
+	return nil
+}
+
+// newestManifest returns the host's newest manifest, or nil.
+func newestManifest(ctx context.Context, h Host) (*Manifest, error) {
+	var newest *Manifest
+	err := eachRun(ctx, h, func(m *Manifest) (bool, error) {
+		newest = m
+		return true, nil
+	})
+	return newest, err
 }
 
 func (m *Manifest) record(step Step, phase Phase, started time.Time, err error) {

@@ -68,20 +68,28 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 			f.Changes = append(f.Changes, *c)
 		}
 	}
-	if len(f.Changes) == 0 {
-		return f, nil
-	}
-	if err := checkFreeSpace(ctx, h, f.Changes); err != nil {
-		return nil, err
-	}
 	// An unfinished run (failed or halted) is resumed rather than stacked on:
-	// its backups hold the files as they were before fleetfix touched them.
-	prev, err := latestManifest(ctx, h, func(*Manifest) bool { return true })
+	// its backups hold the files as they were before fleetfix touched them,
+	// and a host whose files are already new may still lack its reload and
+	// restart, so "nothing to change" is not "done".
+	prev, err := newestManifest(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	if prev != nil && prev.RunID == r.runID {
+		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
+	}
 	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
 		f.Resume = prev
+	}
+	if len(f.Changes) == 0 {
+		return f, nil
+	}
+	if err := checkLinks(ctx, h, f.Changes); err != nil {
+		return nil, err
+	}
+	if err := checkFreeSpace(ctx, h, f.Changes); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -246,4 +254,24 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// checkLinks refuses a destination that is a symbolic link: the push would
+// replace the link with a file, and the backup would hold the link's
+// target, so a rollback could not put the link back.
+func checkLinks(ctx context.Context, h Host, changes []Change) error {
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	out, err := runScript(ctx, h, scriptLinks, paths...)
+	if err != nil {
+		return fmt.Errorf("check links: %w", err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if target, ok := strings.CutPrefix(line, "link "); ok && i < len(changes) {
+			return fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", changes[i].Path, target)
+		}
+	}
+	return nil
 }

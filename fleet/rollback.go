@@ -23,6 +23,8 @@ type RollbackOptions struct {
 	// Timeout bounds one host's rollback. It runs detached from the caller's
 	// cancellation: a rollback cut off half-way would leave a mixed host.
 	Timeout time.Duration
+	// Halt, when closed, starts no new host's rollback.
+	Halt <-chan struct{}
 }
 
 // Rollback puts each target back as it was before a run, from the manifest
@@ -49,8 +51,15 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 	sem := make(chan struct{}, max(o.Inventory.Rollout.MaxParallel, 1))
 	var wg sync.WaitGroup
 	for i, t := range targets {
+		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
+		select {
+		case <-o.Halt:
+			continue
+		case <-ctx.Done():
+			continue
+		case sem <- struct{}{}:
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -78,12 +87,11 @@ func (r *runner) rollbackHost(ctx context.Context, t Target, runID string) HostR
 		return fail(fmt.Errorf("connect: %w", err))
 	}
 	defer h.Close()
-	var m *Manifest
-	if runID != "" {
-		m, err = readManifest(ctx, h, runID)
-	} else {
-		m, err = latestManifest(ctx, h, func(m *Manifest) bool { return m.State != StateRolledBack })
+	if err := lockHost(ctx, h, NewRunID(start)); err != nil {
+		return fail(err)
 	}
+	defer unlockHost(ctx, h, NewRunID(start))
+	m, err := pickRun(ctx, h, runID)
 	if err != nil {
 		return fail(err)
 	}
@@ -134,6 +142,10 @@ func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
 			if after.SHA256 != c.OldSHA256 || octalMode(after.Mode) != c.OldMode || after.Owner+":"+after.Group != c.OldOwner {
 				return n, fmt.Errorf("restored %s is %s %s %s:%s, recorded %s %s %s", c.Path, short(after.SHA256), octalMode(after.Mode), after.Owner, after.Group, short(c.OldSHA256), c.OldMode, c.OldOwner)
 			}
+		case fi.Exists && fi.SHA256 != c.NewSHA256:
+			// Not what the run wrote: someone put it there since; it stays.
+			r.info(h.Name(), StepRollback, true, fmt.Sprintf("%s was created by run %s but has changed since (sha256 %s): left in place", c.Path, m.RunID, short(fi.SHA256)))
+			continue
 		case fi.Exists:
 			if _, err := h.Run(ctx, "rm", "-f", "--", c.Path); err != nil {
 				return n, fmt.Errorf("remove %s: %w", c.Path, err)
@@ -146,11 +158,18 @@ func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
 		}
 		n++
 	}
+	if n == 0 && countDone(m) == 0 {
+		return 0, nil // the run changed nothing here: no reload, no restart
+	}
 	if _, err := h.Run(ctx, "systemctl", "daemon-reload"); err != nil {
 		return n, fmt.Errorf("daemon-reload: %w", err)
 	}
 	for _, u := range m.Units {
 		if u.Props["ActiveState"] != "active" {
+			// The rollout's restart started it: as it was is stopped.
+			if _, err := h.Run(ctx, "systemctl", "stop", "--", u.Unit); err != nil {
+				return n, fmt.Errorf("stop %s: %w", u.Unit, err)
+			}
 			continue
 		}
 		if _, err := h.Run(ctx, "systemctl", "restart", "--", u.Unit); err != nil {
@@ -186,4 +205,37 @@ func removeCreatedDirs(ctx context.Context, h Host, c Change) error {
 		return fmt.Errorf("remove %s: %w", c.CreatedDir, err)
 	}
 	return nil
+}
+
+// pickRun finds the run to undo: the one named, or the newest that changed
+// something and is not rolled back yet. Runs are undone newest first: undoing
+// an older run under a newer one would restore files the newer one expects
+// to find, and its own rollback would then put back the wrong bytes.
+func pickRun(ctx context.Context, h Host, runID string) (*Manifest, error) {
+	var picked *Manifest
+	newer := "" // the newest undoable run above the one named
+	err := eachRun(ctx, h, func(m *Manifest) (bool, error) {
+		undoable := m.State != StateRolledBack && countDone(m) > 0
+		switch {
+		case runID == "" && undoable:
+			picked = m
+			return true, nil
+		case runID != "" && m.RunID == runID:
+			if m.State == StateRolledBack {
+				return true, fmt.Errorf("run %s is already rolled back", runID)
+			}
+			if newer != "" {
+				return true, fmt.Errorf("run %s is newer than %s and not rolled back: roll it back first", newer, runID)
+			}
+			picked = m
+			return true, nil
+		case undoable && newer == "":
+			newer = m.RunID
+		}
+		return false, nil
+	})
+	if err == nil && picked == nil && runID != "" {
+		err = fmt.Errorf("no run %s on this host", runID)
+	}
+	return picked, err
 }

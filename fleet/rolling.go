@@ -43,6 +43,23 @@ func Rollout(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.roll(ctx, r.rollHost), nil
+}
+
+// Reboot cold-reboots the targets in the same rolling batches as a rollout,
+// with the same verification (new boot id, host key, units healthy) and the
+// journal's stop timings of the shutdown it caused against the one before.
+func Reboot(ctx context.Context, o Options) (*Summary, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	return r.roll(ctx, r.rebootHost), nil
+}
+
+// roll runs work on every target in the policy's batches.
+func (r *runner) roll(ctx context.Context, work func(context.Context, Target, int) HostResult) *Summary {
+	o := r.opts
 	targets := o.Targets
 	if targets == nil {
 		targets = o.Inventory.Hosts
@@ -55,40 +72,64 @@ func Rollout(ctx context.Context, o Options) (*Summary, error) {
 	hasCanary := pol.Canary > 0
 	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)})
 
+	for i, t := range targets {
+		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
+	}
 	var mu sync.Mutex
 	failed := 0
 	sem := make(chan struct{}, max(pol.MaxParallel, 1))
-	for bi, batch := range batches {
-		if !hasCanary {
-			bi++ // batch 0 is the canary batch only when there is one
+	next := 0
+	// Canaries go one at a time until pol.Canary hosts have really been
+	// changed: a host already at the target proves nothing about the fix, so
+	// the next one takes its place. A failed canary halts the run.
+	if hasCanary {
+		proved := 0
+		for next < len(targets) && proved < pol.Canary {
+			i := next
+			results[i].Batch = 0
+			if !r.waitTurn(ctx, sem) {
+				break
+			}
+			next++
+			res := work(ctx, targets[i], 0)
+			<-sem
+			results[i] = res
+			switch res.Status {
+			case StatusOK:
+				proved++
+			case StatusFailed:
+				failed++
+				r.halt(fmt.Errorf("canary %s failed", res.Host))
+			}
 		}
+	}
+	size := max(pol.Batch.Of(len(targets)-next), 1)
+	for bi := 1; next < len(targets); bi++ {
+		end := min(next+size, len(targets))
 		var wg sync.WaitGroup
-		for _, i := range batch {
-			results[i] = HostResult{Host: targets[i].Name, Batch: bi, Status: StatusNotStarted}
+		for i := next; i < end; i++ {
+			results[i].Batch = bi
 			if !r.waitTurn(ctx, sem) {
 				continue
 			}
 			wg.Add(1)
-			go func(i int) {
+			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				res := r.rollHost(ctx, targets[i], bi)
+				res := work(ctx, targets[i], bi)
 				mu.Lock()
 				defer mu.Unlock()
 				results[i] = res
-				if res.Status != StatusFailed {
-					return
+				if res.Status == StatusFailed {
+					failed++
+					if failed > budget {
+						r.halt(fmt.Errorf("%d host(s) failed, budget %d", failed, budget))
+					}
 				}
-				failed++
-				switch {
-				case bi == 0:
-					r.halt(fmt.Errorf("canary %s failed", res.Host))
-				case failed > budget:
-					r.halt(fmt.Errorf("%d host(s) failed, budget %d", failed, budget))
-				}
-			}(i)
+			}()
 		}
 		wg.Wait()
+		next = end
 	}
 	for _, res := range results {
 		if res.Status == StatusNotStarted {
@@ -101,7 +142,7 @@ func Rollout(ctx context.Context, o Options) (*Summary, error) {
 		msg += "; halted: " + r.haltErr.Error()
 	}
 	r.emit(Event{Step: StepRun, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
-	return s, nil
+	return s
 }
 
 // waitTurn takes a slot for a new host, waiting while paused; it returns

@@ -52,6 +52,8 @@ func (f *fakeHost) Run(_ context.Context, argv ...string) ([]byte, error) {
 	switch {
 	case isReadOnlyScript(argv) && argv[3] == "fleetfix-facts":
 		return []byte("systemd=yes\njournal=persistent\nuid=0\nsystemd_version=252\n"), nil
+	case isReadOnlyScript(argv) && argv[3] == "fleetfix-list-runs":
+		return nil, nil
 	case argv[0] == "systemctl" && argv[1] == "show":
 		return []byte("LoadState=loaded\nActiveState=active\n"), nil
 	}
@@ -66,8 +68,9 @@ func (f *fakeHost) Upload(context.Context, io.Reader, string, fs.FileMode, strin
 func (f *fakeHost) Stat(_ context.Context, p string) (remote.FileInfo, error) {
 	return remote.FileInfo{Path: p, Exists: true, Mode: 0o644, Owner: "root", Group: "root", SHA256: f.targets[p]}, nil
 }
-func (f *fakeHost) Reconnect(context.Context) error { return nil }
-func (f *fakeHost) Close() error                    { return nil }
+func (f *fakeHost) Reconnect(context.Context) error            { return nil }
+func (f *fakeHost) Probe(context.Context, time.Duration) error { return nil }
+func (f *fakeHost) Close() error                               { return nil }
 
 func fakeInventory(t *testing.T, n int, p Policy) *Inventory {
 	src := filepath.Join(t.TempDir(), "build")
@@ -95,8 +98,10 @@ func TestRollingBudgetAndParallelism(t *testing.T) {
 			"h1=failed h2=not-started h3=not-started h4=not-started h5=not-started", true},
 		{"budget 0: the first failure halts after its batch", Policy{Canary: 0, Batch: Amount{N: 2}, MaxParallel: 2}, []string{"h2"},
 			"h1=unchanged h2=failed h3=not-started h4=not-started h5=not-started", true},
-		{"budget 1 absorbs one failure", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
+		{"budget 1 absorbs one failure", Policy{Canary: 0, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
 			"h1=unchanged h2=unchanged h3=failed h4=unchanged h5=unchanged", false},
+		{"a failed host that stood in for an unchanged canary halts", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
+			"h1=unchanged h2=unchanged h3=failed h4=not-started h5=not-started", true},
 		{"budget 20% of 5 is 1: a second failure halts", Policy{Canary: 0, Batch: Amount{N: 1}, MaxParallel: 1, FailureBudget: Amount{N: 20, Percent: true}}, []string{"h2", "h3"},
 			"h1=unchanged h2=failed h3=failed h4=not-started h5=not-started", true},
 	}
@@ -178,7 +183,7 @@ func TestHaltStopsHostsNotStarted(t *testing.T) {
 }
 
 func TestSettingTook(t *testing.T) {
-	props := map[string]string{"TimeoutStopUSec": "20s", "KillMode": "mixed", "KillSignal": "15", "FinalKillSignal": "9", "RestartUSec": "100ms"}
+	props := map[string]string{"PrivateTmp": "yes", "TimeoutStopUSec": "20s", "KillMode": "mixed", "KillSignal": "15", "FinalKillSignal": "9", "RestartUSec": "100ms"}
 	tests := []struct {
 		s    Setting
 		want bool
@@ -195,6 +200,7 @@ func TestSettingTook(t *testing.T) {
 		{Setting{"KillSignal", "SIGKILL"}, false},
 		{Setting{"RestartSec", "100ms"}, true},
 		{Setting{"SomethingShowDoesNotHave", "x"}, true},
+		{Setting{"PrivateTmp", "true"}, true}, // shown as "yes": not compared
 	}
 	for _, tt := range tests {
 		if ok, _, _ := settingTook(tt.s, props); ok != tt.want {
@@ -244,6 +250,9 @@ func TestDryHostRunsOnlyReads(t *testing.T) {
 		{[]string{"systemctl", "daemon-reload"}, false},
 		{[]string{"mkdir", "-p", "/x"}, false},
 		{[]string{"rm", "-f", "/x"}, false},
+		{[]string{"journalctl", "-b", "-1", "-o", "json"}, true},
+		{[]string{"journalctl", "--vacuum-size=1M"}, false},
+		{[]string{"journalctl", "--rotate"}, false},
 	}
 	for _, tt := range tests {
 		if got := readOnly(tt.argv); got != tt.want {
@@ -261,5 +270,35 @@ func TestModeRoundTrip(t *testing.T) {
 	}
 	if _, err := parseOctalMode("9999"); err == nil {
 		t.Error("9999 accepted")
+	}
+}
+
+// The canary batch must change a host: one already at the target proves
+// nothing, so the next host takes its place.
+func TestCanaryMustChangeAHost(t *testing.T) {
+	inv := fakeInventory(t, 5, Policy{Canary: 1, Batch: Amount{N: 100, Percent: true}, MaxParallel: 4})
+	r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, Target) (Host, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]Status{"h1": StatusUnchanged, "h2": StatusOK, "h3": StatusOK, "h4": StatusUnchanged, "h5": StatusOK}
+	var mu sync.Mutex
+	var order []string
+	s := r.roll(context.Background(), func(_ context.Context, tg Target, batch int) HostResult {
+		mu.Lock()
+		order = append(order, fmt.Sprintf("%s@%d", tg.Name, batch))
+		mu.Unlock()
+		return HostResult{Host: tg.Name, Batch: batch, Status: status[tg.Name]}
+	})
+	if got := strings.Join(order[:2], " "); got != "h1@0 h2@0" {
+		t.Errorf("canaries ran as %s, want h1@0 h2@0", got)
+	}
+	for _, h := range s.Hosts[2:] {
+		if h.Batch != 1 {
+			t.Errorf("%s in batch %d, want 1", h.Host, h.Batch)
+		}
+	}
+	if s.Halted || !s.OK() {
+		t.Errorf("halted=%v ok=%v", s.Halted, s.OK())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	Halt <-chan struct{}
 	// Pause, when it returns true, holds hosts not yet started.
 	Pause func() bool
+	// NoReboot skips the cold reboot and the journal timings even when the
+	// inventory's policy asks for them.
+	NoReboot bool
 }
 
 // Status is a host's outcome.
@@ -56,7 +60,10 @@ type HostResult struct {
 	RestartTime time.Duration `json:"restart_ns,omitempty"`
 	Duration    time.Duration `json:"duration_ns"`
 	RunID       string        `json:"run_id,omitempty"`
-	err         error
+	// Reboot and Timings are set when the host was rebooted.
+	Reboot  *RebootTiming `json:"reboot,omitempty"`
+	Timings []UnitTiming  `json:"timings,omitempty"`
+	err     error
 }
 
 // Err returns the host's error (a *HostError), or nil.
@@ -81,10 +88,10 @@ func (s *Summary) Failed() int {
 	return n
 }
 
-// OK reports whether every host ended ok or unchanged.
+// OK reports whether every host ended ok, unchanged or rolled back.
 func (s *Summary) OK() bool {
 	for _, h := range s.Hosts {
-		if h.Status != StatusOK && h.Status != StatusUnchanged {
+		if h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
 			return false
 		}
 	}
@@ -153,7 +160,7 @@ func (r *runner) emit(e Event) {
 }
 
 func (r *runner) info(host string, step Step, warn bool, msg string) {
-	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Warning: warn, Message: msg})
+	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Batch: -1, Warning: warn, Message: msg})
 }
 
 // halt stops the run: no new host starts, in-flight hosts stop at their next
@@ -222,12 +229,34 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	if facts.Resume != nil {
 		msg += fmt.Sprintf("; resuming run %s (%s)", facts.Resume.RunID, facts.Resume.State)
 	}
-	r.emit(Event{Host: t.Name, Step: StepPreflight, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg, Changes: facts.Changes})
-	if len(facts.Changes) == 0 {
+	r.emit(Event{Host: t.Name, Step: StepPreflight, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg, Changes: slices.Clone(facts.Changes)})
+	if len(facts.Changes) == 0 && facts.Resume == nil {
 		res.Status, res.Duration = StatusUnchanged, time.Since(start)
 		r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseSkip, Batch: batch, Message: "already at the target: nothing changed, no backup made", Result: &res})
 		return res
 	}
+
+	rebooting := r.opts.Inventory.Rollout.Reboot && !r.opts.NoReboot
+	var before *Shutdown
+	var beforeNote string
+	if rebooting {
+		jctx, cancel := context.WithTimeout(ctx, to.Journal)
+		before, beforeNote, err = lastShutdown(jctx, h, facts.PersistentJournal)
+		cancel()
+		if err != nil {
+			return fail(StepPreflight, err)
+		}
+	}
+
+	if r.isHalted() {
+		res.Status, res.Step, res.Duration = StatusHalted, StepBackup, time.Since(start)
+		r.emit(Event{Host: t.Name, Step: StepBackup, Phase: PhaseHalted, Batch: batch, Message: "halted before any change", Result: &res})
+		return res
+	}
+	if err := lockHost(ctx, h, r.runID); err != nil {
+		return fail(StepPreflight, err)
+	}
+	defer unlockHost(ctx, h, r.runID)
 
 	m := r.manifestFor(t.Name, facts)
 	res.RunID = m.RunID
@@ -241,6 +270,11 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 			res.RestartTime = d
 			return msg, err
 		}},
+	}
+	if rebooting {
+		steps = append(steps,
+			hostStep{StepReboot, to.RebootDown + to.RebootUp + to.Restart, r.rebootStep(h, &res)},
+			hostStep{StepJournal, to.Journal, r.journalStep(h, &res, before, beforeNote, facts.PersistentJournal)})
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
@@ -299,17 +333,20 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 		}
 		var changes []Change
 		for _, c := range f.Changes {
-			if old, ok := byPath[c.Path]; ok {
-				// The original is what the earlier run backed up.
+			if old, ok := byPath[c.Path]; ok && old.Done {
+				// The earlier run replaced this file: the original is what it
+				// backed up. (A file it never got to is still the original,
+				// or changed since by someone else: then this run's own
+				// preflight values and backup are the truth.)
 				c.Existed, c.OldSHA256, c.OldMode, c.OldOwner, c.OldSize = old.Existed, old.OldSHA256, old.OldMode, old.OldOwner, old.OldSize
 				c.Backup, c.CreatedDir = old.Backup, old.CreatedDir
-				delete(byPath, c.Path)
 			}
+			delete(byPath, c.Path)
 			changes = append(changes, c)
 		}
 		// Files the earlier run already finished stay recorded for rollback.
 		for _, c := range p.Changes {
-			if _, ok := byPath[c.Path]; ok {
+			if _, ok := byPath[c.Path]; ok && c.Done {
 				changes = append(changes, c)
 			}
 		}
@@ -323,16 +360,22 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 	}
 }
 
+// save records the manifest. It runs detached from the run's cancellation,
+// with a timeout of its own: a step that succeeded must not go unrecorded
+// because the operator pressed Ctrl-C just after it.
 func (r *runner) save(ctx context.Context, h Host, m *Manifest) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
+	defer cancel()
 	return saveManifest(ctx, h, m, r.opts.StateDir)
 }
 
-// saveDetached records a failure even when the run's context is what failed.
+const manifestTimeout = 30 * time.Second
+
+// saveDetached is save for failure paths, where its own error can only be
+// reported.
 func (r *runner) saveDetached(ctx context.Context, h Host, m *Manifest) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
 	if err := r.save(ctx, h, m); err != nil {
-		r.info(h.Name(), StepRun, true, "could not record the failure in the manifest: "+err.Error())
+		r.info(h.Name(), StepRun, true, "could not record the outcome in the manifest: "+err.Error())
 	}
 }
 

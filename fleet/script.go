@@ -18,7 +18,7 @@ func runScript(ctx context.Context, h Host, s script, args ...string) ([]byte, e
 }
 
 // readOnlyScripts change nothing; a dry run runs them for real.
-var readOnlyScripts = []script{scriptFacts, scriptListRuns, scriptFreeSpace, scriptHealth}
+var readOnlyScripts = []script{scriptFacts, scriptListRuns, scriptFreeSpace, scriptHealth, scriptLinks, scriptJournal}
 
 // isReadOnlyScript reports whether argv runs one of the read-only scripts,
 // matched by its exact text.
@@ -89,6 +89,7 @@ state=$(systemctl is-active -- "$1")
 if [ "$state" != active ]; then echo "unit is $state"; exit 1; fi
 [ -n "$2" ] || exit 0
 host=${2%:*} port=${2##*:}
+host=${host#[} host=${host%]}
 if timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null; then exit 0; fi
 echo "nothing accepts on $2"; exit 1
 `}
@@ -101,4 +102,29 @@ for d in "$@"; do
   [ -d "$d" ] || continue
   rmdir --ignore-fail-on-non-empty -- "$d" || exit 1
 done
+`}
+
+// scriptLinks prints, for each path, "link TARGET" when it is a symbolic
+// link and "-" otherwise.
+var scriptLinks = script{name: "links", body: `
+for p in "$@"; do
+  if [ -L "$p" ]; then printf 'link %s\n' "$(readlink -- "$p")"; else echo -; fi
+done
+`}
+
+// scriptLock takes the host's run lock ($1, a directory: mkdir is atomic)
+// for owner $2, or says who holds it. Two controllers never change one host
+// at once.
+var scriptLock = script{name: "lock", body: `
+set -u
+mkdir -p -m 0700 -- "$(dirname -- "$1")"
+if mkdir -m 0700 -- "$1" 2>/dev/null; then printf '%s\n' "$2" > "$1/owner"; exit 0; fi
+echo "another fleetfix run holds $1: $(cat -- "$1/owner" 2>/dev/null); if it is gone, remove $1" >&2
+exit 75
+`}
+
+// scriptUnlock releases the lock $1 if owner $2 still holds it.
+var scriptUnlock = script{name: "unlock", body: `
+[ "$(cat -- "$1/owner" 2>/dev/null)" = "$2" ] || exit 0
+rm -rf -- "$1"
 `}

@@ -40,8 +40,8 @@ func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (st
 	n := 0
 	for i := range m.Changes {
 		c := &m.Changes[i]
-		if c.Kind != kind {
-			continue
+		if c.Kind != kind || c.Done {
+			continue // another kind, or already written by the run this one resumes
 		}
 		content, ok := r.content[c.Path]
 		if !ok {
@@ -151,9 +151,9 @@ func waitHealthy(ctx context.Context, h Host, svc Service) error {
 }
 
 // settingTook compares a drop-in setting with the unit's property. It knows
-// how systemd renames and reformats the settings fleetfix is for; other keys
-// are compared literally when systemctl show has them, and are otherwise
-// trusted to DropInPaths (prop == "").
+// how systemd renames and reformats the settings fleetfix is for (stop
+// timeouts, kill signals, KillMode); other keys are trusted to DropInPaths
+// (prop == "").
 func settingTook(s Setting, props map[string]string) (ok bool, prop, got string) {
 	switch s.Key {
 	case "TimeoutStopSec", "TimeoutStartSec", "RestartSec", "WatchdogSec":
@@ -169,12 +169,14 @@ func settingTook(s Setting, props map[string]string) (ok bool, prop, got string)
 		got = props[s.Key]
 		want, ok := signalNumber(s.Value)
 		return ok && got == want, s.Key, got
+	case "KillMode":
+		got = props[s.Key]
+		return got == s.Value, s.Key, got
 	}
-	got, present := props[s.Key]
-	if !present {
-		return true, "", ""
-	}
-	return got == s.Value, s.Key, got
+	// systemctl show reformats most settings (booleans as yes/no, sizes in
+	// bytes, ExecStart as a structure): a literal comparison would fail good
+	// drop-ins. DropInPaths already proved the file is loaded.
+	return true, "", ""
 }
 
 var signals = map[string]string{

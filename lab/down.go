@@ -131,3 +131,21 @@ func Leftovers(c Config) ([]string, error) {
 	}
 	return left, nil
 }
+
+// StopHost halts one host of a running lab, as a machine that loses power
+// after a grace period, and removes its processes, mount, cgroups and
+// network; Up starts it again with its disk (overlay, journal) as it was.
+// Tests use it for a host that never comes back from a reboot.
+func StopHost(ctx context.Context, c Config, name string, haltTimeout time.Duration) error {
+	c = c.withDefaults()
+	st, err := LoadState(c)
+	if err != nil {
+		return err
+	}
+	for _, h := range st.Hosts {
+		if h.Name == name {
+			return stopHost(ctx, c, h, haltTimeout)
+		}
+	}
+	return fmt.Errorf("no host %s in the lab at %s", name, c.StateDir)
+}

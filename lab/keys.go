@@ -91,7 +91,7 @@ services:
       timeout: 15s
 rollout:
   canary: 1
-  batch: 50%
+  batch: 100%
   max_parallel: 10
   failure_budget: 0
 `))

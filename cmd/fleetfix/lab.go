@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -36,7 +37,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
 			start := time.Now()
-			st, err := lab.Up(cmd.Context(), cfg, up)
+			st, err := lab.Up(cancelOnHalt(cmd), cfg, up)
 			if err != nil {
 				return err
 			}
@@ -60,7 +61,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
 			start := time.Now()
-			if err := lab.Down(cmd.Context(), cfg, down); err != nil {
+			if err := lab.Down(cancelOnHalt(cmd), cfg, down); err != nil {
 				return err
 			}
 			fmt.Printf("lab down in %.1fs\n", time.Since(start).Seconds())
@@ -75,7 +76,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
-			return lab.Destroy(cmd.Context(), cfg, down)
+			return lab.Destroy(cancelOnHalt(cmd), cfg, down)
 		},
 	}
 	destroyCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
@@ -106,4 +107,18 @@ func yesNo(b bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// cancelOnHalt: the lab has no step boundaries to stop at, so the first
+// Ctrl-C cancels it.
+func cancelOnHalt(cmd *cobra.Command) context.Context {
+	ctx, cancel := context.WithCancel(cmd.Context())
+	go func() {
+		select {
+		case <-haltOf(ctx):
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return ctx
 }

@@ -29,15 +29,58 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	halt := make(chan struct{})
+	// The first Ctrl-C (or SIGTERM) is a graceful abort: no new host starts,
+	// hosts in flight stop at their next step boundary. The second stops now.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "fleetfix: stopping: no new host starts, hosts in flight finish their current step (again to stop now)")
+		close(halt)
+		<-sigs
+		fmt.Fprintln(os.Stderr, "fleetfix: stopping now")
+		cancel()
+	}()
+	os.Exit(run(withHalt(ctx, halt), os.Args[1:]))
+}
+
+type haltKey struct{}
+
+// withHalt carries the graceful-abort channel to the commands.
+func withHalt(ctx context.Context, halt <-chan struct{}) context.Context {
+	return context.WithValue(ctx, haltKey{}, halt)
+}
+
+// haltOf returns the graceful-abort channel (never closed if there is none).
+func haltOf(ctx context.Context) <-chan struct{} {
+	if h, ok := ctx.Value(haltKey{}).(<-chan struct{}); ok {
+		return h
+	}
+	return make(chan struct{})
+}
+
+func interrupted(ctx context.Context) bool {
+	select {
+	case <-haltOf(ctx):
+		return true
+	default:
+		return ctx.Err() != nil
+	}
 }
 
 func run(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.As(err, new(exitCode)) {
+		fmt.Fprintln(os.Stderr, "fleetfix:", err)
+	}
+	if interrupted(ctx) {
+		return exitInterrupted
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -45,13 +88,8 @@ func run(ctx context.Context, args []string) int {
 	if errors.As(err, &code) {
 		return int(code)
 	}
-	fmt.Fprintln(os.Stderr, "fleetfix:", err)
-	var ue usageError
-	switch {
-	case errors.As(err, &ue):
+	if errors.As(err, new(usageError)) {
 		return exitUsage
-	case ctx.Err() != nil:
-		return exitInterrupted
 	}
 	return exitFailedHosts
 }

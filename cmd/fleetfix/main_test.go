@@ -7,11 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/internal/labtest"
 )
 
-var binary string
+var (
+	binary string
+	tl     *labtest.Lab
+)
 
-// The CLI is tested as users run it: the real binary, its output and exit codes.
+// The CLI is tested as users run it: the real binary, its output and exit
+// codes, on a one-host lab whose demo service stops with a 3 s timeout.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "fleetfix-bin")
 	if err != nil {
@@ -22,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := labtest.Main(m, labtest.Options{Name: "cli", Index: 3, Hosts: 1, StopTimeout: 3 * time.Second}, &tl)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

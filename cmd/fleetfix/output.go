@@ -161,6 +161,40 @@ type jsonHostLine struct {
 	RestartMS float64 `json:"restart_ms,omitempty"`
 	TimeMS    float64 `json:"duration_ms"`
 	RunID     string  `json:"run_id,omitempty"`
+	// Reboot and Timings are present when the host was rebooted.
+	Reboot  *jsonReboot  `json:"reboot,omitempty"`
+	Timings []jsonTiming `json:"timings,omitempty"`
+}
+
+type jsonReboot struct {
+	OldBootID string  `json:"old_boot_id"`
+	NewBootID string  `json:"new_boot_id"`
+	DownMS    float64 `json:"down_ms"`
+	BackMS    float64 `json:"back_ms"`
+	ActiveMS  float64 `json:"active_ms"`
+	NoticedMS float64 `json:"noticed_ms,omitempty"`
+}
+
+// jsonStop is one unit's stop at one shutdown.
+type jsonStop struct {
+	Unit   string    `json:"unit"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	StopMS float64   `json:"stop_ms"`
+	Killed bool      `json:"killed"`
+	Result string    `json:"result"`
+}
+
+type jsonTiming struct {
+	Unit       string    `json:"unit"`
+	Before     *jsonStop `json:"before,omitempty"`
+	After      *jsonStop `json:"after,omitempty"`
+	BeforeNote string    `json:"before_note,omitempty"`
+	AfterNote  string    `json:"after_note,omitempty"`
+}
+
+func stopJSON(u fleet.UnitStop) jsonStop {
+	return jsonStop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: ms(u.Duration), Killed: u.Killed, Result: u.Result}
 }
 
 func (j *jsonReporter) summary(command string, s *fleet.Summary) {
@@ -175,8 +209,24 @@ func (j *jsonReporter) summary(command string, s *fleet.Summary) {
 }
 
 func hostLine(h fleet.HostResult) jsonHostLine {
-	return jsonHostLine{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
+	l := jsonHostLine{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
 		Error: h.Error, Changed: h.Changed, RestartMS: ms(h.RestartTime), TimeMS: ms(h.Duration), RunID: h.RunID}
+	if r := h.Reboot; r != nil {
+		l.Reboot = &jsonReboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: ms(r.Down), BackMS: ms(r.Back), ActiveMS: ms(r.Active), NoticedMS: ms(r.Noticed)}
+	}
+	for _, t := range h.Timings {
+		jt := jsonTiming{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote}
+		if t.Before != nil {
+			b := stopJSON(*t.Before)
+			jt.Before = &b
+		}
+		if t.After != nil {
+			a := stopJSON(*t.After)
+			jt.After = &a
+		}
+		l.Timings = append(l.Timings, jt)
+	}
+	return l
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -204,6 +254,7 @@ func printSummary(w io.Writer, s *fleet.Summary) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, fmtDur(h.Duration), firstLine(h.Error))
 	}
 	tw.Flush()
+	printTimings(w, s)
 	verdict := "all hosts ok"
 	if !s.OK() {
 		verdict = fmt.Sprintf("%d failed", s.Failed())
@@ -223,4 +274,34 @@ func firstLine(s string) string {
 		return s[:i] + " ..."
 	}
 	return s
+}
+
+// printTimings prints, for rebooted hosts, each unit's stop before and after
+// and how the reboot went: the picture the rollout exists for.
+func printTimings(w io.Writer, s *fleet.Summary) {
+	any := false
+	for _, h := range s.Hosts {
+		if h.Reboot != nil || len(h.Timings) > 0 {
+			any = true
+		}
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tUNIT\tSTOP BEFORE\tSTOP AFTER\tREBOOT: DOWN\tBACK\tACTIVE")
+	for _, h := range s.Hosts {
+		down, back, active := "-", "-", "-"
+		if r := h.Reboot; r != nil {
+			down, back, active = fmtDur(r.Down), fmtDur(r.Back), fmtDur(r.Active)
+		}
+		if len(h.Timings) == 0 {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s\t%s\t%s\n", h.Host, down, back, active)
+		}
+		for _, t := range h.Timings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Host, t.Unit, fleet.DescribeStop(t.Before, t.BeforeNote), fleet.DescribeStop(t.After, t.AfterNote), down, back, active)
+		}
+	}
+	tw.Flush()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -95,7 +96,7 @@ func (f *commonFlags) connectOptions() fleet.ConnectOptions {
 			}
 			pw, pwErr = promptSecret("sudo password: ")
 		})
-		return pw, pwErr
+		return bytes.Clone(pw), pwErr
 	}
 	var mu sync.Mutex
 	phrases := map[string][]byte{}
@@ -103,13 +104,13 @@ func (f *commonFlags) connectOptions() fleet.ConnectOptions {
 		mu.Lock()
 		defer mu.Unlock()
 		if p, ok := phrases[file]; ok {
-			return p, nil
+			return bytes.Clone(p), nil
 		}
 		p, err := promptSecret("passphrase for " + file + ": ")
 		if err == nil {
 			phrases[file] = p
 		}
-		return p, err
+		return bytes.Clone(p), err
 	}
 	return fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}
 }
@@ -138,7 +139,7 @@ func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(
 
 func newRolloutCmd() *cobra.Command {
 	var f commonFlags
-	var dryRun bool
+	var dryRun, noReboot bool
 	cmd := &cobra.Command{
 		Use:   "rollout INVENTORY",
 		Short: "Roll the fix out to the inventory's hosts in canary-first rolling batches",
@@ -149,11 +150,12 @@ unit is active and healthy). Canary hosts go first, then batches; when more
 hosts fail than the failure budget allows, no new host starts.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], dryRun)
+			return runRollout(cmd, &f, args[0], dryRun, noReboot)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change on each host and change nothing (same as plan)")
+	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "skip the cold reboot and the journal stop timings (the policy's reboot: true)")
 	return cmd
 }
 
@@ -164,7 +166,7 @@ func newPlanCmd() *cobra.Command {
 		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], true)
+			return runRollout(cmd, &f, args[0], true, true)
 		},
 	}
 	f.register(cmd)
@@ -174,7 +176,7 @@ func newPlanCmd() *cobra.Command {
 // runRollout runs a rollout, or a plan: the same rollout through a dry
 // dialer, ending after the drop-ins (reload and restart would only show
 // their commands), on every host at once since nothing changes.
-func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry bool) error {
+func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot bool) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
@@ -184,7 +186,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry bool) error
 	}
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir}
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
 	name := "rollout"
 	if dry {
 		name = "plan"
@@ -233,7 +235,8 @@ It needs only the inventory: the manifest lives on the host.`,
 			}
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout})
+				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
+				Halt: haltOf(cmd.Context())})
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@
 package labtest
 
 import (
+	"flag"
 	"context"
 	"fmt"
 	"os"
@@ -64,6 +65,12 @@ func Available() string {
 // an earlier run, brings the lab up, runs the tests and destroys it again. When
 // the lab cannot run, tests run with l == nil (Need skips or fails them).
 func Main(m *testing.M, o Options, l **Lab) int {
+	flag.Parse()
+	// A fuzzing run (and each of its worker processes, which run TestMain
+	// too) needs no lab; FLEETFIX_NO_LAB runs the unit tests alone.
+	if isSet("test.fuzz") || isSet("test.fuzzworker") || os.Getenv("FLEETFIX_NO_LAB") != "" {
+		return m.Run()
+	}
 	if why := Available(); why != "" {
 		fmt.Fprintf(os.Stderr, "labtest: no lab (%s)\n", why)
 		return m.Run()
@@ -146,4 +153,9 @@ func (l *Lab) TrySSH(i int, script string) (string, error) {
 	args := append(lab.SSHArgs(l.Config, l.State.Hosts[i]), script)
 	out, err := exec.Command("ssh", args...).CombinedOutput()
 	return strings.TrimRight(string(out), "\n"), err
+}
+
+func isSet(name string) bool {
+	f := flag.Lookup(name)
+	return f != nil && f.Value.String() != "" && f.Value.String() != "false"
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetfix/fleetfix/internal/labtest"
+)
+
+// lastJSON decodes the last line of JSON lines output.
+func lastJSON(t *testing.T, out string, v any) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out)
+	}
+}
+
+// The operator's whole session with the binary: reboot (to have a shutdown
+// with the hang on record), scan, rollout with its reboot, rollback; JSON
+// and plain output.
+func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
+	labtest.Need(t, tl)
+	// The lab's own inventory, with a shorter TimeoutStopSec than the 20 s fix
+	// so that stopping the buggy build during the restart takes 4 s, not 20.
+	b, err := os.ReadFile(tl.Config.InventoryFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	os.WriteFile(inv, []byte(strings.Replace(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s", 1)), 0o644)
+	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+
+	out, stderr, code := fleetfix(t, state, "reboot", "-i", inv, "--all", "-o", "json")
+	if code != 0 {
+		t.Fatalf("reboot: exit %d\n%s%s", code, out, stderr)
+	}
+	var sum jsonSummary
+	lastJSON(t, out, &sum)
+	if !sum.OK || sum.Command != "reboot" || len(sum.Hosts) != 1 || sum.Hosts[0].Reboot == nil || len(sum.Hosts[0].Timings) != 1 {
+		t.Fatalf("reboot summary: %+v", sum)
+	}
+
+	out, _, code = fleetfix(t, state, "scan", tl.Config.InventoryFile(), "-o", "json")
+	var scan jsonScan
+	lastJSON(t, out, &scan)
+	if code != 0 || len(scan.Hosts) != 1 || len(scan.Hosts[0].Units) == 0 {
+		t.Fatalf("scan: exit %d %+v", code, scan)
+	}
+	if u := scan.Hosts[0].Units[0]; u.Unit != "smart-proxy.service" || !u.Killed || u.StopMS < 3000 || u.TimeoutStop != "3s" {
+		t.Errorf("scan: first unit %+v", u)
+	}
+	plain, _, _ := fleetfix(t, state, "scan", tl.Config.InventoryFile())
+	if !strings.Contains(plain, "smart-proxy.service") || !strings.Contains(plain, "SIGKILLed") {
+		t.Errorf("plain scan:\n%s", plain)
+	}
+
+	out, stderr, code = fleetfix(t, state, "rollout", inv, "-o", "json")
+	if code != 0 {
+		t.Fatalf("rollout: exit %d\n%s%s", code, out, stderr)
+	}
+	lastJSON(t, out, &sum)
+	h := sum.Hosts[0]
+	if h.Status != "ok" || len(h.Timings) != 1 || h.Timings[0].Before == nil || h.Timings[0].After == nil {
+		t.Fatalf("rollout summary: %+v", h)
+	}
+	before, after := h.Timings[0].Before, h.Timings[0].After
+	if !before.Killed || before.StopMS < 3000 || after.Killed || after.Result != "clean" || after.StopMS >= 1000 {
+		t.Errorf("before %+v -> after %+v", before, after)
+	}
+	t.Logf("smart-proxy stop: %.1f ms (killed=%v) -> %.1f ms (%s); reboot back in %.0f ms", before.StopMS, before.Killed, after.StopMS, after.Result, h.Reboot.BackMS)
+	if _, err := os.Stat(filepath.Join(strings.TrimPrefix(state[0], "XDG_STATE_HOME="), "fleetfix", "runs", sum.RunID, "h1.json")); err != nil {
+		t.Errorf("no local manifest: %v", err)
+	}
+
+	out, stderr, code = fleetfix(t, state, "rollback", "-i", inv, "--all")
+	if code != 0 || !strings.Contains(out, "rolled-back") {
+		t.Errorf("rollback: exit %d\n%s%s", code, out, stderr)
+	}
+}

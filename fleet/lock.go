@@ -1,0 +1,31 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+// RemoteLockDir is the host's run lock: held from the first change of a run
+// to its end, so two controllers never change one host at once.
+const RemoteLockDir = "/var/lib/fleetfix/lock"
+
+func lockOwner(runID string) string {
+	name, _ := os.Hostname()
+	return fmt.Sprintf("run %s from %s pid %d", runID, name, os.Getpid())
+}
+
+func lockHost(ctx context.Context, h Host, runID string) error {
+	if _, err := runScript(ctx, h, scriptLock, RemoteLockDir, lockOwner(runID)); err != nil {
+		return fmt.Errorf("lock the host: %w", err)
+	}
+	return nil
+}
+
+// unlockHost releases the lock even when the run was cancelled.
+func unlockHost(ctx context.Context, h Host, runID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID))
+}

@@ -1,0 +1,183 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ScanUnit is a unit of a host's last shutdown, with the settings that
+// bound its stop today.
+type ScanUnit struct {
+	UnitStop
+	TimeoutStop string `json:"timeout_stop"` // TimeoutStopUSec as systemctl shows it, e.g. "1min 30s"
+	KillMode    string `json:"kill_mode"`
+}
+
+// ScanResult is one host's diagnosis.
+type ScanResult struct {
+	Host string `json:"host"`
+	// Shutdown is when the last shutdown started and how long it took; nil
+	// with Note saying why when there is none to read.
+	ShutdownStart    time.Time     `json:"shutdown_start,omitzero"`
+	ShutdownDuration time.Duration `json:"shutdown_ns,omitempty"`
+	Note             string        `json:"note,omitempty"`
+	// Units are the SIGKILLed units first, then the slowest, at most Top.
+	Units []ScanUnit `json:"units,omitempty"`
+	Error string     `json:"error,omitempty"`
+	err   error
+}
+
+// Err returns the host's error (a *HostError), or nil.
+func (s ScanResult) Err() error { return s.err }
+
+// ScanOptions configure a scan.
+type ScanOptions struct {
+	Inventory *Inventory
+	Targets   []Target
+	Dial      Dialer
+	Reporter  Reporter
+	Top       int // units reported per host besides the SIGKILLed ones (default 5)
+	Parallel  int // hosts scanned at once (default 64)
+}
+
+// Scan reads, on every target at once and changing nothing, the last
+// shutdown in the journal: the units that were SIGKILLed or slowest to stop,
+// with their effective TimeoutStopSec and KillMode. It finds which services
+// need the fix before any change.
+func Scan(ctx context.Context, o ScanOptions) []ScanResult {
+	if o.Top <= 0 {
+		o.Top = 5
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 64
+	}
+	if o.Reporter == nil {
+		o.Reporter = ReporterFunc(func(Event) {})
+	}
+	targets := o.Targets
+	if targets == nil {
+		targets = o.Inventory.Hosts
+	}
+	results := make([]ScanResult, len(targets))
+	sem := make(chan struct{}, o.Parallel)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = scanHost(ctx, o, t)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
+	start := time.Now()
+	res := ScanResult{Host: t.Name}
+	to := o.Inventory.Rollout.Timeouts
+	step := StepConnect
+	fail := func(err error) ScanResult {
+		he := &HostError{Host: t.Name, Step: step, Err: err}
+		res.Error, res.err = he.Error(), he
+		o.Reporter.Report(Event{Time: time.Now(), Host: t.Name, Step: step, Phase: PhaseFail, Err: he, Message: err.Error()})
+		return res
+	}
+	cctx, cancel := context.WithTimeout(ctx, to.Connect)
+	h, err := o.Dial(cctx, t)
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	defer h.Close()
+	step = StepJournal
+	jctx, cancel := context.WithTimeout(ctx, to.Journal)
+	defer cancel()
+	out, err := runScript(jctx, h, scriptFacts)
+	if err != nil {
+		return fail(fmt.Errorf("host facts: %w", err))
+	}
+	s, note, err := lastShutdown(jctx, h, parseKV(out, "=")["journal"] == "persistent")
+	if err != nil {
+		return fail(err)
+	}
+	if s == nil {
+		res.Note = note
+	} else {
+		res.ShutdownStart, res.ShutdownDuration = s.Start, s.Duration
+		res.Units, err = scanUnits(jctx, h, s, o.Top)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	o.Reporter.Report(Event{Time: time.Now(), Host: t.Name, Step: StepJournal, Phase: PhaseDone, Duration: time.Since(start), Message: scanSummary(res)})
+	return res
+}
+
+// scanUnits picks the SIGKILLed units and the top slowest others, and reads
+// their stop settings in one systemctl call.
+func scanUnits(ctx context.Context, h Host, s *Shutdown, top int) ([]ScanUnit, error) {
+	var picked []UnitStop
+	for _, u := range s.Units {
+		if u.Killed {
+			picked = append(picked, u)
+		}
+	}
+	n := 0
+	for _, u := range s.Units { // slowest first
+		if !u.Killed && n < top {
+			picked = append(picked, u)
+			n++
+		}
+	}
+	if len(picked) == 0 {
+		return nil, nil
+	}
+	argv := []string{"systemctl", "show", "--no-pager", "-p", "Id", "-p", "TimeoutStopUSec", "-p", "KillMode", "--"}
+	for _, u := range picked {
+		argv = append(argv, u.Unit)
+	}
+	out, err := h.Run(ctx, argv...)
+	if err != nil {
+		return nil, fmt.Errorf("systemctl show: %w", err)
+	}
+	props := map[string]map[string]string{}
+	for _, block := range strings.Split(string(out), "\n\n") {
+		kv := parseKV([]byte(block), "=")
+		if id := kv["Id"]; id != "" {
+			props[id] = kv
+		}
+	}
+	units := make([]ScanUnit, 0, len(picked))
+	for _, u := range picked {
+		p := props[u.Unit]
+		units = append(units, ScanUnit{UnitStop: u, TimeoutStop: p["TimeoutStopUSec"], KillMode: p["KillMode"]})
+	}
+	slices.SortStableFunc(units, func(a, b ScanUnit) int {
+		if a.Killed != b.Killed {
+			if a.Killed {
+				return -1
+			}
+			return 1
+		}
+		return int(b.Duration - a.Duration)
+	})
+	return units, nil
+}
+
+func scanSummary(r ScanResult) string {
+	if r.Note != "" {
+		return "no timings: " + r.Note
+	}
+	var parts []string
+	for _, u := range r.Units {
+		parts = append(parts, fmt.Sprintf("%s %s (TimeoutStopSec %s, KillMode %s)", u.Unit, DescribeStop(&u.UnitStop, ""), u.TimeoutStop, u.KillMode))
+	}
+	return fmt.Sprintf("shutdown took %s: %s", roundDur(r.ShutdownDuration), strings.Join(parts, "; "))
+}

@@ -1,0 +1,93 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// UnitTiming is one unit's stop at the shutdown before the rollout and at
+// the reboot after it. A missing side has a note saying why.
+type UnitTiming struct {
+	Unit       string    `json:"unit"`
+	Before     *UnitStop `json:"before,omitempty"`
+	After      *UnitStop `json:"after,omitempty"`
+	BeforeNote string    `json:"before_note,omitempty"`
+	AfterNote  string    `json:"after_note,omitempty"`
+}
+
+// lastShutdown reads the previous boot's shutdown from the host's journal.
+// When there is none it returns a nil Shutdown and a note for the operator
+// ("no timings: why"), never a zero.
+func lastShutdown(ctx context.Context, h Host, persistent bool) (*Shutdown, string, error) {
+	if !persistent {
+		return nil, "no persistent journal (/var/log/journal): the previous boot's records are gone", nil
+	}
+	out, err := runScript(ctx, h, scriptJournal)
+	if err != nil {
+		var exit interface{ ExitStatus() int }
+		if errors.As(err, &exit) && strings.Contains(err.Error(), "boot") {
+			return nil, "no previous boot in the journal", nil
+		}
+		return nil, "", fmt.Errorf("read the journal: %w", err)
+	}
+	s, err := ParseShutdown(bytes.NewReader(out))
+	if errors.Is(err, ErrNoShutdown) {
+		return nil, "the previous boot recorded no shutdown (a crash, or a cut journal)", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("parse the journal: %w", err)
+	}
+	return s, "", nil
+}
+
+// unitTimings pairs each service's stop before and after.
+func unitTimings(services []Service, before, after *Shutdown, beforeNote, afterNote string) []UnitTiming {
+	var out []UnitTiming
+	for _, svc := range services {
+		ut := UnitTiming{Unit: svc.Unit}
+		ut.Before, ut.BeforeNote = pick(before, beforeNote, svc.Unit)
+		ut.After, ut.AfterNote = pick(after, afterNote, svc.Unit)
+		out = append(out, ut)
+	}
+	return out
+}
+
+func pick(s *Shutdown, note, unit string) (*UnitStop, string) {
+	if s == nil {
+		return nil, note
+	}
+	if u, ok := s.Unit(unit); ok {
+		return &u, ""
+	}
+	return nil, "the unit did not stop in that shutdown"
+}
+
+// DescribeStop renders a stop for people: "90.12s, SIGKILLed" or "0.06s, clean".
+func DescribeStop(u *UnitStop, note string) string {
+	if u == nil {
+		return "no timings: " + note
+	}
+	d := fmt.Sprintf("%.2fs", u.Duration.Seconds())
+	if u.Duration < time.Second {
+		d = fmt.Sprintf("%.3fs", u.Duration.Seconds())
+	}
+	switch {
+	case u.Killed:
+		return d + ", SIGKILLed"
+	case u.Result == "clean":
+		return d + ", clean"
+	}
+	return d + ", " + u.Result
+}
+
+func describeTimings(ts []UnitTiming) string {
+	var parts []string
+	for _, ut := range ts {
+		parts = append(parts, fmt.Sprintf("%s: stop %s -> %s", ut.Unit, DescribeStop(ut.Before, ut.BeforeNote), DescribeStop(ut.After, ut.AfterNote)))
+	}
+	return strings.Join(parts, "; ")
+}
