@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"golang.org/x/crypto/ssh"
 )
 
 var (
@@ -108,5 +114,81 @@ func TestLabRefusesWithoutRootOrPackages(t *testing.T) {
 	_, stderr, code := fleetfix(t, []string{"PATH=" + t.TempDir()}, "lab", "up", "--state-dir", t.TempDir())
 	if code == 0 || !strings.Contains(stderr, "systemd-nspawn (Debian package systemd-container)") || !strings.Contains(stderr, "mmdebstrap (Debian package mmdebstrap)") {
 		t.Errorf("lab up without tools: exit %d, %q", code, stderr)
+	}
+}
+
+// tinyInventory writes an inventory for one host at address:port whose
+// artifact is a small local file.
+func tinyInventory(t *testing.T, address string, port int) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "build"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "known_hosts"), nil, 0o644)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "id"), pem.EncodeToMemory(blk), 0o600)
+	inv := filepath.Join(dir, "inventory.yaml")
+	os.WriteFile(inv, []byte(fmt.Sprintf(`defaults:
+  agent: false
+  identity_files: [id]
+  known_hosts: [known_hosts]
+  connect_timeout: 5s
+hosts:
+  - name: web1
+    address: %s
+    port: %d
+services:
+  - unit: demo.service
+    artifacts:
+      - {src: build, dest: /usr/local/bin/demo}
+`, address, port)), 0o644)
+	return inv
+}
+
+func TestFailedHostExits1(t *testing.T) {
+	// Nothing listens on port 1 of the loopback: refused at once.
+	out, _, code := fleetfix(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "rollout", tinyInventory(t, "127.0.0.1", 1))
+	if code != exitFailedHosts || !strings.Contains(out, "failed") || !strings.Contains(out, "connect") {
+		t.Errorf("exit %d, want %d:\n%s", code, exitFailedHosts, out)
+	}
+}
+
+func TestInterruptIsGracefulAndExits130(t *testing.T) {
+	// A listener that accepts and says nothing keeps the connect step busy
+	// until its 5 s timeout: Ctrl-C must let it end, start nothing else,
+	// print the summary and exit 130.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cmd := exec.Command(binary, "rollout", tinyInventory(t, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port))
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want %d\n%s\n%s", err, exitInterrupted, o.String(), e.String())
+	}
+	if !strings.Contains(e.String(), "no new host starts") || !strings.Contains(o.String(), "HOST") {
+		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o.String(), e.String())
 	}
 }

@@ -4,8 +4,8 @@
 package labtest
 
 import (
-	"flag"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
