@@ -211,7 +211,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 	fail := func(step Step, err error) HostResult {
 		he := &HostError{Host: t.Name, Step: step, Err: err}
 		res.Status, res.Step, res.Error, res.err, res.Duration = StatusFailed, step, err.Error(), he, time.Since(start)
-		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error()})
+		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error(), Result: &res})
 		return res
 	}
 	step := func(s Step, timeout time.Duration, do func(context.Context) (string, error)) error {

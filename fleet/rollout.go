@@ -198,11 +198,15 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	start := time.Now()
 	res := HostResult{Host: t.Name, Batch: batch, RunID: r.runID}
 	to := r.opts.Inventory.Rollout.Timeouts
+	// The host lock goes before the host's final event: whoever reacts to
+	// that event (an operator's rollback) must find the host free.
+	unlock := func() {}
 	fail := func(step Step, err error) HostResult {
+		unlock()
 		he := &HostError{Host: t.Name, Step: step, Err: err}
 		res.Status, res.Step, res.Error, res.err = StatusFailed, step, err.Error(), he
 		res.Duration = time.Since(start)
-		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error()})
+		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error(), Result: &res})
 		return res
 	}
 
@@ -256,7 +260,8 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	if err := lockHost(ctx, h, r.runID); err != nil {
 		return fail(StepPreflight, err)
 	}
-	defer unlockHost(ctx, h, r.runID)
+	unlock = sync.OnceFunc(func() { unlockHost(ctx, h, r.runID) })
+	defer unlock()
 
 	m := r.manifestFor(t.Name, facts)
 	res.RunID = m.RunID
@@ -290,6 +295,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 			r.saveDetached(ctx, h, m)
 			res.Status, res.Step, res.Duration = StatusHalted, s.step, time.Since(start)
 			res.Changed = countDone(m)
+			unlock()
 			r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
 			return res
 		}
@@ -319,6 +325,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		return fail(StepRestart, err)
 	}
 	res.Status, res.Changed, res.Duration = StatusOK, countDone(m), time.Since(start)
+	unlock()
 	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: fmt.Sprintf("%d file(s) changed", res.Changed), Result: &res})
 	return res
 }

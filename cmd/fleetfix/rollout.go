@@ -187,6 +187,9 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
+	if !dry && useTUI(f, cmd.OutOrStdout()) {
+		return tuiExit(runRolloutTUI(cmd, f, inv, targets, o))
+	}
 	name := "rollout"
 	if dry {
 		name = "plan"

@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/fleetfix/fleetfix/fleet"
+)
+
+var updateGolden = flag.Bool("update-tui", false, "rewrite the TUI golden files in testdata/")
+
+// update runs one message through the model.
+func update(m Model, msg tea.Msg) Model {
+	nm, _ := m.Update(msg)
+	return nm.(Model)
+}
+
+func feed(m Model, evs []fleet.Event) Model {
+	for _, e := range evs {
+		m = update(m, eventMsg{e: e})
+	}
+	return m
+}
+
+// keyMsg builds a key press from its name: "enter", "ctrl+c", "up", "q"...
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic("keyMsg: " + k)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+func press(m Model, keys ...string) Model {
+	for _, k := range keys {
+		m = update(m, keyMsg(k))
+	}
+	return m
+}
+
+func sized(m Model, w, h int) Model { return update(m, tea.WindowSizeMsg{Width: w, Height: h}) }
+
+func testModel(rows []HostRow, plan []fleet.Event, now time.Time, c Controls) Model {
+	return NewModel(Config{
+		Title:    "fleetfix rollout inventory.yaml (run " + runID + ")",
+		Hosts:    rows,
+		Plan:     plan,
+		Controls: c,
+		NoColor:  true,
+		Now:      func() time.Time { return now },
+	})
+}
+
+// checkGolden compares a view with testdata/<name>.golden (rewritten with
+// -update-tui) and checks the frame: exactly h lines, none wider than w, no
+// escape code.
+func checkGolden(t *testing.T, name string, m Model, w, h int) {
+	t.Helper()
+	got := m.Render()
+	lines := strings.Split(got, "\n")
+	if len(lines) != h {
+		t.Errorf("%s: %d lines, want %d", name, len(lines), h)
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			t.Errorf("%s: line %d is %d cells wide, want <= %d: %q", name, i+1, ansi.StringWidth(l), w, l)
+		}
+	}
+	if strings.ContainsRune(got, '\x1b') {
+		t.Errorf("%s: NO_COLOR view holds an escape code", name)
+	}
+	path := filepath.Join("testdata", name+".golden")
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui/ -update-tui to create it)", err)
+	}
+	if got+"\n" != string(want) {
+		t.Errorf("%s differs from %s (go test ./tui/ -update-tui rewrites it); got:\n%s", name, path, got)
+	}
+}
+
+func TestGoldenViews(t *testing.T) {
+	fleetRows, fleetEv := fleetEvents()
+	tests := []struct {
+		name string
+		w, h int
+		m    func() Model
+	}{
+		{"plan_80x24", 80, 24, func() Model { return testModel(rows, planEvents(), at(0), Controls{}) }},
+		{"plan_scrolled_80x24", 80, 24, func() Model {
+			return press(testModel(rows, planEvents(), at(0), Controls{}), "pgdown")
+		}},
+		{"running_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "down", "down", "down")
+		}},
+		{"running_120x40", 120, 40, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "down", "down", "down")
+		}},
+		{"paused_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "p")
+		}},
+		{"failed_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "down")
+		}},
+		{"failed_details_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "down", "enter")
+		}},
+		{"confirm_rollback_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "down", "r")
+		}},
+		{"finished_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, planEvents(), at(40), Controls{}), "enter")
+			return feed(m, finishedEvents())
+		}},
+		{"timings_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "t")
+		}},
+		{"timings_120x40", 120, 40, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "t")
+		}},
+		{"help_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "?")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGolden(t, tt.name, sized(tt.m(), tt.w, tt.h), tt.w, tt.h)
+		})
+	}
+}
