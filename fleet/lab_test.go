@@ -178,7 +178,7 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 	// A plan (the same steps through a dry host) changes nothing.
 	pev := &events{}
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
-	plan, err := fleet.Rollout(context.Background(), fleet.Options{Inventory: inv, Dial: fleet.DryDialer(dial, pev), Reporter: pev, LastStep: fleet.StepDropIn})
+	plan, err := fleet.Rollout(context.Background(), fleet.PlanOptions(fleet.Options{Inventory: inv, Dial: dial, Reporter: pev}))
 	if err != nil || statuses(plan) != "h1=ok h2=ok h3=ok" {
 		t.Fatalf("plan: %v %s\n%s", err, statuses(plan), pev.text())
 	}

@@ -173,9 +173,7 @@ func newPlanCmd() *cobra.Command {
 	return cmd
 }
 
-// runRollout runs a rollout, or a plan: the same rollout through a dry
-// dialer, ending after the drop-ins (reload and restart would only show
-// their commands), on every host at once since nothing changes.
+// runRollout runs a rollout, or a plan (fleet.PlanOptions).
 func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot bool) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -193,9 +191,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	name := "rollout"
 	if dry {
 		name = "plan"
-		planInv := *inv
-		planInv.Rollout.Canary, planInv.Rollout.Batch, planInv.Rollout.FailureBudget = 0, fleet.Amount{N: 100, Percent: true}, fleet.Amount{N: 100, Percent: true}
-		o.Inventory, o.Dial, o.LastStep, o.StateDir = &planInv, fleet.DryDialer(o.Dial, rep), fleet.StepDropIn, ""
+		o = fleet.PlanOptions(o)
 	}
 	s, err := fleet.Rollout(cmd.Context(), o)
 	if err != nil {

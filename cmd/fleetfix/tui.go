@@ -64,11 +64,9 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 		defer pmu.Unlock()
 		plan = append(plan, e)
 	})
-	planInv := *inv
-	planInv.Rollout.Canary, planInv.Rollout.Batch, planInv.Rollout.FailureBudget = 0, fleet.Amount{N: 100, Percent: true}, fleet.Amount{N: 100, Percent: true}
 	po := o
-	po.Inventory, po.Dial, po.Reporter, po.LastStep, po.StateDir, po.Pause = &planInv, fleet.DryDialer(o.Dial, collect), collect, fleet.StepDropIn, "", nil
-	if _, err := fleet.Rollout(ctx, po); err != nil {
+	po.Reporter, po.Pause = collect, nil
+	if _, err := fleet.Rollout(ctx, fleet.PlanOptions(po)); err != nil {
 		return nil, err
 	}
 	if interrupted(ctx) {
