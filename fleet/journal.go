@@ -125,8 +125,9 @@ func isShutdownJobUnit(unit string) bool {
 // it) for Shutdown.End. The --lines cap keeps the newest records: the
 // shutdown is at the end of the boot.
 var scriptJournal = script{name: "journal", body: `
+b=${1:--1}
 f=MESSAGE,MESSAGE_ID,UNIT,JOB_ID,JOB_TYPE,UNIT_RESULT,INVOCATION_ID,CODE_FUNC,_PID,_SOURCE_REALTIME_TIMESTAMP
-journalctl --boot=-1 --output=json --output-fields="$f" --lines=20000 --no-pager --quiet \
+journalctl --boot="$b" --output=json --output-fields="$f" --lines=20000 --no-pager --quiet \
   _PID=1 JOB_TYPE=stop JOB_TYPE=restart + \
   _PID=1 PRIORITY=4 + \
   _PID=1 MESSAGE_ID=7ad2d189f7e94e70a38c781354912448 MESSAGE_ID=d9b373ed55a64feb8242e02dbe79a49c + \
@@ -135,12 +136,13 @@ journalctl --boot=-1 --output=json --output-fields="$f" --lines=20000 --no-pager
     UNIT=systemd-kexec.service UNIT=systemd-exit.service + \
   _PID=1 CODE_FUNC=manager_start_special + \
   _COMM=systemd-logind MESSAGE_ID=98268866d1d54a499c4e98921d93bc40 || exit
-journalctl --boot=-1 --output=json --output-fields="$f" --lines=1 --no-pager --quiet
+journalctl --boot="$b" --output=json --output-fields="$f" --lines=1 --no-pager --quiet
 `}
 
 // ShutdownQuery is the remote argv whose stdout ParseShutdown reads: the
-// previous boot's (offset -1, fixed in the script) shutdown records as
-// journalctl -o json lines. It changes nothing on the host.
+// previous boot's (offset -1) shutdown records as journalctl -o json lines.
+// The script takes another boot (an id) as its first argument. It changes
+// nothing on the host.
 func ShutdownQuery() []string {
 	return []string{"sh", "-c", scriptJournal.body, "fleetfix-" + scriptJournal.name}
 }

@@ -23,9 +23,16 @@ func lockHost(ctx context.Context, h Host, runID string) error {
 	return nil
 }
 
-// unlockHost releases the lock even when the run was cancelled.
+// unlockHost releases the lock even when the run was cancelled, and after a
+// reboot that killed the connection (one reconnect). A lock it cannot
+// release names this run, so the next run's error says whose it is.
 func unlockHost(ctx context.Context, h Host, runID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID))
+	if _, err := runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID)); err == nil {
+		return
+	}
+	if h.Reconnect(ctx) == nil {
+		runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID))
+	}
 }

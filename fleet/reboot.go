@@ -57,6 +57,8 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // id, reconnected (host key verified again) and its units active and healthy.
 // Going down and coming back are told apart by the boot id, never by the
 // connection dropping alone: a slow shutdown keeps sshd answering for a while.
+// While the host goes down it is never logged in to: the probes are TCP and
+// banner only, and the boot id is re-read over the connection already open.
 func (r *runner) reboot(ctx context.Context, h Host) (*RebootTiming, error) {
 	to := r.opts.Inventory.Rollout.Timeouts
 	old, err := bootID(ctx, h)
@@ -69,87 +71,111 @@ func (r *runner) reboot(ctx context.Context, h Host) (*RebootTiming, error) {
 	issued := time.Now()
 	_, err = h.Run(ctx, "systemd-run", "--quiet", "--on-active=100ms", "--timer-property=AccuracySec=10ms", "systemctl", "reboot")
 	var exit interface{ ExitStatus() int }
-	if errors.As(err, &exit) && exit.ExitStatus() != 255 {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("issue reboot: %w", ctx.Err())
+	case errors.As(err, &exit) && exit.ExitStatus() != 255:
 		return nil, fmt.Errorf("issue reboot: %w", err)
 	}
-	// Any other error is the connection going down under the command: issued.
+	// Otherwise the connection went down under the command: issued.
 
-	// Down: sshd stops answering, or (a missed outage) the boot id changed.
+	// Down: sshd stops answering, or the open connection dies with the old
+	// boot (an outage shorter than a probe interval leaves only that trace).
 	downCtx, cancel := context.WithTimeout(ctx, to.RebootDown)
 	defer cancel()
-	lastLogin := time.Now()
-	back := false
-	for !back {
+	lastCheck := time.Now()
+	for {
 		if err := h.Probe(downCtx, probeTimeout); err != nil {
 			if downCtx.Err() != nil {
 				return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
 			}
-			t.Down = time.Since(issued)
 			break
 		}
-		if time.Since(lastLogin) >= loginInterval {
-			lastLogin = time.Now()
-			if id, err := r.loginBootID(downCtx, h); err == nil && id != old {
-				t.NewBootID, back = id, true
-				break
-			} else if isHostKeyError(err) {
-				return nil, err
+		if time.Since(lastCheck) >= loginInterval {
+			lastCheck = time.Now()
+			cctx, ccancel := context.WithTimeout(downCtx, probeTimeout*2)
+			_, err := bootID(cctx, h)
+			ccancel()
+			if err != nil && downCtx.Err() == nil {
+				break // the old boot's session is gone
 			}
 		}
 		if !sleepCtx(downCtx, probeInterval) {
 			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
 		}
 	}
+	t.Down = time.Since(issued)
 	cancel()
 
-	// Back: sshd answers again and a login reads a new boot id.
+	// Back: sshd answers again and a login reads a new boot id. A login that
+	// finds the old boot (sshd not stopped yet) waits before the next one.
 	upCtx, cancelUp := context.WithTimeout(ctx, to.RebootUp)
 	defer cancelUp()
 	var last error
-	for !back {
-		if err := h.Probe(upCtx, probeTimeout); err == nil {
-			id, err := r.loginBootID(upCtx, h)
+	var notBefore time.Time
+	var uptime time.Duration
+	for t.NewBootID == "" {
+		if err := h.Probe(upCtx, probeTimeout); err != nil {
+			last = err
+		} else if time.Now().After(notBefore) {
+			id, up, err := r.loginBootID(upCtx, h)
 			switch {
 			case isHostKeyError(err):
 				return nil, fmt.Errorf("after the reboot: %w", err)
 			case err == nil && id != old:
-				t.NewBootID, back = id, true
+				t.NewBootID, uptime = id, up
 				continue
 			case err == nil:
 				last = errors.New("sshd answers but the boot id is unchanged (still shutting down)")
+				notBefore = time.Now().Add(loginInterval)
 			default:
 				last = err
 			}
-		} else {
-			last = err
 		}
 		if !sleepCtx(upCtx, probeInterval) {
 			return nil, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
 		}
 	}
-	noticed := time.Now()
-	t.Back = noticed.Sub(issued)
+	t.Back = time.Since(issued)
+	// sshd comes up before units that wait for the network or mounts: let
+	// the boot finish (within what is left of reboot_up), then check health.
+	h.Run(upCtx, "systemctl", "is-system-running", "--wait")
 	for _, svc := range r.services {
 		if err := waitHealthy(ctx, h, svc); err != nil {
 			return t, fmt.Errorf("after the reboot: %w", err)
 		}
 	}
 	t.Active = time.Since(issued)
-	if started, err := sshdStarted(ctx, h); err == nil {
-		t.Noticed = noticed.Sub(started)
+	// Both ends on the host's own clock: its uptime when the login read the
+	// new boot id, and sshd's start record's monotonic time.
+	if started, err := sshdStarted(ctx, h); err == nil && uptime > started {
+		t.Noticed = uptime - started
 	}
 	return t, nil
 }
 
 // loginBootID logs in again (the old connection died with the old boot) and
-// reads the boot id.
-func (r *runner) loginBootID(ctx context.Context, h Host) (string, error) {
+// reads the boot id and the host's uptime in one command.
+func (r *runner) loginBootID(ctx context.Context, h Host) (string, time.Duration, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.opts.Inventory.Rollout.Timeouts.Connect)
 	defer cancel()
 	if err := h.Reconnect(cctx); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return bootID(cctx, h)
+	out, err := h.Run(cctx, "cat", bootIDPath, "/proc/uptime")
+	if err != nil {
+		return "", 0, fmt.Errorf("read boot id: %w", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 || len(f[0]) != 36 {
+		return "", 0, fmt.Errorf("read boot id: %q", out)
+	}
+	secs, err := strconv.ParseFloat(f[1], 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("read uptime: %q", f[1])
+	}
+	return f[0], time.Duration(secs * float64(time.Second)), nil
 }
 
 func isHostKeyError(err error) bool {
@@ -169,41 +195,29 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// sshdStarted reads when sshd became ready in the current boot: the
-// "Started" record of its unit (Type=notify: started means accepting).
-func sshdStarted(ctx context.Context, h Host) (time.Time, error) {
+// sshdStarted reads when sshd became ready in the current boot, as time
+// since boot: the "Started" record of its unit (Type=notify: started means
+// accepting).
+func sshdStarted(ctx context.Context, h Host) (time.Duration, error) {
 	out, err := h.Run(ctx, "journalctl", "-b", "0", "-u", "ssh.service", "-u", "sshd.service",
-		"MESSAGE_ID=39f53479d3a045ac8e11786248231fbf", "-o", "json", "--output-fields=_SOURCE_REALTIME_TIMESTAMP", "-n", "1", "--no-pager")
+		"MESSAGE_ID=39f53479d3a045ac8e11786248231fbf", "-o", "json", "--output-fields=MESSAGE_ID", "-n", "1", "--no-pager")
 	if err != nil {
-		return time.Time{}, err
+		return 0, err
 	}
-	return firstRecordTime(out)
-}
-
-// firstRecordTime reads the time of the first record of journalctl -o json
-// output.
-func firstRecordTime(out []byte) (time.Time, error) {
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	if line == "" {
-		return time.Time{}, errors.New("no journal record")
+	var rec struct {
+		Mono string `json:"__MONOTONIC_TIMESTAMP"`
 	}
-	var rec map[string]any
 	if err := json.Unmarshal([]byte(line), &rec); err != nil {
-		return time.Time{}, err
+		return 0, fmt.Errorf("sshd start record: %w", err)
 	}
-	for _, k := range []string{"_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP"} {
-		if s, ok := rec[k].(string); ok {
-			us, err := strconv.ParseInt(s, 10, 64)
-			if err == nil {
-				return time.UnixMicro(us), nil
-			}
-		}
+	us, err := strconv.ParseInt(rec.Mono, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("sshd start record: no monotonic time")
 	}
-	return time.Time{}, errors.New("journal record without a timestamp")
+	return time.Duration(us) * time.Microsecond, nil
 }
 
-// rebootHost is the work of `fleetfix reboot`: connect, read the last
-// shutdown, reboot, read the one the reboot caused.
 func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult {
 	start := time.Now()
 	res := HostResult{Host: t.Name, Batch: batch}
@@ -247,11 +261,15 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 			return "", errors.New("systemd is not running on this host")
 		}
 		persistent = kv["journal"] == "persistent"
-		before, beforeNote, err = lastShutdown(ctx, h, persistent)
+		before, beforeNote, err = lastShutdown(ctx, h, persistent, "")
 		return "", err
 	}); err != nil {
 		return fail(StepPreflight, err)
 	}
+	if err := lockHost(ctx, h, r.runID); err != nil {
+		return fail(StepPreflight, err)
+	}
+	defer unlockHost(ctx, h, r.runID)
 	if r.isHalted() {
 		res.Status, res.Step, res.Duration = StatusHalted, StepReboot, time.Since(start)
 		r.emit(Event{Host: t.Name, Step: StepReboot, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
@@ -286,7 +304,11 @@ func (r *runner) rebootStep(h Host, res *HostResult) func(context.Context) (stri
 // stop with the one before.
 func (r *runner) journalStep(h Host, res *HostResult, before *Shutdown, beforeNote string, persistent bool) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		after, note, err := lastShutdown(ctx, h, persistent)
+		boot := ""
+		if res.Reboot != nil {
+			boot = res.Reboot.OldBootID // the boot the reboot ended, even if another came between
+		}
+		after, note, err := lastShutdown(ctx, h, persistent, boot)
 		if err != nil {
 			return "", err
 		}

@@ -245,7 +245,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	var beforeNote string
 	if rebooting {
 		jctx, cancel := context.WithTimeout(ctx, to.Journal)
-		before, beforeNote, err = lastShutdown(jctx, h, facts.PersistentJournal)
+		before, beforeNote, err = lastShutdown(jctx, h, facts.PersistentJournal, "")
 		cancel()
 		if err != nil {
 			return fail(StepPreflight, err)

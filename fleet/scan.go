@@ -103,7 +103,7 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	if err != nil {
 		return fail(fmt.Errorf("host facts: %w", err))
 	}
-	s, note, err := lastShutdown(jctx, h, parseKV(out, "=")["journal"] == "persistent")
+	s, note, err := lastShutdown(jctx, h, parseKV(out, "=")["journal"] == "persistent", "")
 	if err != nil {
 		return fail(err)
 	}

@@ -19,17 +19,24 @@ type UnitTiming struct {
 	AfterNote  string    `json:"after_note,omitempty"`
 }
 
-// lastShutdown reads the previous boot's shutdown from the host's journal.
-// When there is none it returns a nil Shutdown and a note for the operator
-// ("no timings: why"), never a zero.
-func lastShutdown(ctx context.Context, h Host, persistent bool) (*Shutdown, string, error) {
+// lastShutdown reads a boot's shutdown from the host's journal: the boot
+// with that id, or the previous one when boot is "". When there is none it
+// returns a nil Shutdown and a note for the operator ("no timings: why"),
+// never a zero.
+func lastShutdown(ctx context.Context, h Host, persistent bool, boot string) (*Shutdown, string, error) {
 	if !persistent {
 		return nil, "no persistent journal (/var/log/journal): the previous boot's records are gone", nil
 	}
-	out, err := runScript(ctx, h, scriptJournal)
+	var args []string
+	if boot != "" {
+		args = []string{strings.ReplaceAll(boot, "-", "")}
+	}
+	out, err := runScript(ctx, h, scriptJournal, args...)
 	if err != nil {
-		var exit interface{ ExitStatus() int }
-		if errors.As(err, &exit) && strings.Contains(err.Error(), "boot") {
+		if missingBoot(err) {
+			if boot != "" {
+				return nil, "boot " + boot + " is not in the journal", nil
+			}
 			return nil, "no previous boot in the journal", nil
 		}
 		return nil, "", fmt.Errorf("read the journal: %w", err)
@@ -76,6 +83,8 @@ func DescribeStop(u *UnitStop, note string) string {
 		d = fmt.Sprintf("%.3fs", u.Duration.Seconds())
 	}
 	switch {
+	case u.Unfinished:
+		return "≥" + d + ", unfinished (the journal ends mid-stop)"
 	case u.Killed:
 		return d + ", SIGKILLed"
 	case u.Result == "clean":
@@ -90,4 +99,16 @@ func describeTimings(ts []UnitTiming) string {
 		parts = append(parts, fmt.Sprintf("%s: stop %s -> %s", ut.Unit, DescribeStop(ut.Before, ut.BeforeNote), DescribeStop(ut.After, ut.AfterNote)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// missingBoot tells journalctl's "no such boot" from a real failure (a
+// corrupt journal, a permission error), by its own words on stderr.
+func missingBoot(err error) bool {
+	var exit interface{ ExitStatus() int }
+	if !errors.As(err, &exit) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "No such boot ID") || strings.Contains(msg, "Data from the specified boot") ||
+		strings.Contains(msg, "is not available")
 }

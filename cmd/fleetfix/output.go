@@ -183,6 +183,8 @@ type jsonStop struct {
 	StopMS float64   `json:"stop_ms"`
 	Killed bool      `json:"killed"`
 	Result string    `json:"result"`
+	// Unfinished: the journal ends mid-stop; stop_ms is a lower bound.
+	Unfinished bool `json:"unfinished,omitempty"`
 }
 
 type jsonTiming struct {
@@ -194,7 +196,7 @@ type jsonTiming struct {
 }
 
 func stopJSON(u fleet.UnitStop) jsonStop {
-	return jsonStop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: ms(u.Duration), Killed: u.Killed, Result: u.Result}
+	return jsonStop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: ms(u.Duration), Killed: u.Killed, Result: u.Result, Unfinished: u.Unfinished}
 }
 
 func (j *jsonReporter) summary(command string, s *fleet.Summary) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,14 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 			go func() {
 				defer work.Done()
 				defer close(runDone)
+				// A panic here would kill the process with the terminal in
+				// raw mode: it becomes the run's error and the TUI ends.
+				defer func() {
+					if p := recover(); p != nil {
+						runErr = fmt.Errorf("engine panic: %v\n%s", p, debug.Stack())
+						rep.Report(fleet.Event{Time: time.Now(), Step: fleet.StepRun, Phase: fleet.PhaseFail, Batch: -1, Message: "engine panic: " + fmt.Sprint(p)})
+					}
+				}()
 				sum, runErr = fleet.Rollout(runCtx, o)
 				if runErr != nil {
 					rep.Report(fleet.Event{Time: time.Now(), Step: fleet.StepRun, Phase: fleet.PhaseFail, Batch: -1, Message: runErr.Error()})
@@ -137,6 +146,11 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 			work.Add(1)
 			go func() {
 				defer work.Done()
+				defer func() {
+					if p := recover(); p != nil {
+						rep.Report(fleet.Event{Time: time.Now(), Host: host, Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: fmt.Sprintf("rollback panic: %v", p)})
+					}
+				}()
 				// Detached from Ctrl-C, as the rollback command is: a
 				// rollback cut off half-way would leave a mixed host.
 				s, err := fleet.Rollback(context.WithoutCancel(ctx), fleet.RollbackOptions{Inventory: inv, Targets: targets[i : i+1],

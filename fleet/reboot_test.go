@@ -1,0 +1,168 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/remote"
+)
+
+// rebootingHost plays a host through a reboot on a schedule measured from
+// the reboot command: sshd stops answering at down, the old boot's sessions
+// die at dies, and sshd answers for the new boot from up. It only serves the
+// wait logic's tests; the real reboot is tested on lab hosts.
+type rebootingHost struct {
+	mu             sync.Mutex
+	issued         time.Time
+	down, dies, up time.Duration
+	newKey         bool // the host key changed across the reboot
+	connectedNew   bool
+	logins         []time.Duration // when Reconnect was called, since issued
+}
+
+const oldID, newID = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+
+func (f *rebootingHost) since() time.Duration {
+	if f.issued.IsZero() {
+		return -1
+	}
+	return time.Since(f.issued)
+}
+
+func (f *rebootingHost) Name() string { return "fake" }
+func (f *rebootingHost) Run(_ context.Context, argv ...string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case argv[0] == "systemd-run":
+		f.issued = time.Now()
+		return nil, nil
+	case argv[0] == "cat" && len(argv) == 2: // boot id over the open connection
+		if f.connectedNew {
+			return []byte(newID + "\n"), nil
+		}
+		if s := f.since(); s >= 0 && s >= f.dies {
+			return nil, errors.New("session closed")
+		}
+		return []byte(oldID + "\n"), nil
+	case argv[0] == "cat": // boot id and uptime after a login
+		if f.connectedNew {
+			return []byte(newID + "\n5.250 1.0\n"), nil
+		}
+		return []byte(oldID + "\n100.0 1.0\n"), nil
+	case argv[0] == "journalctl":
+		return []byte(`{"__MONOTONIC_TIMESTAMP":"5100000","MESSAGE_ID":"39f53479d3a045ac8e11786248231fbf"}` + "\n"), nil
+	case argv[0] == "systemctl" || isReadOnlyScript(argv):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", argv)
+}
+func (f *rebootingHost) RunInput(ctx context.Context, _ []byte, argv ...string) ([]byte, error) {
+	return f.Run(ctx, argv...)
+}
+func (f *rebootingHost) Upload(context.Context, io.Reader, string, fs.FileMode, string) (string, error) {
+	return "", errors.New("no uploads")
+}
+func (f *rebootingHost) Stat(context.Context, string) (remote.FileInfo, error) {
+	return remote.FileInfo{}, errors.New("no stat")
+}
+func (f *rebootingHost) answering() bool {
+	s := f.since()
+	return s < f.down || s >= f.up
+}
+func (f *rebootingHost) Probe(context.Context, time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.answering() {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+func (f *rebootingHost) Reconnect(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.since()
+	f.logins = append(f.logins, s)
+	switch {
+	case !f.answering():
+		return errors.New("connection refused")
+	case s >= f.up && f.newKey:
+		return &remote.HostKeyError{Host: "fake", Addr: "192.0.2.1:22"}
+	case s >= f.up:
+		f.connectedNew = true
+	}
+	return nil
+}
+func (f *rebootingHost) Close() error { return nil }
+
+func TestRebootWait(t *testing.T) {
+	const ms = time.Millisecond
+	never := time.Hour
+	tests := []struct {
+		name     string
+		host     *rebootingHost
+		down, up time.Duration // policy timeouts
+		wantErr  string
+		check    func(t *testing.T, rt *RebootTiming, h *rebootingHost)
+	}{
+		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID || rt.Down < 250*ms || rt.Down > 600*ms || rt.Back < 700*ms || rt.Back > 1200*ms {
+					t.Errorf("timing %+v", rt)
+				}
+				if rt.Noticed != 150*ms {
+					t.Errorf("noticed %s, want 150ms (uptime 5.25s - sshd at 5.1s)", rt.Noticed)
+				}
+				for _, l := range h.logins {
+					if l < h.down {
+						t.Errorf("logged in at %s, before the host went down", l)
+					}
+				}
+			}},
+		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID || rt.Down < 2400*ms {
+					t.Errorf("timing %+v", rt)
+				}
+				for _, l := range h.logins {
+					if l < 2400*ms {
+						t.Errorf("logged in at %s while the old boot was shutting down", l)
+					}
+				}
+			}},
+		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID {
+					t.Errorf("timing %+v", rt)
+				}
+			}},
+		{name: "never goes down", host: &rebootingHost{down: never, dies: never, up: never}, down: 2500 * ms, up: time.Second, wantErr: "did not go down within 2.5s"},
+		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: time.Second, up: time.Second, wantErr: "did not come back within 1s"},
+		{name: "host key changed", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: 400 * ms, newKey: true}, down: time.Second, up: 2 * time.Second, wantErr: "host key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := &Inventory{Rollout: DefaultPolicy()}
+			inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
+			r := &runner{opts: Options{Inventory: inv}}
+			rt, err := r.reboot(context.Background(), tt.host)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, rt, tt.host)
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// exitErr is what a remote command's non-zero exit looks like to fleet.
+type exitErr struct {
+	status int
+	stderr string
+}
+
+func (e exitErr) Error() string   { return "exited with status " + string(rune('0'+e.status)) + ": " + e.stderr }
+func (e exitErr) ExitStatus() int { return e.status }
+
+// journalHost answers the journal script with out or err.
+type journalHost struct {
+	rebootingHost
+	out  string
+	err  error
+	args []string
+}
+
+func (j *journalHost) Run(_ context.Context, argv ...string) ([]byte, error) {
+	j.args = argv
+	return []byte(j.out), j.err
+}
+
+func TestLastShutdownNotes(t *testing.T) {
+	tests := []struct {
+		name       string
+		persistent bool
+		boot       string
+		err        error
+		wantNote   string
+		wantErr    bool
+	}{
+		{name: "no persistent journal", persistent: false, wantNote: "no persistent journal"},
+		{name: "no previous boot", persistent: true, err: exitErr{1, "Data from the specified boot (-1) is not available: No such boot ID in journal"}, wantNote: "no previous boot"},
+		{name: "that boot is gone", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", err: exitErr{1, "No such boot ID in journal"}, wantNote: "is not in the journal"},
+		{name: "a real failure is an error, not a note", persistent: true, err: exitErr{1, "Failed to open journal: Permission denied"}, wantErr: true},
+		{name: "a boot with no shutdown", persistent: true, wantNote: "recorded no shutdown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &journalHost{err: tt.err}
+			s, note, err := lastShutdown(context.Background(), h, tt.persistent, tt.boot)
+			if tt.wantErr {
+				if err == nil || !errors.As(err, new(exitErr)) {
+					t.Fatalf("err = %v, want the journal error", err)
+				}
+				return
+			}
+			if err != nil || s != nil || !strings.Contains(note, tt.wantNote) {
+				t.Fatalf("= %v, %q, %v; want no shutdown and a note with %q", s, note, err, tt.wantNote)
+			}
+			if tt.boot != "" && h.args[len(h.args)-1] != strings.ReplaceAll(tt.boot, "-", "") {
+				t.Errorf("the script was not given the boot: %q", h.args)
+			}
+		})
+	}
+}
