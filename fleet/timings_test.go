@@ -13,7 +13,9 @@ type exitErr struct {
 	stderr string
 }
 
-func (e exitErr) Error() string   { return "exited with status " + string(rune('0'+e.status)) + ": " + e.stderr }
+func (e exitErr) Error() string {
+	return "exited with status " + string(rune('0'+e.status)) + ": " + e.stderr
+}
 func (e exitErr) ExitStatus() int { return e.status }
 
 // journalHost answers the journal script with out or err.
