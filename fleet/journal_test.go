@@ -471,7 +471,7 @@ func TestShutdownQuery(t *testing.T) {
 		t.Error("the dry-run host would not run the journal query")
 	}
 	body := scriptJournal.body
-	for _, want := range []string{"--boot=-1 ", "--output=json", "--lines=1 ", "_PID=1 JOB_TYPE=stop JOB_TYPE=restart",
+	for _, want := range []string{"b=${1:--1}", `--boot="$b" `, "--output=json", "--lines=1 ", "_PID=1 JOB_TYPE=stop JOB_TYPE=restart",
 		"_COMM=systemd-logind MESSAGE_ID=" + msgLogindShutdown, "MESSAGE_ID=" + msgUnitDeactivated, "MESSAGE_ID=" + msgUnitFailed, "UNIT=reboot.target"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("script lacks %q", want)
