@@ -90,14 +90,16 @@ type (
 
 // Model is the TUI's tea.Model.
 type Model struct {
-	cfg  Config
-	now  func() time.Time
-	run  *RunState
-	rd   *reader // nil without an event stream
-	keys keyMap
-	help help.Model
-	bar  progress.Model
-	st   styles
+	// interrupted: left with Ctrl-C before the run started.
+	interrupted bool
+	cfg         Config
+	now         func() time.Time
+	run         *RunState
+	rd          *reader // nil without an event stream
+	keys        keyMap
+	help        help.Model
+	bar         progress.Model
+	st          styles
 
 	width, height int
 	screen        screen
@@ -385,6 +387,7 @@ func (m *Model) togglePause() {
 func (m Model) interrupt() (tea.Model, tea.Cmd) {
 	m.confirm = confirmNone
 	if !m.busy() {
+		m.interrupted = !m.started
 		return m.quit()
 	}
 	switch {

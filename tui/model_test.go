@@ -257,6 +257,10 @@ func TestPlanScreenQuitWithoutStarting(t *testing.T) {
 		if !m.Quitting() || m.Started() || r.got() != "" {
 			t.Errorf("%s on the plan: quitting %v started %v calls %q", k, m.Quitting(), m.Started(), r.got())
 		}
+		// Ctrl-C is an interruption (the command exits 130); q and esc are not.
+		if m.interrupted != (k == "ctrl+c") {
+			t.Errorf("%s on the plan: interrupted = %v", k, m.interrupted)
+		}
 	}
 }
 

@@ -15,6 +15,8 @@ type Result struct {
 	// arrived as the TUI ended), in order: print them, then the rest of
 	// the stream. Run reads nothing more once it has returned.
 	Unshown []fleet.Event
+	// Interrupted: the operator left with Ctrl-C before the run started.
+	Interrupted bool
 }
 
 // Run shows the TUI on the terminal until the operator quits (or ctx ends).
@@ -24,8 +26,11 @@ type Result struct {
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	m := NewModel(cfg)
 	p := tea.NewProgram(m, tea.WithContext(ctx))
-	_, err := p.Run()
+	final, err := p.Run()
 	res := Result{Unshown: m.rd.stop()}
+	if fm, ok := final.(Model); ok {
+		res.Interrupted = fm.interrupted
+	}
 	switch {
 	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
 		err = ctx.Err()

@@ -177,6 +177,9 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 			return nil, tuiErr
 		}
 		fmt.Fprintln(out, "fleetfix: rollout not started: nothing changed")
+		if res.Interrupted {
+			return nil, exitCode(exitInterrupted)
+		}
 		return nil, nil
 	}
 	select {
