@@ -53,10 +53,15 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 			return nil, fmt.Errorf("the lab at %s uses bridge %s and subnet %s: bring it down first or pick another --state-dir", c.StateDir, old.Bridge, old.Subnet)
 		}
 		if len(old.Hosts) > len(hosts) {
+			// Surplus hosts halt in parallel: one at a time, a buggy demo
+			// service's stop timeout each would add up to half an hour.
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(64)
 			for _, h := range old.Hosts[len(hosts):] {
-				if err := stopHost(ctx, c, h, 2*time.Minute); err != nil {
-					return nil, err
-				}
+				g.Go(func() error { return stopHost(gctx, c, h, 2*time.Minute) })
+			}
+			if err := g.Wait(); err != nil {
+				return nil, err
 			}
 		}
 	}
