@@ -5,49 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/template"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/lab"
 )
-
-// benchInventory is the lab's inventory with the benchmark's rollout policy:
-// canary 1, then every other host (batch 100%), max_parallel of them at once, and the drop-in's TimeoutStopSec both tools install.
-var benchInventory = template.Must(template.New("inv").Parse(`# fleetbench inventory (generated from {{.Lab}}).
-defaults:
-  user: root
-  identity_files: [{{.Key}}]
-  agent: false
-  known_hosts: [{{.KnownHosts}}]
-  connect_timeout: 10s
-hosts:
-{{- range .Hosts}}
-  - name: {{.Name}}
-    address: {{.Address}}
-{{- end}}
-services:
-  - unit: smart-proxy.service
-    artifacts:
-      - src: {{.Artifact}}
-        dest: /usr/local/bin/smart-proxy
-        mode: "0755"
-        owner: root:root
-    dropin:
-      name: override.conf
-      settings:
-        TimeoutStopSec: {{.Stop}}
-        KillMode: mixed
-        KillSignal: SIGTERM
-        FinalKillSignal: SIGKILL
-    health:
-      tcp: 127.0.0.1:8080
-      timeout: 15s
-rollout:
-  canary: 1
-  batch: 100%
-  max_parallel: {{.N}}
-  failure_budget: 0
-  reboot: true
-`))
 
 func labFiles(lab *fleet.Inventory) (key, knownHosts, artifact string, err error) {
 	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 || len(lab.Services) != 1 || len(lab.Services[0].Artifacts) != 1 {
@@ -56,18 +17,24 @@ func labFiles(lab *fleet.Inventory) (key, knownHosts, artifact string, err error
 	return lab.Defaults.IdentityFiles[0], lab.Defaults.KnownHosts[0], lab.Services[0].Artifacts[0].Src, nil
 }
 
-func writeBenchInventory(path string, lab *fleet.Inventory, n, mp int, stop string) error {
-	key, kh, art, err := labFiles(lab)
+// writeBenchInventory is the lab's inventory for the first n hosts with the
+// benchmark's policy: canary 1, then every other host, mp at once, and the
+// drop-in TimeoutStopSec both tools install.
+func writeBenchInventory(path string, inv *fleet.Inventory, n, mp int, stop string) error {
+	key, kh, art, err := labFiles(inv)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	err = benchInventory.Execute(&b, map[string]any{"Lab": lab.Path, "Key": key, "KnownHosts": kh,
-		"Hosts": lab.Hosts[:n], "Artifact": art, "Stop": stop, "N": mp})
+	hosts := make([]lab.Host, n)
+	for i, h := range inv.Hosts[:n] {
+		hosts[i] = lab.Host{Name: h.Name, Address: h.Address}
+	}
+	b, err := lab.RenderInventory(lab.InventoryParams{Source: "fleetbench (generated from " + inv.Path + ")",
+		Key: key, KnownHosts: kh, Hosts: hosts, Artifact: art, StopTimeout: stop, MaxParallel: mp})
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return os.WriteFile(path, b, 0o644)
 }
 
 // writeAnsible writes the Ansible inventory (the same hosts, key and
