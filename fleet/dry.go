@@ -77,6 +77,13 @@ func (d *dryHost) RunInput(ctx context.Context, stdin []byte, argv ...string) ([
 	if readOnly(argv) {
 		return d.Host.RunInput(ctx, stdin, argv...)
 	}
+	if len(argv) > 4 && argv[0] == "sh" && argv[2] == scriptSaveManifest.body {
+		if !d.manifestNoted {
+			d.would("record the run in " + argv[4])
+		}
+		d.manifestNoted = true
+		return nil, nil
+	}
 	d.would(fmt.Sprintf("run (with %d bytes of input): %s", len(stdin), describe(argv)))
 	return nil, nil
 }
@@ -88,13 +95,6 @@ func (d *dryHost) Upload(_ context.Context, r io.Reader, dst string, mode fs.Fil
 		return "", err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	if strings.HasPrefix(dst, RemoteRunsDir+"/") {
-		if !d.manifestNoted {
-			d.would("record the run in " + dst)
-		}
-		d.manifestNoted = true
-		return sum, nil
-	}
 	d.would(fmt.Sprintf("write %s (%d bytes, sha256 %s, mode %s, owner %s)", dst, n, short(sum), octalMode(mode), owner))
 	return sum, nil
 }

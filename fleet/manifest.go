@@ -1,8 +1,9 @@
 package fleet
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -100,14 +101,6 @@ type Manifest struct {
 
 func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }
 
-// makeRunsDir creates the host's manifest directory, once per run.
-func makeRunsDir(ctx context.Context, h Host) error {
-	if _, err := h.Run(ctx, "mkdir", "-p", "-m", "0700", "--", RemoteRunsDir); err != nil {
-		return fmt.Errorf("manifest dir: %w", err)
-	}
-	return nil
-}
-
 // saveManifest writes the manifest on the host (atomically) and, when
 // stateDir is set, in the controller's state directory.
 func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) error {
@@ -126,7 +119,8 @@ func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) err
 			return fmt.Errorf("local manifest: %w", err)
 		}
 	}
-	if _, err := h.Upload(ctx, bytes.NewReader(b), m.remotePath(), 0o600, "root:root"); err != nil {
+	sum := sha256.Sum256(b)
+	if _, err := runScriptInput(ctx, h, b, scriptSaveManifest, m.remotePath(), hex.EncodeToString(sum[:])); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil
@@ -157,12 +151,17 @@ func readManifest(ctx context.Context, h Host, id string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", id, err)
 	}
+	return decodeManifest(out, id, h.Name())
+}
+
+// decodeManifest decodes run id's manifest as read from host.
+func decodeManifest(b []byte, id, host string) (*Manifest, error) {
 	var m Manifest
-	if err := json.Unmarshal(out, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s on %s is not valid: %w", id, h.Name(), err)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s on %s is not valid: %w", id, host, err)
 	}
 	if m.Schema != ManifestSchema || m.RunID != id {
-		return nil, fmt.Errorf("manifest %s on %s: schema %d, run id %q", id, h.Name(), m.Schema, m.RunID)
+		return nil, fmt.Errorf("manifest %s on %s: schema %d, run id %q", id, host, m.Schema, m.RunID)
 	}
 	return &m, nil
 }

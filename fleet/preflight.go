@@ -2,11 +2,15 @@ package fleet
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fleetfix/fleetfix/remote"
 )
 
 // Facts are what preflight learns of a host before changing anything.
@@ -15,7 +19,10 @@ type Facts struct {
 	PersistentJournal bool
 	Root              bool
 	SystemdVersion    int
-	Units             []UnitRecord
+	// BootID is the boot the host was in when preflight read it; the same
+	// connection stays open until the reboot, so it is still the boot then.
+	BootID string
+	Units  []UnitRecord
 	// Changes are the files that differ from the target, with their
 	// planned backups. Empty: the host is already at the target.
 	Changes []Change
@@ -25,17 +32,22 @@ type Facts struct {
 }
 
 // preflight checks the host can take the fix and works out what will
-// change. It changes nothing.
+// change. It changes nothing, and reads the host in one session.
 func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
-	out, err := runScript(ctx, h, scriptFacts)
-	if err != nil {
-		return nil, fmt.Errorf("host facts: %w", err)
+	units := make([]string, len(r.services))
+	for i, svc := range r.services {
+		units[i] = svc.Unit
 	}
-	kv := parseKV(out, "=")
+	st, err := readHost(ctx, h, units, r.targets)
+	if err != nil {
+		return nil, err
+	}
+	kv := st.facts
 	f := &Facts{
 		Systemd:           kv["systemd"] == "yes",
 		PersistentJournal: kv["journal"] == "persistent",
 		Root:              kv["uid"] == "0",
+		BootID:            kv["boot_id"],
 	}
 	f.SystemdVersion, _ = strconv.Atoi(kv["systemd_version"])
 	if !f.Systemd {
@@ -47,18 +59,18 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if !f.PersistentJournal {
 		r.info(h.Name(), StepPreflight, true, "no persistent journal (/var/log/journal): stop timings after a reboot will be unavailable")
 	}
-	for _, svc := range r.services {
-		props, err := unitProps(ctx, h, svc.Unit)
-		if err != nil {
-			return nil, err
+	for i, svc := range r.services {
+		u := st.units[i]
+		if u.err != "" {
+			return nil, fmt.Errorf("systemctl show %s: %s", svc.Unit, u.err)
 		}
-		if props["LoadState"] != "loaded" {
-			return nil, fmt.Errorf("unit %s: LoadState=%s", svc.Unit, props["LoadState"])
+		if u.props["LoadState"] != "loaded" {
+			return nil, fmt.Errorf("unit %s: LoadState=%s", svc.Unit, u.props["LoadState"])
 		}
-		f.Units = append(f.Units, UnitRecord{Unit: svc.Unit, Props: props})
+		f.Units = append(f.Units, UnitRecord{Unit: svc.Unit, Props: u.props})
 	}
-	for _, want := range r.targets {
-		c, err := r.compare(ctx, h, want)
+	for i, want := range r.targets {
+		c, err := r.compare(want, st.files[i])
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +82,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	// its backups hold the files as they were before fleetfix touched them,
 	// and a host whose files are already new may still lack its reload and
 	// restart, so "nothing to change" is not "done".
-	prev, err := newestManifest(ctx, h)
+	prev, err := st.newestManifest(h.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -80,16 +92,167 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
 		f.Resume = prev
 	}
-	if len(f.Changes) == 0 {
-		return f, nil
+	for i, want := range r.targets {
+		fs := st.files[i]
+		if !slices.ContainsFunc(f.Changes, func(c Change) bool { return c.Path == want.Path }) {
+			continue
+		}
+		if fs.link != "" {
+			return nil, fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", want.Path, fs.link)
+		}
 	}
-	if err := checkLinks(ctx, h, f.Changes); err != nil {
-		return nil, err
-	}
-	if err := checkFreeSpace(ctx, h, f.Changes); err != nil {
+	if err := checkFreeSpace(f.Changes, st); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// hostState is what scriptPreflight read of a host.
+type hostState struct {
+	facts  map[string]string
+	units  []unitState // in the order asked
+	files  []fileState // one per target, in order
+	runs   []string    // run ids with a manifest, oldest first
+	newest []byte      // the newest run's manifest
+}
+
+type unitState struct {
+	props map[string]string
+	err   string // systemctl show failed
+}
+
+type fileState struct {
+	info     remote.FileInfo
+	link     string // the symbolic link's target, when the path is one
+	ancestor string // a missing file's nearest existing ancestor
+	availKiB int64  // free on the file's (or that ancestor's) filesystem
+	content  []byte // a drop-in's current content, to diff
+}
+
+// readHost runs scriptPreflight and parses its answer strictly: a line it
+// does not expect is an error, never skipped, since a misread checksum could
+// make a rollout skip a host.
+func readHost(ctx context.Context, h Host, units []string, targets []fileTarget) (*hostState, error) {
+	args := append([]string{RemoteRunsDir, strconv.Itoa(len(units))}, units...)
+	for _, t := range targets {
+		want := "-"
+		if t.Kind == "dropin" {
+			want = "content"
+		}
+		args = append(args, want, t.Path)
+	}
+	out, err := runScript(ctx, h, scriptPreflight, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the host: %w", err)
+	}
+	st, err := parseHostState(out, len(units), targets)
+	if err != nil {
+		return nil, fmt.Errorf("read the host: %w", err)
+	}
+	return st, nil
+}
+
+func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, error) {
+	st := &hostState{facts: map[string]string{}, units: make([]unitState, nunits), files: make([]fileState, len(targets))}
+	stats := make([]string, len(targets)) // the stat answer, in remote.ParseStat's form
+	unit := -1
+	index := func(s string, n int) (int, string, error) {
+		num, rest, _ := strings.Cut(s, " ")
+		i, err := strconv.Atoi(num)
+		if err != nil || i < 0 || i >= n {
+			return 0, "", fmt.Errorf("bad index in %q", s)
+		}
+		return i, rest, nil
+	}
+	for line := range strings.Lines(string(out)) {
+		line = strings.TrimSuffix(line, "\n")
+		kind, rest, _ := strings.Cut(line, " ")
+		var i int
+		var err error
+		switch kind {
+		case "fact":
+			if k, v, ok := strings.Cut(rest, "="); ok {
+				st.facts[k] = v
+			}
+			continue
+		case "prop":
+			if unit < 0 {
+				return nil, fmt.Errorf("property before its unit: %q", line)
+			}
+			if k, v, ok := strings.Cut(rest, "="); ok {
+				st.units[unit].props[k] = v
+			}
+			continue
+		case "run":
+			if !ValidRunID(rest) {
+				return nil, fmt.Errorf("bad run id %q", rest)
+			}
+			st.runs = append(st.runs, rest)
+			continue
+		case "manifest":
+			if st.newest, err = base64.StdEncoding.DecodeString(rest); err != nil {
+				return nil, fmt.Errorf("newest manifest: %w", err)
+			}
+			continue
+		case "unit", "unit-error":
+			if i, rest, err = index(rest, nunits); err != nil {
+				return nil, err
+			}
+			unit = i
+			st.units[i] = unitState{props: map[string]string{}, err: rest}
+			continue
+		case "link", "stat", "sha256", "content", "missing", "avail":
+			if i, rest, err = index(rest, len(targets)); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("unexpected line %q", line)
+		}
+		f := &st.files[i]
+		switch kind {
+		case "link":
+			f.link = rest
+		case "stat", "sha256":
+			stats[i] += kind + " " + rest + "\n"
+		case "missing":
+			stats[i] = "missing\n"
+			f.ancestor = rest
+		case "content":
+			if f.content, err = base64.StdEncoding.DecodeString(rest); err != nil {
+				return nil, fmt.Errorf("content of %s: %w", targets[i].Path, err)
+			}
+		case "avail":
+			if f.availKiB, err = strconv.ParseInt(rest, 10, 64); err != nil {
+				return nil, fmt.Errorf("free space of %s: %q", targets[i].Path, rest)
+			}
+		}
+	}
+	for i, t := range targets {
+		if stats[i] == "" {
+			return nil, fmt.Errorf("no answer for %s", t.Path)
+		}
+		fi, err := remote.ParseStat(t.Path, []byte(stats[i]))
+		if err != nil {
+			return nil, fmt.Errorf("stat %s: %w", t.Path, err)
+		}
+		st.files[i].info = fi
+	}
+	for i := range st.units {
+		if st.units[i].props == nil {
+			return nil, fmt.Errorf("no answer for unit %d", i)
+		}
+	}
+	return st, nil
+}
+
+// newestManifest decodes the newest run's manifest, or returns nil when the
+// host has none.
+func (st *hostState) newestManifest(host string) (*Manifest, error) {
+	if len(st.runs) == 0 {
+		return nil, nil
+	}
+	id := st.runs[len(st.runs)-1]
+	return decodeManifest(st.newest, id, host)
 }
 
 // fileTarget is a file a rollout wants on every host.
@@ -105,11 +268,8 @@ type fileTarget struct {
 
 // compare returns the change that brings the host's file to want, or nil
 // when it is already there (content, mode and owner).
-func (r *runner) compare(ctx context.Context, h Host, want fileTarget) (*Change, error) {
-	fi, err := h.Stat(ctx, want.Path)
-	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", want.Path, err)
-	}
+func (r *runner) compare(want fileTarget, st fileState) (*Change, error) {
+	fi := st.info
 	c := &Change{
 		Path: want.Path, Kind: want.Kind, Unit: want.Unit,
 		NewSHA256: want.SHA256, NewSize: int64(len(want.Content)),
@@ -128,14 +288,7 @@ func (r *runner) compare(ctx context.Context, h Host, want fileTarget) (*Change,
 	} else {
 		// The topmost missing directory is what the run creates (mkdir -p)
 		// and what a rollback removes again.
-		for dir := path.Dir(want.Path); dir != "/"; dir = path.Dir(dir) {
-			di, err := h.Stat(ctx, dir)
-			if err != nil {
-				return nil, fmt.Errorf("stat %s: %w", dir, err)
-			}
-			if di.Exists {
-				break
-			}
+		for dir := path.Dir(want.Path); dir != st.ancestor && dir != "/"; dir = path.Dir(dir) {
 			c.CreatedDir = dir
 		}
 	}
@@ -149,13 +302,7 @@ func (r *runner) compare(ctx context.Context, h Host, want fileTarget) (*Change,
 		return nil, nil
 	}
 	if want.Kind == "dropin" {
-		var old []byte
-		if c.Existed {
-			if old, err = h.Run(ctx, "cat", "--", want.Path); err != nil {
-				return nil, fmt.Errorf("read %s: %w", want.Path, err)
-			}
-		}
-		c.Diff = lineDiff(string(old), string(want.Content))
+		c.Diff = lineDiff(string(st.content), string(want.Content))
 	}
 	return c, nil
 }
@@ -169,36 +316,16 @@ func normOwner(o string) string {
 	return o + ":root"
 }
 
-func unitProps(ctx context.Context, h Host, unit string) (map[string]string, error) {
-	out, err := h.Run(ctx, "systemctl", "show", "--no-pager", "--", unit)
-	if err != nil {
-		return nil, fmt.Errorf("systemctl show %s: %w", unit, err)
-	}
-	return parseKV(out, "="), nil
-}
-
 // checkFreeSpace wants room on each filesystem for a temporary copy of each
 // new file and a backup of each old one, plus a margin.
-func checkFreeSpace(ctx context.Context, h Host, changes []Change) error {
-	paths := make([]string, len(changes))
-	for i, c := range changes {
-		paths[i] = c.Path
-	}
-	out, err := runScript(ctx, h, scriptFreeSpace, paths...)
-	if err != nil {
-		return fmt.Errorf("free space: %w", err)
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(changes) {
-		return fmt.Errorf("free space: %d answers for %d paths", len(lines), len(changes))
-	}
+func checkFreeSpace(changes []Change, st *hostState) error {
 	const margin = 1 << 20
-	for i, c := range changes {
-		kib, err := strconv.ParseInt(lines[i], 10, 64)
-		if err != nil {
-			return fmt.Errorf("free space of %s: %q", c.Path, lines[i])
+	for _, c := range changes {
+		i := slices.IndexFunc(st.files, func(f fileState) bool { return f.info.Path == c.Path })
+		if i < 0 {
+			return fmt.Errorf("free space of %s: not read", c.Path)
 		}
-		avail := kib * 1024
+		avail := st.files[i].availKiB * 1024
 		need := c.NewSize + c.OldSize + margin
 		if avail < need {
 			return fmt.Errorf("not enough free space for %s: %d bytes available, %d needed", c.Path, avail, need)
@@ -252,24 +379,4 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
-}
-
-// checkLinks refuses a destination that is a symbolic link: the push would
-// replace the link with a file, and the backup would hold the link's
-// target, so a rollback could not put the link back.
-func checkLinks(ctx context.Context, h Host, changes []Change) error {
-	paths := make([]string, len(changes))
-	for i, c := range changes {
-		paths[i] = c.Path
-	}
-	out, err := runScript(ctx, h, scriptLinks, paths...)
-	if err != nil {
-		return fmt.Errorf("check links: %w", err)
-	}
-	for i, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		if target, ok := strings.CutPrefix(line, "link "); ok && i < len(changes) {
-			return fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", changes[i].Path, target)
-		}
-	}
-	return nil
 }

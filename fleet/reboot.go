@@ -33,7 +33,11 @@ type RebootTiming struct {
 // login, so polling it often costs a shutting-down host next to nothing.
 const (
 	probeInterval = 100 * time.Millisecond
-	probeTimeout  = 500 * time.Millisecond
+	// upProbeInterval is the poll once sshd has gone: a host that is down
+	// answers a probe with a refused connection, next to nothing, and the
+	// poll interval is most of the detection latency.
+	upProbeInterval = 25 * time.Millisecond
+	probeTimeout    = 500 * time.Millisecond
 	// loginInterval is how often the down wait logs in to compare boot ids,
 	// in case the outage was shorter than a probe interval.
 	loginInterval = 2 * time.Second
@@ -59,17 +63,24 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // connection dropping alone: a slow shutdown keeps sshd answering for a while.
 // While the host goes down it is never logged in to: the probes are TCP and
 // banner only, and the boot id is re-read over the connection already open.
-func (r *runner) reboot(ctx context.Context, h Host) (*RebootTiming, error) {
+//
+// old is the boot id preflight read over the connection still open (so the
+// host has not rebooted since); "" reads it now.
+func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming, error) {
 	to := r.opts.Inventory.Rollout.Timeouts
-	old, err := bootID(ctx, h)
-	if err != nil {
-		return nil, err
+	if len(old) != 36 {
+		var err error
+		if old, err = bootID(ctx, h); err != nil {
+			return nil, err
+		}
 	}
 	t := &RebootTiming{OldBootID: old}
-	// A transient timer lets the SSH command return before the shutdown
-	// starts; its default AccuracySec of a minute would delay it by seconds.
+	// A transient timer lets the SSH command usually return before the
+	// shutdown starts (when it does not, the connection drops under it:
+	// handled below); its default AccuracySec of a minute would delay it by
+	// seconds.
 	issued := time.Now()
-	_, err = h.Run(ctx, "systemd-run", "--quiet", "--on-active=100ms", "--timer-property=AccuracySec=10ms", "systemctl", "reboot")
+	_, err := h.Run(ctx, "systemd-run", "--quiet", "--on-active=20ms", "--timer-property=AccuracySec=1ms", "systemctl", "reboot")
 	var exit interface{ ExitStatus() int }
 	switch {
 	case err == nil:
@@ -133,18 +144,19 @@ func (r *runner) reboot(ctx context.Context, h Host) (*RebootTiming, error) {
 				last = err
 			}
 		}
-		if !sleepCtx(upCtx, probeInterval) {
+		if !sleepCtx(upCtx, upProbeInterval) {
 			return nil, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
 		}
 	}
 	t.Back = time.Since(issued)
 	// sshd comes up before units that wait for the network or mounts: let
 	// the boot finish (within what is left of reboot_up), then check health.
-	h.Run(upCtx, "systemctl", "is-system-running", "--wait")
+	mode, bootWait := "boot", max(to.RebootUp-time.Since(issued), time.Second)
 	for _, svc := range r.services {
-		if err := waitHealthy(ctx, h, svc); err != nil {
+		if err := health(ctx, h, svc, mode, bootWait); err != nil {
 			return t, fmt.Errorf("after the reboot: %w", err)
 		}
+		mode, bootWait = "", 0
 	}
 	t.Active = time.Since(issued)
 	// Both ends on the host's own clock: its uptime when the login read the
@@ -249,7 +261,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 	}
 	defer h.Close()
 	var before *Shutdown
-	var beforeNote string
+	var beforeNote, boot string
 	persistent := true
 	if err := step(StepPreflight, to.Preflight, func(ctx context.Context) (string, error) {
 		out, err := runScript(ctx, h, scriptFacts)
@@ -260,7 +272,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		if kv["systemd"] != "yes" {
 			return "", errors.New("systemd is not running on this host")
 		}
-		persistent = kv["journal"] == "persistent"
+		persistent, boot = kv["journal"] == "persistent", kv["boot_id"]
 		before, beforeNote, err = lastShutdown(ctx, h, persistent, "")
 		return "", err
 	}); err != nil {
@@ -275,7 +287,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		r.emit(Event{Host: t.Name, Step: StepReboot, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
 		return res
 	}
-	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res)); err != nil {
+	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res, boot)); err != nil {
 		return fail(StepReboot, err)
 	}
 	if err := step(StepJournal, to.Journal, r.journalStep(h, &res, before, beforeNote, persistent)); err != nil {
@@ -288,9 +300,9 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 
 // rebootStep is the reboot step of a host's sequence; it records its
 // timings in res.
-func (r *runner) rebootStep(h Host, res *HostResult) func(context.Context) (string, error) {
+func (r *runner) rebootStep(h Host, res *HostResult, bootID string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		rt, err := r.reboot(ctx, h)
+		rt, err := r.reboot(ctx, h, bootID)
 		res.Reboot = rt
 		if err != nil {
 			return "", err

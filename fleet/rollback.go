@@ -172,16 +172,13 @@ func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
 			}
 			continue
 		}
-		if _, err := h.Run(ctx, "systemctl", "restart", "--", u.Unit); err != nil {
-			return n, fmt.Errorf("restart %s: %w", u.Unit, err)
-		}
 		svc := Service{Unit: u.Unit, Health: Health{Timeout: 15 * time.Second}}
 		for _, s := range r.services {
 			if s.Unit == u.Unit {
 				svc = s
 			}
 		}
-		if err := waitHealthy(ctx, h, svc); err != nil {
+		if err := health(ctx, h, svc, "restart", 0); err != nil {
 			return n, err
 		}
 	}

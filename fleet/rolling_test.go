@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,11 +56,28 @@ func (f *fakeHost) Run(_ context.Context, argv ...string) ([]byte, error) {
 		return []byte("systemd=yes\njournal=persistent\nuid=0\nsystemd_version=252\n"), nil
 	case isReadOnlyScript(argv) && argv[3] == "fleetfix-list-runs":
 		return nil, nil
+	case isReadOnlyScript(argv) && argv[3] == "fleetfix-preflight":
+		return f.preflight(argv[4:]), nil
 	case argv[0] == "systemctl" && argv[1] == "show":
 		return []byte("LoadState=loaded\nActiveState=active\n"), nil
 	}
 	return nil, fmt.Errorf("fake host: unexpected command %v", argv)
 }
+
+// preflight answers scriptPreflight: every unit loaded, every file there
+// with its target content, no runs.
+func (f *fakeHost) preflight(args []string) []byte {
+	out := "fact systemd=yes\nfact journal=persistent\nfact uid=0\nfact systemd_version=252\n"
+	n, _ := strconv.Atoi(args[1])
+	for i := range n {
+		out += fmt.Sprintf("unit %d\nprop LoadState=loaded\nprop ActiveState=active\n", i)
+	}
+	for i, p := range slices.Collect(slices.Chunk(args[2+n:], 2)) {
+		out += fmt.Sprintf("stat %d 81a4 root root 9\nsha256 %d %s\navail %d 1000000\n", i, i, f.targets[p[1]], i)
+	}
+	return []byte(out)
+}
+
 func (f *fakeHost) RunInput(ctx context.Context, _ []byte, argv ...string) ([]byte, error) {
 	return f.Run(ctx, argv...)
 }

@@ -191,6 +191,10 @@ type hostStep struct {
 	step    Step
 	timeout time.Duration
 	do      func(ctx context.Context) (string, error)
+	// changes: the step replaces files, so the manifest is saved as soon as
+	// it is done. The other steps are recorded with the next save: redoing
+	// them on a resume is harmless, and each save is a round trip.
+	changes bool
 }
 
 // rollHost runs one host's whole sequence.
@@ -266,11 +270,11 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	m := r.manifestFor(t.Name, facts)
 	res.RunID = m.RunID
 	steps := []hostStep{
-		{StepBackup, to.Backup, func(ctx context.Context) (string, error) { return r.backup(ctx, h, m) }},
-		{StepPush, to.Push, func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "artifact") }},
-		{StepDropIn, to.Push, func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "dropin") }},
-		{StepReload, to.Reload, func(ctx context.Context) (string, error) { return r.reload(ctx, h) }},
-		{StepRestart, to.Restart, func(ctx context.Context) (string, error) {
+		{step: StepBackup, timeout: to.Backup, do: func(ctx context.Context) (string, error) { return r.backup(ctx, h, m) }},
+		{step: StepPush, timeout: to.Push, changes: true, do: func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "artifact") }},
+		{step: StepDropIn, timeout: to.Push, changes: true, do: func(ctx context.Context) (string, error) { return r.push(ctx, h, m, "dropin") }},
+		{step: StepReload, timeout: to.Reload, do: func(ctx context.Context) (string, error) { return r.reload(ctx, h) }},
+		{step: StepRestart, timeout: to.Restart, do: func(ctx context.Context) (string, error) {
 			msg, d, err := r.restart(ctx, h)
 			res.RestartTime = d
 			return msg, err
@@ -278,14 +282,11 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	}
 	if rebooting {
 		steps = append(steps,
-			hostStep{StepReboot, to.RebootDown + to.RebootUp + to.Restart, r.rebootStep(h, &res)},
-			hostStep{StepJournal, to.Journal, r.journalStep(h, &res, before, beforeNote, facts.PersistentJournal)})
+			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID)},
+			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(h, &res, before, beforeNote, facts.PersistentJournal)})
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
-	if err := makeRunsDir(ctx, h); err != nil {
-		return fail(StepBackup, err)
-	}
 	if err := r.save(ctx, h, m); err != nil {
 		return fail(StepBackup, err)
 	}
@@ -312,8 +313,10 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 			return fail(s.step, err)
 		}
 		m.record(s.step, PhaseDone, t0, nil)
-		if err := r.save(ctx, h, m); err != nil {
-			return fail(s.step, err)
+		if s.changes {
+			if err := r.save(ctx, h, m); err != nil {
+				return fail(s.step, err)
+			}
 		}
 		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
 		if s.step == r.opts.LastStep {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,12 +100,13 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	step = StepJournal
 	jctx, cancel := context.WithTimeout(ctx, to.Journal)
 	defer cancel()
-	out, err := runScript(jctx, h, scriptFacts)
-	if err != nil {
-		return fail(fmt.Errorf("host facts: %w", err))
-	}
-	s, note, err := lastShutdown(jctx, h, parseKV(out, "=")["journal"] == "persistent", "")
-	if err != nil {
+	var s *Shutdown
+	var note string
+	out, err := runScript(jctx, h, scriptScan)
+	var exit interface{ ExitStatus() int }
+	if errors.As(err, &exit) && exit.ExitStatus() == volatileStatus {
+		note = volatileNote
+	} else if s, note, err = shutdownFrom(out, err, ""); err != nil {
 		return fail(err)
 	}
 	if s == nil {
@@ -119,6 +121,17 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	o.Reporter.Report(Event{Time: time.Now(), Host: t.Name, Step: StepJournal, Phase: PhaseDone, Duration: time.Since(start), Message: scanSummary(res)})
 	return res
 }
+
+// scriptScan is scriptJournal for the previous boot, in the same session as
+// the check that the journal is persistent: a scan is one login and two
+// sessions per host (this, then the stop settings of the units it found),
+// and on a large fleet the hosts' sshd and shells are most of its cost.
+var scriptScan = script{name: "scan", body: `
+[ -d /var/log/journal ] || exit 99
+` + scriptJournal.body}
+
+// volatileStatus is scriptScan's exit status for a volatile journal.
+const volatileStatus = 99
 
 // scanUnits picks the SIGKILLed units and the top slowest others, and reads
 // their stop settings in one systemctl call.

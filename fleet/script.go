@@ -17,8 +17,13 @@ func runScript(ctx context.Context, h Host, s script, args ...string) ([]byte, e
 	return h.Run(ctx, append([]string{"sh", "-c", s.body, "fleetfix-" + s.name}, args...)...)
 }
 
+// runScriptInput is runScript with stdin.
+func runScriptInput(ctx context.Context, h Host, stdin []byte, s script, args ...string) ([]byte, error) {
+	return h.RunInput(ctx, stdin, append([]string{"sh", "-c", s.body, "fleetfix-" + s.name}, args...)...)
+}
+
 // readOnlyScripts change nothing; a dry run runs them for real.
-var readOnlyScripts = []script{scriptFacts, scriptListRuns, scriptFreeSpace, scriptHealth, scriptLinks, scriptJournal}
+var readOnlyScripts = []script{scriptFacts, scriptPreflight, scriptListRuns, scriptJournal, scriptScan}
 
 // isReadOnlyScript reports whether argv runs one of the read-only scripts,
 // matched by its exact text.
@@ -34,6 +39,69 @@ var scriptFacts = script{name: "facts", body: `
 [ -d /var/log/journal ] && echo journal=persistent || echo journal=volatile
 echo uid=$(id -u)
 echo systemd_version=$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
+echo boot_id=$(cat /proc/sys/kernel/random/boot_id)
+`}
+
+// scriptPreflight reads, in one session, everything preflight needs: the
+// facts, each unit's properties, each target file's state, and the host's
+// runs. One session instead of about ten: each costs a round trip and a
+// login shell on the host, and in a busy batch the shells queue for CPU.
+//
+// Arguments: $1 the runs directory, $2 the number of units, the units, then
+// one "content|-" and path pair per target ("content": also send the file,
+// base64, to diff it). Every answer line starts with its kind and, for
+// units and files, their index: the inventory's paths never come back as
+// text to be parsed.
+var scriptPreflight = script{name: "preflight", body: `
+export LC_ALL=C
+runs=$1 n=$2
+shift 2
+(` + scriptFacts.body + `) | sed 's/^/fact /'
+i=0
+while [ "$i" -lt "$n" ]; do
+  if out=$(systemctl show --no-pager -- "$1" 2>&1); then
+    printf 'unit %d\n' "$i"
+    printf '%s\n' "$out" | sed 's/^/prop /'
+  else
+    printf 'unit-error %d %s\n' "$i" "$(printf '%s' "$out" | tr '\n' ' ')"
+  fi
+  i=$((i+1)) && shift
+done
+i=0
+while [ "$#" -ge 2 ]; do
+  want=$1 p=$2
+  shift 2
+  [ -L "$p" ] && printf 'link %d %s\n' "$i" "$(readlink -- "$p" | tr '\n' ' ')"
+  if out=$(stat -L -c '%f %U %G %s' -- "$p" 2>&1); then
+    printf 'stat %d %s\n' "$i" "$out"
+    d=$p
+    if [ -f "$p" ]; then
+      sum=$(sha256sum < "$p") || exit 1
+      printf 'sha256 %d %s\n' "$i" "${sum%% *}"
+      [ "$want" = content ] && printf 'content %d %s\n' "$i" "$(base64 -w0 < "$p")"
+    fi
+  else
+    case $out in
+    *"No such file or directory"*|*"Not a directory"*) ;;
+    *) printf '%s\n' "$out" >&2; exit 1 ;;
+    esac
+    d=$(dirname -- "$p")
+    while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done
+    printf 'missing %d %s\n' "$i" "$(printf '%s' "$d" | tr '\n' ' ')"
+  fi
+  printf 'avail %d %s\n' "$i" "$(df -P -k -- "$d" | awk 'NR==2 {print $4}')"
+  i=$((i+1))
+done
+[ -d "$runs" ] || exit 0
+newest=
+for f in "$runs"/*.json; do
+  [ -e "$f" ] || continue
+  b=${f##*/}
+  case $b in
+  [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]_[0-9][0-9][0-9][0-9][0-9][0-9].json) printf 'run %s\n' "${b%.json}"; newest=$f ;;
+  esac
+done
+[ -z "$newest" ] || printf 'manifest %s\n' "$(base64 -w0 < "$newest")"
 `}
 
 var scriptListRuns = script{name: "list-runs", body: `
@@ -41,28 +109,36 @@ var scriptListRuns = script{name: "list-runs", body: `
 ls -1 -- "$1"
 `}
 
-// scriptFreeSpace prints the KiB available on the filesystem of each path
-// (or of its nearest existing parent), one line each.
-var scriptFreeSpace = script{name: "free-space", body: `
-for p in "$@"; do
-  while [ ! -e "$p" ]; do p=$(dirname -- "$p"); done
-  df -P -k -- "$p" | awk 'NR==2 {print $4}'
-done
-`}
-
-// scriptBackup copies $1 to the backup path $2 and checks it against sha256
-// $3. The copy lands by hard link, which fails if $2 exists: a backup is never
-// overwritten, and never seen half-written.
+// scriptBackup backs up files, given as triples: the file, its backup path
+// and its sha256. Each copy lands by hard link, which fails if the backup
+// exists: a backup is never overwritten, and never seen half-written. A
+// backup already there with the right sha256 (made by the run being
+// resumed) is kept; with another, the script refuses. It prints "made" or
+// "kept" per file.
 var scriptBackup = script{name: "backup", body: `
 set -eu
-src=$1 dst=$2 want=$3
-tmp=$(mktemp -- "$(dirname -- "$dst")/.fleetfix-bak.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-cp -p -- "$src" "$tmp"
-sync -- "$tmp"
-got=$(sha256sum -- "$tmp" | cut -d' ' -f1)
-if [ "$got" != "$want" ]; then echo "copy of $src has sha256 $got, expected $want" >&2; exit 3; fi
-ln -T -- "$tmp" "$dst"
+while [ "$#" -ge 3 ]; do
+  src=$1 dst=$2 want=$3
+  shift 3
+  if [ -e "$dst" ] || [ -L "$dst" ]; then
+    got=$(sha256sum < "$dst")
+    got=${got%% *}
+    if [ "$got" != "$want" ]; then echo "backup $dst exists with sha256 $got, not $want: refusing to overwrite it" >&2; exit 3; fi
+    echo kept
+    continue
+  fi
+  tmp=$(mktemp -- "$(dirname -- "$dst")/.fleetfix-bak.XXXXXX")
+  trap 'rm -f -- "$tmp"' EXIT
+  cp -p -- "$src" "$tmp"
+  sync -- "$tmp"
+  got=$(sha256sum < "$tmp")
+  got=${got%% *}
+  if [ "$got" != "$want" ]; then echo "copy of $src has sha256 $got, expected $want" >&2; exit 3; fi
+  ln -T -- "$tmp" "$dst"
+  rm -f -- "$tmp"
+  trap - EXIT
+  echo made
+done
 `}
 
 // scriptRestore puts backup $2 back at $1 after checking it against the
@@ -82,16 +158,43 @@ mv -f -- "$tmp" "$dst"
 trap - EXIT
 `}
 
-// scriptHealth checks unit $1 is active and, when $2 is host:port, that the
-// port accepts a TCP connection from the host itself.
+// scriptHealth makes unit $3 healthy and waits for it, on the host: with $1
+// "restart" it restarts the unit first; with "boot" it first lets the boot
+// finish (at most $2 seconds). Then, every 20 ms until $5 centiseconds have
+// passed, it checks the unit is active, that $4 (host:port, or "") accepts a
+// TCP connection from the host itself, and that the health command (the
+// remaining arguments, if any) exits 0. Polling on the host takes one
+// session instead of one per check, and a check every 20 ms instead of every
+// round trip. Exit 1 with the last failure on stdout: not healthy in time;
+// any other non-zero exit: the restart failed (systemctl's words on stderr).
+// The time comes from /proc/uptime through the shell's own read: no fork.
 var scriptHealth = script{name: "health", body: `
-state=$(systemctl is-active -- "$1")
-if [ "$state" != active ]; then echo "unit is $state"; exit 1; fi
-[ -n "$2" ] || exit 0
-host=${2%:*} port=${2##*:}
+mode=$1 bootwait=$2 unit=$3 tcp=$4 limit=$5
+shift 5
+case $mode in
+restart) systemctl restart -- "$unit" || exit 3 ;;
+boot) timeout "$bootwait" systemctl is-system-running --wait >/dev/null 2>&1 ;;
+esac
+tick() { read -r u _ < /proc/uptime; now=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }
+tick
+end=$((now + limit))
+host=${tcp%:*} port=${tcp##*:}
 host=${host#[} host=${host%]}
-if timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null; then exit 0; fi
-echo "nothing accepts on $2"; exit 1
+while :; do
+  state=$(systemctl is-active -- "$unit")
+  if [ "$state" != active ]; then
+    last="unit is $state"
+  elif [ -n "$tcp" ] && ! timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null; then
+    last="nothing accepts on $tcp"
+  elif [ "$#" -gt 0 ] && ! last=$("$@" 2>&1); then
+    last="health command failed: $(printf '%s' "$last" | tail -c 300)"
+  else
+    exit 0
+  fi
+  tick
+  if [ "$now" -ge "$end" ]; then printf '%s\n' "$last"; exit 1; fi
+  sleep 0.02
+done
 `}
 
 // scriptRemoveDirs removes each directory that exists and is empty, in the
@@ -101,14 +204,6 @@ var scriptRemoveDirs = script{name: "remove-dirs", body: `
 for d in "$@"; do
   [ -d "$d" ] || continue
   rmdir --ignore-fail-on-non-empty -- "$d" || exit 1
-done
-`}
-
-// scriptLinks prints, for each path, "link TARGET" when it is a symbolic
-// link and "-" otherwise.
-var scriptLinks = script{name: "links", body: `
-for p in "$@"; do
-  if [ -L "$p" ]; then printf 'link %s\n' "$(readlink -- "$p")"; else echo -; fi
 done
 `}
 
@@ -127,4 +222,38 @@ exit 75
 var scriptUnlock = script{name: "unlock", body: `
 [ "$(cat -- "$1/owner" 2>/dev/null)" = "$2" ] || exit 0
 rm -rf -- "$1"
+`}
+
+// scriptSaveManifest writes stdin to the manifest $1, atomically (a
+// temporary file beside it, fsynced, checked against the sha256 $2, then
+// renamed), creating the runs directory if needed. One session: a run saves
+// its manifest several times per host, and an SFTP upload costs five round
+// trips more.
+var scriptSaveManifest = script{name: "save-manifest", body: `
+set -eu
+dst=$1 want=$2 dir=$(dirname -- "$1")
+umask 077
+mkdir -p -- "$dir"
+tmp=$(mktemp -- "$dst.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+got=$(sha256sum < "$tmp")
+got=${got%% *}
+if [ "$got" != "$want" ]; then echo "manifest arrived with sha256 $got, sent $want" >&2; exit 3; fi
+sync -- "$tmp"
+mv -f -- "$tmp" "$dst"
+trap - EXIT
+sync -- "$dir" 2>/dev/null || :
+`}
+
+// scriptReload runs daemon-reload, then shows each unit given (for the
+// check that the new settings took), each after a line "fleetfix-unit"
+// (never a property line: those have a "="). One session for the reload and
+// every check.
+var scriptReload = script{name: "reload", body: `
+systemctl daemon-reload || exit 3
+for u in "$@"; do
+  echo fleetfix-unit
+  systemctl show --no-pager -- "$u" || exit 4
+done
 `}

@@ -3,35 +3,32 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // backup copies every file the run will replace to <path>.bak.<run id>,
-// verified against the sha256 preflight saw. A backup already made by this
-// run (a resumed run) is checked, not made again.
+// verified against the sha256 preflight saw, in one session. A backup
+// already made by this run (a resumed run) is checked, not made again.
 func (r *runner) backup(ctx context.Context, h Host, m *Manifest) (string, error) {
-	n := 0
+	var args []string
 	for _, c := range m.Changes {
-		if !c.Existed || c.Done {
-			continue
+		if c.Existed && !c.Done {
+			args = append(args, c.Path, c.Backup, c.OldSHA256)
 		}
-		if bi, err := h.Stat(ctx, c.Backup); err != nil {
-			return "", fmt.Errorf("stat %s: %w", c.Backup, err)
-		} else if bi.Exists {
-			if bi.SHA256 != c.OldSHA256 {
-				return "", fmt.Errorf("backup %s exists with sha256 %s, not %s: refusing to overwrite it", c.Backup, short(bi.SHA256), short(c.OldSHA256))
-			}
-			continue
-		}
-		if _, err := runScript(ctx, h, scriptBackup, c.Path, c.Backup, c.OldSHA256); err != nil {
-			return "", fmt.Errorf("back up %s: %w", c.Path, err)
-		}
-		n++
 	}
-	return fmt.Sprintf("%d file(s) backed up", n), nil
+	if len(args) == 0 {
+		return "0 file(s) backed up", nil
+	}
+	out, err := runScript(ctx, h, scriptBackup, args...)
+	if err != nil {
+		return "", fmt.Errorf("back up: %w", err)
+	}
+	return fmt.Sprintf("%d file(s) backed up", strings.Count(string(out), "made")), nil
 }
 
 // push writes the new content of every change of the given kind, atomically,
@@ -72,15 +69,21 @@ func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (st
 // reload runs daemon-reload and checks that each drop-in is loaded and its
 // settings took effect, as systemctl show reports them.
 func (r *runner) reload(ctx context.Context, h Host) (string, error) {
-	if _, err := h.Run(ctx, "systemctl", "daemon-reload"); err != nil {
+	units := make([]string, len(r.services))
+	for i, svc := range r.services {
+		units[i] = svc.Unit
+	}
+	out, err := runScript(ctx, h, scriptReload, units...)
+	if err != nil {
 		return "", fmt.Errorf("daemon-reload: %w", err)
 	}
+	blocks := strings.Split("\n"+string(out), "\nfleetfix-unit\n")[1:]
+	if len(blocks) != len(units) {
+		return "", fmt.Errorf("daemon-reload: %d unit answers for %d units", len(blocks), len(units))
+	}
 	var checked []string
-	for _, svc := range r.services {
-		props, err := unitProps(ctx, h, svc.Unit)
-		if err != nil {
-			return "", err
-		}
+	for i, svc := range r.services {
+		props := parseKV([]byte(blocks[i]), "=")
 		if len(svc.DropIn.Settings) == 0 {
 			continue
 		}
@@ -108,10 +111,7 @@ func (r *runner) restart(ctx context.Context, h Host) (string, time.Duration, er
 	var msgs []string
 	for _, svc := range r.services {
 		t0 := time.Now()
-		if _, err := h.Run(ctx, "systemctl", "restart", "--", svc.Unit); err != nil {
-			return "", 0, fmt.Errorf("restart %s: %w", svc.Unit, err)
-		}
-		if err := waitHealthy(ctx, h, svc); err != nil {
+		if err := health(ctx, h, svc, "restart", 0); err != nil {
 			return "", 0, err
 		}
 		msgs = append(msgs, fmt.Sprintf("%s active and healthy in %s", svc.Unit, roundDur(time.Since(t0))))
@@ -119,41 +119,36 @@ func (r *runner) restart(ctx context.Context, h Host) (string, time.Duration, er
 	return strings.Join(msgs, "; "), time.Since(start), nil
 }
 
-// healthPoll is how often a restarted unit is checked: a check is one
-// command on a connection already open, and at 200 ms the wait added about
-// 0.2 s to every restart (bench/README.md).
-const healthPoll = 50 * time.Millisecond
-
-// waitHealthy polls the unit's state and health check until both pass or the
-// health timeout ends; a unit that is failed or keeps restarting fails fast
-// enough to be told apart in the error.
-func waitHealthy(ctx context.Context, h Host, svc Service) error {
+// health runs scriptHealth for svc: mode "restart" restarts the unit first,
+// "boot" waits up to bootWait for the boot to finish first, "" only waits.
+// The unit then has its health timeout to be active and healthy.
+func health(ctx context.Context, h Host, svc Service, mode string, bootWait time.Duration) error {
 	timeout := svc.Health.Timeout
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The script keeps its own time; this deadline only catches a host
+	// that stops answering.
+	ctx, cancel := context.WithTimeout(ctx, bootWait+timeout+healthSlack)
 	defer cancel()
-	var last string
-	for {
-		out, err := runScript(ctx, h, scriptHealth, svc.Unit, svc.Health.TCP)
-		if err == nil && len(svc.Health.Command) > 0 {
-			out, err = h.Run(ctx, svc.Health.Command...)
-		}
-		if err == nil {
-			return nil
-		}
-		last = strings.TrimSpace(string(out))
-		if last == "" {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, last)
-		case <-time.After(healthPoll):
-		}
+	args := []string{mode, strconv.Itoa(max(1, int(bootWait.Seconds()))), svc.Unit, svc.Health.TCP, strconv.FormatInt(timeout.Milliseconds()/10, 10)}
+	out, err := runScript(ctx, h, scriptHealth, append(args, svc.Health.Command...)...)
+	var exit interface{ ExitStatus() int }
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit) && exit.ExitStatus() == 1:
+		return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, strings.TrimSpace(string(out)))
+	case mode == "restart":
+		return fmt.Errorf("restart %s: %w", svc.Unit, err)
 	}
+	return fmt.Errorf("%s health: %w", svc.Unit, err)
 }
+
+// healthSlack is what a health wait may overrun its timeout by before the
+// controller gives up on the host: the script's last check and the round
+// trip.
+const healthSlack = 10 * time.Second
 
 // settingTook compares a drop-in setting with the unit's property. It knows
 // how systemd renames and reformats the settings fleetfix is for (stop

@@ -25,13 +25,22 @@ type UnitTiming struct {
 // never a zero.
 func lastShutdown(ctx context.Context, h Host, persistent bool, boot string) (*Shutdown, string, error) {
 	if !persistent {
-		return nil, "no persistent journal (/var/log/journal): the previous boot's records are gone", nil
+		return nil, volatileNote, nil
 	}
 	var args []string
 	if boot != "" {
 		args = []string{strings.ReplaceAll(boot, "-", "")}
 	}
 	out, err := runScript(ctx, h, scriptJournal, args...)
+	return shutdownFrom(out, err, boot)
+}
+
+// volatileNote says why a host without a persistent journal has no timings.
+const volatileNote = "no persistent journal (/var/log/journal): the previous boot's records are gone"
+
+// shutdownFrom reads a shutdown out of scriptJournal's answer (out, err)
+// for boot ("": the previous one).
+func shutdownFrom(out []byte, err error, boot string) (*Shutdown, string, error) {
 	if err != nil {
 		if missingBoot(err) {
 			if boot != "" {

@@ -63,6 +63,12 @@ func (c *Client) Stat(ctx context.Context, path string) (FileInfo, error) {
 	return fi, nil
 }
 
+// ParseStat parses a stat answer in statScript's form: a "stat MODE USER
+// GROUP SIZE" line (stat -L -c '%f %U %G %s') and, for a regular file, a
+// "sha256 HEX" line; or "missing". Callers that batch many reads into one
+// script of their own use it to read the same answers Stat reads.
+func ParseStat(path string, out []byte) (FileInfo, error) { return parseStat(path, out) }
+
 // parseStat parses statScript's output, rejecting anything unexpected rather
 // than guessing: a misparsed checksum could make a rollout skip a host.
 func parseStat(path string, out []byte) (FileInfo, error) {

@@ -1,0 +1,70 @@
+package fleet
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestParseHostState(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	targets := []fileTarget{
+		{Kind: "artifact", Path: "/opt/app/app.py"},
+		{Kind: "dropin", Path: "/etc/systemd/system/app.service.d/override.conf"},
+	}
+	manifest := base64.StdEncoding.EncodeToString([]byte(`{"schema":1,"run_id":"20261124_010203","state":"failed"}`))
+	good := "fact systemd=yes\nfact uid=0\nfact boot_id=x=y\n" +
+		"unit 0\nprop LoadState=loaded\nprop Description=a=b unit\n" +
+		"stat 0 81ed app app 120\nsha256 0 " + sum + "\navail 0 2048\n" +
+		"missing 1 /etc/systemd/system\navail 1 4096\n" +
+		"run 20261123_000000\nrun 20261124_010203\nmanifest " + manifest + "\n"
+
+	st, err := parseHostState([]byte(good), 1, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.facts["boot_id"] != "x=y" || st.units[0].props["Description"] != "a=b unit" {
+		t.Errorf("facts %v, props %v", st.facts, st.units[0].props)
+	}
+	f0, f1 := st.files[0], st.files[1]
+	if !f0.info.Exists || f0.info.SHA256 != sum || f0.info.Owner != "app" || f0.info.Size != 120 || f0.availKiB != 2048 || octalMode(f0.info.Mode) != "0755" {
+		t.Errorf("file 0: %+v", f0)
+	}
+	if f1.info.Exists || f1.ancestor != "/etc/systemd/system" || f1.availKiB != 4096 {
+		t.Errorf("file 1: %+v", f1)
+	}
+	m, err := st.newestManifest("h1")
+	if err != nil || m.RunID != "20261124_010203" || m.State != StateFailed {
+		t.Errorf("newest manifest %+v, %v", m, err)
+	}
+	r := &runner{runID: "20261124_020000"}
+	c, err := r.compare(fileTarget{Kind: "dropin", Path: targets[1].Path, Content: []byte("[Service]\n")}, f1)
+	if err != nil || c.CreatedDir != "/etc/systemd/system/app.service.d" || c.Existed || c.Diff != "+[Service]\n" {
+		t.Errorf("compare: %+v, %v", c, err)
+	}
+
+	bad := []struct{ name, out, want string }{
+		{"unknown line", good + "surprise 1\n", "unexpected line"},
+		{"index out of range", good + "avail 2 1\n", "bad index"},
+		{"negative index", good + "avail -1 1\n", "bad index"},
+		{"property before its unit", "prop A=b\n" + good, "property before its unit"},
+		{"a file not answered", strings.Replace(good, "missing 1 /etc/systemd/system\n", "", 1), "no answer for " + targets[1].Path},
+		{"a unit not answered", strings.Replace(good, "unit 0\n", "", 1), "property before its unit"},
+		{"bad checksum", strings.Replace(good, sum, "xyz", 1), "unexpected checksum"},
+		{"regular file without checksum", strings.Replace(good, "sha256 0 "+sum+"\n", "", 1), "no checksum"},
+		{"bad free space", strings.Replace(good, "avail 0 2048", "avail 0 lots", 1), "free space of /opt/app/app.py"},
+		{"bad run id", good + "run 2026\n", "bad run id"},
+		{"bad content", good + "content 1 !!!\n", "content of"},
+	}
+	if _, err := parseHostState([]byte(good), 2, targets); err == nil || !strings.Contains(err.Error(), "no answer for unit 1") {
+		t.Errorf("two units, one answered: err = %v", err)
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseHostState([]byte(tt.out), 1, targets)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
