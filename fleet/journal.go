@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Reading the previous boot's journal to tell how each unit stopped at the
@@ -151,7 +153,10 @@ func ShutdownQuery() []string {
 // as null unless --all, so a real record is far smaller.
 const maxJournalLine = 4 << 20
 
-// record is one journal entry, reduced to the fields the parser uses.
+// record is one journal entry, reduced to the fields the parser uses. Its
+// fields are substrings of raw unless their JSON needed decoding, so a record
+// costs two allocations; the Shutdown clones what it keeps, not to pin whole
+// lines.
 type record struct {
 	ts         time.Time
 	cursor     string
@@ -275,7 +280,7 @@ func ParseShutdown(r io.Reader) (*Shutdown, error) {
 			continue
 		}
 		if s.BootID == "" {
-			s.BootID = rec.bootID
+			s.BootID = strings.Clone(rec.bootID)
 		} else if s.BootID != rec.bootID {
 			return nil, fmt.Errorf("journal records from more than one boot (%s, %s)", s.BootID, rec.bootID)
 		}
@@ -421,7 +426,7 @@ func laterJob(a, b *stopJob) bool {
 // unit within the job's window, of the same invocation (a restart earlier,
 // with its own kill and result records, has another INVOCATION_ID).
 func unitStop(j *stopJob, bootEnd time.Time, recs []*record) UnitStop {
-	u := UnitStop{Unit: j.unit, Start: j.start.ts, End: bootEnd, Result: "unknown"}
+	u := UnitStop{Unit: strings.Clone(j.unit), Start: j.start.ts, End: bootEnd, Result: "unknown"}
 	if j.done != nil {
 		u.End = j.done.ts
 	} else {
@@ -486,7 +491,9 @@ func resultFromMessage(m string) string {
 // readJournal decodes the lines, skipping (and counting) those that are not
 // JSON objects or have no usable timestamp.
 func readJournal(r io.Reader) ([]*record, int, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	// A record is well under the default 4 KiB; a longer line is gathered
+	// in line.
+	br := bufio.NewReader(r)
 	var (
 		recs    []*record
 		skipped int
@@ -527,37 +534,136 @@ func readJournal(r io.Reader) ([]*record, int, error) {
 // parseRecord decodes one journalctl -o json line; nil when it is not a
 // JSON object or has no valid timestamp.
 func parseRecord(line []byte) *record {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(line, &m); err != nil || m == nil {
+	// What json.Unmarshal into a map accepted; the members are then read in
+	// place, since decoding every record into a map (and each field again)
+	// was most of a scan's parse. Keys match exactly, as map keys do (a
+	// struct would also take "message" for MESSAGE), and the last of a
+	// repeated key wins.
+	if !json.Valid(line) || line[0] != '{' {
 		return nil
 	}
-	f := func(name string) string { return fieldString(m[name]) }
-	rec := &record{
-		cursor:     f("__CURSOR"),
-		raw:        string(line),
-		bootID:     f("_BOOT_ID"),
-		pid:        f("_PID"),
-		comm:       f("_COMM"),
-		message:    f("MESSAGE"),
-		messageID:  f("MESSAGE_ID"),
-		unit:       f("UNIT"),
-		jobID:      f("JOB_ID"),
-		jobType:    f("JOB_TYPE"),
-		unitResult: f("UNIT_RESULT"),
-		invocation: f("INVOCATION_ID"),
-		codeFunc:   f("CODE_FUNC"),
+	rec := &record{raw: string(line)}
+	var realtime, sourceRealtime string
+	for key, val := range members(rec.raw) {
+		switch key {
+		case "__CURSOR":
+			rec.cursor = jsonField(val)
+		case "__REALTIME_TIMESTAMP":
+			realtime = jsonField(val)
+		case "_SOURCE_REALTIME_TIMESTAMP":
+			sourceRealtime = jsonField(val)
+		case "_BOOT_ID":
+			rec.bootID = jsonField(val)
+		case "_PID":
+			rec.pid = jsonField(val)
+		case "_COMM":
+			rec.comm = jsonField(val)
+		case "MESSAGE":
+			rec.message = jsonField(val)
+		case "MESSAGE_ID":
+			rec.messageID = jsonField(val)
+		case "UNIT":
+			rec.unit = jsonField(val)
+		case "JOB_ID":
+			rec.jobID = jsonField(val)
+		case "JOB_TYPE":
+			rec.jobType = jsonField(val)
+		case "UNIT_RESULT":
+			rec.unitResult = jsonField(val)
+		case "INVOCATION_ID":
+			rec.invocation = jsonField(val)
+		case "CODE_FUNC":
+			rec.codeFunc = jsonField(val)
+		}
 	}
 	// The sender's clock when it gave one (journald stamps arrival);
 	// µs since the epoch.
-	ts, ok := parseMicros(f("_SOURCE_REALTIME_TIMESTAMP"))
+	ts, ok := parseMicros(sourceRealtime)
 	if !ok {
-		ts, ok = parseMicros(f("__REALTIME_TIMESTAMP"))
+		ts, ok = parseMicros(realtime)
 	}
 	if !ok {
 		return nil
 	}
 	rec.ts = ts
 	return rec
+}
+
+// members yields the key (unquoted) and the value (as written) of each
+// member of obj, which must be a valid JSON object.
+func members(obj string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		i := skipSpace(obj, 1)
+		for i < len(obj) && obj[i] == '"' {
+			end := valueEnd(obj, i)
+			key := obj[i+1 : end-1]
+			if strings.Contains(key, `\`) {
+				key = unquote(obj[i:end])
+			}
+			i = skipSpace(obj, skipSpace(obj, end)+1) // past the ':'
+			end = valueEnd(obj, i)
+			if !yield(key, obj[i:end]) {
+				return
+			}
+			if i = skipSpace(obj, end); obj[i] == ',' {
+				i = skipSpace(obj, i+1)
+			}
+		}
+	}
+}
+
+// unquote decodes q, a valid JSON string.
+func unquote(q string) string {
+	var s string
+	json.Unmarshal([]byte(q), &s)
+	return s
+}
+
+// skipSpace skips JSON's whitespace from s[i].
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns where the JSON value that starts at s[i] ends, in valid
+// JSON.
+func valueEnd(s string, i int) int {
+	switch s[i] {
+	case '"':
+		for i++; s[i] != '"'; i++ {
+			if s[i] == '\\' {
+				i++
+			}
+		}
+		return i + 1
+	case '[', '{':
+		depth := 0
+		for ; ; i++ {
+			switch s[i] {
+			case '"':
+				i = valueEnd(s, i) - 1
+			case '[', '{':
+				depth++
+			case ']', '}':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	// A number, true, false or null: in an object, a delimiter follows.
+	return i + strings.IndexAny(s[i:], ",]} \t\r\n")
+}
+
+// jsonField is fieldString for a value from members: a string that needs no
+// unescaping (the usual case) is taken as is, without a copy.
+func jsonField(val string) string {
+	if val[0] == '"' && !strings.Contains(val, `\`) && utf8.ValidString(val) {
+		return val[1 : len(val)-1]
+	}
+	return fieldString(json.RawMessage(val))
 }
 
 // maxMicros is the end of year 9999, the last time encoding/json can print.

@@ -104,3 +104,63 @@ func checkShutdown(t *testing.T, s *Shutdown) {
 		t.Fatalf("JSON: %v", err)
 	}
 }
+
+// FuzzParseRecord: parseRecord, which reads the members of a line in place,
+// decodes every line as json.Unmarshal into a map did, field by field.
+func FuzzParseRecord(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(journalDir, "*.jsonl"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, l := range strings.SplitN(string(data), "\n", 4)[:3] {
+			f.Add([]byte(l))
+		}
+	}
+	for _, s := range []string{
+		`{"__REALTIME_TIMESTAMP":"1","MESSAGE":[83,255],"UNIT":["a","b"],"JOB_ID":null,"_PID":1}`,
+		`{ "__REALTIME_TIMESTAMP" : "2" , "MESSAGE" : "a" , "MESSAGE" : "b" , "X" : {"UNIT":"u","y":[1,"]"]} }`,
+		`{"__REALTIME_TIMESTAMP":"3","message":"lower","_pid":"7","\u0055NIT":"escaped key","CODE_FUNC":"caf\u00e9 \"q\""}`,
+		`{"__REALTIME_TIMESTAMP":"4","_SOURCE_REALTIME_TIMESTAMP":"x","MESSAGE":"` + "\xff" + `","UNIT":true,"JOB_TYPE":-1.5e3}`,
+		`{"__REALTIME_TIMESTAMP":"5","MESSAGE":"a"}{}`,
+		`["__REALTIME_TIMESTAMP","6"]`,
+		`null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		line := bytes.TrimSpace(data) // as readJournal hands it over
+		if len(line) == 0 {
+			return
+		}
+		got, want := parseRecord(line), parseRecordMap(line)
+		if (got == nil) != (want == nil) || got != nil && *got != *want {
+			t.Fatalf("%q:\nparseRecord    %+v\nmap and fields %+v", line, got, want)
+		}
+	})
+}
+
+// parseRecordMap is parseRecord the plain way: json.Unmarshal into a map,
+// then fieldString for each field.
+func parseRecordMap(line []byte) *record {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil || m == nil {
+		return nil
+	}
+	f := func(name string) string { return fieldString(m[name]) }
+	rec := &record{
+		cursor: f("__CURSOR"), raw: string(line), bootID: f("_BOOT_ID"), pid: f("_PID"), comm: f("_COMM"),
+		message: f("MESSAGE"), messageID: f("MESSAGE_ID"), unit: f("UNIT"), jobID: f("JOB_ID"), jobType: f("JOB_TYPE"),
+		unitResult: f("UNIT_RESULT"), invocation: f("INVOCATION_ID"), codeFunc: f("CODE_FUNC"),
+	}
+	ts, ok := parseMicros(f("_SOURCE_REALTIME_TIMESTAMP"))
+	if !ok {
+		ts, ok = parseMicros(f("__REALTIME_TIMESTAMP"))
+	}
+	if !ok {
+		return nil
+	}
+	rec.ts = ts
+	return rec
+}
