@@ -21,12 +21,16 @@ type ConnectOptions struct {
 // RemoteDialer connects to inventory hosts over SSH with their resolved
 // connection settings.
 func RemoteDialer(inv *Inventory, o ConnectOptions) Dialer {
+	// One parse of the known_hosts files for all the dials, instead of one
+	// per dial (O(N²) for N hosts in one file); the cache still re-reads a
+	// file that changed, e.g. after trust on first use.
+	hostKeys := remote.NewHostKeyCache()
 	return func(ctx context.Context, t Target) (Host, error) {
-		return remote.Dial(ctx, remoteConfig(inv.Resolve(t), o))
+		return remote.Dial(ctx, remoteConfig(inv.Resolve(t), o, hostKeys))
 	}
 }
 
-func remoteConfig(rc ResolvedConn, o ConnectOptions) remote.Config {
+func remoteConfig(rc ResolvedConn, o ConnectOptions, hostKeys *remote.HostKeyCache) remote.Config {
 	c := remote.Config{
 		Name:            rc.Name,
 		Address:         rc.Address,
@@ -36,6 +40,7 @@ func remoteConfig(rc ResolvedConn, o ConnectOptions) remote.Config {
 		Agent:           rc.Agent,
 		KnownHosts:      rc.KnownHosts,
 		TrustOnFirstUse: o.TrustOnFirstUse,
+		HostKeyCache:    hostKeys,
 		ConnectTimeout:  rc.ConnectTimeout,
 		Become:          rc.Become,
 		Passphrase:      o.Passphrase,
@@ -44,7 +49,7 @@ func remoteConfig(rc ResolvedConn, o ConnectOptions) remote.Config {
 		c.BecomePassword = o.BecomePassword
 	}
 	if rc.Jump != nil {
-		j := remoteConfig(*rc.Jump, o)
+		j := remoteConfig(*rc.Jump, o, hostKeys)
 		j.Become, j.BecomePassword = false, nil // a bastion only forwards
 		c.Jump = &j
 	}

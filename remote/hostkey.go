@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -75,22 +76,17 @@ type hostKeyChecker struct {
 	err      *HostKeyError
 }
 
-// newHostKeyChecker reads the known_hosts files afresh, so keys recorded by
-// another dial (TOFU) are seen. Files that do not exist count as empty.
+// newHostKeyChecker reads the known_hosts files afresh, or takes them from
+// cfg.HostKeyCache if they have not changed since, so keys recorded by
+// another dial (TOFU) are seen.
 func newHostKeyChecker(cfg Config, addr string) (*hostKeyChecker, error) {
-	var existing []string
-	for _, f := range cfg.KnownHosts {
-		if _, err := os.Stat(f); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, fmt.Errorf("known hosts: %w", err)
-		}
-		existing = append(existing, f)
+	load := loadKnownHosts
+	if cfg.HostKeyCache != nil {
+		load = cfg.HostKeyCache.load
 	}
-	db, err := knownhosts.NewDB(existing...)
+	db, err := load(cfg.KnownHosts)
 	if err != nil {
-		return nil, fmt.Errorf("known hosts: %w", err)
+		return nil, err
 	}
 	return &hostKeyChecker{
 		name:  cfg.Name,
@@ -101,6 +97,106 @@ func newHostKeyChecker(cfg Config, addr string) (*hostKeyChecker, error) {
 		// present another type and look "changed".
 		algorithms: db.HostKeyAlgorithms(addr),
 	}, nil
+}
+
+// HostKeyCache keeps parsed known_hosts files between dials. Without it every
+// dial parses them again, which for a fleet whose N keys are in one file is
+// O(N) per dial and O(N²) per run. A file is parsed again when its size,
+// modification time or inode changed, so a key appended by trust on first
+// use (or by hand) is seen by the next dial, and a removed or replaced key
+// is not trusted any longer. Create one with NewHostKeyCache and share it
+// through Config.HostKeyCache; it is safe for concurrent dials.
+type HostKeyCache struct {
+	mu  sync.Mutex
+	dbs map[string]*parsedKnownHosts // by the NUL-joined file list
+}
+
+// NewHostKeyCache returns an empty HostKeyCache.
+func NewHostKeyCache() *HostKeyCache {
+	return &HostKeyCache{dbs: make(map[string]*parsedKnownHosts)}
+}
+
+// parsedKnownHosts is a file list as parsed, with the files' stat from
+// before the parse.
+type parsedKnownHosts struct {
+	stats []os.FileInfo
+	db    *knownhosts.HostKeyDB
+}
+
+// load returns the parsed files, parsing them only if one has changed since
+// the last parse. The lock is held while parsing so that dials starting
+// together wait for one parse instead of each doing their own.
+func (c *HostKeyCache) load(files []string) (*knownhosts.HostKeyDB, error) {
+	key := strings.Join(files, "\x00")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Stat before parsing: a change between the two makes the next dial
+	// parse again needlessly, whereas the other order could miss it.
+	stats, err := statKnownHosts(files)
+	if err != nil {
+		return nil, err
+	}
+	if p := c.dbs[key]; p != nil && slices.EqualFunc(p.stats, stats, sameVersion) {
+		return p.db, nil
+	}
+	db, err := parseKnownHosts(files, stats)
+	if err != nil {
+		return nil, err
+	}
+	c.dbs[key] = &parsedKnownHosts{stats: stats, db: db}
+	return db, nil
+}
+
+// sameVersion reports whether two stats of a known_hosts file (nil: it did
+// not exist) show the same content. TOFU appends, so the size alone catches
+// it; the inode catches a file of the same size put in place by a rename, as
+// editors and ssh-keygen -R do.
+func sameVersion(a, b os.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// loadKnownHosts parses the files as they are now.
+func loadKnownHosts(files []string) (*knownhosts.HostKeyDB, error) {
+	stats, err := statKnownHosts(files)
+	if err != nil {
+		return nil, err
+	}
+	return parseKnownHosts(files, stats)
+}
+
+// statKnownHosts stats each file; a file that does not exist has a nil entry
+// (it counts as empty).
+func statKnownHosts(files []string) ([]os.FileInfo, error) {
+	stats := make([]os.FileInfo, len(files))
+	for i, f := range files {
+		fi, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("known hosts: %w", err)
+		}
+		stats[i] = fi
+	}
+	return stats, nil
+}
+
+// parseKnownHosts parses the files that existed when stats were taken.
+func parseKnownHosts(files []string, stats []os.FileInfo) (*knownhosts.HostKeyDB, error) {
+	var existing []string
+	for i, f := range files {
+		if stats[i] != nil {
+			existing = append(existing, f)
+		}
+	}
+	db, err := knownhosts.NewDB(existing...)
+	if err != nil {
+		return nil, fmt.Errorf("known hosts: %w", err)
+	}
+	return db, nil
 }
 
 // check is the ssh.HostKeyCallback.

@@ -54,6 +54,7 @@ type Config struct {
 	Agent           bool                                 // use $SSH_AUTH_SOCK
 	KnownHosts      []string                             // known_hosts files; ~ expanded; default ~/.ssh/known_hosts
 	TrustOnFirstUse bool                                 // accept an UNKNOWN host (never a changed key) and append its key to KnownHosts[0]
+	HostKeyCache    *HostKeyCache                        // parsed KnownHosts shared by dials; nil = parse them on every dial
 	ConnectTimeout  time.Duration                        // default 10s; TCP connect + SSH handshake, per hop
 	KeepAlive       time.Duration                        // default 15s; keepalive@openssh.com requests; a dead conn is closed
 	Become          bool                                 // wrap commands in sudo (for non-root users)

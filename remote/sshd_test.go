@@ -93,7 +93,7 @@ func runTests(m *testing.M) int {
 
 // needSSH skips (or, with FLEETFIX_REQUIRE_SSHD=1, fails) a test that needs
 // the sshd servers.
-func needSSH(t *testing.T) *sshEnv {
+func needSSH(t testing.TB) *sshEnv {
 	t.Helper()
 	if testSSH == nil {
 		if os.Getenv(requireSSHDEnv) == "1" {
@@ -307,7 +307,7 @@ func (e *sshEnv) dumpLogs() {
 }
 
 // knownHostsFile writes a known_hosts file with one plain line per server.
-func knownHostsFile(t *testing.T, servers ...*sshdProc) string {
+func knownHostsFile(t testing.TB, servers ...*sshdProc) string {
 	t.Helper()
 	var lines []string
 	for _, s := range servers {
@@ -336,7 +336,7 @@ func (e *sshEnv) config(s *sshdProc, knownHosts string) Config {
 
 // dial connects to the target with a trusting known_hosts and closes the
 // client when the test ends.
-func (e *sshEnv) dial(t *testing.T) *Client {
+func (e *sshEnv) dial(t testing.TB) *Client {
 	t.Helper()
 	c, err := Dial(testContext(t), e.config(e.target, knownHostsFile(t, e.target)))
 	if err != nil {
@@ -346,7 +346,7 @@ func (e *sshEnv) dial(t *testing.T) *Client {
 	return c
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
