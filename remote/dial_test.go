@@ -570,7 +570,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	cfg := e.config(e.target, kh)
 	bastion := e.config(e.bastion, kh)
 	cfg.Jump = &bastion
-	cfg.KeepAlive = 50 * time.Millisecond
+	// Short enough for keepalives to run during the test, long enough that
+	// a loaded machine (the jump host's sshd answers through two hops) does
+	// not miss one and close the connection under the commands.
+	cfg.KeepAlive = 250 * time.Millisecond
 	c, err := Dial(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -587,7 +590,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if err := c.Reconnect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond) // let some keepalives happen
+	time.Sleep(600 * time.Millisecond) // let some keepalives happen
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -109,11 +110,16 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 	var stdout bytes.Buffer
 	stderr := &tailBuffer{max: maxStderr}
 	pid := &pidFilter{w: stderr}
-	sess, err := startSession(ctx, conn, pidAnnounce+"; exec "+QuoteArgs(argv), stdin, &stdout, pid)
+	sess, stdinDone, err := startSession(ctx, conn, pidAnnounce+"; exec "+QuoteArgs(argv), stdin, &stdout, pid)
 	if err != nil {
 		return nil, fail(err)
 	}
-	defer sess.Close()
+	defer func() {
+		_ = sess.Close()
+		// The caller may clear stdin (it can hold a sudo password) once we
+		// return, so the writer must be done with it; Close unblocks it.
+		_ = stdinDone()
+	}()
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
 
@@ -128,6 +134,13 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 		}
 	}
 	pid.flush()
+	if err == nil {
+		// As x/crypto/ssh does with a Stdin it copies: a command that
+		// exited 0 but could not be given all its input fails.
+		if werr := stdinDone(); werr != nil {
+			err = fmt.Errorf("stdin: %w", werr)
+		}
+	}
 
 	var exitErr *ssh.ExitError
 	switch {
@@ -148,10 +161,14 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 // startSession opens a session and starts cmd in it. Both are round trips
 // that x/crypto cannot cancel and that hang on a dead connection until
 // keepalives close it, so they run aside while ctx is watched. A session that
-// starts after ctx ended is closed at once.
-func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byte, stdout, stderr io.Writer) (*ssh.Session, error) {
+// starts after ctx ended is closed at once, its stdin never written.
+//
+// stdin is written in the background; stdinDone waits for that (closing the
+// session ends a blocked write) and returns its error.
+func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byte, stdout, stderr io.Writer) (sess *ssh.Session, stdinDone func() error, err error) {
 	type result struct {
 		sess *ssh.Session
+		in   io.WriteCloser
 		err  error
 	}
 	ch := make(chan result, 1)
@@ -161,26 +178,56 @@ func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byt
 			ch <- result{err: fmt.Errorf("new session: %w", err)}
 			return
 		}
-		sess.Stdin = bytes.NewReader(stdin) // EOF right away when empty
+		// We write stdin ourselves: x/crypto/ssh would copy a Stdin reader
+		// through an io.Pipe with a 32 KiB buffer per command. A nil Stdin
+		// is EOF right away.
+		var in io.WriteCloser
+		if len(stdin) > 0 {
+			if in, err = sess.StdinPipe(); err != nil {
+				_ = sess.Close()
+				ch <- result{err: fmt.Errorf("stdin: %w", err)}
+				return
+			}
+		}
 		sess.Stdout, sess.Stderr = stdout, stderr
 		if err := sess.Start(cmd); err != nil {
 			_ = sess.Close()
 			ch <- result{err: fmt.Errorf("start: %w", err)}
 			return
 		}
-		ch <- result{sess: sess}
+		ch <- result{sess: sess, in: in}
 	}()
 	select {
 	case r := <-ch:
-		return r.sess, r.err
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		return r.sess, writeStdin(r.in, stdin), nil
 	case <-ctx.Done():
 		go func() {
 			if r := <-ch; r.sess != nil {
 				_ = r.sess.Close()
 			}
 		}()
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
+}
+
+// writeStdin writes data to in and closes it, in the background (the remote
+// end may not read it all), and returns a function waiting for that.
+func writeStdin(in io.WriteCloser, data []byte) func() error {
+	if in == nil {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := in.Write(data)
+		if cerr := in.Close(); err == nil && cerr != io.EOF {
+			err = cerr
+		}
+		done <- err
+	}()
+	return sync.OnceValue(func() error { return <-done })
 }
 
 // kill stops a command whose context ended, best effort: a KILL signal

@@ -96,6 +96,28 @@ func TestRunInput(t *testing.T) {
 	}
 }
 
+// TestRunInputUnread: input the command does not read, more than the SSH
+// window holds, must not hang the call, nor its cancellation.
+func TestRunInputUnread(t *testing.T) {
+	e := needSSH(t)
+	c := e.dial(t)
+	huge := bytes.Repeat([]byte("x"), 8<<20)
+	// The write fails once the command is gone: an error, as with
+	// x/crypto/ssh copying a Stdin reader, but a prompt one.
+	if _, err := c.RunInput(testContext(t), huge, "true"); err == nil {
+		t.Errorf("RunInput of unread input succeeded")
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.RunInput(ctx, huge, "sleep", "30"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled RunInput: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancelled RunInput took %v", d)
+	}
+}
+
 // TestRunConcurrent runs more commands at once than OpenSSH allows sessions
 // per connection; the client must queue rather than fail.
 func TestRunConcurrent(t *testing.T) {

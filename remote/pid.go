@@ -62,6 +62,20 @@ func (p *pidFilter) Write(b []byte) (int, error) {
 	}
 }
 
+// stderrChunk is the read size for a command's stderr, usually just the PID
+// line and at most an error message or two.
+const stderrChunk = 1 << 10
+
+// ReadFrom makes x/crypto/ssh's io.Copy of the session's stderr use a small
+// buffer instead of allocating 32 KiB for every command.
+func (p *pidFilter) ReadFrom(r io.Reader) (int64, error) {
+	return io.CopyBuffer(writerOnly{p}, r, make([]byte, stderrChunk))
+}
+
+// writerOnly hides its Writer's ReadFrom, which io.CopyBuffer would
+// otherwise call, recursing.
+type writerOnly struct{ io.Writer }
+
 func (p *pidFilter) pass(b []byte) (int, error) {
 	if _, err := p.w.Write(b); err != nil {
 		return 0, err
