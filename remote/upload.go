@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,7 +26,8 @@ const maxTempBase = 200
 // installScript moves an uploaded file into place as the final step of
 // Upload, in one round trip. Arguments:
 //
-//	$1 src    staged file to copy from ("" when $3 was written directly)
+//	$1 src    staged file to copy from ("" when $3 was written directly,
+//	          "-" for the command's stdin)
 //	$2 stage  staging directory to remove ("" if none)
 //	$3 tmp    temporary name next to dst
 //	$4 dst    destination
@@ -102,6 +104,19 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, dst string, mode fs.Fi
 	dir := path.Dir(dst)
 	tmp := path.Join(dir, tempName(path.Base(dst), suffix))
 
+	// A small file (a drop-in, a script, a manifest) travels on the install
+	// command's stdin: one session, where SFTP takes an open, a chmod, the
+	// writes, a close, and with sudo a staging directory.
+	var head bytes.Buffer
+	if _, err := io.CopyN(&head, ctxReader{ctx, r}, inlineMax+1); err != nil && !errors.Is(err, io.EOF) {
+		return fail(fmt.Errorf("read: %w", err))
+	}
+	if head.Len() <= inlineMax {
+		sum := sha256.Sum256(head.Bytes())
+		return c.install(ctx, head.Bytes(), "-", "", tmp, dst, perm, owner, hex.EncodeToString(sum[:]))
+	}
+	r = io.MultiReader(&head, r)
+
 	var stageDir, src string
 	staged := tmp
 	if c.sudoRoot {
@@ -121,14 +136,24 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, dst string, mode fs.Fi
 	if err != nil {
 		return fail(c.uploadCleanup(ctx, err, tmp, stageDir))
 	}
-	_, err = c.exec(ctx, command{
+	return c.install(ctx, nil, src, stageDir, tmp, dst, perm, owner, sum)
+}
+
+// inlineMax is the largest upload sent on stdin rather than over SFTP.
+const inlineMax = 64 << 10
+
+// install runs installScript (with stdin, for src "-") and cleans up after
+// a failure.
+func (c *Client) install(ctx context.Context, stdin []byte, src, stageDir, tmp, dst string, perm uint32, owner, sum string) (string, error) {
+	_, err := c.exec(ctx, command{
 		argv: []string{"sh", "-c", installScript, "fleetfix-install",
-			src, stageDir, tmp, dst, dir, fmt.Sprintf("%04o", perm), owner, sum},
+			src, stageDir, tmp, dst, path.Dir(dst), fmt.Sprintf("%04o", perm), owner, sum},
+		stdin:   stdin,
 		become:  true,
 		display: []string{"fleetfix-install", dst},
 	})
 	if err != nil {
-		return fail(c.uploadCleanup(ctx, err, tmp, stageDir))
+		return "", fmt.Errorf("upload %s to %s: %w", dst, c.cfg.Name, c.uploadCleanup(ctx, err, tmp, stageDir))
 	}
 	return sum, nil
 }

@@ -160,6 +160,9 @@ func TestUpload(t *testing.T) {
 		{name: "replace existing", content: []byte("new"), mode: 0o600, wantPerm: 0o600, wantUID: "0", wantGID: "0", preexists: true},
 		{name: "empty", content: nil, mode: 0o644, wantPerm: 0o644, wantUID: "0", wantGID: "0"},
 		{name: "large", content: random, mode: 0o644, wantPerm: 0o644, wantUID: "0", wantGID: "0"},
+		// Up to inlineMax the content goes on stdin, above it over SFTP.
+		{name: "largest sent inline", content: random[:inlineMax], mode: 0o640, owner: "nobody", wantPerm: 0o640, wantUID: nobody.Uid, wantGID: "0"},
+		{name: "smallest sent over SFTP", content: random[:inlineMax+1], mode: 0o640, owner: "nobody", wantPerm: 0o640, wantUID: nobody.Uid, wantGID: "0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
