@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fleetfix/fleetfix/remote"
@@ -80,7 +81,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming,
 	// handled below); its default AccuracySec of a minute would delay it by
 	// seconds.
 	issued := time.Now()
-	_, err := h.Run(ctx, "systemd-run", "--quiet", "--on-active=20ms", "--timer-property=AccuracySec=1ms", "systemctl", "reboot")
+	_, err := h.Run(ctx, "systemd-run", "--quiet", "--on-active=5ms", "--timer-property=AccuracySec=1ms", "systemctl", "reboot")
 	var exit interface{ ExitStatus() int }
 	switch {
 	case err == nil:
@@ -260,8 +261,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		return fail(StepConnect, err)
 	}
 	defer h.Close()
-	var before *Shutdown
-	var beforeNote, boot string
+	var boot string
 	persistent := true
 	if err := step(StepPreflight, to.Preflight, func(ctx context.Context) (string, error) {
 		out, err := runScript(ctx, h, scriptFacts)
@@ -273,8 +273,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 			return "", errors.New("systemd is not running on this host")
 		}
 		persistent, boot = kv["journal"] == "persistent", kv["boot_id"]
-		before, beforeNote, err = lastShutdown(ctx, h, persistent, "")
-		return "", err
+		return "", nil
 	}); err != nil {
 		return fail(StepPreflight, err)
 	}
@@ -290,7 +289,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res, boot)); err != nil {
 		return fail(StepReboot, err)
 	}
-	if err := step(StepJournal, to.Journal, r.journalStep(h, &res, before, beforeNote, persistent)); err != nil {
+	if err := step(StepJournal, to.Journal, r.journalStep(h, &res, persistent)); err != nil {
 		return fail(StepJournal, err)
 	}
 	res.Status, res.Duration = StatusOK, time.Since(start)
@@ -313,15 +312,23 @@ func (r *runner) rebootStep(h Host, res *HostResult, bootID string) func(context
 }
 
 // journalStep reads the shutdown the reboot caused and pairs each unit's
-// stop with the one before.
-func (r *runner) journalStep(h Host, res *HostResult, before *Shutdown, beforeNote string, persistent bool) func(context.Context) (string, error) {
+// stop with the one before: the shutdown that ended the boot before, read
+// now rather than before the rollout, so that no read waits in front of
+// the first change.
+func (r *runner) journalStep(h Host, res *HostResult, persistent bool) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		boot := ""
-		if res.Reboot != nil {
-			boot = res.Reboot.OldBootID // the boot the reboot ended, even if another came between
+		if res.Reboot == nil || res.Reboot.OldBootID == "" {
+			return "", errors.New("no reboot to read the journal of")
 		}
-		after, note, err := lastShutdown(ctx, h, persistent, boot)
-		if err != nil {
+		boot := res.Reboot.OldBootID // the boot the reboot ended, even if another came between
+		var before *Shutdown
+		var beforeNote string
+		var beforeErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { before, beforeNote, beforeErr = lastShutdown(ctx, h, persistent, boot, true) })
+		after, note, err := lastShutdown(ctx, h, persistent, boot, false)
+		wg.Wait()
+		if err = errors.Join(beforeErr, err); err != nil {
 			return "", err
 		}
 		res.Timings = unitTimings(r.services, before, after, beforeNote, note)

@@ -245,17 +245,6 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	}
 
 	rebooting := r.opts.Inventory.Rollout.Reboot && !r.opts.NoReboot
-	var before *Shutdown
-	var beforeNote string
-	if rebooting {
-		jctx, cancel := context.WithTimeout(ctx, to.Journal)
-		before, beforeNote, err = lastShutdown(jctx, h, facts.PersistentJournal, "")
-		cancel()
-		if err != nil {
-			return fail(StepPreflight, err)
-		}
-	}
-
 	if r.isHalted() {
 		res.Status, res.Step, res.Duration = StatusHalted, StepBackup, time.Since(start)
 		r.emit(Event{Host: t.Name, Step: StepBackup, Phase: PhaseHalted, Batch: batch, Message: "halted before any change", Result: &res})
@@ -283,7 +272,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	if rebooting {
 		steps = append(steps,
 			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID)},
-			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(h, &res, before, beforeNote, facts.PersistentJournal)})
+			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(h, &res, facts.PersistentJournal)})
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.

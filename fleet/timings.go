@@ -20,19 +20,27 @@ type UnitTiming struct {
 }
 
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
-// with that id, or the previous one when boot is "". When there is none it
-// returns a nil Shutdown and a note for the operator ("no timings: why"),
-// never a zero.
-func lastShutdown(ctx context.Context, h Host, persistent bool, boot string) (*Shutdown, string, error) {
+// with that id (before: the boot before it), or the previous one when boot
+// is "". When there is none it returns a nil Shutdown and a note for the
+// operator ("no timings: why"), never a zero.
+func lastShutdown(ctx context.Context, h Host, persistent bool, boot string, before bool) (*Shutdown, string, error) {
 	if !persistent {
 		return nil, volatileNote, nil
 	}
 	var args []string
 	if boot != "" {
-		args = []string{strings.ReplaceAll(boot, "-", "")}
+		ref := strings.ReplaceAll(boot, "-", "")
+		if before {
+			ref += "-1" // journalctl's ID±offset
+		}
+		args = []string{ref}
 	}
 	out, err := runScript(ctx, h, scriptJournal, args...)
-	return shutdownFrom(out, err, boot)
+	s, note, err := shutdownFrom(out, err, boot)
+	if before && note != "" && strings.HasPrefix(note, "boot ") {
+		note = "no boot before " + boot + " in the journal"
+	}
+	return s, note, err
 }
 
 // volatileNote says why a host without a persistent journal has no timings.

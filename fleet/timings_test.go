@@ -36,6 +36,7 @@ func TestLastShutdownNotes(t *testing.T) {
 		name       string
 		persistent bool
 		boot       string
+		before     bool
 		err        error
 		wantNote   string
 		wantErr    bool
@@ -43,13 +44,15 @@ func TestLastShutdownNotes(t *testing.T) {
 		{name: "no persistent journal", persistent: false, wantNote: "no persistent journal"},
 		{name: "no previous boot", persistent: true, err: exitErr{1, "Data from the specified boot (-1) is not available: No such boot ID in journal"}, wantNote: "no previous boot"},
 		{name: "that boot is gone", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", err: exitErr{1, "No such boot ID in journal"}, wantNote: "is not in the journal"},
+		{name: "no boot before that one", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", before: true,
+			err: exitErr{1, "Data from the specified boot (2c1f9b1e000040008000000000000001) is not available: No such boot ID in journal"}, wantNote: "no boot before 2c1f9b1e"},
 		{name: "a real failure is an error, not a note", persistent: true, err: exitErr{1, "Failed to open journal: Permission denied"}, wantErr: true},
 		{name: "a boot with no shutdown", persistent: true, wantNote: "recorded no shutdown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &journalHost{err: tt.err}
-			s, note, err := lastShutdown(context.Background(), h, tt.persistent, tt.boot)
+			s, note, err := lastShutdown(context.Background(), h, tt.persistent, tt.boot, tt.before)
 			if tt.wantErr {
 				if err == nil || !errors.As(err, new(exitErr)) {
 					t.Fatalf("err = %v, want the journal error", err)
@@ -59,7 +62,11 @@ func TestLastShutdownNotes(t *testing.T) {
 			if err != nil || s != nil || !strings.Contains(note, tt.wantNote) {
 				t.Fatalf("= %v, %q, %v; want no shutdown and a note with %q", s, note, err, tt.wantNote)
 			}
-			if tt.boot != "" && h.args[len(h.args)-1] != strings.ReplaceAll(tt.boot, "-", "") {
+			ref := strings.ReplaceAll(tt.boot, "-", "")
+			if tt.before {
+				ref += "-1"
+			}
+			if tt.boot != "" && h.args[len(h.args)-1] != ref {
 				t.Errorf("the script was not given the boot: %q", h.args)
 			}
 		})
