@@ -29,6 +29,10 @@ type Host interface {
 	Probe(ctx context.Context, timeout time.Duration) error
 	// Reconnect dials again; the host key is verified again.
 	Reconnect(ctx context.Context) error
+	// Lost returns a channel closed when the connection open now ends (the
+	// host closed it, keepalives gave up, or Reconnect or Close replaced
+	// it), learnt without sending the host anything.
+	Lost() <-chan struct{}
 	Close() error
 }
 

@@ -39,9 +39,12 @@ const (
 	// poll interval is most of the detection latency.
 	upProbeInterval = 25 * time.Millisecond
 	probeTimeout    = 500 * time.Millisecond
-	// loginInterval is how often the down wait logs in to compare boot ids,
-	// in case the outage was shorter than a probe interval.
+	// loginInterval is how long the up wait waits after a login that found
+	// the old boot still running.
 	loginInterval = 2 * time.Second
+	// downGrace is how long one sign of a host going down (sshd not
+	// answering, or the old connection gone) must last to count alone.
+	downGrace = 2 * time.Second
 )
 
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
@@ -76,6 +79,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming,
 		}
 	}
 	t := &RebootTiming{OldBootID: old}
+	lost := h.Lost()
 	// A transient timer lets the SSH command usually return before the
 	// shutdown starts (when it does not, the connection drops under it:
 	// handled below); its default AccuracySec of a minute would delay it by
@@ -92,26 +96,38 @@ func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming,
 	}
 	// Otherwise the connection went down under the command: issued.
 
-	// Down: sshd stops answering, or the open connection dies with the old
-	// boot (an outage shorter than a probe interval leaves only that trace).
+	// Down: sshd stops answering and the connection open since before the
+	// reboot has ended (the old boot killed its session). Both, because
+	// under load a probe can time out on a host that is still up, and a
+	// login then would only find the old boot. The connection's end is
+	// watched passively: no request reaches a host that is shutting down.
+	// Either sign alone counts after downGrace: sshd's listener gone but
+	// the connection still open (a network that went down first), or the
+	// connection gone but sshd answering (an outage shorter than a probe
+	// interval: the host may already be back).
 	downCtx, cancel := context.WithTimeout(ctx, to.RebootDown)
 	defer cancel()
-	lastCheck := time.Now()
+	var failingSince, lostSince time.Time
 	for {
-		if err := h.Probe(downCtx, probeTimeout); err != nil {
-			if downCtx.Err() != nil {
-				return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
-			}
-			break
+		err := h.Probe(downCtx, probeTimeout)
+		if downCtx.Err() != nil {
+			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
 		}
-		if time.Since(lastCheck) >= loginInterval {
-			lastCheck = time.Now()
-			cctx, ccancel := context.WithTimeout(downCtx, probeTimeout*2)
-			_, err := bootID(cctx, h)
-			ccancel()
-			if err != nil && downCtx.Err() == nil {
-				break // the old boot's session is gone
-			}
+		now := time.Now()
+		switch {
+		case err == nil:
+			failingSince = time.Time{}
+		case failingSince.IsZero():
+			failingSince = now
+		}
+		if lostSince.IsZero() && isDone(lost) {
+			lostSince = now
+		}
+		probeDown, connDown := !failingSince.IsZero(), !lostSince.IsZero()
+		if probeDown && connDown ||
+			probeDown && now.Sub(failingSince) >= downGrace ||
+			connDown && now.Sub(lostSince) >= downGrace {
+			break
 		}
 		if !sleepCtx(downCtx, probeInterval) {
 			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
@@ -194,6 +210,16 @@ func (r *runner) loginBootID(ctx context.Context, h Host) (string, time.Duration
 func isHostKeyError(err error) bool {
 	var hk *remote.HostKeyError
 	return errors.As(err, &hk)
+}
+
+// isDone reports whether ch is closed.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // sleepCtx sleeps for d, or returns false when ctx ends first.

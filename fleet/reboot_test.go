@@ -25,6 +25,27 @@ type rebootingHost struct {
 	newKey         bool // the host key changed across the reboot
 	connectedNew   bool
 	logins         []time.Duration // when Reconnect was called, since issued
+	// blipFrom-blipTo: probes time out although the host is up (a loaded
+	// machine).
+	blipFrom, blipTo time.Duration
+	lost             chan struct{} // the connection from before the reboot ended
+}
+
+// Lost is closed once the old boot's session has died, as the real
+// connection's is; checked whenever the wait touches the host.
+func (f *rebootingHost) Lost() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lost == nil {
+		f.lost = make(chan struct{})
+	}
+	return f.lost
+}
+
+func (f *rebootingHost) checkLost() {
+	if s := f.since(); s >= 0 && s >= f.dies && f.lost != nil && !isDone(f.lost) {
+		close(f.lost)
+	}
 }
 
 const oldID, newID = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
@@ -80,6 +101,10 @@ func (f *rebootingHost) answering() bool {
 func (f *rebootingHost) Probe(context.Context, time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checkLost()
+	if s := f.since(); s >= f.blipFrom && s < f.blipTo {
+		return errors.New("probe timed out")
+	}
 	if !f.answering() {
 		return errors.New("connection refused")
 	}
@@ -140,6 +165,37 @@ func TestRebootWait(t *testing.T) {
 		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID {
+					t.Errorf("timing %+v", rt)
+				}
+			}},
+		{name: "a probe times out on a loaded host that is still up: not down, no login", host: &rebootingHost{blipFrom: 100 * ms, blipTo: 500 * ms, down: 1500 * ms, dies: 1600 * ms, up: 1900 * ms},
+			down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID || rt.Down < 1600*ms {
+					t.Errorf("timing %+v", rt)
+				}
+				for _, l := range h.logins {
+					if l < 1900*ms {
+						t.Errorf("logged in at %s, before the new boot's sshd", l)
+					}
+				}
+			}},
+		{name: "sessions die before sshd stops listening: no login meanwhile", host: &rebootingHost{dies: 200 * ms, down: 700 * ms, up: 1000 * ms},
+			down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID || rt.Down < 700*ms || rt.Down > 1200*ms {
+					t.Errorf("timing %+v", rt)
+				}
+				for _, l := range h.logins {
+					if l < 1000*ms {
+						t.Errorf("logged in at %s, before the new boot's sshd", l)
+					}
+				}
+			}},
+		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 3 * time.Second},
+			down: 5 * time.Second, up: 5 * time.Second,
+			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
+				if rt.NewBootID != newID || rt.Down < 2200*ms || rt.Down > 3*time.Second {
 					t.Errorf("timing %+v", rt)
 				}
 			}},

@@ -90,6 +90,7 @@ func (f *fakeHost) Stat(_ context.Context, p string) (remote.FileInfo, error) {
 func (f *fakeHost) Reconnect(context.Context) error            { return nil }
 func (f *fakeHost) Probe(context.Context, time.Duration) error { return nil }
 func (f *fakeHost) Close() error                               { return nil }
+func (f *fakeHost) Lost() <-chan struct{}                      { return nil }
 
 func fakeInventory(t *testing.T, n int, p Policy) *Inventory {
 	src := filepath.Join(t.TempDir(), "build")

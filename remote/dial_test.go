@@ -607,6 +607,45 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 }
 
+// TestLost checks that Lost reports the end of the connection it was asked
+// about, and only that one.
+func TestLost(t *testing.T) {
+	e := needSSH(t)
+	c := e.dial(t)
+	ctx := testContext(t)
+	closedWithin := func(ch <-chan struct{}, d time.Duration) bool {
+		select {
+		case <-ch:
+			return true
+		case <-time.After(d):
+			return false
+		}
+	}
+	lost := c.Lost()
+	if _, err := c.Run(ctx, "true"); err != nil {
+		t.Fatal(err)
+	}
+	if closedWithin(lost, 100*time.Millisecond) {
+		t.Fatal("Lost closed while the connection is up")
+	}
+	if err := c.Reconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !closedWithin(lost, 5*time.Second) {
+		t.Fatal("Lost not closed after Reconnect replaced the connection")
+	}
+	lost = c.Lost()
+	if closedWithin(lost, 100*time.Millisecond) {
+		t.Fatal("Lost of the new connection closed while it is up")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !closedWithin(lost, 5*time.Second) || !closedWithin(c.Lost(), 10*time.Millisecond) {
+		t.Fatal("Lost not closed after Close")
+	}
+}
+
 // freezableProxy forwards one TCP connection to target until frozen, after
 // which it silently stops moving bytes, like a host that lost power.
 type freezableProxy struct {

@@ -204,6 +204,24 @@ func closeConn(conn *ssh.Client, stopKA func(), sc *sftp.Client) error {
 	return err
 }
 
+// Lost returns a channel that is closed when the connection in use now ends:
+// the host closed it (a reboot killing sshd's sessions), keepalives gave up
+// on it, or Reconnect or Close replaced it. Nothing is sent to the host.
+// Without a connection the channel is closed already.
+func (c *Client) Lost() <-chan struct{} {
+	ch := make(chan struct{})
+	conn, err := c.connection()
+	if err != nil {
+		close(ch)
+		return ch
+	}
+	go func() {
+		_ = conn.Wait()
+		close(ch)
+	}()
+	return ch
+}
+
 // connection returns the live SSH connection.
 func (c *Client) connection() (*ssh.Client, error) {
 	c.mu.Lock()
