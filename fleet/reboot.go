@@ -107,7 +107,19 @@ func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming,
 	// interval: the host may already be back).
 	downCtx, cancel := context.WithTimeout(ctx, to.RebootDown)
 	defer cancel()
+	// No probe while the old connection is open, for up to downGrace: each
+	// probe costs sshd a fork, and with many hosts shutting down at once on
+	// shared CPUs the probes were most of the host work the wait caused.
 	var failingSince, lostSince time.Time
+	grace := time.NewTimer(downGrace)
+	select {
+	case <-lost:
+		lostSince = time.Now()
+	case <-grace.C:
+	case <-downCtx.Done():
+		return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
+	}
+	grace.Stop()
 	for {
 		err := h.Probe(downCtx, probeTimeout)
 		if downCtx.Err() != nil {

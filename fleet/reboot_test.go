@@ -29,15 +29,27 @@ type rebootingHost struct {
 	// machine).
 	blipFrom, blipTo time.Duration
 	lost             chan struct{} // the connection from before the reboot ended
+	probes           []time.Duration // when Probe was called, since issued
 }
 
 // Lost is closed once the old boot's session has died, as the real
-// connection's is; checked whenever the wait touches the host.
+// connection's is: by itself, without the wait touching the host.
 func (f *rebootingHost) Lost() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.lost == nil {
 		f.lost = make(chan struct{})
+		go func() {
+			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+				f.mu.Lock()
+				f.checkLost()
+				done := isDone(f.lost)
+				f.mu.Unlock()
+				if done {
+					return
+				}
+			}
+		}()
 	}
 	return f.lost
 }
@@ -102,6 +114,7 @@ func (f *rebootingHost) Probe(context.Context, time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checkLost()
+	f.probes = append(f.probes, f.since())
 	if s := f.since(); s >= f.blipFrom && s < f.blipTo {
 		return errors.New("probe timed out")
 	}
@@ -150,6 +163,9 @@ func TestRebootWait(t *testing.T) {
 						t.Errorf("logged in at %s, before the host went down", l)
 					}
 				}
+				if len(h.probes) == 0 || h.probes[0] < h.dies {
+					t.Errorf("probed at %v, want none while the old connection was open (until %s)", h.probes, h.dies)
+				}
 			}},
 		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
@@ -160,6 +176,10 @@ func TestRebootWait(t *testing.T) {
 					if l < 2400*ms {
 						t.Errorf("logged in at %s while the old boot was shutting down", l)
 					}
+				}
+				// Passive until downGrace: the old connection is still open.
+				if len(h.probes) == 0 || h.probes[0] < downGrace {
+					t.Errorf("probed at %v, want none before %s", h.probes, downGrace)
 				}
 			}},
 		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * time.Second, up: 5 * time.Second,
@@ -192,10 +212,11 @@ func TestRebootWait(t *testing.T) {
 					}
 				}
 			}},
-		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 3 * time.Second},
-			down: 5 * time.Second, up: 5 * time.Second,
+		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 5 * time.Second},
+			down: 6 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
-				if rt.NewBootID != newID || rt.Down < 2200*ms || rt.Down > 3*time.Second {
+				// A passive wait of downGrace, then downGrace of failing probes.
+				if rt.NewBootID != newID || rt.Down < 4*time.Second || rt.Down > 4800*ms {
 					t.Errorf("timing %+v", rt)
 				}
 			}},
