@@ -28,7 +28,7 @@ type rebootingHost struct {
 	// blipFrom-blipTo: probes time out although the host is up (a loaded
 	// machine).
 	blipFrom, blipTo time.Duration
-	lost             chan struct{} // the connection from before the reboot ended
+	lost             chan struct{}   // the connection from before the reboot ended
 	probes           []time.Duration // when Probe was called, since issued
 }
 
