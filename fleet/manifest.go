@@ -184,16 +184,6 @@ func eachRun(ctx context.Context, h Host, f func(*Manifest) (stop bool, err erro
 	return nil
 }
 
-// newestManifest returns the host's newest manifest, or nil.
-func newestManifest(ctx context.Context, h Host) (*Manifest, error) {
-	var newest *Manifest
-	err := eachRun(ctx, h, func(m *Manifest) (bool, error) {
-		newest = m
-		return true, nil
-	})
-	return newest, err
-}
-
 func (m *Manifest) record(step Step, phase Phase, started time.Time, err error) {
 	r := StepRecord{Step: step, Phase: phase, Started: started.UTC(), Duration: time.Since(started)}
 	if err != nil {

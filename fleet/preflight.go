@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -34,11 +33,7 @@ type Facts struct {
 // preflight checks the host can take the fix and works out what will
 // change. It changes nothing, and reads the host in one session.
 func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
-	units := make([]string, len(r.services))
-	for i, svc := range r.services {
-		units[i] = svc.Unit
-	}
-	st, err := readHost(ctx, h, units, r.targets)
+	st, err := readHost(ctx, h, r.units(), r.targets)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +64,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 		}
 		f.Units = append(f.Units, UnitRecord{Unit: svc.Unit, Props: u.props})
 	}
+	var changed []fileState // what the host has at each of f.Changes
 	for i, want := range r.targets {
 		c, err := r.compare(want, st.files[i])
 		if err != nil {
@@ -76,6 +72,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 		}
 		if c != nil {
 			f.Changes = append(f.Changes, *c)
+			changed = append(changed, st.files[i])
 		}
 	}
 	// An unfinished run (failed or halted) is resumed rather than stacked on:
@@ -92,19 +89,24 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
 		f.Resume = prev
 	}
-	for i, want := range r.targets {
-		fs := st.files[i]
-		if !slices.ContainsFunc(f.Changes, func(c Change) bool { return c.Path == want.Path }) {
-			continue
-		}
-		if fs.link != "" {
-			return nil, fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", want.Path, fs.link)
+	for i, c := range f.Changes {
+		if link := changed[i].link; link != "" {
+			return nil, fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", c.Path, link)
 		}
 	}
-	if err := checkFreeSpace(f.Changes, st); err != nil {
+	if err := checkFreeSpace(f.Changes, changed); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// units names the run's units, in inventory order.
+func (r *runner) units() []string {
+	units := make([]string, len(r.services))
+	for i, svc := range r.services {
+		units[i] = svc.Unit
+	}
+	return units
 }
 
 // hostState is what scriptPreflight read of a host.
@@ -317,15 +319,12 @@ func normOwner(o string) string {
 }
 
 // checkFreeSpace wants room on each filesystem for a temporary copy of each
-// new file and a backup of each old one, plus a margin.
-func checkFreeSpace(changes []Change, st *hostState) error {
+// new file and a backup of each old one, plus a margin; at[i] is what the
+// host has at changes[i].
+func checkFreeSpace(changes []Change, at []fileState) error {
 	const margin = 1 << 20
-	for _, c := range changes {
-		i := slices.IndexFunc(st.files, func(f fileState) bool { return f.info.Path == c.Path })
-		if i < 0 {
-			return fmt.Errorf("free space of %s: not read", c.Path)
-		}
-		avail := st.files[i].availKiB * 1024
+	for i, c := range changes {
+		avail := at[i].availKiB * 1024
 		need := c.NewSize + c.OldSize + margin
 		if avail < need {
 			return fmt.Errorf("not enough free space for %s: %d bytes available, %d needed", c.Path, avail, need)

@@ -106,7 +106,7 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	var exit interface{ ExitStatus() int }
 	if errors.As(err, &exit) && exit.ExitStatus() == volatileStatus {
 		note = volatileNote
-	} else if s, note, err = shutdownFrom(out, err, ""); err != nil {
+	} else if s, note, err = shutdownFrom(out, err, "no previous boot in the journal"); err != nil {
 		return fail(err)
 	}
 	if s == nil {

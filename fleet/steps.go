@@ -69,10 +69,7 @@ func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (st
 // reload runs daemon-reload and checks that each drop-in is loaded and its
 // settings took effect, as systemctl show reports them.
 func (r *runner) reload(ctx context.Context, h Host) (string, error) {
-	units := make([]string, len(r.services))
-	for i, svc := range r.services {
-		units[i] = svc.Unit
-	}
+	units := r.units()
 	out, err := runScript(ctx, h, scriptReload, units...)
 	if err != nil {
 		return "", fmt.Errorf("daemon-reload: %w", err)

@@ -28,33 +28,29 @@ func lastShutdown(ctx context.Context, h Host, persistent bool, boot string, bef
 		return nil, volatileNote, nil
 	}
 	var args []string
+	missing := "no previous boot in the journal"
 	if boot != "" {
 		ref := strings.ReplaceAll(boot, "-", "")
+		missing = "boot " + boot + " is not in the journal"
 		if before {
 			ref += "-1" // journalctl's ID±offset
+			missing = "no boot before " + boot + " in the journal"
 		}
 		args = []string{ref}
 	}
 	out, err := runScript(ctx, h, scriptJournal, args...)
-	s, note, err := shutdownFrom(out, err, boot)
-	if before && note != "" && strings.HasPrefix(note, "boot ") {
-		note = "no boot before " + boot + " in the journal"
-	}
-	return s, note, err
+	return shutdownFrom(out, err, missing)
 }
 
 // volatileNote says why a host without a persistent journal has no timings.
 const volatileNote = "no persistent journal (/var/log/journal): the previous boot's records are gone"
 
-// shutdownFrom reads a shutdown out of scriptJournal's answer (out, err)
-// for boot ("": the previous one).
-func shutdownFrom(out []byte, err error, boot string) (*Shutdown, string, error) {
+// shutdownFrom reads a shutdown out of scriptJournal's answer (out, err);
+// missing is the note for a boot the journal does not have.
+func shutdownFrom(out []byte, err error, missing string) (*Shutdown, string, error) {
 	if err != nil {
 		if missingBoot(err) {
-			if boot != "" {
-				return nil, "boot " + boot + " is not in the journal", nil
-			}
-			return nil, "no previous boot in the journal", nil
+			return nil, missing, nil
 		}
 		return nil, "", fmt.Errorf("read the journal: %w", err)
 	}
