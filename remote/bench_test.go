@@ -103,3 +103,26 @@ func BenchmarkRun(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkConnect is what a host costs before its first answer: dial,
+// handshake, the first command, close. A scan pays it once per host, a
+// rollout twice (before and after the reboot).
+func BenchmarkConnect(b *testing.B) {
+	e := needSSH(b)
+	ctx := testContext(b)
+	cfg := e.config(e.target, knownHostsFile(b, e.target))
+	cfg.HostKeyCache = NewHostKeyCache()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := Dial(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Run(ctx, "true"); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -171,7 +171,11 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 func (c *Client) dialTransport(ctx context.Context, addr string) (net.Conn, error) {
 	if c.jump == nil {
 		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return quickAck(conn), nil
 	}
 	jc, err := c.jump.connection()
 	if err != nil {
