@@ -502,3 +502,50 @@ func TestHostileRemotePathIsQuoted(t *testing.T) {
 		t.Errorf("the directory the run created is still there: %s", got)
 	}
 }
+
+// TestHeldLockStopsTheRunBeforeAnyChange: a host another run holds is not
+// touched (no manifest, no file, the lock left to its owner), the error
+// names the holder; once free, a run takes the lock with its first manifest
+// save and leaves none behind.
+func TestHeldLockStopsTheRunBeforeAnyChange(t *testing.T) {
+	labtest.Need(t, tl)
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5}, settings: "        TimeoutStopSec: 5s\n", policy: "  reboot: false\n"})
+	const owner = "run 20990101_000000 from elsewhere pid 1"
+	tl.SSH(t, 5, "mkdir -p /var/lib/fleetfix/lock && echo '"+owner+"' > /var/lib/fleetfix/lock/owner")
+	t.Cleanup(func() { tl.TrySSH(5, "rm -rf /var/lib/fleetfix/lock") })
+	runs := func() string { return tl.SSH(t, 5, "ls /var/lib/fleetfix/runs 2>/dev/null | wc -l") }
+	beforeRuns, beforeFile := runs(), fileState(t, 5, "/usr/local/bin/smart-proxy")
+
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=failed" || s.Hosts[0].Step != fleet.StepPreflight {
+		t.Fatalf("want h6 failed at preflight: %s %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
+	}
+	if err := s.Hosts[0].Err(); err == nil || !strings.Contains(err.Error(), "lock the host") || !strings.Contains(err.Error(), owner) {
+		t.Errorf("error %v: want it to name the lock's holder", err)
+	}
+	if got := runs(); got != beforeRuns {
+		t.Errorf("manifests: %s before, %s after a run that could not lock", beforeRuns, got)
+	}
+	if got := fileState(t, 5, "/usr/local/bin/smart-proxy"); got != beforeFile {
+		t.Errorf("the build changed under a held lock: %s -> %s", beforeFile, got)
+	}
+	if got := tl.SSH(t, 5, "cat /var/lib/fleetfix/lock/owner"); got != owner {
+		t.Errorf("the other run's lock: owner %q, want %q", got, owner)
+	}
+
+	tl.SSH(t, 5, "rm -rf /var/lib/fleetfix/lock")
+	s, ev = rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=ok" {
+		t.Fatalf("once the lock is free: %s\n%s", statuses(s), ev.text())
+	}
+	if got := tl.SSH(t, 5, "[ -e /var/lib/fleetfix/lock ] && echo held || echo free"); got != "free" {
+		t.Errorf("the lock after a finished run: %s", got)
+	}
+	rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{})
+	if statuses(rb) != "h6=rolled-back" || fileState(t, 5, "/usr/local/bin/smart-proxy") != beforeFile {
+		t.Errorf("rollback: %s %s\n%s", statuses(rb), fileState(t, 5, "/usr/local/bin/smart-proxy"), ev.text())
+	}
+	if got := tl.SSH(t, 5, "[ -e /var/lib/fleetfix/lock ] && echo held || echo free"); got != "free" {
+		t.Errorf("the lock after a rollback: %s", got)
+	}
+}

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -10,6 +11,9 @@ import (
 // RemoteLockDir is the host's run lock: held from the first change of a run
 // to its end, so two controllers never change one host at once.
 const RemoteLockDir = "/var/lib/fleetfix/lock"
+
+// errLocked marks the failure to take the lock because another run holds it.
+var errLocked = errors.New("held by another run")
 
 func lockOwner(runID string) string {
 	name, _ := os.Hostname()

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,6 +105,15 @@ func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + 
 // saveManifest writes the manifest on the host (atomically) and, when
 // stateDir is set, in the controller's state directory.
 func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) error {
+	return saveManifestLock(ctx, h, m, stateDir, "", "")
+}
+
+// saveManifestLock is saveManifest that also takes the host's run lock for
+// run runID before writing (lock "lock": nothing is written if another run
+// holds it) or releases it after (lock "unlock"), in the same session: a
+// session less at the start and at the end of every host. (runID is the
+// running one; m may be the resumed run's manifest.)
+func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir, lock, runID string) error {
 	m.Updated = time.Now().UTC()
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -120,7 +130,15 @@ func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) err
 		}
 	}
 	sum := sha256.Sum256(b)
-	if _, err := runScriptInput(ctx, h, b, scriptSaveManifest, m.remotePath(), hex.EncodeToString(sum[:])); err != nil {
+	args := []string{m.remotePath(), hex.EncodeToString(sum[:])}
+	if lock != "" {
+		args = append(args, lock, RemoteLockDir, lockOwner(runID))
+	}
+	if _, err := runScriptInput(ctx, h, b, scriptSaveManifest, args...); err != nil {
+		var exit interface{ ExitStatus() int }
+		if lock == "lock" && errors.As(err, &exit) && exit.ExitStatus() == lockedStatus {
+			return fmt.Errorf("lock the host: %w: %w", errLocked, err)
+		}
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil

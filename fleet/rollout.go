@@ -250,10 +250,15 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		r.emit(Event{Host: t.Name, Step: StepBackup, Phase: PhaseHalted, Batch: batch, Message: "halted before any change", Result: &res})
 		return res
 	}
-	if err := lockHost(ctx, h, r.runID); err != nil {
-		return fail(StepPreflight, err)
-	}
-	unlock = sync.OnceFunc(func() { unlockHost(ctx, h, r.runID) })
+	// The lock is taken by the first manifest save, in its session, and
+	// released by the last. Until then, and on every other way out, this
+	// releases it (if this run holds it).
+	released := false
+	unlock = sync.OnceFunc(func() {
+		if !released {
+			unlockHost(ctx, h, r.runID)
+		}
+	})
 	defer unlock()
 
 	m := r.manifestFor(t.Name, facts)
@@ -276,7 +281,10 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
-	if err := r.save(ctx, h, m); err != nil {
+	if err := r.saveLock(ctx, h, m, "lock"); err != nil {
+		if errors.Is(err, errLocked) {
+			return fail(StepPreflight, err)
+		}
 		return fail(StepBackup, err)
 	}
 	for _, s := range steps {
@@ -313,9 +321,10 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		}
 	}
 	m.State = StateComplete
-	if err := r.save(ctx, h, m); err != nil {
+	if err := r.saveLock(ctx, h, m, "unlock"); err != nil {
 		return fail(StepRestart, err)
 	}
+	released = true
 	res.Status, res.Changed, res.Duration = StatusOK, countDone(m), time.Since(start)
 	unlock()
 	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: fmt.Sprintf("%d file(s) changed", res.Changed), Result: &res})
@@ -363,9 +372,15 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 // with a timeout of its own: a step that succeeded must not go unrecorded
 // because the operator pressed Ctrl-C just after it.
 func (r *runner) save(ctx context.Context, h Host, m *Manifest) error {
+	return r.saveLock(ctx, h, m, "")
+}
+
+// saveLock is save taking ("lock") or releasing ("unlock") the host's run
+// lock in the same session (saveManifestLock).
+func (r *runner) saveLock(ctx context.Context, h Host, m *Manifest, lock string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 	defer cancel()
-	return saveManifest(ctx, h, m, r.opts.StateDir)
+	return saveManifestLock(ctx, h, m, r.opts.StateDir, lock, r.runID)
 }
 
 const manifestTimeout = 30 * time.Second

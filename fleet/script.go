@@ -34,13 +34,26 @@ func isReadOnlyScript(argv []string) bool {
 	return slices.ContainsFunc(readOnlyScripts, func(s script) bool { return s.body == argv[2] })
 }
 
-var scriptFacts = script{name: "facts", body: `
-[ -d /run/systemd/system ] && echo systemd=yes || echo systemd=no
-[ -d /var/log/journal ] && echo journal=persistent || echo journal=volatile
-echo uid=$(id -u)
-echo systemd_version=$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
-echo boot_id=$(cat /proc/sys/kernel/random/boot_id)
-`}
+// scriptFacts prints what a run needs to know of a host, one key=value a
+// line.
+var scriptFacts = script{name: "facts", body: "\nfp=" + factsBody}
+
+// factsBody prints the facts, each line prefixed with $fp. Shell builtins
+// read what they can (the uid, the boot id): every command a script runs is
+// a fork and exec, about a millisecond on a small host, and these scripts
+// run on every host of a run.
+const factsBody = `
+[ -d /run/systemd/system ] && echo "${fp}systemd=yes" || echo "${fp}systemd=no"
+[ -d /var/log/journal ] && echo "${fp}journal=persistent" || echo "${fp}journal=volatile"
+fu=
+while read -r fk fr fe _; do [ "$fk" = Uid: ] && fu=$fe && break; done < /proc/self/status
+echo "${fp}uid=$fu"
+fv=$(systemctl --version 2>/dev/null) || fv=
+case $fv in "systemd "[0-9]*) fv=${fv#systemd }; fv=${fv%%[!0-9]*} ;; *) fv= ;; esac
+echo "${fp}systemd_version=$fv"
+{ read -r fb < /proc/sys/kernel/random/boot_id; } 2>/dev/null || fb=
+echo "${fp}boot_id=$fb"
+`
 
 // scriptPreflight reads, in one session, everything preflight needs: the
 // facts, each unit's properties, each target file's state, and the host's
@@ -56,7 +69,8 @@ var scriptPreflight = script{name: "preflight", body: `
 export LC_ALL=C
 runs=$1 n=$2
 shift 2
-(` + scriptFacts.body + `) | sed 's/^/fact /'
+fp='fact '
+` + factsBody + `
 i=0
 while [ "$i" -lt "$n" ]; do
   if out=$(systemctl show --no-pager -- "$1" 2>&1); then
@@ -85,11 +99,16 @@ while [ "$#" -ge 2 ]; do
     *"No such file or directory"*|*"Not a directory"*) ;;
     *) printf '%s\n' "$out" >&2; exit 1 ;;
     esac
-    d=$(dirname -- "$p")
-    while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done
-    printf 'missing %d %s\n' "$i" "$(printf '%s' "$d" | tr '\n' ' ')"
+    # The inventory's paths are absolute, clean and free of control
+    # characters: their parents are prefixes, no dirname(1) needed.
+    d=${p%/*}
+    while [ -n "$d" ] && [ ! -e "$d" ]; do d=${d%/*}; done
+    d=${d:-/}
+    printf 'missing %d %s\n' "$i" "$d"
   fi
-  printf 'avail %d %s\n' "$i" "$(df -P -k -- "$d" | awk 'NR==2 {print $4}')"
+  # Available 1K blocks, as df -P -k counts them: f_bavail * f_frsize.
+  fs=$(stat -f -L -c '%a %S' -- "$d") || exit 1
+  printf 'avail %d %s\n' "$i" "$(( ${fs% *} * ${fs#* } / 1024 ))"
   i=$((i+1))
 done
 [ -d "$runs" ] || exit 0
@@ -127,7 +146,7 @@ while [ "$#" -ge 3 ]; do
     echo kept
     continue
   fi
-  tmp=$(mktemp -- "$(dirname -- "$dst")/.fleetfix-bak.XXXXXX")
+  tmp=$(mktemp -- "${dst%/*}/.fleetfix-bak.XXXXXX")
   trap 'rm -f -- "$tmp"' EXIT
   cp -p -- "$src" "$tmp"
   sync -- "$tmp"
@@ -207,43 +226,60 @@ for d in "$@"; do
 done
 `}
 
-// scriptLock takes the host's run lock ($1, a directory: mkdir is atomic)
-// for owner $2, or says who holds it. Two controllers never change one host
-// at once.
-var scriptLock = script{name: "lock", body: `
-set -u
-mkdir -p -m 0700 -- "$(dirname -- "$1")"
-if mkdir -m 0700 -- "$1" 2>/dev/null; then printf '%s\n' "$2" > "$1/owner"; exit 0; fi
-echo "another fleetfix run holds $1: $(cat -- "$1/owner" 2>/dev/null); if it is gone, remove $1" >&2
-exit 75
+// lockFuncs defines lock_take DIR OWNER, which takes the host's run lock (a
+// directory: mkdir is atomic) for OWNER or exits 75 saying who holds it, and
+// lock_release DIR OWNER, which removes it if OWNER still holds it. Two
+// controllers never change one host at once. Shared by the lock scripts and
+// the manifest save, which takes the lock before a run's first save and
+// releases it after its last in the same session.
+const lockFuncs = `
+lock_take() {
+  [ -d "${1%/*}" ] || mkdir -p -m 0700 -- "${1%/*}"
+  if mkdir -m 0700 -- "$1" 2>/dev/null; then printf '%s\n' "$2" > "$1/owner"; return 0; fi
+  echo "another fleetfix run holds $1: $(cat -- "$1/owner" 2>/dev/null); if it is gone, remove $1" >&2
+  exit 75
+}
+lock_release() {
+  lo=
+  { read -r lo < "$1/owner"; } 2>/dev/null || return 0
+  [ "$lo" = "$2" ] || return 0
+  rm -rf -- "$1"
+}
+`
+
+// lockedStatus is the exit status of a script that found the lock held.
+const lockedStatus = 75
+
+// scriptLock takes the lock $1 for owner $2.
+var scriptLock = script{name: "lock", body: lockFuncs + `lock_take "$1" "$2"
 `}
 
 // scriptUnlock releases the lock $1 if owner $2 still holds it.
-var scriptUnlock = script{name: "unlock", body: `
-[ "$(cat -- "$1/owner" 2>/dev/null)" = "$2" ] || exit 0
-rm -rf -- "$1"
+var scriptUnlock = script{name: "unlock", body: lockFuncs + `lock_release "$1" "$2"
 `}
 
 // scriptSaveManifest writes stdin to the manifest $1, atomically (a
 // temporary file beside it, fsynced, checked against the sha256 $2, then
 // renamed), creating the runs directory if needed. One session: a run saves
 // its manifest several times per host, and an SFTP upload costs five round
-// trips more.
-var scriptSaveManifest = script{name: "save-manifest", body: `
+// trips more. With $3 "lock" it first takes the lock $4 for owner $5 (and
+// writes nothing if it cannot); with "unlock" it releases it after.
+var scriptSaveManifest = script{name: "save-manifest", body: lockFuncs + `
 set -eu
-dst=$1 want=$2 dir=$(dirname -- "$1")
+dst=$1 want=$2 dir=${1%/*} op=${3-}
+[ "$op" != lock ] || lock_take "$4" "$5"
 umask 077
-mkdir -p -- "$dir"
+[ -d "$dir" ] || mkdir -p -- "$dir"
 tmp=$(mktemp -- "$dst.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
-cat > "$tmp"
+dd of="$tmp" conv=fsync status=none
 got=$(sha256sum < "$tmp")
 got=${got%% *}
 if [ "$got" != "$want" ]; then echo "manifest arrived with sha256 $got, sent $want" >&2; exit 3; fi
-sync -- "$tmp"
 mv -f -- "$tmp" "$dst"
 trap - EXIT
 sync -- "$dir" 2>/dev/null || :
+[ "$op" != unlock ] || lock_release "$4" "$5"
 `}
 
 // scriptReload runs daemon-reload, then shows each unit given (for the

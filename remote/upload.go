@@ -50,7 +50,7 @@ fail() {
 }
 if [ -n "$src" ]; then
 	(umask 077 && set -C && cat -- "$src" > "$tmp") || fail "cannot copy staged file to $tmp"
-	rm -rf -- "$stage"
+	[ -z "$stage" ] || rm -rf -- "$stage"
 	stage=
 fi
 got=$(sha256sum < "$tmp") || fail "cannot checksum $tmp"
