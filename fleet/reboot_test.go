@@ -74,7 +74,7 @@ func (f *rebootingHost) Run(_ context.Context, argv ...string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
-	case argv[0] == "systemd-run":
+	case len(argv) == 3 && argv[0] == "systemctl" && argv[2] == "reboot":
 		f.issued = time.Now()
 		return nil, nil
 	case argv[0] == "cat" && len(argv) == 2: // boot id over the open connection
