@@ -15,6 +15,26 @@ const RemoteLockDir = "/var/lib/fleetfix/lock"
 // errLocked marks the failure to take the lock because another run holds it.
 var errLocked = errors.New("held by another run")
 
+// lockAction asks a manifest save to take the run lock before writing or to
+// release it after, in the same session (saveManifestLock).
+type lockAction string
+
+const (
+	noLock      lockAction = ""
+	takeLock    lockAction = "lock"
+	releaseLock lockAction = "unlock"
+)
+
+// lockError words the failure of a script that took the lock: errLocked
+// when it exited lockedStatus (another run holds the lock).
+func lockError(err error) error {
+	var exit interface{ ExitStatus() int }
+	if errors.As(err, &exit) && exit.ExitStatus() == lockedStatus {
+		return fmt.Errorf("lock the host: %w: %w", errLocked, err)
+	}
+	return fmt.Errorf("lock the host: %w", err)
+}
+
 func lockOwner(runID string) string {
 	name, _ := os.Hostname()
 	return fmt.Sprintf("run %s from %s pid %d", runID, name, os.Getpid())
@@ -22,7 +42,7 @@ func lockOwner(runID string) string {
 
 func lockHost(ctx context.Context, h Host, runID string) error {
 	if _, err := runScript(ctx, h, scriptLock, RemoteLockDir, lockOwner(runID)); err != nil {
-		return fmt.Errorf("lock the host: %w", err)
+		return lockError(err)
 	}
 	return nil
 }

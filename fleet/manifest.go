@@ -105,15 +105,15 @@ func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + 
 // saveManifest writes the manifest on the host (atomically) and, when
 // stateDir is set, in the controller's state directory.
 func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) error {
-	return saveManifestLock(ctx, h, m, stateDir, "", "")
+	return saveManifestLock(ctx, h, m, stateDir, noLock, "")
 }
 
 // saveManifestLock is saveManifest that also takes the host's run lock for
-// run runID before writing (lock "lock": nothing is written if another run
-// holds it) or releases it after (lock "unlock"), in the same session: a
+// run runID before writing (takeLock: nothing is written if another run
+// holds it) or releases it after (releaseLock), in the same session: a
 // session less at the start and at the end of every host. (runID is the
 // running one; m may be the resumed run's manifest.)
-func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir, lock, runID string) error {
+func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir string, lock lockAction, runID string) error {
 	m.Updated = time.Now().UTC()
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -131,13 +131,14 @@ func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir, lock, 
 	}
 	sum := sha256.Sum256(b)
 	args := []string{m.remotePath(), hex.EncodeToString(sum[:])}
-	if lock != "" {
-		args = append(args, lock, RemoteLockDir, lockOwner(runID))
+	if lock != noLock {
+		args = append(args, string(lock), RemoteLockDir, lockOwner(runID))
 	}
 	if _, err := runScriptInput(ctx, h, b, scriptSaveManifest, args...); err != nil {
-		var exit interface{ ExitStatus() int }
-		if lock == "lock" && errors.As(err, &exit) && exit.ExitStatus() == lockedStatus {
-			return fmt.Errorf("lock the host: %w: %w", errLocked, err)
+		if lock == takeLock {
+			if lerr := lockError(err); errors.Is(lerr, errLocked) {
+				return lerr
+			}
 		}
 		return fmt.Errorf("write manifest: %w", err)
 	}

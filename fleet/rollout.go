@@ -281,7 +281,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
-	if err := r.saveLock(ctx, h, m, "lock"); err != nil {
+	if err := r.saveLock(ctx, h, m, takeLock); err != nil {
 		if errors.Is(err, errLocked) {
 			return fail(StepPreflight, err)
 		}
@@ -321,7 +321,7 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		}
 	}
 	m.State = StateComplete
-	if err := r.saveLock(ctx, h, m, "unlock"); err != nil {
+	if err := r.saveLock(ctx, h, m, releaseLock); err != nil {
 		return fail(StepRestart, err)
 	}
 	released = true
@@ -372,12 +372,12 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 // with a timeout of its own: a step that succeeded must not go unrecorded
 // because the operator pressed Ctrl-C just after it.
 func (r *runner) save(ctx context.Context, h Host, m *Manifest) error {
-	return r.saveLock(ctx, h, m, "")
+	return r.saveLock(ctx, h, m, noLock)
 }
 
-// saveLock is save taking ("lock") or releasing ("unlock") the host's run
-// lock in the same session (saveManifestLock).
-func (r *runner) saveLock(ctx context.Context, h Host, m *Manifest, lock string) error {
+// saveLock is save that also takes or releases the host's run lock, in the
+// same session (saveManifestLock).
+func (r *runner) saveLock(ctx context.Context, h Host, m *Manifest, lock lockAction) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 	defer cancel()
 	return saveManifestLock(ctx, h, m, r.opts.StateDir, lock, r.runID)
