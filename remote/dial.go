@@ -140,7 +140,10 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 		return fmt.Errorf("timed out after %s", c.cfg.ConnectTimeout)
 	}
 
-	netConn, err := c.dialTransport(hctx, addr)
+	netConn := c.takeProbed()
+	if netConn == nil {
+		netConn, err = c.dialTransport(hctx, addr)
+	}
 	if err != nil {
 		if hctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", timeoutErr(), err)

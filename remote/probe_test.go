@@ -1,10 +1,18 @@
 package remote
 
 import (
+	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 func TestProbe(t *testing.T) {
@@ -53,5 +61,99 @@ func TestProbe(t *testing.T) {
 	ln.Close()
 	if err := bad.Probe(ctx, time.Second); err == nil {
 		t.Error("Probe of a closed port succeeded")
+	}
+}
+
+// countingForwarder relays TCP connections to target and counts them.
+type countingForwarder struct {
+	ln       net.Listener
+	accepted atomic.Int32
+	open     atomic.Int32
+}
+
+func forwardTo(t *testing.T, target string) *countingForwarder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &countingForwarder{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.accepted.Add(1)
+			f.open.Add(1)
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				f.open.Add(-1)
+				continue
+			}
+			var once sync.Once
+			done := func() { in.Close(); out.Close(); once.Do(func() { f.open.Add(-1) }) }
+			go func() { io.Copy(out, in); done() }()
+			go func() { io.Copy(in, out); done() }()
+		}
+	}()
+	return f
+}
+
+func TestProbeConnectionCarriesTheNextLogin(t *testing.T) {
+	e := needSSH(t)
+	ctx := testContext(t)
+	fwd := forwardTo(t, e.target.addr())
+	port := fwd.ln.Addr().(*net.TCPAddr).Port
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	line := knownhosts.Line([]string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, e.target.hostKey.PublicKey())
+	if err := os.WriteFile(kh, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config(e.target, kh)
+	cfg.Port = port
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n := fwd.accepted.Load(); n != 1 {
+		t.Fatalf("%d connections after Dial, want 1", n)
+	}
+
+	// Two probes: the second replaces the first, which is closed.
+	for range 2 {
+		if err := c.Probe(ctx, 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return fwd.open.Load() == 2 }, "the first probe's connection closed")
+	if err := c.Reconnect(ctx); err != nil {
+		t.Fatalf("Reconnect after a probe: %v", err)
+	}
+	if out, err := c.Run(ctx, "echo", "hi"); err != nil || string(out) != "hi\n" {
+		t.Fatalf("Run over the probe's connection = %q, %v", out, err)
+	}
+	if n := fwd.accepted.Load(); n != 3 {
+		t.Errorf("%d connections after Dial, two probes and a Reconnect, want 3 (the login on the last probe's)", n)
+	}
+
+	// A kept probe connection is closed with the client.
+	if err := c.Probe(ctx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, func() bool { return fwd.open.Load() == 0 }, "every connection closed with the client")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

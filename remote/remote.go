@@ -141,6 +141,7 @@ type Client struct {
 	conn   *ssh.Client
 	stopKA func() // stops the keepalive goroutine of conn
 	sftp   *sftp.Client
+	probed *probedConn // see Probe
 }
 
 // Name returns the host name used in messages.
@@ -163,9 +164,13 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	conn, stopKA, sc, jump := c.conn, c.stopKA, c.sftp, c.jump
-	c.conn, c.stopKA, c.sftp, c.jump = nil, nil, nil, nil
+	conn, stopKA, sc, jump, probed := c.conn, c.stopKA, c.sftp, c.jump, c.probed
+	c.conn, c.stopKA, c.sftp, c.jump, c.probed = nil, nil, nil, nil, nil
 	c.mu.Unlock()
+
+	if probed != nil {
+		probed.conn.Close()
+	}
 
 	c.sudo.forget()
 	err := closeConn(conn, stopKA, sc)
