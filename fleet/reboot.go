@@ -69,8 +69,10 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // banner only, and the boot id is re-read over the connection already open.
 //
 // old is the boot id preflight read over the connection still open (so the
-// host has not rebooted since); "" reads it now.
-func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming, error) {
+// host has not rebooted since); "" reads it now. back, if not nil, is called
+// with the old boot id as soon as the host is back with a new one, before the
+// health check.
+func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBoot string)) (*RebootTiming, error) {
 	to := r.opts.Inventory.Rollout.Timeouts
 	if len(old) != 36 {
 		var err error
@@ -179,6 +181,9 @@ func (r *runner) reboot(ctx context.Context, h Host, old string) (*RebootTiming,
 		}
 	}
 	t.Back = time.Since(issued)
+	if back != nil {
+		back(old)
+	}
 	// Both ends on the host's own clock: its uptime when the login read the
 	// new boot id, and sshd's start record's monotonic time. Read beside the
 	// health check, not after it: it is only a measurement.
@@ -332,10 +337,12 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		r.emit(Event{Host: t.Name, Step: StepReboot, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
 		return res
 	}
-	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res, boot)); err != nil {
+	jr := r.newShutdownRead(ctx, h, persistent)
+	defer jr.stop()
+	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res, boot, jr)); err != nil {
 		return fail(StepReboot, err)
 	}
-	if err := step(StepJournal, to.Journal, r.journalStep(h, &res, persistent)); err != nil {
+	if err := step(StepJournal, to.Journal, r.journalStep(&res, jr)); err != nil {
 		return fail(StepJournal, err)
 	}
 	res.Status, res.Duration = StatusOK, time.Since(start)
@@ -344,10 +351,10 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 }
 
 // rebootStep is the reboot step of a host's sequence; it records its
-// timings in res.
-func (r *runner) rebootStep(h Host, res *HostResult, bootID string) func(context.Context) (string, error) {
+// timings in res and starts jr's read as soon as the host is back.
+func (r *runner) rebootStep(h Host, res *HostResult, bootID string, jr *shutdownRead) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		rt, err := r.reboot(ctx, h, bootID)
+		rt, err := r.reboot(ctx, h, bootID, jr.start)
 		res.Reboot = rt
 		if err != nil {
 			return "", err
@@ -357,27 +364,86 @@ func (r *runner) rebootStep(h Host, res *HostResult, bootID string) func(context
 	}
 }
 
-// journalStep reads the shutdown the reboot caused and pairs each unit's
-// stop with the one before: the shutdown that ended the boot before, read
-// now rather than before the rollout, so that no read waits in front of
-// the first change.
-func (r *runner) journalStep(h Host, res *HostResult, persistent bool) func(context.Context) (string, error) {
+// journalStep reports the shutdown the reboot caused beside the one before:
+// each unit's stop time and whether it was SIGKILLed. The read itself is
+// jr's, started by the reboot step.
+func (r *runner) journalStep(res *HostResult, jr *shutdownRead) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		if res.Reboot == nil || res.Reboot.OldBootID == "" {
 			return "", errors.New("no reboot to read the journal of")
 		}
-		boot := res.Reboot.OldBootID // the boot the reboot ended, even if another came between
-		var before *Shutdown
-		var beforeNote string
-		var beforeErr error
-		var wg sync.WaitGroup
-		wg.Go(func() { before, beforeNote, beforeErr = lastShutdown(ctx, h, persistent, boot, true) })
-		after, note, err := lastShutdown(ctx, h, persistent, boot, false)
-		wg.Wait()
-		if err = errors.Join(beforeErr, err); err != nil {
+		timings, err := jr.wait(ctx, res.Reboot.OldBootID)
+		if err != nil {
 			return "", err
 		}
-		res.Timings = unitTimings(r.services, before, after, beforeNote, note)
-		return describeTimings(res.Timings), nil
+		res.Timings = timings
+		return describeTimings(timings), nil
 	}
+}
+
+// shutdownRead reads from the journal the shutdown that ended a boot and the
+// shutdown before it, and pairs each unit's stops. The reboot step starts it
+// the moment the host is back with a new boot id, beside the post-boot health
+// check (the old boot's records are final by then), so the journal step only
+// collects it. It reads the shutdown the reboot caused, not one read before
+// the rollout: no read waits in front of the first change.
+type shutdownRead struct {
+	r          *runner
+	ctx        context.Context // the host's run: the read outlives the reboot step
+	h          Host
+	persistent bool
+
+	once    sync.Once
+	done    chan struct{}
+	cancel  context.CancelFunc
+	timings []UnitTiming
+	err     error
+}
+
+func (r *runner) newShutdownRead(ctx context.Context, h Host, persistent bool) *shutdownRead {
+	return &shutdownRead{r: r, ctx: ctx, h: h, persistent: persistent, done: make(chan struct{})}
+}
+
+// start begins the read of the shutdown that ended boot, with the journal
+// timeout; only the first call does anything.
+func (s *shutdownRead) start(boot string) {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(s.ctx, s.r.opts.Inventory.Rollout.Timeouts.Journal)
+		s.cancel = cancel
+		go func() {
+			defer close(s.done)
+			defer cancel()
+			var before *Shutdown
+			var beforeNote string
+			var beforeErr error
+			var wg sync.WaitGroup
+			wg.Go(func() { before, beforeNote, beforeErr = lastShutdown(ctx, s.h, s.persistent, boot, true) })
+			after, note, err := lastShutdown(ctx, s.h, s.persistent, boot, false)
+			wg.Wait()
+			if s.err = errors.Join(beforeErr, err); s.err == nil {
+				s.timings = unitTimings(s.r.services, before, after, beforeNote, note)
+			}
+		}()
+	})
+}
+
+// wait returns the read's outcome, starting it if the reboot step did not.
+func (s *shutdownRead) wait(ctx context.Context, boot string) ([]UnitTiming, error) {
+	s.start(boot)
+	select {
+	case <-s.done:
+		return s.timings, s.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stop ends a read that was started and waits for it: a reboot step that
+// failed after the host came back leaves one nobody collects.
+func (s *shutdownRead) stop() {
+	s.once.Do(func() { close(s.done) }) // never started: nothing to wait for
+	if s.cancel != nil {
+		s.cancel()
+	}
+	<-s.done
 }

@@ -229,7 +229,7 @@ func TestRebootWait(t *testing.T) {
 			inv := &Inventory{Rollout: DefaultPolicy()}
 			inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
 			r := &runner{opts: Options{Inventory: inv}}
-			rt, err := r.reboot(context.Background(), tt.host, "")
+			rt, err := r.reboot(context.Background(), tt.host, "", nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -275,9 +275,11 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		}},
 	}
 	if rebooting {
+		jr := r.newShutdownRead(ctx, h, facts.PersistentJournal)
+		defer jr.stop()
 		steps = append(steps,
-			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID)},
-			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(h, &res, facts.PersistentJournal)})
+			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID, jr)},
+			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(&res, jr)})
 	}
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
