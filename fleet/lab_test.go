@@ -452,6 +452,11 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	if !errors.As(s.Hosts[0].Err(), &he) || he.Step != fleet.StepRestart || he.Host != "h6" {
 		t.Errorf("error %v is not a HostError at restart", s.Hosts[0].Err())
 	}
+	// Nothing ever listened: the health wait asks the unit before giving up,
+	// and names its state rather than the port.
+	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy within 4s: unit is ") {
+		t.Errorf("health failure %q does not name the unit's state", msg)
+	}
 	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {
 		t.Errorf("h4 was touched: %s -> %s", h4before, got)
 	}

@@ -11,15 +11,25 @@ import (
 type script struct {
 	name string
 	body string
+	// shell runs the script: "" is sh.
+	shell string
+}
+
+func (s script) argv(args []string) []string {
+	shell := s.shell
+	if shell == "" {
+		shell = "sh"
+	}
+	return append([]string{shell, "-c", s.body, "fleetfix-" + s.name}, args...)
 }
 
 func runScript(ctx context.Context, h Host, s script, args ...string) ([]byte, error) {
-	return h.Run(ctx, append([]string{"sh", "-c", s.body, "fleetfix-" + s.name}, args...)...)
+	return h.Run(ctx, s.argv(args)...)
 }
 
 // runScriptInput is runScript with stdin.
 func runScriptInput(ctx context.Context, h Host, stdin []byte, s script, args ...string) ([]byte, error) {
-	return h.RunInput(ctx, stdin, append([]string{"sh", "-c", s.body, "fleetfix-" + s.name}, args...)...)
+	return h.RunInput(ctx, stdin, s.argv(args)...)
 }
 
 // readOnlyScripts change nothing; a dry run runs them for real.
@@ -179,15 +189,23 @@ trap - EXIT
 
 // scriptHealth makes unit $3 healthy and waits for it, on the host: with $1
 // "restart" it restarts the unit first; with "boot" it first lets the boot
-// finish (at most $2 seconds). Then, every 20 ms until $5 centiseconds have
-// passed, it checks the unit is active, that $4 (host:port, or "") accepts a
-// TCP connection from the host itself, and that the health command (the
-// remaining arguments, if any) exits 0. Polling on the host takes one
-// session instead of one per check, and a check every 20 ms instead of every
-// round trip. Exit 1 with the last failure on stdout: not healthy in time;
-// any other non-zero exit: the restart failed (systemctl's words on stderr).
-// The time comes from /proc/uptime through the shell's own read: no fork.
-var scriptHealth = script{name: "health", body: `
+// finish (at most $2 seconds). Then, until $5 centiseconds have passed, it
+// checks that $4 (host:port, or "") accepts a TCP connection from the host
+// itself, that the unit is active, and that the health command (the
+// remaining arguments, if any) exits 0. Exit 1 with the last failure on
+// stdout: not healthy in time; any other non-zero exit: the restart failed
+// (systemctl's words on stderr).
+//
+// Polling on the host takes one session instead of one per check. It runs
+// in bash so that the common wait, a service not listening yet, costs no
+// fork: a loopback port is tried by bash's own /dev/tcp (a refused or
+// accepted local connect is immediate; other addresses go through timeout),
+// the pause is read -t on a pipe nothing writes to, and the time is read
+// from /proc/uptime by the shell. Those checks repeat every 5 ms; a check
+// that forks (systemctl is-active, the health command) every 20 ms. The unit
+// is asked about once its port accepts, and when the time is up, so a failed
+// unit is still reported as failed.
+var scriptHealth = script{name: "health", shell: "bash", body: `
 mode=$1 bootwait=$2 unit=$3 tcp=$4 limit=$5
 shift 5
 case $mode in
@@ -199,20 +217,41 @@ tick
 end=$((now + limit))
 host=${tcp%:*} port=${tcp##*:}
 host=${host#[} host=${host%]}
-while :; do
-  state=$(systemctl is-active -- "$unit")
-  if [ "$state" != active ]; then
-    last="unit is $state"
-  elif [ -n "$tcp" ] && ! timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null; then
-    last="nothing accepts on $tcp"
-  elif [ "$#" -gt 0 ] && ! last=$("$@" 2>&1); then
-    last="health command failed: $(printf '%s' "$last" | tail -c 300)"
+case $host in 127.*|::1|localhost) here=1 ;; *) here= ;; esac
+accepts() {
+  if [ -n "$here" ]; then
+    { exec {c}<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
+    exec {c}>&-
   else
-    exit 0
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
+  fi
+}
+exec {nap}<> <(:)
+while :; do
+  pause=0.02
+  if [ -n "$tcp" ] && ! accepts; then
+    last="nothing accepts on $tcp"
+    [ -z "$here" ] || pause=0.005
+  else
+    state=$(systemctl is-active -- "$unit")
+    if [ "$state" != active ]; then
+      last="unit is $state"
+    elif [ "$#" -gt 0 ] && ! last=$("$@" 2>&1); then
+      last="health command failed: $(printf '%s' "$last" | tail -c 300)"
+    else
+      exit 0
+    fi
   fi
   tick
-  if [ "$now" -ge "$end" ]; then printf '%s\n' "$last"; exit 1; fi
-  sleep 0.02
+  if [ "$now" -ge "$end" ]; then
+    if [ "$last" = "nothing accepts on $tcp" ]; then
+      state=$(systemctl is-active -- "$unit")
+      [ "$state" = active ] || last="unit is $state"
+    fi
+    printf '%s\n' "$last"
+    exit 1
+  fi
+  read -r -t "$pause" -u "$nap"
 done
 `}
 
