@@ -354,9 +354,12 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 			delete(byPath, c.Path)
 			changes = append(changes, c)
 		}
-		// Files the earlier run already finished stay recorded for rollback.
+		// The earlier run's files that are at the target now stay recorded
+		// for rollback, as done: that run's preflight found each differing,
+		// so it wrote it, even if it was cut off before recording that.
 		for _, c := range p.Changes {
-			if _, ok := byPath[c.Path]; ok && c.Done {
+			if _, ok := byPath[c.Path]; ok {
+				c.Done = true
 				changes = append(changes, c)
 			}
 		}
