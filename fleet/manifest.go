@@ -114,27 +114,50 @@ func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) err
 // session less at the start and at the end of every host. (runID is the
 // running one; m may be the resumed run's manifest.)
 func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir string, lock lockAction, runID string) error {
-	m.Updated = time.Now().UTC()
-	b, err := json.MarshalIndent(m, "", "  ")
+	w, err := m.snapshot(stateDir)
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	return w.write(ctx, h, lock, runID)
+}
+
+// manifestWrite is a manifest encoded as it will be saved, with where to.
+type manifestWrite struct {
+	data   []byte
+	remote string
+	local  string // "": no local copy
+}
+
+// snapshot stamps m and encodes it, so that it can be written while m
+// changes.
+func (m *Manifest) snapshot(stateDir string) (*manifestWrite, error) {
+	m.Updated = time.Now().UTC()
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	w := &manifestWrite{data: append(b, '\n'), remote: m.remotePath()}
 	if stateDir != "" {
-		local := filepath.Join(stateDir, "runs", m.RunID, m.Host+".json")
-		if err := os.MkdirAll(filepath.Dir(local), 0o700); err != nil {
+		w.local = filepath.Join(stateDir, "runs", m.RunID, m.Host+".json")
+	}
+	return w, nil
+}
+
+func (w *manifestWrite) write(ctx context.Context, h Host, lock lockAction, runID string) error {
+	if w.local != "" {
+		if err := os.MkdirAll(filepath.Dir(w.local), 0o700); err != nil {
 			return fmt.Errorf("local manifest: %w", err)
 		}
-		if err := os.WriteFile(local, b, 0o600); err != nil {
+		if err := os.WriteFile(w.local, w.data, 0o600); err != nil {
 			return fmt.Errorf("local manifest: %w", err)
 		}
 	}
-	sum := sha256.Sum256(b)
-	args := []string{m.remotePath(), hex.EncodeToString(sum[:])}
+	sum := sha256.Sum256(w.data)
+	args := []string{w.remote, hex.EncodeToString(sum[:])}
 	if lock != noLock {
 		args = append(args, string(lock), RemoteLockDir, lockOwner(runID))
 	}
-	if _, err := runScriptInput(ctx, h, b, scriptSaveManifest, args...); err != nil {
+	if _, err := runScriptInput(ctx, h, w.data, scriptSaveManifest, args...); err != nil {
 		if lock == takeLock {
 			if lerr := lockError(err); errors.Is(lerr, errLocked) {
 				return lerr

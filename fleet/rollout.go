@@ -192,8 +192,9 @@ type hostStep struct {
 	timeout time.Duration
 	do      func(ctx context.Context) (string, error)
 	// changes: the step replaces files, so the manifest is saved as soon as
-	// it is done. The other steps are recorded with the next save: redoing
-	// them on a resume is harmless, and each save is a round trip.
+	// it is done, beside the next step (saver). The other steps are recorded
+	// with the next save: redoing them on a resume is harmless, and each
+	// save is a round trip.
 	changes bool
 }
 
@@ -281,6 +282,8 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID, jr)},
 			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(&res, jr)})
 	}
+	sv := &saver{r: r, ctx: ctx, h: h}
+	defer sv.wait() // before the connection closes
 	// The manifest is on the host before the first change, so even a run
 	// cut off mid-step can be rolled back from the host alone.
 	if err := r.saveLock(ctx, h, m, takeLock); err != nil {
@@ -291,6 +294,9 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	}
 	for _, s := range steps {
 		if r.isHalted() {
+			if step, err := sv.wait(); err != nil {
+				return fail(step, err)
+			}
 			m.State = StateHalted
 			r.saveDetached(ctx, h, m)
 			res.Status, res.Step, res.Duration = StatusHalted, s.step, time.Since(start)
@@ -307,20 +313,24 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		if err != nil {
 			m.record(s.step, PhaseFail, t0, err)
 			m.State = StateFailed
+			sv.wait() // its failure, if any, is reported by the save after it
 			r.saveDetached(ctx, h, m)
 			res.Changed = countDone(m)
 			return fail(s.step, err)
 		}
 		m.record(s.step, PhaseDone, t0, nil)
 		if s.changes {
-			if err := r.save(ctx, h, m); err != nil {
-				return fail(s.step, err)
+			if step, err := sv.start(m, s.step); err != nil {
+				return fail(step, err)
 			}
 		}
 		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
 		if s.step == r.opts.LastStep {
 			break
 		}
+	}
+	if step, err := sv.wait(); err != nil {
+		return fail(step, err)
 	}
 	m.State = StateComplete
 	if err := r.saveLock(ctx, h, m, releaseLock); err != nil {
@@ -396,6 +406,54 @@ func (r *runner) saveDetached(ctx context.Context, h Host, m *Manifest) {
 	if err := r.save(ctx, h, m); err != nil {
 		r.info(h.Name(), StepRun, true, "could not record the outcome in the manifest: "+err.Error())
 	}
+}
+
+// saver writes the record of a step that changed a file beside the step
+// after it: the record of a change already made need not hold up the next
+// one. A record that lags its change is what a run cut off between the two
+// leaves anyway: rollback compares the files themselves, and a resumed run
+// counts the files at the target as done. Saves stay in order: each waits
+// for the one before, and every other save of the host waits for it too.
+type saver struct {
+	r   *runner
+	ctx context.Context
+	h   Host
+
+	done chan struct{} // closed when the save in flight ends; nil: none
+	step Step          // the step it records
+	err  error
+}
+
+// start snapshots m, which records step, and writes it in the background.
+// It returns the error of the save before it, if that one failed, with the
+// step that save recorded.
+func (s *saver) start(m *Manifest, step Step) (Step, error) {
+	if failed, err := s.wait(); err != nil {
+		return failed, err
+	}
+	w, err := m.snapshot(s.r.opts.StateDir)
+	if err != nil {
+		return step, err
+	}
+	done := make(chan struct{})
+	s.done, s.step = done, step
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), manifestTimeout)
+		defer cancel()
+		s.err = w.write(ctx, s.h, noLock, s.r.runID)
+	}()
+	return step, nil
+}
+
+// wait waits for the save in flight, if any, and returns its error with the
+// step it recorded.
+func (s *saver) wait() (Step, error) {
+	if s.done != nil {
+		<-s.done
+		s.done = nil
+	}
+	return s.step, s.err
 }
 
 func countDone(m *Manifest) int {
