@@ -16,7 +16,7 @@ const RemoteLockDir = "/var/lib/fleetfix/lock"
 var errLocked = errors.New("held by another run")
 
 // lockAction asks a manifest save to take the run lock before writing or to
-// release it after, in the same session (saveManifestLock).
+// release it after, in the same session (manifestWrite.write).
 type lockAction string
 
 const (

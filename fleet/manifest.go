@@ -102,25 +102,6 @@ type Manifest struct {
 
 func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }
 
-// saveManifest writes the manifest on the host (atomically) and, when
-// stateDir is set, in the controller's state directory.
-func saveManifest(ctx context.Context, h Host, m *Manifest, stateDir string) error {
-	return saveManifestLock(ctx, h, m, stateDir, noLock, "")
-}
-
-// saveManifestLock is saveManifest that also takes the host's run lock for
-// run runID before writing (takeLock: nothing is written if another run
-// holds it) or releases it after (releaseLock), in the same session: a
-// session less at the start and at the end of every host. (runID is the
-// running one; m may be the resumed run's manifest.)
-func saveManifestLock(ctx context.Context, h Host, m *Manifest, stateDir string, lock lockAction, runID string) error {
-	w, err := m.snapshot(stateDir)
-	if err != nil {
-		return err
-	}
-	return w.write(ctx, h, lock, runID)
-}
-
 // manifestWrite is a manifest encoded as it will be saved, with where to.
 type manifestWrite struct {
 	data   []byte
@@ -143,6 +124,12 @@ func (m *Manifest) snapshot(stateDir string) (*manifestWrite, error) {
 	return w, nil
 }
 
+// write writes the manifest on the host (atomically) and, when a local path
+// is set, in the controller's state directory. lock takes the host's run lock
+// for run runID before writing (takeLock: nothing is written if another run
+// holds it) or releases it after (releaseLock), in the same session: a
+// session less at the start and at the end of every host. (runID is the
+// running one; the manifest may be a resumed run's.)
 func (w *manifestWrite) write(ctx context.Context, h Host, lock lockAction, runID string) error {
 	if w.local != "" {
 		if err := os.MkdirAll(filepath.Dir(w.local), 0o700); err != nil {

@@ -369,10 +369,7 @@ func (r *runner) rebootStep(h Host, res *HostResult, bootID string, jr *shutdown
 // jr's, started by the reboot step.
 func (r *runner) journalStep(res *HostResult, jr *shutdownRead) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		if res.Reboot == nil || res.Reboot.OldBootID == "" {
-			return "", errors.New("no reboot to read the journal of")
-		}
-		timings, err := jr.wait(ctx, res.Reboot.OldBootID)
+		timings, err := jr.wait(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -404,8 +401,9 @@ func (r *runner) newShutdownRead(ctx context.Context, h Host, persistent bool) *
 	return &shutdownRead{r: r, ctx: ctx, h: h, persistent: persistent, done: make(chan struct{})}
 }
 
-// start begins the read of the shutdown that ended boot, with the journal
-// timeout; only the first call does anything.
+// start begins the read of the shutdown that ended boot (the boot the reboot
+// ended, even if another came between), with the journal timeout; only the
+// first call does anything.
 func (s *shutdownRead) start(boot string) {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, s.r.opts.Inventory.Rollout.Timeouts.Journal)
@@ -427,9 +425,12 @@ func (s *shutdownRead) start(boot string) {
 	})
 }
 
-// wait returns the read's outcome, starting it if the reboot step did not.
-func (s *shutdownRead) wait(ctx context.Context, boot string) ([]UnitTiming, error) {
-	s.start(boot)
+// wait returns the read's outcome. The reboot step starts the read as soon
+// as the host is back: without it, there was no reboot to read.
+func (s *shutdownRead) wait(ctx context.Context) ([]UnitTiming, error) {
+	if s.cancel == nil {
+		return nil, errors.New("no reboot to read the journal of")
+	}
 	select {
 	case <-s.done:
 		return s.timings, s.err

@@ -391,11 +391,21 @@ func (r *runner) save(ctx context.Context, h Host, m *Manifest) error {
 }
 
 // saveLock is save that also takes or releases the host's run lock, in the
-// same session (saveManifestLock).
+// same session (manifestWrite.write).
 func (r *runner) saveLock(ctx context.Context, h Host, m *Manifest, lock lockAction) error {
+	w, err := m.snapshot(r.opts.StateDir)
+	if err != nil {
+		return err
+	}
+	return r.write(ctx, h, w, lock)
+}
+
+// write writes a manifest snapshot detached from the run's cancellation,
+// with a timeout of its own.
+func (r *runner) write(ctx context.Context, h Host, w *manifestWrite, lock lockAction) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 	defer cancel()
-	return saveManifestLock(ctx, h, m, r.opts.StateDir, lock, r.runID)
+	return w.write(ctx, h, lock, r.runID)
 }
 
 const manifestTimeout = 30 * time.Second
@@ -439,9 +449,7 @@ func (s *saver) start(m *Manifest, step Step) (Step, error) {
 	s.done, s.step = done, step
 	go func() {
 		defer close(done)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), manifestTimeout)
-		defer cancel()
-		s.err = w.write(ctx, s.h, noLock, s.r.runID)
+		s.err = s.r.write(s.ctx, s.h, w, noLock)
 	}()
 	return step, nil
 }

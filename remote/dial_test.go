@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -646,12 +647,15 @@ func TestLost(t *testing.T) {
 	}
 }
 
-// freezableProxy forwards one TCP connection to target until frozen, after
-// which it silently stops moving bytes, like a host that lost power.
+// freezableProxy forwards TCP connections to target until frozen, after
+// which it silently stops moving bytes, like a host that lost power. It
+// counts the connections it accepted and those still open.
 type freezableProxy struct {
-	l      net.Listener
-	frozen chan struct{}
-	once   sync.Once
+	l        net.Listener
+	frozen   chan struct{}
+	once     sync.Once
+	accepted atomic.Int32
+	open     atomic.Int32
 }
 
 func newFreezableProxy(t *testing.T, target string) *freezableProxy {
@@ -672,10 +676,18 @@ func newFreezableProxy(t *testing.T, target string) *freezableProxy {
 			if err != nil {
 				return
 			}
+			p.accepted.Add(1)
 			out, err := net.Dial("tcp", target)
 			if err != nil {
 				in.Close()
 				continue
+			}
+			p.open.Add(1)
+			var ended sync.Once
+			end := func() {
+				in.Close()
+				out.Close()
+				ended.Do(func() { p.open.Add(-1) })
 			}
 			pipe := func(dst, src net.Conn) {
 				defer wg.Done()
@@ -685,14 +697,12 @@ func newFreezableProxy(t *testing.T, target string) *freezableProxy {
 					select {
 					case <-p.frozen:
 						<-done // hold everything until the test ends
-						in.Close()
-						out.Close()
+						end()
 						return
 					default:
 					}
 					if err != nil {
-						in.Close()
-						out.Close()
+						end()
 						return
 					}
 					if _, err := dst.Write(buf[:n]); err != nil {
@@ -712,11 +722,10 @@ func (p *freezableProxy) port() int { return p.l.Addr().(*net.TCPAddr).Port }
 
 func (p *freezableProxy) freeze() { p.once.Do(func() { close(p.frozen) }) }
 
-// dialFrozen dials the target through a freezable proxy, with SFTP started.
-func dialFrozen(t *testing.T, keepAlive time.Duration) (*Client, *freezableProxy) {
+// proxiedConfig is a Config for the target reached through proxy, whose
+// address known_hosts lists with the target's key.
+func (e *sshEnv) proxiedConfig(t *testing.T, proxy *freezableProxy) Config {
 	t.Helper()
-	e := needSSH(t)
-	proxy := newFreezableProxy(t, e.target.addr())
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(proxy.port()))
 	if err := os.WriteFile(kh, []byte(knownhosts.Line([]string{proxyAddr}, e.target.hostKey.PublicKey())+"\n"), 0o600); err != nil {
@@ -724,6 +733,15 @@ func dialFrozen(t *testing.T, keepAlive time.Duration) (*Client, *freezableProxy
 	}
 	cfg := e.config(e.target, kh)
 	cfg.Port = proxy.port()
+	return cfg
+}
+
+// dialFrozen dials the target through a freezable proxy, with SFTP started.
+func dialFrozen(t *testing.T, keepAlive time.Duration) (*Client, *freezableProxy) {
+	t.Helper()
+	e := needSSH(t)
+	proxy := newFreezableProxy(t, e.target.addr())
+	cfg := e.proxiedConfig(t, proxy)
 	cfg.KeepAlive = keepAlive
 	c, err := Dial(testContext(t), cfg)
 	if err != nil {

@@ -1,18 +1,10 @@
 package remote
 
 import (
-	"io"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 func TestProbe(t *testing.T) {
@@ -64,57 +56,11 @@ func TestProbe(t *testing.T) {
 	}
 }
 
-// countingForwarder relays TCP connections to target and counts them.
-type countingForwarder struct {
-	ln       net.Listener
-	accepted atomic.Int32
-	open     atomic.Int32
-}
-
-func forwardTo(t *testing.T, target string) *countingForwarder {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &countingForwarder{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			f.accepted.Add(1)
-			f.open.Add(1)
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				f.open.Add(-1)
-				continue
-			}
-			var once sync.Once
-			done := func() { in.Close(); out.Close(); once.Do(func() { f.open.Add(-1) }) }
-			go func() { io.Copy(out, in); done() }()
-			go func() { io.Copy(in, out); done() }()
-		}
-	}()
-	return f
-}
-
 func TestProbeConnectionCarriesTheNextLogin(t *testing.T) {
 	e := needSSH(t)
 	ctx := testContext(t)
-	fwd := forwardTo(t, e.target.addr())
-	port := fwd.ln.Addr().(*net.TCPAddr).Port
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	line := knownhosts.Line([]string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, e.target.hostKey.PublicKey())
-	if err := os.WriteFile(kh, []byte(line+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config(e.target, kh)
-	cfg.Port = port
-	c, err := Dial(ctx, cfg)
+	fwd := newFreezableProxy(t, e.target.addr()) // never frozen: it counts
+	c, err := Dial(ctx, e.proxiedConfig(t, fwd))
 	if err != nil {
 		t.Fatal(err)
 	}
