@@ -18,6 +18,10 @@
 //     -runs times; with -profile, bench/cmd/fleetprof scans once more under
 //     pprof.
 //
+// -stub-scan N needs no lab: it scans N SSH servers of its own that answer
+// as lab hosts do for almost no CPU (see stub.go), the controller's cost
+// when the hosts are not the bottleneck.
+//
 // Host-side times come from each host's journal (see journal.go); the
 // controller's CPU and memory from its rusage (see measure.go).
 package main
@@ -48,7 +52,8 @@ type config struct {
 	fleetfix, fleetprof      string
 	stateDir, bridge, subnet string
 	stopTimeout, dropinStop  string
-	rollout, scan            []int
+	rollout, scan, stubScan  []int
+	stubJournal              string
 	runs, scanRuns           int
 	maxParallel              int
 	ansibleMax               int
@@ -59,7 +64,7 @@ type config struct {
 
 func main() {
 	var c config
-	var rollout, scan string
+	var rollout, scan, stubScan string
 	flag.StringVar(&c.fleetfix, "fleetfix", "bin/fleetfix", "fleetfix binary to measure")
 	flag.StringVar(&c.fleetprof, "fleetprof", "", "fleetprof binary (bench/cmd/fleetprof) for -profile")
 	flag.StringVar(&c.stateDir, "state-dir", "/var/lib/fleetfix/bench", "lab state directory (a lab of fleetbench's own)")
@@ -69,6 +74,8 @@ func main() {
 	flag.StringVar(&c.dropinStop, "dropin-timeout", "5s", "TimeoutStopSec of the drop-in both tools install (the real fix uses 20s); the restart of the buggy build waits it out")
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
+	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
+	flag.StringVar(&c.stubJournal, "stub-journal", "fleet/testdata/journal/buggy-reboot.jsonl", "journal query output the stub hosts serve (a capture from a lab host)")
 	flag.IntVar(&c.runs, "runs", 3, "rollout runs per tool and size (alternating which tool goes first)")
 	flag.IntVar(&c.scanRuns, "scan-runs", 3, "scan runs per size")
 	flag.IntVar(&c.maxParallel, "max-parallel", 0, "hosts worked on at once after the canary (fleetfix max_parallel, Ansible forks); 0: the whole fleet")
@@ -81,7 +88,9 @@ func main() {
 	flag.Parse()
 	var err error
 	if c.rollout, err = sizes(rollout); err == nil {
-		c.scan, err = sizes(scan)
+		if c.scan, err = sizes(scan); err == nil {
+			c.stubScan, err = sizes(stubScan)
+		}
 	}
 	if err != nil {
 		fatal(err)
@@ -89,7 +98,7 @@ func main() {
 	if c.out == "" {
 		c.out = "/tmp/fleetbench-" + time.Now().Format("20060102-150405")
 	}
-	for _, p := range []*string{&c.fleetfix, &c.fleetprof, &c.ansibleDir, &c.out} {
+	for _, p := range []*string{&c.fleetfix, &c.fleetprof, &c.ansibleDir, &c.out, &c.stubJournal} {
 		if *p != "" {
 			if *p, err = filepath.Abs(*p); err != nil {
 				fatal(err)
@@ -177,11 +186,16 @@ func (b *bench) run(ctx context.Context) error {
 	all = append(all, b.c.scan...)
 	slices.Sort(all)
 	all = slices.Compact(all)
-	if len(all) == 0 {
-		return errors.New("nothing to do: give -rollout and/or -scan sizes")
+	if len(all) == 0 && len(b.c.stubScan) == 0 {
+		return errors.New("nothing to do: give -rollout, -scan and/or -stub-scan sizes")
 	}
 	if _, err := os.Stat(b.c.fleetfix); err != nil {
 		return fmt.Errorf("fleetfix binary: %w (build it: go build -o bin/fleetfix ./cmd/fleetfix)", err)
+	}
+	for _, n := range b.c.stubScan {
+		if err := b.stubScanBench(ctx, n); err != nil {
+			return fmt.Errorf("stub scan at %d hosts: %w", n, err)
+		}
 	}
 	for _, n := range all {
 		logf("lab up --hosts %d", n)
@@ -498,27 +512,7 @@ func (b *bench) scanBench(ctx context.Context, n int, largest bool) error {
 			return err
 		}
 		sr := ScanRun{Hosts: n, Run: r, Usage: u}
-		if s, err := readScanJSON(filepath.Join(dir, name+".out")); err != nil {
-			sr.Note = "scan output: " + err.Error()
-		} else {
-			sr.FleetfixMS = s.DurationMS
-			for _, h := range s.Hosts {
-				switch {
-				case h.Error != "":
-					sr.Errors++
-				case h.Note != "":
-					sr.NoShutdown++
-				}
-				for _, u := range h.Units {
-					if u.Killed {
-						sr.Killed++
-					}
-				}
-			}
-		}
-		if u.Exit != 0 {
-			sr.Note = strings.TrimPrefix(sr.Note+fmt.Sprintf("; exit %d", u.Exit), "; ")
-		}
+		countScan(&sr, filepath.Join(dir, name+".out"))
 		b.res.Scans = append(b.res.Scans, sr)
 		logf("scan %d hosts, run %d: wall %.2fs, CPU %.2fs, maxrss %d MiB, hosts' CPU %.2fs, machine busy %.0f%%, %d errors, %d SIGKILLed stops found",
 			n, r, u.Wall.Seconds(), u.CPU().Seconds(), u.MaxRSSKiB/1024, u.HostsCPU.Seconds(), 100*u.MachineBusy, sr.Errors, sr.Killed)
@@ -536,4 +530,29 @@ func (b *bench) scanBench(ctx context.Context, n int, largest bool) error {
 		logf("profiled scan of %d hosts: %s, %s (go tool pprof -top %s)", n, cpu, mem, cpu)
 	}
 	return nil
+}
+
+// countScan fills sr's counts from the scan's JSON output.
+func countScan(sr *ScanRun, out string) {
+	if s, err := readScanJSON(out); err != nil {
+		sr.Note = "scan output: " + err.Error()
+	} else {
+		sr.FleetfixMS = s.DurationMS
+		for _, h := range s.Hosts {
+			switch {
+			case h.Error != "":
+				sr.Errors++
+			case h.Note != "":
+				sr.NoShutdown++
+			}
+			for _, u := range h.Units {
+				if u.Killed {
+					sr.Killed++
+				}
+			}
+		}
+	}
+	if sr.Usage.Exit != 0 {
+		sr.Note = strings.TrimPrefix(sr.Note+fmt.Sprintf("; exit %d", sr.Usage.Exit), "; ")
+	}
 }

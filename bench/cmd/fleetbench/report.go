@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -57,6 +58,10 @@ type ScanRun struct {
 	NoShutdown int     `json:"no_shutdown"`
 	Killed     int     `json:"killed"`
 	Note       string  `json:"note,omitempty"`
+	// Stub: the hosts were stubFleet's, not the lab's; StubCPU is what
+	// they used.
+	Stub    bool          `json:"stub,omitempty"`
+	StubCPU time.Duration `json:"stub_cpu_ns,omitempty"`
 }
 
 type Profile struct {
@@ -208,30 +213,46 @@ func (b *bench) print(w io.Writer) {
 		tw.Flush()
 	}
 	if len(r.Scans) > 0 {
-		fmt.Fprintf(w, "\nSCAN (fleetfix scan -o json, --parallel 64; median (min–max) over runs)\n")
+		fmt.Fprintf(w, "\nSCAN (fleetfix scan -o json, --parallel 64; median (min–max) over runs; \"stub\": hosts served by fleetbench itself, HOSTS' CPU is theirs)\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "HOSTS\tRUNS\tWALL s\tFLEETFIX duration_ms\tCPU user+sys s\tMAXRSS MiB\tHOSTS' CPU s\tMACHINE CPU BUSY\tERRORS\tHOSTS W/O SHUTDOWN\tSIGKILLED STOPS FOUND")
-		var ns []int
-		for _, s := range r.Scans {
-			ns = append(ns, s.Hosts)
+		type skey struct {
+			stub  bool
+			hosts int
 		}
-		slices.Sort(ns)
-		for _, n := range slices.Compact(ns) {
+		var keys []skey
+		for _, s := range r.Scans {
+			keys = append(keys, skey{s.Stub, s.Hosts})
+		}
+		slices.SortFunc(keys, func(a, b skey) int {
+			if a.stub != b.stub {
+				if a.stub {
+					return 1
+				}
+				return -1
+			}
+			return a.hosts - b.hosts
+		})
+		for _, k := range slices.Compact(keys) {
 			var wall, ffd, cpu, rss, hcpu, busy []time.Duration
 			errs, nos, killed := 0, 0, 0
 			for _, s := range r.Scans {
-				if s.Hosts != n {
+				if s.Hosts != k.hosts || s.Stub != k.stub {
 					continue
 				}
 				wall = append(wall, s.Usage.Wall)
 				ffd = append(ffd, time.Duration(s.FleetfixMS*float64(time.Millisecond)))
 				cpu = append(cpu, s.Usage.CPU())
 				rss = append(rss, mib(s.Usage.MaxRSSKiB))
-				hcpu = append(hcpu, s.Usage.HostsCPU)
+				hcpu = append(hcpu, s.Usage.HostsCPU+s.StubCPU)
 				busy = append(busy, time.Duration(s.Usage.MachineBusy*1000))
 				errs, nos, killed = max(errs, s.Errors), max(nos, s.NoShutdown), max(killed, s.Killed)
 			}
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s%%\t%d\t%d\t%d\n", n, len(wall), spread(wall, time.Second, 2), spread(ffd, time.Millisecond, 0),
+			hosts := strconv.Itoa(k.hosts)
+			if k.stub {
+				hosts += " stub"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s%%\t%d\t%d\t%d\n", hosts, len(wall), spread(wall, time.Second, 2), spread(ffd, time.Millisecond, 0),
 				spread(cpu, time.Second, 2), spread(rss, 1024, 1), spread(hcpu, time.Second, 1), spread(busy, 10, 0), errs, nos, killed)
 		}
 		tw.Flush()
