@@ -292,29 +292,25 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error(), Result: &res})
 		return res
 	}
-	step := func(s Step, timeout time.Duration, do func(context.Context) (string, error)) error {
-		r.emit(Event{Host: t.Name, Step: s, Phase: PhaseStart, Batch: batch})
+	step := func(s hostStep) error {
+		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseStart, Batch: batch})
 		t0 := time.Now()
-		sctx, cancel := context.WithTimeout(ctx, timeout)
+		sctx, cancel := context.WithTimeout(ctx, s.timeout)
 		defer cancel()
-		msg, err := do(sctx)
+		msg, err := s.do(sctx)
 		if err == nil {
-			r.emit(Event{Host: t.Name, Step: s, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
+			r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
 		}
 		return err
 	}
-	var h Host
-	if err := step(StepConnect, to.Connect, func(ctx context.Context) (string, error) {
-		var err error
-		h, err = r.opts.Dial(ctx, t)
-		return "", err
-	}); err != nil {
+	h, err := r.connect(ctx, t, batch)
+	if err != nil {
 		return fail(StepConnect, err)
 	}
 	defer h.Close()
 	var boot string
 	persistent := true
-	if err := step(StepPreflight, to.Preflight, func(ctx context.Context) (string, error) {
+	if err := step(hostStep{step: StepPreflight, timeout: to.Preflight, do: func(ctx context.Context) (string, error) {
 		out, err := runScript(ctx, h, scriptFacts)
 		if err != nil {
 			return "", fmt.Errorf("host facts: %w", err)
@@ -325,7 +321,7 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		}
 		persistent, boot = kv["journal"] == "persistent", kv["boot_id"]
 		return "", nil
-	}); err != nil {
+	}}); err != nil {
 		return fail(StepPreflight, err)
 	}
 	if err := lockHost(ctx, h, r.runID); err != nil {
@@ -337,17 +333,28 @@ func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult
 		r.emit(Event{Host: t.Name, Step: StepReboot, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
 		return res
 	}
-	jr := r.newShutdownRead(ctx, h, persistent)
-	defer jr.stop()
-	if err := step(StepReboot, to.RebootDown+to.RebootUp+to.Restart, r.rebootStep(h, &res, boot, jr)); err != nil {
-		return fail(StepReboot, err)
-	}
-	if err := step(StepJournal, to.Journal, r.journalStep(&res, jr)); err != nil {
-		return fail(StepJournal, err)
+	steps, stop := r.rebootSteps(ctx, h, &res, boot, persistent)
+	defer stop()
+	for _, s := range steps {
+		if err := step(s); err != nil {
+			return fail(s.step, err)
+		}
 	}
 	res.Status, res.Duration = StatusOK, time.Since(start)
 	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: "rebooted", Result: &res})
 	return res
+}
+
+// rebootSteps are the cold reboot and the journal read of the shutdown it
+// caused: the end of a rollout's sequence and the whole of a reboot's. stop
+// ends the journal read, which the reboot step starts in the background.
+func (r *runner) rebootSteps(ctx context.Context, h Host, res *HostResult, boot string, persistent bool) (steps []hostStep, stop func()) {
+	to := r.opts.Inventory.Rollout.Timeouts
+	jr := r.newShutdownRead(ctx, h, persistent)
+	return []hostStep{
+		{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, res, boot, jr)},
+		{step: StepJournal, timeout: to.Journal, do: r.journalStep(res, jr)},
+	}, jr.stop
 }
 
 // rebootStep is the reboot step of a host's sequence; it records its

@@ -215,19 +215,14 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		return res
 	}
 
-	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseStart, Batch: batch})
-	t0 := time.Now()
-	cctx, cancel := context.WithTimeout(ctx, to.Connect)
-	h, err := r.opts.Dial(cctx, t)
-	cancel()
+	h, err := r.connect(ctx, t, batch)
 	if err != nil {
 		return fail(StepConnect, err)
 	}
 	defer h.Close()
-	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0)})
 
 	r.emit(Event{Host: t.Name, Step: StepPreflight, Phase: PhaseStart, Batch: batch})
-	t0 = time.Now()
+	t0 := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, to.Preflight)
 	facts, err := r.preflight(pctx, h)
 	cancel()
@@ -276,11 +271,9 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 		}},
 	}
 	if rebooting {
-		jr := r.newShutdownRead(ctx, h, facts.PersistentJournal)
-		defer jr.stop()
-		steps = append(steps,
-			hostStep{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, &res, facts.BootID, jr)},
-			hostStep{step: StepJournal, timeout: to.Journal, do: r.journalStep(&res, jr)})
+		more, stop := r.rebootSteps(ctx, h, &res, facts.BootID, facts.PersistentJournal)
+		defer stop()
+		steps = append(steps, more...)
 	}
 	sv := &saver{r: r, ctx: ctx, h: h}
 	defer sv.wait() // before the connection closes
@@ -341,6 +334,20 @@ func (r *runner) rollHost(ctx context.Context, t Target, batch int) HostResult {
 	unlock()
 	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: fmt.Sprintf("%d file(s) changed", res.Changed), Result: &res})
 	return res
+}
+
+// connect dials t between the connect step's start and done events.
+func (r *runner) connect(ctx context.Context, t Target, batch int) (Host, error) {
+	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseStart, Batch: batch})
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Inventory.Rollout.Timeouts.Connect)
+	defer cancel()
+	h, err := r.opts.Dial(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	r.emit(Event{Host: t.Name, Step: StepConnect, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0)})
+	return h, nil
 }
 
 // manifestFor starts this run's manifest, or continues an unfinished one
