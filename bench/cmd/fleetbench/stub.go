@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,6 +206,13 @@ func (f *stubFleet) writeInventory(dir string) (string, error) {
 	return path, os.WriteFile(path, inv, 0o644)
 }
 
+// unanswered returns the commands the stubs had no answer for.
+func (f *stubFleet) unanswered() []string {
+	f.unknownMu.Lock()
+	defer f.unknownMu.Unlock()
+	return slices.Clone(f.unknown)
+}
+
 // selfCPU is this process's CPU time so far: the stubs' cost, as the
 // fleetfix under measurement is a child with its own rusage.
 func selfCPU() time.Duration {
@@ -244,8 +252,8 @@ func (b *bench) stubScanBench(ctx context.Context, n int) error {
 		sr := ScanRun{Hosts: n, Run: r, Stub: true, Usage: u, StubCPU: selfCPU() - cpu0}
 		sr.Usage.HostsCPU = 0 // the lab's cgroups are not these hosts
 		countScan(&sr, filepath.Join(dir, name+".out"))
-		if len(f.unknown) > 0 {
-			sr.Note = strings.TrimPrefix(sr.Note+fmt.Sprintf("; %d commands without a stub answer, first: %.200q", len(f.unknown), f.unknown[0]), "; ")
+		if un := f.unanswered(); len(un) > 0 {
+			sr.Note = strings.TrimPrefix(sr.Note+fmt.Sprintf("; %d commands without a stub answer, first: %.200q", len(un), un[0]), "; ")
 		}
 		b.res.Scans = append(b.res.Scans, sr)
 		if sr.Errors > 0 || sr.Killed != n || sr.Usage.Exit != 0 {

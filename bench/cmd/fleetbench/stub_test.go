@@ -45,7 +45,7 @@ func TestStubFleetScan(t *testing.T) {
 			t.Errorf("%s: units %+v, want smart-proxy.service SIGKILLed first, with systemctl show's settings", r.Host, r.Units)
 		}
 	}
-	if len(f.unknown) > 0 {
-		t.Errorf("commands without an answer: %q", f.unknown)
+	if un := f.unanswered(); len(un) > 0 {
+		t.Errorf("commands without an answer: %q", un)
 	}
 }
