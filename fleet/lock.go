@@ -28,8 +28,7 @@ const (
 // lockError words the failure of a script that took the lock: errLocked
 // when it exited lockedStatus (another run holds the lock).
 func lockError(err error) error {
-	var exit interface{ ExitStatus() int }
-	if errors.As(err, &exit) && exit.ExitStatus() == lockedStatus {
+	if exitStatus(err) == lockedStatus {
 		return fmt.Errorf("lock the host: %w: %w", errLocked, err)
 	}
 	return fmt.Errorf("lock the host: %w", err)

@@ -89,6 +89,9 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
 		f.Resume = prev
 	}
+	// A destination that is a symbolic link is refused: the push would
+	// replace the link with a file, and the backup would hold the link's
+	// target, so a rollback could not put the link back.
 	for i, c := range f.Changes {
 		if link := changed[i].link; link != "" {
 			return nil, fmt.Errorf("%s is a symbolic link to %s: fleetfix replaces files, not links; set dest to the file itself", c.Path, link)

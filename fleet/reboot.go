@@ -89,12 +89,11 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	// cost 10 ms more for the same outcome.)
 	issued := time.Now()
 	_, err := h.Run(ctx, "systemctl", "--no-block", "reboot")
-	var exit interface{ ExitStatus() int }
-	switch {
+	switch status := exitStatus(err); {
 	case err == nil:
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("issue reboot: %w", ctx.Err())
-	case errors.As(err, &exit) && exit.ExitStatus() != 255:
+	case status != -1 && status != 255:
 		return nil, fmt.Errorf("issue reboot: %w", err)
 	}
 	// Otherwise the connection went down under the command: issued.

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,8 +102,7 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	var s *Shutdown
 	var note string
 	out, err := runScript(jctx, h, scriptScan)
-	var exit interface{ ExitStatus() int }
-	if errors.As(err, &exit) && exit.ExitStatus() == volatileStatus {
+	if exitStatus(err) == volatileStatus {
 		note = volatileNote
 	} else if s, note, err = shutdownFrom(out, err, "no previous boot in the journal"); err != nil {
 		return fail(err)

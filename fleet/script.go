@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"slices"
 )
 
@@ -30,6 +31,17 @@ func runScript(ctx context.Context, h Host, s script, args ...string) ([]byte, e
 // runScriptInput is runScript with stdin.
 func runScriptInput(ctx context.Context, h Host, stdin []byte, s script, args ...string) ([]byte, error) {
 	return h.RunInput(ctx, stdin, s.argv(args)...)
+}
+
+// exitStatus is the exit status of the remote command that failed with
+// err, or -1 when err is not a command's non-zero exit (a lost connection,
+// a timeout).
+func exitStatus(err error) int {
+	var exit interface{ ExitStatus() int }
+	if errors.As(err, &exit) {
+		return exit.ExitStatus()
+	}
+	return -1
 }
 
 // readOnlyScripts change nothing; a dry run runs them for real.

@@ -3,7 +3,6 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -130,11 +129,10 @@ func health(ctx context.Context, h Host, svc Service, mode string, bootWait time
 	defer cancel()
 	args := []string{mode, strconv.Itoa(max(1, int(bootWait.Seconds()))), svc.Unit, svc.Health.TCP, strconv.FormatInt(timeout.Milliseconds()/10, 10)}
 	out, err := runScript(ctx, h, scriptHealth, append(args, svc.Health.Command...)...)
-	var exit interface{ ExitStatus() int }
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &exit) && exit.ExitStatus() == 1:
+	case exitStatus(err) == 1:
 		return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, strings.TrimSpace(string(out)))
 	case mode == "restart":
 		return fmt.Errorf("restart %s: %w", svc.Unit, err)

@@ -117,8 +117,7 @@ func describeTimings(ts []UnitTiming) string {
 // missingBoot tells journalctl's "no such boot" from a real failure (a
 // corrupt journal, a permission error), by its own words on stderr.
 func missingBoot(err error) bool {
-	var exit interface{ ExitStatus() int }
-	if !errors.As(err, &exit) {
+	if exitStatus(err) == -1 {
 		return false
 	}
 	msg := err.Error()
