@@ -30,22 +30,34 @@ type RebootTiming struct {
 	Noticed time.Duration `json:"noticed_ns,omitempty"`
 }
 
-// Reboot wait tuning. A probe is a TCP connect and an SSH banner, not a
-// login, so polling it often costs a shutting-down host next to nothing.
-const (
-	probeInterval = 100 * time.Millisecond
+// rebootWait tunes the reboot wait. A probe is a TCP connect and an SSH
+// banner, not a login, so polling it often costs a shutting-down host next
+// to nothing.
+type rebootWait struct {
+	probeInterval time.Duration
 	// upProbeInterval is the poll once sshd has gone: a host that is down
 	// answers a probe with a refused connection, next to nothing, and the
 	// poll interval is most of the detection latency.
-	upProbeInterval = 25 * time.Millisecond
-	probeTimeout    = 500 * time.Millisecond
+	upProbeInterval time.Duration
+	probeTimeout    time.Duration
 	// loginInterval is how long the up wait waits after a login that found
 	// the old boot still running.
-	loginInterval = 2 * time.Second
+	loginInterval time.Duration
 	// downGrace is how long one sign of a host going down (sshd not
 	// answering, or the old connection gone) must last to count alone.
-	downGrace = 2 * time.Second
-)
+	downGrace time.Duration
+}
+
+// defaultRebootWait is the wait every run uses; tests scale it down.
+func defaultRebootWait() rebootWait {
+	return rebootWait{
+		probeInterval:   100 * time.Millisecond,
+		upProbeInterval: 25 * time.Millisecond,
+		probeTimeout:    500 * time.Millisecond,
+		loginInterval:   2 * time.Second,
+		downGrace:       2 * time.Second,
+	}
+}
 
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
 
@@ -73,7 +85,7 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // with the old boot id as soon as the host is back with a new one, before the
 // health check.
 func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBoot string)) (*RebootTiming, error) {
-	to := r.opts.Inventory.Rollout.Timeouts
+	to, wt := r.opts.Inventory.Rollout.Timeouts, r.wait
 	if len(old) != 36 {
 		var err error
 		if old, err = bootID(ctx, h); err != nil {
@@ -103,17 +115,17 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	// under load a probe can time out on a host that is still up, and a
 	// login then would only find the old boot. The connection's end is
 	// watched passively: no request reaches a host that is shutting down.
-	// Either sign alone counts after downGrace: sshd's listener gone but
+	// Either sign alone counts after wt.downGrace: sshd's listener gone but
 	// the connection still open (a network that went down first), or the
 	// connection gone but sshd answering (an outage shorter than a probe
 	// interval: the host may already be back).
 	downCtx, cancel := context.WithTimeout(ctx, to.RebootDown)
 	defer cancel()
-	// No probe while the old connection is open, for up to downGrace: each
+	// No probe while the old connection is open, for up to wt.downGrace: each
 	// probe costs sshd a fork, and with many hosts shutting down at once on
 	// shared CPUs the probes were most of the host work the wait caused.
 	var failingSince, lostSince time.Time
-	grace := time.NewTimer(downGrace)
+	grace := time.NewTimer(wt.downGrace)
 	select {
 	case <-lost:
 		lostSince = time.Now()
@@ -123,7 +135,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	}
 	grace.Stop()
 	for {
-		err := h.Probe(downCtx, probeTimeout)
+		err := h.Probe(downCtx, wt.probeTimeout)
 		if downCtx.Err() != nil {
 			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
 		}
@@ -139,11 +151,11 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 		}
 		probeDown, connDown := !failingSince.IsZero(), !lostSince.IsZero()
 		if probeDown && connDown ||
-			probeDown && now.Sub(failingSince) >= downGrace ||
-			connDown && now.Sub(lostSince) >= downGrace {
+			probeDown && now.Sub(failingSince) >= wt.downGrace ||
+			connDown && now.Sub(lostSince) >= wt.downGrace {
 			break
 		}
-		if !sleepCtx(downCtx, probeInterval) {
+		if !sleepCtx(downCtx, wt.probeInterval) {
 			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
 		}
 	}
@@ -158,7 +170,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	var notBefore time.Time
 	var uptime time.Duration
 	for t.NewBootID == "" {
-		if err := h.Probe(upCtx, probeTimeout); err != nil {
+		if err := h.Probe(upCtx, wt.probeTimeout); err != nil {
 			last = err
 		} else if time.Now().After(notBefore) {
 			id, up, err := r.loginBootID(upCtx, h)
@@ -170,12 +182,12 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 				continue
 			case err == nil:
 				last = errors.New("sshd answers but the boot id is unchanged (still shutting down)")
-				notBefore = time.Now().Add(loginInterval)
+				notBefore = time.Now().Add(wt.loginInterval)
 			default:
 				last = err
 			}
 		}
-		if !sleepCtx(upCtx, upProbeInterval) {
+		if !sleepCtx(upCtx, wt.upProbeInterval) {
 			return nil, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
 		}
 	}
@@ -281,107 +293,48 @@ func sshdStarted(ctx context.Context, h Host) (time.Duration, error) {
 	return time.Duration(us) * time.Microsecond, nil
 }
 
-func (r *runner) rebootHost(ctx context.Context, t Target, batch int) HostResult {
-	start := time.Now()
-	res := HostResult{Host: t.Name, Batch: batch}
-	to := r.opts.Inventory.Rollout.Timeouts
-	fail := func(step Step, err error) HostResult {
-		he := &HostError{Host: t.Name, Step: step, Err: err}
-		res.Status, res.Step, res.Error, res.err, res.Duration = StatusFailed, step, err.Error(), he, time.Since(start)
-		r.emit(Event{Host: t.Name, Step: step, Phase: PhaseFail, Batch: batch, Err: he, Message: err.Error(), Result: &res})
-		return res
-	}
-	step := func(s hostStep) error {
-		r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseStart, Batch: batch})
-		t0 := time.Now()
-		sctx, cancel := context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-		msg, err := s.do(sctx)
-		if err == nil {
-			r.emit(Event{Host: t.Name, Step: s.step, Phase: PhaseDone, Batch: batch, Duration: time.Since(t0), Message: msg})
-		}
-		return err
-	}
-	h, err := r.connect(ctx, t, batch)
+// rebootPreflight reads what a reboot needs to know of the host: systemd
+// runs it, the boot it is in, whether its journal outlives a boot.
+func (hr *hostRun) rebootPreflight(ctx context.Context) (string, error) {
+	out, err := runScript(ctx, hr.h, scriptFacts)
 	if err != nil {
-		return fail(StepConnect, err)
+		return "", fmt.Errorf("host facts: %w", err)
 	}
-	defer h.Close()
-	var boot string
-	persistent := true
-	if err := step(hostStep{step: StepPreflight, timeout: to.Preflight, do: func(ctx context.Context) (string, error) {
-		out, err := runScript(ctx, h, scriptFacts)
-		if err != nil {
-			return "", fmt.Errorf("host facts: %w", err)
-		}
-		kv := parseKV(out, "=")
-		if kv["systemd"] != "yes" {
-			return "", errors.New("systemd is not running on this host")
-		}
-		persistent, boot = kv["journal"] == "persistent", kv["boot_id"]
-		return "", nil
-	}}); err != nil {
-		return fail(StepPreflight, err)
+	kv := parseKV(out, "=")
+	if kv["systemd"] != "yes" {
+		return "", errors.New("systemd is not running on this host")
 	}
-	if err := lockHost(ctx, h, r.runID); err != nil {
-		return fail(StepPreflight, err)
-	}
-	defer unlockHost(ctx, h, r.runID)
-	if r.isHalted() {
-		res.Status, res.Step, res.Duration = StatusHalted, StepReboot, time.Since(start)
-		r.emit(Event{Host: t.Name, Step: StepReboot, Phase: PhaseHalted, Batch: batch, Message: "halted before this step", Result: &res})
-		return res
-	}
-	steps, stop := r.rebootSteps(ctx, h, &res, boot, persistent)
-	defer stop()
-	for _, s := range steps {
-		if err := step(s); err != nil {
-			return fail(s.step, err)
-		}
-	}
-	res.Status, res.Duration = StatusOK, time.Since(start)
-	r.emit(Event{Host: t.Name, Step: StepRun, Phase: PhaseDone, Batch: batch, Duration: res.Duration, Message: "rebooted", Result: &res})
-	return res
+	hr.facts = &Facts{Systemd: true, PersistentJournal: kv["journal"] == "persistent", BootID: kv["boot_id"]}
+	return "", nil
 }
 
-// rebootSteps are the cold reboot and the journal read of the shutdown it
-// caused: the end of a rollout's sequence and the whole of a reboot's. stop
-// ends the journal read, which the reboot step starts in the background.
-func (r *runner) rebootSteps(ctx context.Context, h Host, res *HostResult, boot string, persistent bool) (steps []hostStep, stop func()) {
-	to := r.opts.Inventory.Rollout.Timeouts
-	jr := r.newShutdownRead(ctx, h, persistent)
-	return []hostStep{
-		{step: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, do: r.rebootStep(h, res, boot, jr)},
-		{step: StepJournal, timeout: to.Journal, do: r.journalStep(res, jr)},
-	}, jr.stop
-}
-
-// rebootStep is the reboot step of a host's sequence; it records its
-// timings in res and starts jr's read as soon as the host is back.
-func (r *runner) rebootStep(h Host, res *HostResult, bootID string, jr *shutdownRead) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		rt, err := r.reboot(ctx, h, bootID, jr.start)
-		res.Reboot = rt
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("down after %s, back with a new boot id after %s, units active after %s",
-			roundDur(rt.Down), roundDur(rt.Back), roundDur(rt.Active)), nil
+// reboot is the reboot step: it cold-reboots the host, keeps the timings in
+// the host's result and starts the journal read as soon as the host is back.
+func (hr *hostRun) reboot(ctx context.Context) (string, error) {
+	hr.jr = hr.r.newShutdownRead(hr.ctx, hr.h, hr.facts.PersistentJournal)
+	hr.cleanup = append(hr.cleanup, hr.jr.stop)
+	rt, err := hr.r.reboot(ctx, hr.h, hr.facts.BootID, hr.jr.start)
+	hr.res.Reboot = rt
+	if err != nil {
+		return "", err
 	}
+	return fmt.Sprintf("down after %s, back with a new boot id after %s, units active after %s",
+		roundDur(rt.Down), roundDur(rt.Back), roundDur(rt.Active)), nil
 }
 
-// journalStep reports the shutdown the reboot caused beside the one before:
+// journal reports the shutdown the reboot caused beside the one before:
 // each unit's stop time and whether it was SIGKILLed. The read itself is
-// jr's, started by the reboot step.
-func (r *runner) journalStep(res *HostResult, jr *shutdownRead) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		timings, err := jr.wait(ctx)
-		if err != nil {
-			return "", err
-		}
-		res.Timings = timings
-		return describeTimings(timings), nil
+// the reboot step's, started as soon as the host was back.
+func (hr *hostRun) journal(ctx context.Context) (string, error) {
+	if hr.jr == nil {
+		return "", errors.New("no reboot to read the journal of")
 	}
+	timings, err := hr.jr.wait(ctx)
+	if err != nil {
+		return "", err
+	}
+	hr.res.Timings = timings
+	return describeTimings(timings), nil
 }
 
 // shutdownRead reads from the journal the shutdown that ended a boot and the

@@ -40,7 +40,7 @@ func (f *rebootingHost) Lost() <-chan struct{} {
 	if f.lost == nil {
 		f.lost = make(chan struct{})
 		go func() {
-			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Microsecond) {
 				f.mu.Lock()
 				f.checkLost()
 				done := isDone(f.lost)
@@ -141,7 +141,9 @@ func (f *rebootingHost) Reconnect(context.Context) error {
 func (f *rebootingHost) Close() error { return nil }
 
 func TestRebootWait(t *testing.T) {
-	const ms = time.Millisecond
+	// The schedules and the wait's own intervals run at a tenth of real
+	// time: the logic is the same, the test takes seconds less.
+	const ms, sec = time.Millisecond / timeScale, time.Second / timeScale
 	never := time.Hour
 	tests := []struct {
 		name     string
@@ -150,12 +152,12 @@ func TestRebootWait(t *testing.T) {
 		wantErr  string
 		check    func(t *testing.T, rt *RebootTiming, h *rebootingHost)
 	}{
-		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * time.Second, up: 5 * time.Second,
+		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 250*ms || rt.Down > 600*ms || rt.Back < 700*ms || rt.Back > 1200*ms {
 					t.Errorf("timing %+v", rt)
 				}
-				if rt.Noticed != 150*ms {
+				if rt.Noticed != 150*time.Millisecond {
 					t.Errorf("noticed %s, want 150ms (uptime 5.25s - sshd at 5.1s)", rt.Noticed)
 				}
 				for _, l := range h.logins {
@@ -167,7 +169,7 @@ func TestRebootWait(t *testing.T) {
 					t.Errorf("probed at %v, want none while the old connection was open (until %s)", h.probes, h.dies)
 				}
 			}},
-		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * time.Second, up: 5 * time.Second,
+		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 2400*ms {
 					t.Errorf("timing %+v", rt)
@@ -178,18 +180,18 @@ func TestRebootWait(t *testing.T) {
 					}
 				}
 				// Passive until downGrace: the old connection is still open.
-				if len(h.probes) == 0 || h.probes[0] < downGrace {
-					t.Errorf("probed at %v, want none before %s", h.probes, downGrace)
+				if len(h.probes) == 0 || h.probes[0] < 2*sec {
+					t.Errorf("probed at %v, want none before %s", h.probes, 2*sec)
 				}
 			}},
-		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * time.Second, up: 5 * time.Second,
+		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID {
 					t.Errorf("timing %+v", rt)
 				}
 			}},
 		{name: "a probe times out on a loaded host that is still up: not down, no login", host: &rebootingHost{blipFrom: 100 * ms, blipTo: 500 * ms, down: 1500 * ms, dies: 1600 * ms, up: 1900 * ms},
-			down: 5 * time.Second, up: 5 * time.Second,
+			down: 5 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 1600*ms {
 					t.Errorf("timing %+v", rt)
@@ -201,7 +203,7 @@ func TestRebootWait(t *testing.T) {
 				}
 			}},
 		{name: "sessions die before sshd stops listening: no login meanwhile", host: &rebootingHost{dies: 200 * ms, down: 700 * ms, up: 1000 * ms},
-			down: 5 * time.Second, up: 5 * time.Second,
+			down: 5 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 700*ms || rt.Down > 1200*ms {
 					t.Errorf("timing %+v", rt)
@@ -212,23 +214,23 @@ func TestRebootWait(t *testing.T) {
 					}
 				}
 			}},
-		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 5 * time.Second},
-			down: 6 * time.Second, up: 5 * time.Second,
+		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 5 * sec},
+			down: 6 * sec, up: 5 * sec,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				// A passive wait of downGrace, then downGrace of failing probes.
-				if rt.NewBootID != newID || rt.Down < 4*time.Second || rt.Down > 4800*ms {
+				if rt.NewBootID != newID || rt.Down < 4*sec || rt.Down > 4800*ms {
 					t.Errorf("timing %+v", rt)
 				}
 			}},
-		{name: "never goes down", host: &rebootingHost{down: never, dies: never, up: never}, down: 2500 * ms, up: time.Second, wantErr: "did not go down within 2.5s"},
-		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: time.Second, up: time.Second, wantErr: "did not come back within 1s"},
-		{name: "host key changed", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: 400 * ms, newKey: true}, down: time.Second, up: 2 * time.Second, wantErr: "host key"},
+		{name: "never goes down", host: &rebootingHost{down: never, dies: never, up: never}, down: 2500 * ms, up: sec, wantErr: "did not go down within 250ms"},
+		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: sec, up: sec, wantErr: "did not come back within 100ms"},
+		{name: "host key changed", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: 400 * ms, newKey: true}, down: sec, up: 2 * sec, wantErr: "host key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := &Inventory{Rollout: DefaultPolicy()}
 			inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
-			r := &runner{opts: Options{Inventory: inv}}
+			r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
 			rt, err := r.reboot(context.Background(), tt.host, "", nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
@@ -242,4 +244,18 @@ func TestRebootWait(t *testing.T) {
 			tt.check(t, rt, tt.host)
 		})
 	}
+}
+
+// timeScale is how many times faster than real the reboot wait tests run.
+const timeScale = 10
+
+// scaledWait is the default reboot wait, k times faster.
+func scaledWait(k time.Duration) rebootWait {
+	w := defaultRebootWait()
+	w.probeInterval /= k
+	w.upProbeInterval /= k
+	w.probeTimeout /= k
+	w.loginInterval /= k
+	w.downGrace /= k
+	return w
 }

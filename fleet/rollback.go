@@ -65,56 +65,37 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 			defer func() { <-sem }()
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Timeout)
 			defer cancel()
-			results[i] = r.rollbackHost(hctx, t, o.RunID)
+			results[i] = r.runHost(hctx, t, -1, rollbackFlow(o.RunID, o.Timeout))
 		}()
 	}
 	wg.Wait()
 	return &Summary{Hosts: results, Duration: time.Since(start)}, nil
 }
 
-func (r *runner) rollbackHost(ctx context.Context, t Target, runID string) HostResult {
-	start := time.Now()
-	res := HostResult{Host: t.Name, Batch: -1}
-	fail := func(err error) HostResult {
-		he := &HostError{Host: t.Name, Step: StepRollback, Err: err}
-		res.Status, res.Step, res.Error, res.err, res.Duration = StatusFailed, StepRollback, err.Error(), he, time.Since(start)
-		r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseFail, Batch: -1, Err: he, Message: err.Error(), Result: &res})
-		return res
+// rollback is the rollback flow's one step: connect, take the lock, pick
+// the run to undo (runID, or the latest not rolled back) and undo it.
+func (hr *hostRun) rollback(ctx context.Context, runID string) (string, error) {
+	if _, err := hr.connect(ctx); err != nil {
+		return "", fmt.Errorf("connect: %w", err)
 	}
-	r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseStart, Batch: -1})
-	h, err := r.opts.Dial(ctx, t)
+	if err := hr.lock(ctx); err != nil {
+		return "", err
+	}
+	m, err := pickRun(ctx, hr.h, runID)
 	if err != nil {
-		return fail(fmt.Errorf("connect: %w", err))
-	}
-	defer h.Close()
-	if err := lockHost(ctx, h, NewRunID(start)); err != nil {
-		return fail(err)
-	}
-	defer unlockHost(ctx, h, NewRunID(start))
-	m, err := pickRun(ctx, h, runID)
-	if err != nil {
-		return fail(err)
+		return "", err
 	}
 	if m == nil {
-		res.Status, res.Duration = StatusUnchanged, time.Since(start)
-		r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseSkip, Batch: -1, Message: "no run to roll back on this host", Result: &res})
-		return res
+		hr.endEarly(StatusUnchanged, "no run to roll back on this host")
+		return "", nil
 	}
-	res.RunID = m.RunID
-	n, err := r.undo(ctx, h, m)
-	res.Changed = n
+	hr.setManifest(m)
+	n, err := hr.r.undo(ctx, hr.h, m)
+	hr.res.Changed = n
 	if err != nil {
-		return fail(fmt.Errorf("run %s: %w", m.RunID, err))
+		return "", fmt.Errorf("run %s: %w", m.RunID, err)
 	}
-	m.State = StateRolledBack
-	m.record(StepRollback, PhaseDone, start, nil)
-	if err := r.save(ctx, h, m); err != nil {
-		return fail(err)
-	}
-	res.Status, res.Duration = StatusRolledBack, time.Since(start)
-	r.emit(Event{Host: t.Name, Step: StepRollback, Phase: PhaseDone, Batch: -1, Duration: res.Duration,
-		Message: fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", m.RunID, n), Result: &res})
-	return res
+	return "", nil
 }
 
 // undo restores the files of m, reloads systemd, restarts the units that were

@@ -43,7 +43,7 @@ func Rollout(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.roll(ctx, r.rollHost), nil
+	return r.roll(ctx, r.work(rolloutFlow(r.opts))), nil
 }
 
 // Reboot cold-reboots the targets in the same rolling batches as a rollout,
@@ -54,7 +54,12 @@ func Reboot(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.roll(ctx, r.rebootHost), nil
+	return r.roll(ctx, r.work(rebootFlow(r.opts))), nil
+}
+
+// work is a host's part of a run of flow f.
+func (r *runner) work(f flow) func(context.Context, Target, int) HostResult {
+	return func(ctx context.Context, t Target, batch int) HostResult { return r.runHost(ctx, t, batch, f) }
 }
 
 // roll runs work on every target in the policy's batches.

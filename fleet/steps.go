@@ -5,17 +5,39 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
+// preflight checks the host can take the fix, works out what will change
+// and opens the run's manifest: this run's, or the unfinished one it
+// resumes.
+func (hr *hostRun) preflight(ctx context.Context) (string, error) {
+	f, err := hr.r.preflight(ctx, hr.h)
+	if err != nil {
+		return "", err
+	}
+	hr.facts, hr.planned = f, slices.Clone(f.Changes)
+	msg := fmt.Sprintf("%d file(s) to change", len(f.Changes))
+	if f.Resume != nil {
+		msg += fmt.Sprintf("; resuming run %s (%s)", f.Resume.RunID, f.Resume.State)
+	}
+	if len(f.Changes) == 0 && f.Resume == nil {
+		hr.endEarly(StatusUnchanged, "already at the target: nothing changed, no backup made")
+		return msg, nil
+	}
+	hr.setManifest(hr.r.manifestFor(hr.t.Name, f))
+	return msg, nil
+}
+
 // backup copies every file the run will replace to <path>.bak.<run id>,
 // verified against the sha256 preflight saw, in one session. A backup
 // already made by this run (a resumed run) is checked, not made again.
-func (r *runner) backup(ctx context.Context, h Host, m *Manifest) (string, error) {
+func (hr *hostRun) backup(ctx context.Context) (string, error) {
 	var args []string
-	for _, c := range m.Changes {
+	for _, c := range hr.m.Changes {
 		if c.Existed && !c.Done {
 			args = append(args, c.Path, c.Backup, c.OldSHA256)
 		}
@@ -23,23 +45,32 @@ func (r *runner) backup(ctx context.Context, h Host, m *Manifest) (string, error
 	if len(args) == 0 {
 		return "0 file(s) backed up", nil
 	}
-	out, err := runScript(ctx, h, scriptBackup, args...)
+	out, err := runScript(ctx, hr.h, scriptBackup, args...)
 	if err != nil {
 		return "", fmt.Errorf("back up: %w", err)
 	}
 	return fmt.Sprintf("%d file(s) backed up", strings.Count(string(out), "made")), nil
 }
 
+func (hr *hostRun) pushArtifacts(ctx context.Context) (string, error) {
+	return hr.push(ctx, "artifact")
+}
+
+func (hr *hostRun) pushDropIns(ctx context.Context) (string, error) {
+	return hr.push(ctx, "dropin")
+}
+
 // push writes the new content of every change of the given kind, atomically,
 // with its mode and owner.
-func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (string, error) {
+func (hr *hostRun) push(ctx context.Context, kind string) (string, error) {
+	h, m := hr.h, hr.m
 	n := 0
 	for i := range m.Changes {
 		c := &m.Changes[i]
 		if c.Kind != kind || c.Done {
 			continue // another kind, or already written by the run this one resumes
 		}
-		content, ok := r.content[c.Path]
+		content, ok := hr.r.content[c.Path]
 		if !ok {
 			return "", fmt.Errorf("no content for %s", c.Path)
 		}
@@ -67,9 +98,10 @@ func (r *runner) push(ctx context.Context, h Host, m *Manifest, kind string) (st
 
 // reload runs daemon-reload and checks that each drop-in is loaded and its
 // settings took effect, as systemctl show reports them.
-func (r *runner) reload(ctx context.Context, h Host) (string, error) {
+func (hr *hostRun) reload(ctx context.Context) (string, error) {
+	r := hr.r
 	units := r.units()
-	out, err := runScript(ctx, h, scriptReload, units...)
+	out, err := runScript(ctx, hr.h, scriptReload, units...)
 	if err != nil {
 		return "", fmt.Errorf("daemon-reload: %w", err)
 	}
@@ -100,19 +132,20 @@ func (r *runner) reload(ctx context.Context, h Host) (string, error) {
 	return "settings in effect: " + strings.Join(checked, " "), nil
 }
 
-// restart restarts each unit and waits until it is active and healthy,
-// returning how long that took.
-func (r *runner) restart(ctx context.Context, h Host) (string, time.Duration, error) {
+// restart restarts each unit and waits until it is active and healthy; the
+// host's result keeps how long that took.
+func (hr *hostRun) restart(ctx context.Context) (string, error) {
 	start := time.Now()
 	var msgs []string
-	for _, svc := range r.services {
+	for _, svc := range hr.r.services {
 		t0 := time.Now()
-		if err := health(ctx, h, svc, "restart", 0); err != nil {
-			return "", 0, err
+		if err := health(ctx, hr.h, svc, "restart", 0); err != nil {
+			return "", err
 		}
 		msgs = append(msgs, fmt.Sprintf("%s active and healthy in %s", svc.Unit, roundDur(time.Since(t0))))
 	}
-	return strings.Join(msgs, "; "), time.Since(start), nil
+	hr.res.RestartTime = time.Since(start)
+	return strings.Join(msgs, "; "), nil
 }
 
 // health runs scriptHealth for svc: mode "restart" restarts the unit first,

@@ -1,0 +1,247 @@
+package fleet
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// step is one step of a host's flow: a named piece of work with a timeout
+// of its own. Every step is safe to run again (a resumed run redoes what it
+// has not recorded).
+type step struct {
+	name    Step
+	timeout time.Duration
+	// acts: the step changes the host. It runs under the host's lock, and a
+	// halted run stops before it.
+	acts bool
+	// writes: the step replaces files, so when it has replaced any the
+	// manifest records it as soon as it is done (beside the next step).
+	// Other steps are recorded with the next save: redoing them on a resume
+	// is harmless.
+	writes bool
+	// lock: the step checks that the host can take the work; once it has
+	// found work to do, and unless the run is halted, the host's lock is
+	// taken as its last act, so a lock another run holds fails this step.
+	lock bool
+	run  func(hr *hostRun, ctx context.Context) (string, error)
+}
+
+// flow is the whole of a host's work for one command, as its steps and what
+// its end writes.
+type flow struct {
+	// name is the step the host's own outcome is reported under: StepRun,
+	// or StepRollback for a rollback, whose one step stands for the whole.
+	name  Step
+	steps []step
+	// keepsRun: the flow records itself in a manifest on the host, so the
+	// host's result names the run.
+	keepsRun bool
+	// The manifest's state after the flow completed, failed or halted; ""
+	// leaves it as it was.
+	complete, failed, halted string
+	// finish sets the outcome of a flow that ran its steps and says what it
+	// did.
+	finish func(hr *hostRun) (Status, string)
+}
+
+// hostRun is one host's run of a flow: what its steps share.
+type hostRun struct {
+	r     *runner
+	flow  flow
+	ctx   context.Context // the host's whole run; each step has a shorter one
+	t     Target
+	batch int
+	start time.Time
+	res   HostResult
+
+	h     Host
+	facts *Facts
+	// m is the run's record on the host; nil while there is none (a reboot
+	// keeps none).
+	m      *Manifest
+	locked bool  // this run holds the host's lock
+	saves  saver // the record of the last step that wrote files
+	last   Step  // the last step that ran
+	// planned is reported with the done event of the step that set it (the
+	// preflight's changes).
+	planned []Change
+	// ending, when a step sets it, ends the flow after that step: nothing
+	// to do on this host.
+	ending  string
+	endWith Status
+	jr      *shutdownRead // the reboot's journal read, when there was one
+	cleanup []func()
+}
+
+// runHost runs flow f on host t: each step between its start and done
+// events, with its timeout, recorded in the manifest; a halted run stops
+// before the next step that acts; the host's lock is released, and the
+// manifest's final state written, before the host's final event, so
+// whoever reacts to that event (an operator's rollback) finds the host free.
+func (r *runner) runHost(ctx context.Context, t Target, batch int, f flow) HostResult {
+	hr := &hostRun{r: r, flow: f, ctx: ctx, t: t, batch: batch, start: time.Now(),
+		res: HostResult{Host: t.Name, Batch: batch}}
+	if f.keepsRun {
+		hr.res.RunID = r.runID
+	}
+	hr.saves.hr = hr
+	defer hr.close()
+	for _, s := range f.steps {
+		if s.acts && r.isHalted() {
+			return hr.halt(s.name)
+		}
+		if failed, err := hr.do(s); err != nil {
+			return hr.fail(failed, err)
+		}
+		if hr.ending != "" {
+			return hr.end()
+		}
+		if s.name == r.opts.LastStep {
+			break
+		}
+	}
+	return hr.complete()
+}
+
+// do runs one step. It returns the step to blame when it fails: this one,
+// or the one whose record failed to save.
+func (hr *hostRun) do(s step) (Step, error) {
+	r := hr.r
+	r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseStart, Batch: hr.batch})
+	hr.last = s.name
+	t0, doneBefore := time.Now(), hr.done()
+	ctx, cancel := context.WithTimeout(hr.ctx, s.timeout)
+	msg, err := s.run(hr, ctx)
+	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
+		err = hr.lock(ctx)
+	}
+	cancel()
+	if err != nil {
+		hr.record(s.name, PhaseFail, t0, err)
+		return s.name, err
+	}
+	hr.record(s.name, PhaseDone, t0, nil)
+	if s.writes && hr.done() > doneBefore {
+		if failed, err := hr.saves.start(s.name); err != nil {
+			return failed, err
+		}
+	}
+	if s.name != hr.flow.name {
+		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseDone, Batch: hr.batch, Duration: time.Since(t0), Message: msg, Changes: hr.planned})
+	}
+	hr.planned = nil
+	return "", nil
+}
+
+func (hr *hostRun) record(s Step, phase Phase, t0 time.Time, err error) {
+	if hr.m != nil {
+		hr.m.record(s, phase, t0, err)
+	}
+}
+
+// done counts the files the run has replaced so far.
+func (hr *hostRun) done() int {
+	if hr.m == nil {
+		return 0
+	}
+	return countDone(hr.m)
+}
+
+// setManifest makes m the run's record on the host.
+func (hr *hostRun) setManifest(m *Manifest) {
+	hr.m, hr.res.RunID = m, m.RunID
+}
+
+// endEarly ends the flow after the current step: the host has nothing to do.
+func (hr *hostRun) endEarly(s Status, msg string) {
+	hr.endWith, hr.ending = s, msg
+}
+
+// report ends the host's result and emits the host's final event.
+func (hr *hostRun) report(status Status, step Step, phase Phase, msg string) HostResult {
+	hr.res.Status, hr.res.Step, hr.res.Duration = status, step, time.Since(hr.start)
+	if hr.m != nil && hr.flow.keepsRun {
+		hr.res.Changed = countDone(hr.m)
+	}
+	e := Event{Host: hr.t.Name, Step: step, Phase: phase, Batch: hr.batch, Message: msg, Err: hr.res.err, Result: &hr.res}
+	if phase == PhaseDone {
+		e.Duration = hr.res.Duration
+	}
+	hr.r.emit(e)
+	return hr.res
+}
+
+func (hr *hostRun) complete() HostResult {
+	if failed, err := hr.saves.wait(); err != nil {
+		return hr.fail(failed, err)
+	}
+	status, msg := hr.flow.finish(hr)
+	if err := hr.release(hr.flow.complete); err != nil {
+		return hr.fail(hr.last, err)
+	}
+	hr.res.Step = ""
+	return hr.report(status, hr.flow.name, PhaseDone, msg)
+}
+
+func (hr *hostRun) end() HostResult {
+	if err := hr.release(""); err != nil {
+		return hr.fail(hr.last, err)
+	}
+	return hr.report(hr.endWith, hr.flow.name, PhaseSkip, hr.ending)
+}
+
+func (hr *hostRun) halt(at Step) HostResult {
+	if failed, err := hr.saves.wait(); err != nil {
+		return hr.fail(failed, err)
+	}
+	msg := "halted before this step"
+	if !hr.locked {
+		msg = "halted before any change"
+	}
+	hr.releaseReporting(hr.flow.halted)
+	return hr.report(StatusHalted, at, PhaseHalted, msg)
+}
+
+func (hr *hostRun) fail(at Step, err error) HostResult {
+	he := &HostError{Host: hr.t.Name, Step: at, Err: err}
+	// The save in flight, if it failed, has its failure reported by the
+	// one below.
+	_, _ = hr.saves.wait()
+	hr.releaseReporting(hr.flow.failed)
+	hr.res.Error, hr.res.err = err.Error(), he
+	return hr.report(StatusFailed, at, PhaseFail, err.Error())
+}
+
+// releaseReporting is release on a way out where its own failure can only
+// be reported.
+func (hr *hostRun) releaseReporting(state string) {
+	if err := hr.release(state); err != nil {
+		hr.r.info(hr.t.Name, StepRun, true, "could not record the outcome in the manifest: "+err.Error())
+	}
+}
+
+// close ends the host's run on every way out: a lock still held is
+// released, the journal read stopped, the connection closed.
+func (hr *hostRun) close() {
+	_, _ = hr.saves.wait()
+	if hr.locked {
+		hr.releaseReporting("")
+	}
+	for _, f := range slices.Backward(hr.cleanup) {
+		f()
+	}
+	if hr.h != nil {
+		_ = hr.h.Close()
+	}
+}
+
+// connect dials the host; the host key is verified by the dialer.
+func (hr *hostRun) connect(ctx context.Context) (string, error) {
+	h, err := hr.r.opts.Dial(ctx, hr.t)
+	if err != nil {
+		return "", err
+	}
+	hr.h = h
+	return "", nil
+}

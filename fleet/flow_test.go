@@ -1,0 +1,254 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// recorder keeps every event a run emits.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) Report(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// trail is the host's events as "step:phase", in order.
+func (r *recorder) trail(host string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for _, e := range r.events {
+		if e.Host == host && e.Phase != PhaseInfo {
+			s = append(s, string(e.Step)+":"+string(e.Phase))
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+// rollOne rolls out to one scripted host, without the reboot.
+func rollOne(t *testing.T, h *scriptedHost, halt <-chan struct{}) (HostResult, *recorder) {
+	t.Helper()
+	inv := fakeInventory(t, 1, Policy{Batch: Amount{N: 1}, MaxParallel: 1})
+	rec := &recorder{}
+	s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec, Halt: halt,
+		Dial: func(context.Context, Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Hosts[0], rec
+}
+
+func TestRolloutFlowOnAScriptedHost(t *testing.T) {
+	h := outdatedHost("h1")
+	res, rec := rollOne(t, h, nil)
+	if res.Status != StatusOK || res.Changed != 1 {
+		t.Fatalf("result %+v\n%s", res, rec.trail("h1"))
+	}
+	wantTrail := "connect:start connect:done preflight:start preflight:done backup:start backup:done push:start push:done " +
+		"dropin:start dropin:done reload:start reload:done restart:start restart:done run:done"
+	if got := rec.trail("h1"); got != wantTrail {
+		t.Errorf("events\n got %s\nwant %s", got, wantTrail)
+	}
+	// The push's record is saved beside the next steps: it may land
+	// anywhere between the upload and the final save.
+	got := h.received()
+	commands := slices.DeleteFunc(slices.Clone(got), func(n string) bool { return n == "save-manifest" })
+	if want := []string{"preflight", "backup", "upload", "reload", "health"}; !slices.Equal(commands, want) {
+		t.Errorf("host received %v, want the commands %v", got, want)
+	}
+	if got[1] != "save-manifest" || got[len(got)-1] != "save-manifest" {
+		t.Errorf("host received %v: want the manifest saved before the backup and last", got)
+	}
+	ms, locks, err := h.saves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(locks, ","); got != "lock,,unlock" {
+		t.Errorf("saves' lock actions %q: want the first to take the lock and the last to release it", got)
+	}
+	last := ms[len(ms)-1]
+	if last.State != StateComplete || !last.Changes[0].Done {
+		t.Errorf("final manifest: state %s, change done %v", last.State, last.Changes[0].Done)
+	}
+	var steps []Step
+	for _, s := range last.Steps {
+		steps = append(steps, s.Step)
+	}
+	if want := []Step{StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart}; !slices.Equal(steps, want) {
+		t.Errorf("manifest records steps %v, want %v", steps, want)
+	}
+}
+
+func TestRolloutFlowFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(h *scriptedHost)
+		step    Step
+		errText string
+		// state is the manifest's final state; "" means the run never
+		// saved one (it failed before it held the lock).
+		state string
+	}{
+		{name: "a lock another run holds fails the preflight, nothing written",
+			change: func(h *scriptedHost) {
+				h.answers["save-manifest"] = fails("lock held by run 20990101_000000 from elsewhere pid 1", lockedStatus)
+			},
+			step: StepPreflight, errText: "held by another run"},
+		{name: "the backup fails",
+			change: func(h *scriptedHost) { h.answers["backup"] = fails("", 4) },
+			step:   StepBackup, errText: "back up: exited with status 4", state: StateFailed},
+		{name: "the pushed file's checksum is not what was sent",
+			change: func(h *scriptedHost) {
+				h.upload = func(string, []byte) (string, error) { return "0123456789abcdef", nil }
+			},
+			step: StepPush, errText: "host has sha256 0123456789ab", state: StateFailed},
+		{name: "daemon-reload answers for fewer units",
+			change: func(h *scriptedHost) { h.answers["reload"] = ok("") },
+			step:   StepReload, errText: "0 unit answers for 1 units", state: StateFailed},
+		{name: "the restarted unit is not healthy",
+			change: func(h *scriptedHost) { h.answers["health"] = fails("demo.service: inactive", 1) },
+			step:   StepRestart, errText: "demo.service not healthy within", state: StateFailed},
+		{name: "the push's record fails to save: blamed on the push",
+			change: func(h *scriptedHost) {
+				n := 0
+				h.answers["save-manifest"] = func(call) ([]byte, error) {
+					if n++; n == 2 {
+						return nil, errors.New("connection lost")
+					}
+					return nil, nil
+				}
+			},
+			step: StepPush, errText: "write manifest: connection lost", state: StateFailed},
+		{name: "the final save fails: blamed on the last step",
+			change: func(h *scriptedHost) {
+				h.answers["save-manifest"] = func(c call) ([]byte, error) {
+					if len(c.args) > 2 && c.args[2] == "unlock" {
+						return nil, errors.New("connection lost")
+					}
+					return nil, nil
+				}
+			},
+			step: StepRestart, errText: "write manifest: connection lost", state: StateComplete},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := outdatedHost("h1")
+			tt.change(h)
+			res, rec := rollOne(t, h, nil)
+			var he *HostError
+			if res.Status != StatusFailed || res.Step != tt.step || !errors.As(res.Err(), &he) || he.Step != tt.step || he.Host != "h1" {
+				t.Fatalf("result %s at %s (%v), want failed at %s\n%s", res.Status, res.Step, res.Err(), tt.step, rec.trail("h1"))
+			}
+			if !strings.Contains(res.Error, tt.errText) {
+				t.Errorf("error %q, want %q in it", res.Error, tt.errText)
+			}
+			if !strings.HasSuffix(rec.trail("h1"), string(tt.step)+":fail") {
+				t.Errorf("the host's last event is not its step's failure: %s", rec.trail("h1"))
+			}
+			ms, locks, err := h.saves()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.state == "" {
+				if slices.Contains(h.received(), "backup") || slices.Contains(h.received(), "upload") {
+					t.Errorf("changed the host without the lock: %v", h.received())
+				}
+				return
+			}
+			if last := ms[len(ms)-1]; last.State != tt.state || locks[len(locks)-1] != "unlock" {
+				t.Errorf("last save: state %s lock %q, want %s and the lock released", last.State, locks[len(locks)-1], tt.state)
+			}
+		})
+	}
+}
+
+func TestHaltAfterPreflightChangesNothing(t *testing.T) {
+	h := outdatedHost("h1")
+	halt := make(chan struct{})
+	h.answers["preflight"] = func(p answer) answer {
+		return func(c call) ([]byte, error) {
+			close(halt) // the operator aborts while the host is read
+			return p(c)
+		}
+	}(h.answers["preflight"])
+	res, rec := rollOne(t, h, halt)
+	if res.Status != StatusHalted || res.Step != StepBackup {
+		t.Fatalf("result %s at %s, want halted at backup\n%s", res.Status, res.Step, rec.trail("h1"))
+	}
+	if got := h.received(); !slices.Equal(got, []string{"preflight"}) {
+		t.Errorf("host received %v after the halt, want only the preflight (no lock, no manifest)", got)
+	}
+}
+
+func TestRollbackFlow(t *testing.T) {
+	inv := fakeInventory(t, 1, Policy{Batch: Amount{N: 1}, MaxParallel: 1})
+	run := func(h *scriptedHost) (HostResult, *recorder) {
+		rec := &recorder{}
+		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
+			Dial: func(context.Context, Target) (Host, error) { return h, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Hosts[0], rec
+	}
+	t.Run("no run to roll back", func(t *testing.T) {
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""), "list-runs": ok("")}}
+		res, rec := run(h)
+		if res.Status != StatusUnchanged || rec.trail("h1") != "rollback:start rollback:skip" {
+			t.Errorf("result %s, events %s", res.Status, rec.trail("h1"))
+		}
+		if got := h.received(); !slices.Equal(got, []string{"lock", "list-runs", "unlock"}) {
+			t.Errorf("host received %v", got)
+		}
+	})
+	t.Run("a held lock fails the rollback", func(t *testing.T) {
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": fails("held", lockedStatus)}}
+		res, rec := run(h)
+		if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "held by another run") {
+			t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
+		}
+		if got := h.received(); !slices.Equal(got, []string{"lock"}) {
+			t.Errorf("host received %v after a held lock", got)
+		}
+	})
+	t.Run("connect fails", func(t *testing.T) {
+		rec := &recorder{}
+		s, _ := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
+			Dial: func(context.Context, Target) (Host, error) { return nil, errors.New("connection refused") }})
+		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" {
+			t.Errorf("result %+v", res)
+		}
+	})
+}
+
+// Steps is the rollout's flow itself: the front ends show what runs.
+func TestStepsFollowTheFlow(t *testing.T) {
+	inv := fakeInventory(t, 1, DefaultPolicy())
+	inv.Rollout.Reboot = true
+	full := Steps(Options{Inventory: inv})
+	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepReboot, StepJournal}; !slices.Equal(full, want) {
+		t.Errorf("Steps = %v, want %v", full, want)
+	}
+	var flowNames []Step
+	for _, s := range rolloutFlow(Options{Inventory: inv}).steps {
+		flowNames = append(flowNames, s.name)
+	}
+	if !slices.Equal(full, flowNames) {
+		t.Errorf("Steps %v differ from the flow %v", full, flowNames)
+	}
+	if got := Steps(Options{Inventory: inv, NoReboot: true}); got[len(got)-1] != StepRestart {
+		t.Errorf("without the reboot: %v", got)
+	}
+	if got := Steps(PlanOptions(Options{Inventory: inv, NoReboot: true})); got[len(got)-1] != StepDropIn {
+		t.Errorf("a plan: %v", got)
+	}
+}

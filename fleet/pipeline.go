@@ -1,0 +1,84 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The flows of each command, named once, in one place. A new step is a
+// function and one line here; the front ends learn of it through Steps.
+
+// rolloutFlow is a rollout's work on one host: check, back up, replace,
+// reload, restart and, when the policy asks, the cold reboot and the
+// journal's proof.
+func rolloutFlow(o Options) flow {
+	to := o.Inventory.Rollout.Timeouts
+	steps := []step{
+		{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+		{name: StepPreflight, timeout: to.Preflight, lock: true, run: (*hostRun).preflight},
+		{name: StepBackup, timeout: to.Backup, acts: true, run: (*hostRun).backup},
+		{name: StepPush, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushArtifacts},
+		{name: StepDropIn, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushDropIns},
+		{name: StepReload, timeout: to.Reload, acts: true, run: (*hostRun).reload},
+		{name: StepRestart, timeout: to.Restart, acts: true, run: (*hostRun).restart},
+	}
+	if o.Inventory.Rollout.Reboot && !o.NoReboot {
+		steps = append(steps, rebootSteps(to)...)
+	}
+	return flow{name: StepRun, steps: steps, keepsRun: true,
+		complete: StateComplete, failed: StateFailed, halted: StateHalted,
+		finish: func(hr *hostRun) (Status, string) {
+			hr.res.Changed = countDone(hr.m)
+			return StatusOK, fmt.Sprintf("%d file(s) changed", hr.res.Changed)
+		}}
+}
+
+// rebootFlow is a reboot's work on one host: the cold reboot and the
+// journal's stop times, with the reboot's own short preflight.
+func rebootFlow(o Options) flow {
+	to := o.Inventory.Rollout.Timeouts
+	steps := append([]step{
+		{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+		{name: StepPreflight, timeout: to.Preflight, lock: true, run: (*hostRun).rebootPreflight},
+	}, rebootSteps(to)...)
+	return flow{name: StepRun, steps: steps,
+		finish: func(*hostRun) (Status, string) { return StatusOK, "rebooted" }}
+}
+
+// rebootSteps end a rollout's flow and make a reboot's.
+func rebootSteps(to Timeouts) []step {
+	return []step{
+		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, run: (*hostRun).reboot},
+		{name: StepJournal, timeout: to.Journal, run: (*hostRun).journal},
+	}
+}
+
+// rollbackFlow puts a host back as it was before run runID ("" the latest
+// not rolled back): one step, which connects and takes the lock itself, so
+// that all of a rollback is reported as the rollback step.
+func rollbackFlow(runID string, timeout time.Duration) flow {
+	return flow{name: StepRollback,
+		steps: []step{{name: StepRollback, timeout: timeout, acts: true,
+			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID) }}},
+		complete: StateRolledBack,
+		finish: func(hr *hostRun) (Status, string) {
+			return StatusRolledBack, fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", hr.m.RunID, hr.res.Changed)
+		}}
+}
+
+// Steps lists, in order, the steps a rollout with o runs on each host: the
+// list the TUI's columns and every report follow.
+func Steps(o Options) []Step {
+	if o.Inventory == nil {
+		return nil
+	}
+	var names []Step
+	for _, s := range rolloutFlow(o).steps {
+		names = append(names, s.name)
+		if s.name == o.LastStep {
+			break
+		}
+	}
+	return names
+}

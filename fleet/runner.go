@@ -1,0 +1,100 @@
+package fleet
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// runner holds what every host's work shares; nothing in it changes once
+// the run has started, except through the mutex-guarded halt state.
+type runner struct {
+	opts     Options
+	runID    string
+	services []Service
+	targets  []fileTarget
+	content  map[string][]byte // remote path -> new content
+	rep      Reporter
+	wait     rebootWait
+
+	mu      sync.Mutex
+	halted  bool
+	haltCh  chan struct{}
+	haltErr error
+}
+
+func newRunner(o Options) (*runner, error) {
+	if o.Inventory == nil || o.Dial == nil {
+		return nil, errors.New("rollout: inventory and dialer are required")
+	}
+	if o.Reporter == nil {
+		o.Reporter = ReporterFunc(func(Event) {})
+	}
+	if o.RunID == "" {
+		o.RunID = NewRunID(time.Now())
+	}
+	if !ValidRunID(o.RunID) {
+		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
+	}
+	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{})}
+	// Artifacts are read and hashed once for the whole fleet.
+	for _, svc := range o.Inventory.Services {
+		for _, a := range svc.Artifacts {
+			b, err := os.ReadFile(a.Src)
+			if err != nil {
+				return nil, fmt.Errorf("artifact %s: %w", a.Src, err)
+			}
+			r.addTarget(fileTarget{Kind: "artifact", Unit: svc.Unit, Path: a.Dest, Content: b, Mode: a.Mode, Owner: a.Owner})
+		}
+		if len(svc.DropIn.Settings) > 0 {
+			mode := os.FileMode(0o644)
+			r.addTarget(fileTarget{Kind: "dropin", Unit: svc.Unit, Path: svc.DropIn.Path(svc.Unit), Content: svc.DropIn.Render(), Mode: &mode, Owner: "root:root"})
+		}
+	}
+	return r, nil
+}
+
+func (r *runner) addTarget(t fileTarget) {
+	sum := sha256.Sum256(t.Content)
+	t.SHA256 = hex.EncodeToString(sum[:])
+	r.targets = append(r.targets, t)
+	r.content[t.Path] = t.Content
+}
+
+func (r *runner) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.rep.Report(e)
+}
+
+func (r *runner) info(host string, step Step, warn bool, msg string) {
+	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Batch: -1, Warning: warn, Message: msg})
+}
+
+// halt stops the run: no new host starts, in-flight hosts stop at their next
+// step boundary.
+func (r *runner) halt(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.halted {
+		r.halted, r.haltErr = true, err
+		close(r.haltCh)
+	}
+}
+
+func (r *runner) isHalted() bool {
+	select {
+	case <-r.haltCh:
+		return true
+	case <-r.opts.Halt:
+		r.halt(errors.New("aborted by the operator"))
+		return true
+	default:
+		return false
+	}
+}
