@@ -122,14 +122,6 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	return res
 }
 
-// scriptScan is scriptJournal for the previous boot, in the same session as
-// the check that the journal is persistent: a scan is one login and two
-// sessions per host (this, then the stop settings of the units it found),
-// and on a large fleet the hosts' sshd and shells are most of its cost.
-var scriptScan = script{name: "scan", body: `
-[ -d /var/log/journal ] || exit 99
-` + scriptJournal.body}
-
 // volatileStatus is scriptScan's exit status for a volatile journal.
 const volatileStatus = 99
 
