@@ -192,124 +192,21 @@ func ParseShutdown(r io.Reader) (*Shutdown, error) {
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%w: no journal records in the input (%d malformed lines skipped)", ErrNoShutdown, skipped)
 	}
-	// A total order on content, so that the result does not depend on the
-	// order of the lines (journalctl interleaves processes by arrival).
-	slices.SortFunc(recs, func(a, b *record) int {
-		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.cursor, b.cursor), cmp.Compare(a.raw, b.raw))
-	})
-	// A record printed twice (the query's last record is often also one of
-	// PID 1's) has the same __CURSOR; drop repeats after sorting, so the one
-	// kept does not depend on the line order either.
-	seen := map[string]bool{}
-	recs = slices.DeleteFunc(recs, func(r *record) bool {
-		if r.cursor == "" {
-			return false
-		}
-		dup := seen[r.cursor]
-		seen[r.cursor] = true
-		return dup
-	})
-
-	s := &Shutdown{Skipped: skipped, Units: []UnitStop{}}
-	for _, rec := range recs {
-		if rec.bootID == "" {
-			continue
-		}
-		if s.BootID == "" {
-			s.BootID = strings.Clone(rec.bootID)
-		} else if s.BootID != rec.bootID {
-			return nil, fmt.Errorf("journal records from more than one boot (%s, %s)", s.BootID, rec.bootID)
-		}
+	recs = sortRecords(recs)
+	s := &Shutdown{Skipped: skipped, Units: []UnitStop{}, End: recs[len(recs)-1].ts}
+	if s.BootID, err = bootOf(recs); err != nil {
+		return nil, err
 	}
-	s.End = recs[len(recs)-1].ts
-
-	var (
-		mark        *record // when the shutdown was asked for
-		anchor      uint64  // the lowest JOB_ID of the shutdown's transaction
-		anchorRec   *record
-		jobs        = map[[2]string]*stopJob{} // by JOB_ID and UNIT
-		restarts    = map[[2]string]bool{}
-		jobOrder    []*stopJob
-		pid1Records []*record
-	)
-	for _, rec := range recs {
-		if rec.messageID == msgLogindShutdown && (rec.comm == "" || rec.comm == "systemd-logind") {
-			mark = rec // the last one: recs are sorted
-			continue
-		}
-		if rec.pid != "" && rec.pid != "1" {
-			// A user manager (systemd --user) logs the same job records,
-			// numbered on its own.
-			continue
-		}
-		pid1Records = append(pid1Records, rec)
-		switch {
-		case isSpecialShutdown(rec):
-			mark = rec
-		case rec.jobType == "start" && isShutdownJobUnit(rec.unit):
-			if n, ok := rec.jobNum(); ok && (anchorRec == nil || n < anchor) {
-				anchor, anchorRec = n, rec
-			}
-		case rec.jobType == "restart" && rec.jobID != "":
-			// A restart job logs its start as "Stopping ..." with
-			// JOB_TYPE=stop (systemd runs its first half as a stop) and
-			// only its done record with JOB_TYPE=restart: only the latter
-			// tells it from a stop (seen on the lab hosts, systemd 252).
-			restarts[[2]string{rec.jobID, rec.unit}] = true
-		case rec.jobType == "stop" && rec.jobID != "" && rec.unit != "" && (rec.messageID == msgJobStart || rec.messageID == msgJobDone):
-			key := [2]string{rec.jobID, rec.unit}
-			j := jobs[key]
-			if j == nil {
-				j = &stopJob{unit: rec.unit, jobID: rec.jobID}
-				jobs[key] = j
-				jobOrder = append(jobOrder, j)
-			}
-			// Sorted records: keep the first start and the last done.
-			if rec.messageID == msgJobStart && j.start == nil {
-				j.start = rec
-			} else if rec.messageID == msgJobDone {
-				j.done = rec
-			}
-		}
-	}
-	if mark == nil && anchorRec == nil {
+	b := readBoot(recs)
+	if b.mark == nil && b.anchorRec == nil {
 		return nil, fmt.Errorf("%w (%d records, %d malformed lines skipped)", ErrNoShutdown, len(recs), skipped)
 	}
-
-	inTransaction := func(j *stopJob) bool {
-		if anchorRec == nil {
-			return false
-		}
-		n, ok := j.first().jobNum()
-		return ok && n > anchor
-	}
-	var begin time.Time
-	switch {
-	case mark != nil:
-		begin = mark.ts
-	default:
-		begin = anchorRec.ts
-		for _, j := range jobOrder {
-			if inTransaction(j) && !restarts[[2]string{j.jobID, j.unit}] && j.first().ts.Before(begin) {
-				begin = j.first().ts
-			}
-		}
-	}
-	member := func(j *stopJob) bool {
-		if inTransaction(j) {
-			return true
-		}
-		if j.done != nil {
-			return !j.done.ts.Before(begin)
-		}
-		return !j.start.ts.Before(begin)
-	}
-
 	last := map[string]*stopJob{} // unit → the shutdown's stop of it
+	begin := b.begin()
 	s.Start = begin
 	startSet := false
-	for _, j := range jobOrder {
-		if restarts[[2]string{j.jobID, j.unit}] || !member(j) {
+	for _, j := range b.jobOrder {
+		if b.isRestart(j) || !b.member(j, begin) {
 			continue
 		}
 		if t := j.first().ts; !startSet || t.Before(s.Start) {
@@ -325,12 +222,152 @@ func ParseShutdown(r io.Reader) (*Shutdown, error) {
 	s.Duration = s.End.Sub(s.Start)
 
 	for _, j := range last {
-		s.Units = append(s.Units, unitStop(j, s.End, pid1Records))
+		s.Units = append(s.Units, unitStop(j, s.End, b.pid1Records))
 	}
 	slices.SortFunc(s.Units, func(a, b UnitStop) int {
 		return cmp.Or(cmp.Compare(b.Duration, a.Duration), cmp.Compare(a.Unit, b.Unit))
 	})
 	return s, nil
+}
+
+// sortRecords puts recs in a total order on content, so that the result
+// does not depend on the order of the lines (journalctl interleaves
+// processes by arrival), and drops repeats.
+func sortRecords(recs []*record) []*record {
+	slices.SortFunc(recs, func(a, b *record) int {
+		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.cursor, b.cursor), cmp.Compare(a.raw, b.raw))
+	})
+	// A record printed twice (the query's last record is often also one of
+	// PID 1's) has the same __CURSOR; drop repeats after sorting, so the one
+	// kept does not depend on the line order either.
+	seen := map[string]bool{}
+	return slices.DeleteFunc(recs, func(r *record) bool {
+		if r.cursor == "" {
+			return false
+		}
+		dup := seen[r.cursor]
+		seen[r.cursor] = true
+		return dup
+	})
+}
+
+// bootOf returns the boot id the records share ("" when none has one), or
+// an error when they come from several boots.
+func bootOf(recs []*record) (string, error) {
+	var id string
+	for _, rec := range recs {
+		if rec.bootID == "" {
+			continue
+		}
+		if id == "" {
+			id = strings.Clone(rec.bootID)
+		} else if id != rec.bootID {
+			return "", fmt.Errorf("journal records from more than one boot (%s, %s)", id, rec.bootID)
+		}
+	}
+	return id, nil
+}
+
+// boot is what one boot's sorted records say about its shutdown.
+type boot struct {
+	mark        *record // when the shutdown was asked for
+	anchor      uint64  // the lowest JOB_ID of the shutdown's transaction
+	anchorRec   *record
+	jobs        map[[2]string]*stopJob // by JOB_ID and UNIT
+	restarts    map[[2]string]bool
+	jobOrder    []*stopJob
+	pid1Records []*record
+}
+
+// readBoot gathers the shutdown marks, the stop jobs and PID 1's records
+// from sorted records.
+func readBoot(recs []*record) *boot {
+	b := &boot{jobs: map[[2]string]*stopJob{}, restarts: map[[2]string]bool{}}
+	for _, rec := range recs {
+		if rec.messageID == msgLogindShutdown && (rec.comm == "" || rec.comm == "systemd-logind") {
+			b.mark = rec // the last one: recs are sorted
+			continue
+		}
+		if rec.pid != "" && rec.pid != "1" {
+			// A user manager (systemd --user) logs the same job records,
+			// numbered on its own.
+			continue
+		}
+		b.pid1Records = append(b.pid1Records, rec)
+		switch {
+		case isSpecialShutdown(rec):
+			b.mark = rec
+		case rec.jobType == "start" && isShutdownJobUnit(rec.unit):
+			if n, ok := rec.jobNum(); ok && (b.anchorRec == nil || n < b.anchor) {
+				b.anchor, b.anchorRec = n, rec
+			}
+		case rec.jobType == "restart" && rec.jobID != "":
+			// A restart job logs its start as "Stopping ..." with
+			// JOB_TYPE=stop (systemd runs its first half as a stop) and
+			// only its done record with JOB_TYPE=restart: only the latter
+			// tells it from a stop (seen on the lab hosts, systemd 252).
+			b.restarts[[2]string{rec.jobID, rec.unit}] = true
+		case rec.jobType == "stop" && rec.jobID != "" && rec.unit != "" && (rec.messageID == msgJobStart || rec.messageID == msgJobDone):
+			b.addStop(rec)
+		}
+	}
+	return b
+}
+
+// addStop files a stop job's "Stopping" or "Stopped" record.
+func (b *boot) addStop(rec *record) {
+	key := [2]string{rec.jobID, rec.unit}
+	j := b.jobs[key]
+	if j == nil {
+		j = &stopJob{unit: rec.unit, jobID: rec.jobID}
+		b.jobs[key] = j
+		b.jobOrder = append(b.jobOrder, j)
+	}
+	// Sorted records: keep the first start and the last done.
+	if rec.messageID == msgJobStart && j.start == nil {
+		j.start = rec
+	} else if rec.messageID == msgJobDone {
+		j.done = rec
+	}
+}
+
+func (b *boot) isRestart(j *stopJob) bool { return b.restarts[[2]string{j.jobID, j.unit}] }
+
+// inTransaction reports whether stop job j is numbered above the
+// shutdown's start jobs.
+func (b *boot) inTransaction(j *stopJob) bool {
+	if b.anchorRec == nil {
+		return false
+	}
+	n, ok := j.first().jobNum()
+	return ok && n > b.anchor
+}
+
+// begin is when the shutdown began: its last mark, or else the first
+// record of a stop job of its transaction.
+func (b *boot) begin() time.Time {
+	if b.mark != nil {
+		return b.mark.ts
+	}
+	begin := b.anchorRec.ts
+	for _, j := range b.jobOrder {
+		if b.inTransaction(j) && !b.isRestart(j) && j.first().ts.Before(begin) {
+			begin = j.first().ts
+		}
+	}
+	return begin
+}
+
+// member reports whether stop job j is the shutdown's, which began at
+// begin.
+func (b *boot) member(j *stopJob, begin time.Time) bool {
+	if b.inTransaction(j) {
+		return true
+	}
+	if j.done != nil {
+		return !j.done.ts.Before(begin)
+	}
+	return !j.start.ts.Before(begin)
 }
 
 // isSpecialShutdown: PID 1's "Activating special unit halt.target...",
