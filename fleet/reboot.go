@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -370,7 +371,7 @@ func (s *shutdownRead) start(boot string) {
 		go func() {
 			defer close(s.done)
 			defer cancel()
-			var before *Shutdown
+			var before *journal.Shutdown
 			var beforeNote string
 			var beforeErr error
 			var wg sync.WaitGroup

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // ScanUnit is a unit of a host's last shutdown, with the settings that
 // bound its stop today.
 type ScanUnit struct {
-	UnitStop
+	journal.UnitStop
 	TimeoutStop string `json:"timeout_stop"` // TimeoutStopUSec as systemctl shows it, e.g. "1min 30s"
 	KillMode    string `json:"kill_mode"`
 }
@@ -99,7 +101,7 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	step = StepJournal
 	jctx, cancel := context.WithTimeout(ctx, to.Journal)
 	defer cancel()
-	var s *Shutdown
+	var s *journal.Shutdown
 	var note string
 	out, err := runScript(jctx, h, scriptScan)
 	if exitStatus(err) == volatileStatus {
@@ -120,21 +122,13 @@ func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
 	return res
 }
 
-// scriptScan is scriptJournal for the previous boot, in the same session as
-// the check that the journal is persistent: a scan is one login and two
-// sessions per host (this, then the stop settings of the units it found),
-// and on a large fleet the hosts' sshd and shells are most of its cost.
-var scriptScan = script{name: "scan", body: `
-[ -d /var/log/journal ] || exit 99
-` + scriptJournal.body}
-
 // volatileStatus is scriptScan's exit status for a volatile journal.
 const volatileStatus = 99
 
 // scanUnits picks the SIGKILLed units and the top slowest others, and reads
 // their stop settings in one systemctl call.
-func scanUnits(ctx context.Context, h Host, s *Shutdown, top int) ([]ScanUnit, error) {
-	var picked []UnitStop
+func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int) ([]ScanUnit, error) {
+	var picked []journal.UnitStop
 	for _, u := range s.Units {
 		if u.Killed {
 			picked = append(picked, u)

@@ -7,23 +7,25 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // UnitTiming is one unit's stop at the shutdown before the rollout and at
 // the reboot after it. A missing side has a note saying why.
 type UnitTiming struct {
-	Unit       string    `json:"unit"`
-	Before     *UnitStop `json:"before,omitempty"`
-	After      *UnitStop `json:"after,omitempty"`
-	BeforeNote string    `json:"before_note,omitempty"`
-	AfterNote  string    `json:"after_note,omitempty"`
+	Unit       string            `json:"unit"`
+	Before     *journal.UnitStop `json:"before,omitempty"`
+	After      *journal.UnitStop `json:"after,omitempty"`
+	BeforeNote string            `json:"before_note,omitempty"`
+	AfterNote  string            `json:"after_note,omitempty"`
 }
 
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
 // with that id (before: the boot before it), or the previous one when boot
 // is "". When there is none it returns a nil Shutdown and a note for the
 // operator ("no timings: why"), never a zero.
-func lastShutdown(ctx context.Context, h Host, persistent bool, boot string, before bool) (*Shutdown, string, error) {
+func lastShutdown(ctx context.Context, h Host, persistent bool, boot string, before bool) (*journal.Shutdown, string, error) {
 	if !persistent {
 		return nil, volatileNote, nil
 	}
@@ -47,15 +49,15 @@ const volatileNote = "no persistent journal (/var/log/journal): the previous boo
 
 // shutdownFrom reads a shutdown out of scriptJournal's answer (out, err);
 // missing is the note for a boot the journal does not have.
-func shutdownFrom(out []byte, err error, missing string) (*Shutdown, string, error) {
+func shutdownFrom(out []byte, err error, missing string) (*journal.Shutdown, string, error) {
 	if err != nil {
 		if missingBoot(err) {
 			return nil, missing, nil
 		}
 		return nil, "", fmt.Errorf("read the journal: %w", err)
 	}
-	s, err := ParseShutdown(bytes.NewReader(out))
-	if errors.Is(err, ErrNoShutdown) {
+	s, err := journal.ParseShutdown(bytes.NewReader(out))
+	if errors.Is(err, journal.ErrNoShutdown) {
 		return nil, "the previous boot recorded no shutdown (a crash, or a cut journal)", nil
 	}
 	if err != nil {
@@ -65,7 +67,7 @@ func shutdownFrom(out []byte, err error, missing string) (*Shutdown, string, err
 }
 
 // unitTimings pairs each service's stop before and after.
-func unitTimings(services []Service, before, after *Shutdown, beforeNote, afterNote string) []UnitTiming {
+func unitTimings(services []Service, before, after *journal.Shutdown, beforeNote, afterNote string) []UnitTiming {
 	var out []UnitTiming
 	for _, svc := range services {
 		ut := UnitTiming{Unit: svc.Unit}
@@ -76,7 +78,7 @@ func unitTimings(services []Service, before, after *Shutdown, beforeNote, afterN
 	return out
 }
 
-func pick(s *Shutdown, note, unit string) (*UnitStop, string) {
+func pick(s *journal.Shutdown, note, unit string) (*journal.UnitStop, string) {
 	if s == nil {
 		return nil, note
 	}
@@ -87,7 +89,7 @@ func pick(s *Shutdown, note, unit string) (*UnitStop, string) {
 }
 
 // DescribeStop renders a stop for people: "90.12s, SIGKILLed" or "0.06s, clean".
-func DescribeStop(u *UnitStop, note string) string {
+func DescribeStop(u *journal.UnitStop, note string) string {
 	if u == nil {
 		return "no timings: " + note
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // t0 is the fixtures' run start; every time is fixed so views are stable.
@@ -49,12 +50,12 @@ func planEvents() []fleet.Event {
 }
 
 func timing(before, after time.Duration, killed bool) []fleet.UnitTiming {
-	b := &fleet.UnitStop{Unit: "smart-proxy.service", Duration: before, Killed: killed, Result: "timeout"}
+	b := &journal.UnitStop{Unit: "smart-proxy.service", Duration: before, Killed: killed, Result: "timeout"}
 	if !killed {
 		b.Result = "clean"
 	}
 	return []fleet.UnitTiming{{Unit: "smart-proxy.service", Before: b,
-		After: &fleet.UnitStop{Unit: "smart-proxy.service", Duration: after, Result: "clean"}}}
+		After: &journal.UnitStop{Unit: "smart-proxy.service", Duration: after, Result: "clean"}}}
 }
 
 // hostSteps emits a host's steps from start, one every step seconds, up to

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // Render is the current screen as text, exactly the terminal's height in
@@ -362,7 +363,7 @@ func resultLabel(s Status) string {
 }
 
 // stopBrief is "3.17s ✗KILL" or "0.018s ✓".
-func stopBrief(u *fleet.UnitStop) string {
+func stopBrief(u *journal.UnitStop) string {
 	if u == nil {
 		return "n/a"
 	}
@@ -770,7 +771,7 @@ func (m Model) timingsParts() parts {
 	var scale time.Duration
 	for _, h := range m.run.Hosts {
 		for _, t := range h.Timings() {
-			for _, u := range []*fleet.UnitStop{t.Before, t.After} {
+			for _, u := range []*journal.UnitStop{t.Before, t.After} {
 				if u != nil {
 					scale = max(scale, u.Duration)
 				}
@@ -800,7 +801,7 @@ func (m Model) timingsParts() parts {
 			body = append(body, head)
 			for _, side := range []struct {
 				label string
-				u     *fleet.UnitStop
+				u     *journal.UnitStop
 				note  string
 				st    lipgloss.Style
 			}{{"before", t.Before, t.BeforeNote, m.st.before}, {"after", t.After, t.AfterNote, m.st.after}} {

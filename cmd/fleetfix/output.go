@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // JSONSchema is the version of the JSON lines output; see README.
@@ -195,7 +196,7 @@ type jsonTiming struct {
 	AfterNote  string    `json:"after_note,omitempty"`
 }
 
-func stopJSON(u fleet.UnitStop) jsonStop {
+func stopJSON(u journal.UnitStop) jsonStop {
 	return jsonStop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: ms(u.Duration), Killed: u.Killed, Result: u.Result, Unfinished: u.Unfinished}
 }
 

@@ -75,7 +75,7 @@ func main() {
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
-	flag.StringVar(&c.stubJournal, "stub-journal", "fleet/testdata/journal/buggy-reboot.jsonl", "journal query output the stub hosts serve (a capture from a lab host)")
+	flag.StringVar(&c.stubJournal, "stub-journal", "journal/testdata/buggy-reboot.jsonl", "journal query output the stub hosts serve (a capture from a lab host)")
 	flag.IntVar(&c.runs, "runs", 3, "rollout runs per tool and size (alternating which tool goes first)")
 	flag.IntVar(&c.scanRuns, "scan-runs", 3, "scan runs per size")
 	flag.IntVar(&c.maxParallel, "max-parallel", 0, "hosts worked on at once after the canary (fleetfix max_parallel, Ansible forks); 0: the whole fleet")

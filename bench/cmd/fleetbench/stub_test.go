@@ -13,7 +13,7 @@ import (
 // stubs: each must come out as a lab host with the buggy build does, or the
 // stub-scan figures measure something else than a scan.
 func TestStubFleetScan(t *testing.T) {
-	journal, err := os.ReadFile("../../../fleet/testdata/journal/buggy-reboot.jsonl")
+	journal, err := os.ReadFile("../../../journal/testdata/buggy-reboot.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,19 @@
+package fleet
+
+// The remote scripts, each from its file in scripts/, whose header says
+// what it does, its parameters, its output and its exit statuses.
+var (
+	scriptFacts        = mustScript("facts.sh")         // what a run needs to know of a host
+	scriptPreflight    = mustScript("preflight.sh")     // facts, units, target files and runs, for preflight
+	scriptListRuns     = mustScript("list-runs.sh")     // the runs directory's entries
+	scriptBackup       = mustScript("backup.sh")        // back files up, never overwriting a backup
+	scriptRestore      = mustScript("restore.sh")       // put a checked backup back, atomically
+	scriptHealth       = mustScript("health.bash")      // restart a unit and wait until it is healthy
+	scriptRemoveDirs   = mustScript("remove-dirs.sh")   // remove the empty directories a run made
+	scriptLock         = mustScript("lock.sh")          // take the host's run lock
+	scriptUnlock       = mustScript("unlock.sh")        // release it
+	scriptSaveManifest = mustScript("save-manifest.sh") // write the run manifest atomically, lock or unlock
+	scriptReload       = mustScript("reload.sh")        // daemon-reload, then show the units
+	scriptJournal      = mustScript("journal.sh")       // a boot's shutdown records, for journal.ParseShutdown
+	scriptScan         = mustScript("scan.sh")          // the previous boot's, if the journal is persistent
+)
