@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/plain"
 )
 
 // Status is a host's state as the TUI shows it: the engine's outcomes plus
@@ -98,6 +99,15 @@ func (h *Host) Timings() []fleet.UnitTiming {
 		return nil
 	}
 	return h.Result.Timings
+}
+
+// TimingRows are the host's rows of the timings table, when its journal
+// step ran.
+func (h *Host) TimingRows() []plain.TimingRow {
+	if len(h.Timings()) == 0 {
+		return nil
+	}
+	return plain.HostTimings(*h.Result)
 }
 
 // RunState is everything the TUI knows of the run, built from events only.
@@ -292,7 +302,7 @@ func eventText(e fleet.Event) string {
 		b.WriteString("warn")
 	}
 	if e.Duration > 0 {
-		b.WriteString(" " + fmtDur(e.Duration))
+		b.WriteString(" " + plain.Duration(e.Duration))
 	}
 	msg := e.Message
 	if msg == "" && e.Err != nil {

@@ -24,6 +24,7 @@ func init() {
 type commonFlags struct {
 	limit        []string
 	output       string
+	format       format // the --output format, set by validate
 	plain        bool
 	verbose      bool
 	stateDir     string
@@ -34,7 +35,7 @@ type commonFlags struct {
 func (f *commonFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVarP(&f.limit, "limit", "l", nil, "only these hosts or groups (comma-separated, repeatable)")
-	fl.StringVarP(&f.output, "output", "o", "plain", "output format: plain or json (JSON lines, see README)")
+	fl.StringVarP(&f.output, "output", "o", formats()[0].name, formatsHelp())
 	fl.BoolVar(&f.plain, "plain", false, "plain line output even on a terminal")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print step starts and informational lines")
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
@@ -42,11 +43,11 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
 }
 
+// validate checks the flags and resolves the output format.
 func (f *commonFlags) validate() error {
-	if f.output != "plain" && f.output != "json" {
-		return usageError{fmt.Errorf("--output %q: want plain or json", f.output)}
-	}
-	return nil
+	fm, err := formatNamed(f.output)
+	f.format = fm
+	return err
 }
 
 func defaultStateDir() string {
@@ -129,12 +130,7 @@ func promptSecret(prompt string) ([]byte, error) {
 
 // reporter builds the output consumer for the flags.
 func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(string, *fleet.Summary)) {
-	if f.output == "json" {
-		j := newJSONReporter(w, runID)
-		return j, j.summary
-	}
-	p := &plainReporter{w: w, verbose: f.verbose}
-	return p, func(_ string, s *fleet.Summary) { printSummary(w, s) }
+	return f.format.run(w, runID, f.verbose)
 }
 
 func newRolloutCmd() *cobra.Command {
@@ -185,7 +181,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
-	if !dry && useTUI(f, cmd.OutOrStdout()) {
+	if !dry && f.interactive(cmd.OutOrStdout()) {
 		return tuiExit(runRolloutTUI(cmd, f, inv, targets, o))
 	}
 	name := "rollout"

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -12,20 +10,10 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/plain"
 	"github.com/fleetfix/fleetfix/tui"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
-
-// useTUI says whether a rollout gets the interactive TUI: stdout is a
-// terminal (not dumb) and neither --plain nor --output json was asked for.
-func useTUI(f *commonFlags, out io.Writer) bool {
-	if f.plain || f.output == "json" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	file, ok := out.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
-}
 
 // tuiExit turns runRolloutTUI's outcome into the command's exit: its error
 // (an operator's abort is exitInterrupted), 1 when a host did not end ok,
@@ -193,7 +181,7 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
-		p := &plainReporter{w: out, verbose: f.verbose}
+		p := plain.NewReporter(out, f.verbose)
 		for _, e := range res.Unshown {
 			p.Report(e)
 		}
@@ -208,7 +196,7 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 		return nil, runErr
 	}
 	foldRollbacks(sum, rollbacks)
-	printSummary(out, sum)
+	plain.Summary(out, sum)
 	if tuiErr != nil {
 		fmt.Fprintln(errOut, "fleetfix: tui:", tuiErr)
 	}
