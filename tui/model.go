@@ -50,8 +50,7 @@ type Config struct {
 	Events <-chan fleet.Event
 	// Controls reach the engine.
 	Controls Controls
-	// Steps are the steps of a host's rollout (default DefaultSteps; without
-	// the reboot, up to the restart).
+	// Steps are the steps of a host's rollout, as fleet.Steps lists them.
 	Steps []fleet.Step
 	// NoColor renders without colors or any other escape code; the NO_COLOR
 	// environment variable sets it too.

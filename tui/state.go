@@ -37,12 +37,6 @@ func (s Status) finished() bool {
 	return true
 }
 
-// DefaultSteps are the steps of a host's rollout with the reboot.
-var DefaultSteps = []fleet.Step{
-	fleet.StepConnect, fleet.StepPreflight, fleet.StepBackup, fleet.StepPush, fleet.StepDropIn,
-	fleet.StepReload, fleet.StepRestart, fleet.StepReboot, fleet.StepJournal,
-}
-
 // HostRow is a host as the run will take it: its name and its planned batch
 // (0 = canary). Rows are shown in the order given (batch order).
 type HostRow struct {
@@ -127,11 +121,9 @@ type RunState struct {
 // maxLog bounds each host's kept log.
 const maxLog = 500
 
-// NewRunState starts the state of a run over rows, each host queued.
+// NewRunState starts the state of a run over rows, each host queued; steps
+// are a host's steps (fleet.Steps).
 func NewRunState(rows []HostRow, steps []fleet.Step) *RunState {
-	if len(steps) == 0 {
-		steps = DefaultSteps
-	}
 	s := &RunState{Steps: slices.Clone(steps), index: map[string]int{}}
 	for _, r := range rows {
 		s.addHost(r.Name, r.Batch)

@@ -63,10 +63,6 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 	}
 
 	rows := tuiRows(targets, inv.Rollout)
-	steps := slices.Clone(tui.DefaultSteps)
-	if !inv.Rollout.Reboot || o.NoReboot {
-		steps = steps[:slices.Index(steps, fleet.StepRestart)+1]
-	}
 
 	rep, events, closeEvents := tui.NewQueue()
 	halt := make(chan struct{})
@@ -155,7 +151,7 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, inv *fleet.Inventory, tar
 	}
 
 	title := fmt.Sprintf("fleetfix rollout %s (run %s)", cmd.Flags().Arg(0), o.RunID)
-	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: rows, Plan: plan, Events: events, Controls: controls, Steps: steps})
+	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: rows, Plan: plan, Events: events, Controls: controls, Steps: fleet.Steps(o)})
 
 	if !started.Load() {
 		closeEvents()
