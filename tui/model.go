@@ -1,8 +1,9 @@
 // Package tui is fleetfix's interactive terminal UI: it shows the plan, then
 // the rollout live (a row per host, a detail log, stop timings), and sends
 // the operator's commands (start, pause, abort, stop, roll back a host) to
-// the engine through Controls. It consumes fleet.Events only: no engine
-// logic lives here.
+// the engine through Controls. The view consumes fleet.Events only; Session
+// is the interactive rollout behind the Controls (the run, its halt, the
+// rollbacks started from the TUI) and Plan the dry run shown first.
 package tui
 
 import (

@@ -182,7 +182,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
 	if !dry && f.interactive(cmd.OutOrStdout()) {
-		return tuiExit(runRolloutTUI(cmd, f, inv, targets, o))
+		return tuiExit(runRolloutTUI(cmd, f, o))
 	}
 	name := "rollout"
 	if dry {
