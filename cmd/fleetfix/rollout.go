@@ -16,10 +16,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newRolloutCmd, newPlanCmd, newRollbackCmd)
-}
-
 // commonFlags are shared by the commands that reach hosts.
 type commonFlags struct {
 	limit        []string
@@ -133,7 +129,7 @@ func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(
 	return f.format.run(w, runID, f.verbose)
 }
 
-func newRolloutCmd() *cobra.Command {
+func newRolloutCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var dryRun, noReboot bool
 	cmd := &cobra.Command{
@@ -146,7 +142,7 @@ unit is active and healthy). Canary hosts go first, then batches; when more
 hosts fail than the failure budget allows, no new host starts.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], dryRun, noReboot)
+			return runRollout(cmd, in, &f, args[0], dryRun, noReboot)
 		},
 	}
 	f.register(cmd)
@@ -155,14 +151,14 @@ hosts fail than the failure budget allows, no new host starts.`,
 	return cmd
 }
 
-func newPlanCmd() *cobra.Command {
+func newPlanCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	cmd := &cobra.Command{
 		Use:   "plan INVENTORY",
 		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], true, true)
+			return runRollout(cmd, in, &f, args[0], true, true)
 		},
 	}
 	f.register(cmd)
@@ -170,7 +166,7 @@ func newPlanCmd() *cobra.Command {
 }
 
 // runRollout runs a rollout, or a plan (fleet.PlanOptions).
-func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot bool) error {
+func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, dry, noReboot bool) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
@@ -180,9 +176,9 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	}
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
 	if !dry && f.interactive(cmd.OutOrStdout()) {
-		return tuiExit(runRolloutTUI(cmd, f, o))
+		return tuiExit(runRolloutTUI(cmd, in, f, o))
 	}
 	name := "rollout"
 	if dry {
@@ -200,7 +196,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	return nil
 }
 
-func newRollbackCmd() *cobra.Command {
+func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var invPath, runID string
 	var all bool
@@ -231,7 +227,7 @@ It needs only the inventory: the manifest lives on the host.`,
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: haltOf(cmd.Context())})
+				Halt: in.halt})
 			if err != nil {
 				return err
 			}

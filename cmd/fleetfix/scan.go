@@ -8,10 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newScanCmd, newRebootCmd)
-}
-
 func newScanCmd() *cobra.Command {
 	var f commonFlags
 	var top, parallel int
@@ -54,7 +50,7 @@ KillMode. It changes nothing.`,
 	return cmd
 }
 
-func newRebootCmd() *cobra.Command {
+func newRebootCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var invPath string
 	var all bool
@@ -81,7 +77,7 @@ Canary first and the failure budget apply as in a rollout.`,
 			runID := fleet.NewRunID(time.Now())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: haltOf(cmd.Context())})
+				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ func tuiExit(s *fleet.Summary, err error) error {
 // (with the TUI's rollbacks folded in) is printed and returned, nil when
 // the operator quit at the plan. An operator's abort returns
 // exitInterrupted with it.
-func runRolloutTUI(cmd *cobra.Command, f *commonFlags, o fleet.Options) (*fleet.Summary, error) {
+func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Options) (*fleet.Summary, error) {
 	ctx := cmd.Context()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if o.RunID == "" {
@@ -40,7 +40,7 @@ func runRolloutTUI(cmd *cobra.Command, f *commonFlags, o fleet.Options) (*fleet.
 	if err != nil {
 		return nil, err
 	}
-	if interrupted(ctx) {
+	if in.interrupted() {
 		return nil, nil // Ctrl-C while planning: nothing changed; run() exits 130
 	}
 
