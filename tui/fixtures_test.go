@@ -17,6 +17,9 @@ const runID = "20261124_213045"
 
 var rows = []HostRow{{"h1", 0}, {"h2", 1}, {"h3", 2}}
 
+// steps are a rollout's steps with the reboot.
+var steps = fleet.Steps(fleet.Options{Inventory: &fleet.Inventory{Rollout: fleet.Policy{Reboot: true}}})
+
 func changes(host string) []fleet.Change {
 	return []fleet.Change{
 		{Path: "/usr/local/bin/smart-proxy", Kind: "artifact", Unit: "smart-proxy.service", Existed: true,
@@ -63,7 +66,7 @@ func timing(before, after time.Duration, killed bool) []fleet.UnitTiming {
 func hostSteps(host string, batch int, start, step float64, last fleet.Step) []fleet.Event {
 	var ev []fleet.Event
 	t := start
-	for _, s := range DefaultSteps {
+	for _, s := range steps {
 		ev = append(ev, fleet.Event{Time: at(t), Host: host, Step: s, Phase: fleet.PhaseStart, Batch: batch})
 		t += step
 		e := fleet.Event{Time: at(t), Host: host, Step: s, Phase: fleet.PhaseDone, Batch: batch, Duration: time.Duration(step * float64(time.Second))}

@@ -67,6 +67,7 @@ func testModel(rows []HostRow, plan []fleet.Event, now time.Time, c Controls) Mo
 	return NewModel(Config{
 		Title:    "fleetfix rollout inventory.yaml (run " + runID + ")",
 		Hosts:    rows,
+		Steps:    steps,
 		Plan:     plan,
 		Controls: c,
 		NoColor:  true,

@@ -1,8 +1,9 @@
 // Package tui is fleetfix's interactive terminal UI: it shows the plan, then
 // the rollout live (a row per host, a detail log, stop timings), and sends
 // the operator's commands (start, pause, abort, stop, roll back a host) to
-// the engine through Controls. It consumes fleet.Events only: no engine
-// logic lives here.
+// the engine through Controls. The view consumes fleet.Events only; Session
+// is the interactive rollout behind the Controls (the run, its halt, the
+// rollbacks started from the TUI) and Plan the dry run shown first.
 package tui
 
 import (
@@ -50,8 +51,7 @@ type Config struct {
 	Events <-chan fleet.Event
 	// Controls reach the engine.
 	Controls Controls
-	// Steps are the steps of a host's rollout (default DefaultSteps; without
-	// the reboot, up to the restart).
+	// Steps are the steps of a host's rollout, as fleet.Steps lists them.
 	Steps []fleet.Step
 	// NoColor renders without colors or any other escape code; the NO_COLOR
 	// environment variable sets it too.

@@ -16,7 +16,7 @@ import (
 // ---- events in, state out -----------------------------------------------
 
 func stateOf(evs []fleet.Event) *RunState {
-	s := NewRunState(rows, nil)
+	s := NewRunState(rows, steps)
 	s.ApplyPlan(planEvents())
 	for _, e := range evs {
 		s.Apply(e)
@@ -71,7 +71,7 @@ func TestApplyRunningRun(t *testing.T) {
 
 func TestApplyRunningHostMidway(t *testing.T) {
 	rows, evs := fleetEvents()
-	s := NewRunState(rows, nil)
+	s := NewRunState(rows, steps)
 	for _, e := range evs {
 		s.Apply(e)
 	}
@@ -184,7 +184,7 @@ func TestApplyRollback(t *testing.T) {
 }
 
 func TestApplyPlan(t *testing.T) {
-	s := NewRunState(rows, nil)
+	s := NewRunState(rows, steps)
 	s.ApplyPlan(append(planEvents(), fleet.Event{Host: "h3", Step: fleet.StepConnect, Phase: fleet.PhaseFail, Message: "dial tcp 10.0.0.3:22: no route to host"}))
 	if h := s.Host("h1"); len(h.Changes) != 2 || !h.Planned || h.Changes[1].Diff == "" {
 		t.Errorf("h1 plan %+v", h)
@@ -197,7 +197,7 @@ func TestApplyPlan(t *testing.T) {
 	}
 	// A host whose files are new but whose last run failed is resumed, not
 	// "unchanged".
-	s = NewRunState(rows, nil)
+	s = NewRunState(rows, steps)
 	s.ApplyPlan([]fleet.Event{{Host: "h2", Step: fleet.StepPreflight, Phase: fleet.PhaseDone, Message: "0 file(s) to change; resuming run 20261124_224136 (failed)"}})
 	m := testModel(rows, nil, at(0), Controls{})
 	m.run = s
@@ -207,7 +207,7 @@ func TestApplyPlan(t *testing.T) {
 }
 
 func TestMultiLineMessagesSplitAndLogBounded(t *testing.T) {
-	s := NewRunState(rows, nil)
+	s := NewRunState(rows, steps)
 	s.Apply(fleet.Event{Time: at(1), Host: "h1", Step: fleet.StepRestart, Phase: fleet.PhaseInfo, Message: "line one\nline two\n"})
 	if h := s.Host("h1"); len(h.Log) != 2 || h.Log[1].Text != "    line two" {
 		t.Errorf("log %+v", h.Log)
@@ -492,7 +492,7 @@ func TestResizeKeepsFrame(t *testing.T) {
 
 func TestColorAndNoColor(t *testing.T) {
 	rows, evs := fleetEvents()
-	cfg := Config{Title: "t", Hosts: rows, Now: func() time.Time { return at(64) }}
+	cfg := Config{Title: "t", Hosts: rows, Steps: steps, Now: func() time.Time { return at(64) }}
 	t.Setenv("NO_COLOR", "")
 	m := feed(press(NewModel(cfg), "enter"), evs)
 	if v := m.Render(); !strings.Contains(v, "\x1b[") {
@@ -512,7 +512,7 @@ func TestColorAndNoColor(t *testing.T) {
 
 func TestEventsReachTheModelOneAtATime(t *testing.T) {
 	ch := make(chan fleet.Event, 2)
-	m := NewModel(Config{Hosts: rows, Events: ch, NoColor: true})
+	m := NewModel(Config{Hosts: rows, Steps: steps, Events: ch, NoColor: true})
 	ch <- fleet.Event{Time: at(1), Host: "h1", Step: fleet.StepConnect, Phase: fleet.PhaseStart, Batch: 0}
 	ch <- fleet.Event{Time: at(2), Host: "h1", Step: fleet.StepConnect, Phase: fleet.PhaseDone, Batch: 0}
 	close(ch)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/plain"
 )
 
 // Status is a host's state as the TUI shows it: the engine's outcomes plus
@@ -34,12 +35,6 @@ func (s Status) finished() bool {
 		return false
 	}
 	return true
-}
-
-// DefaultSteps are the steps of a host's rollout with the reboot.
-var DefaultSteps = []fleet.Step{
-	fleet.StepConnect, fleet.StepPreflight, fleet.StepBackup, fleet.StepPush, fleet.StepDropIn,
-	fleet.StepReload, fleet.StepRestart, fleet.StepReboot, fleet.StepJournal,
 }
 
 // HostRow is a host as the run will take it: its name and its planned batch
@@ -100,6 +95,15 @@ func (h *Host) Timings() []fleet.UnitTiming {
 	return h.Result.Timings
 }
 
+// TimingRows are the host's rows of the timings table, when its journal
+// step ran.
+func (h *Host) TimingRows() []plain.TimingRow {
+	if len(h.Timings()) == 0 {
+		return nil
+	}
+	return plain.HostTimings(*h.Result)
+}
+
 // RunState is everything the TUI knows of the run, built from events only.
 type RunState struct {
 	Hosts []Host
@@ -117,11 +121,9 @@ type RunState struct {
 // maxLog bounds each host's kept log.
 const maxLog = 500
 
-// NewRunState starts the state of a run over rows, each host queued.
+// NewRunState starts the state of a run over rows, each host queued; steps
+// are a host's steps (fleet.Steps).
 func NewRunState(rows []HostRow, steps []fleet.Step) *RunState {
-	if len(steps) == 0 {
-		steps = DefaultSteps
-	}
 	s := &RunState{Steps: slices.Clone(steps), index: map[string]int{}}
 	for _, r := range rows {
 		s.addHost(r.Name, r.Batch)
@@ -292,7 +294,7 @@ func eventText(e fleet.Event) string {
 		b.WriteString("warn")
 	}
 	if e.Duration > 0 {
-		b.WriteString(" " + fmtDur(e.Duration))
+		b.WriteString(" " + plain.Duration(e.Duration))
 	}
 	msg := e.Message
 	if msg == "" && e.Err != nil {

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
+	"github.com/fleetfix/fleetfix/plain"
 )
 
 // Render is the current screen as text, exactly the terminal's height in
@@ -144,13 +144,6 @@ func rule(title string, w int) string {
 	return s + strings.Repeat("─", max(0, w-ansi.StringWidth(s)))
 }
 
-func fmtDur(d time.Duration) string {
-	if d >= time.Second {
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	}
-	return fmt.Sprintf("%dms", d.Milliseconds())
-}
-
 // fmtElapsed is a clock-like duration: 41.2s, 1m02s, 1h03m.
 func fmtElapsed(d time.Duration) string {
 	switch {
@@ -160,14 +153,6 @@ func fmtElapsed(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-// stopDur shows a stop time as DescribeStop does: 90.12s, 0.018s.
-func stopDur(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%.3fs", d.Seconds())
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 func shortSHA(s string) string {
@@ -367,7 +352,7 @@ func stopBrief(u *journal.UnitStop) string {
 	if u == nil {
 		return "n/a"
 	}
-	d := stopDur(u.Duration)
+	d := plain.StopTime(u.Duration)
 	switch {
 	case u.Killed:
 		return d + " ✗KILL"
@@ -623,8 +608,8 @@ func (m Model) expandedParts() parts {
 			p.top = append(p.top, m.st.failed.Render(l))
 		}
 	}
-	for _, t := range h.Timings() {
-		p.top = append(p.top, fmt.Sprintf("stop %s: %s → %s", t.Unit, fleet.DescribeStop(t.Before, t.BeforeNote), fleet.DescribeStop(t.After, t.AfterNote)))
+	for _, r := range h.TimingRows() {
+		p.top = append(p.top, fmt.Sprintf("stop %s: %s → %s", r.Timing.Unit, r.Before(), r.After()))
 	}
 	if h.Result != nil && h.Result.Reboot != nil {
 		p.top = append(p.top, m.rebootLine(h.Result.Reboot, ""))
@@ -639,9 +624,9 @@ func (m Model) expandedParts() parts {
 }
 
 func (m Model) rebootLine(r *fleet.RebootTiming, indent string) string {
-	s := fmt.Sprintf("%sreboot: sshd down %s · back (new boot id) %s · units active %s", indent, fmtDur(r.Down), fmtDur(r.Back), fmtDur(r.Active))
+	s := fmt.Sprintf("%sreboot: sshd down %s · back (new boot id) %s · units active %s", indent, plain.Duration(r.Down), plain.Duration(r.Back), plain.Duration(r.Active))
 	if r.Noticed > 0 {
-		s += " · noticed +" + fmtDur(r.Noticed)
+		s += " · noticed +" + plain.Duration(r.Noticed)
 	}
 	return m.st.faint.Render(s)
 }
@@ -745,117 +730,6 @@ func (m Model) stepsArrow() string {
 		s = append(s, string(st))
 	}
 	return strings.Join(s, " → ")
-}
-
-// ---- timings screen ----------------------------------------------------
-
-// eighths are the partial blocks of a bar, 1/8 to 8/8 of a cell.
-var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"}
-
-// bar draws d on a scale where full is w cells; a non-zero d gets at least
-// a sliver.
-func bar(d, full time.Duration, w int) string {
-	if full <= 0 || w <= 0 {
-		return ""
-	}
-	units := int(math.Round(float64(d) / float64(full) * float64(w*8)))
-	if d > 0 && units == 0 {
-		units = 1
-	}
-	units = min(units, w*8)
-	return strings.Repeat("█", units/8) + eighths[units%8]
-}
-
-func (m Model) timingsParts() parts {
-	out := m.header()
-	var scale time.Duration
-	for _, h := range m.run.Hosts {
-		for _, t := range h.Timings() {
-			for _, u := range []*journal.UnitStop{t.Before, t.After} {
-				if u != nil {
-					scale = max(scale, u.Duration)
-				}
-			}
-		}
-	}
-	title := "STOP TIME AT SHUTDOWN: before → after the fix"
-	if scale > 0 {
-		title += fmt.Sprintf(" · shared scale, full bar = %s", stopDur(scale))
-	}
-	out = append(out, m.st.bold.Render(title))
-	labelW, valueW := 9, 20
-	barW := max(10, m.width-labelW-valueW-1)
-	var body []string
-	for i := range m.run.Hosts {
-		h := &m.run.Hosts[i]
-		ts := h.Timings()
-		if len(ts) == 0 {
-			body = append(body, m.st.bold.Render(h.Name)+"  "+m.st.faint.Render(m.noTimingsWhy(h)))
-			continue
-		}
-		for _, t := range ts {
-			head := m.st.bold.Render(h.Name) + "  " + t.Unit
-			if t.Before != nil && t.After != nil && t.After.Duration > 0 {
-				head += m.st.faint.Render(fmt.Sprintf("  %s → %s, %s faster", stopDur(t.Before.Duration), stopDur(t.After.Duration), factor(t.Before.Duration, t.After.Duration)))
-			}
-			body = append(body, head)
-			for _, side := range []struct {
-				label string
-				u     *journal.UnitStop
-				note  string
-				st    lipgloss.Style
-			}{{"before", t.Before, t.BeforeNote, m.st.before}, {"after", t.After, t.AfterNote, m.st.after}} {
-				label := fit("  "+side.label, labelW)
-				if side.u == nil {
-					body = append(body, label+m.st.faint.Render("no timings: "+side.note))
-					continue
-				}
-				st := side.st
-				if side.u.Killed {
-					st = m.st.before
-				}
-				val := stopDur(side.u.Duration) + " ✓ clean"
-				switch {
-				case side.u.Killed:
-					val = stopDur(side.u.Duration) + " ✗ SIGKILLed"
-				case side.u.Result != "clean":
-					val = stopDur(side.u.Duration) + " " + side.u.Result
-				}
-				body = append(body, label+st.Render(fit(bar(side.u.Duration, scale, barW), barW))+" "+st.Render(val))
-			}
-		}
-		if h.Result != nil && h.Result.Reboot != nil {
-			body = append(body, m.rebootLine(h.Result.Reboot, "  "))
-		}
-	}
-	return parts{top: out, body: body, bottom: m.bottomLines()}
-}
-
-func factor(before, after time.Duration) string {
-	f := float64(before) / float64(after)
-	if f >= 10 {
-		return fmt.Sprintf("%.0f×", f)
-	}
-	return fmt.Sprintf("%.1f×", f)
-}
-
-func (m Model) noTimingsWhy(h *Host) string {
-	switch h.Status {
-	case StatusQueued:
-		return "queued"
-	case StatusRunning:
-		return "no timings yet: at " + string(h.Step)
-	case StatusUnchanged:
-		return "unchanged: not rebooted"
-	case StatusFailed:
-		return "failed at " + string(h.FailedStep) + ": no timings"
-	case StatusHalted, StatusNotStarted:
-		return string(h.Status) + ": no timings"
-	}
-	if h.Result != nil && h.Result.Reboot == nil {
-		return "not rebooted: no timings"
-	}
-	return "no timings"
 }
 
 // ---- help screen -------------------------------------------------------

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newLabCmd() *cobra.Command {
+func newLabCmd(in interrupts) *cobra.Command {
 	var cfg lab.Config
 	cmd := &cobra.Command{
 		Use:   "lab",
@@ -37,7 +37,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
 			start := time.Now()
-			st, err := lab.Up(cancelOnHalt(cmd), cfg, up)
+			st, err := lab.Up(cancelOnHalt(cmd.Context(), in.halt), cfg, up)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
 			start := time.Now()
-			if err := lab.Down(cancelOnHalt(cmd), cfg, down); err != nil {
+			if err := lab.Down(cancelOnHalt(cmd.Context(), in.halt), cfg, down); err != nil {
 				return err
 			}
 			fmt.Printf("lab down in %.1fs\n", time.Since(start).Seconds())
@@ -76,7 +76,7 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = logf
-			return lab.Destroy(cancelOnHalt(cmd), cfg, down)
+			return lab.Destroy(cancelOnHalt(cmd.Context(), in.halt), cfg, down)
 		},
 	}
 	destroyCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
@@ -109,13 +109,13 @@ func yesNo(b bool, yes, no string) string {
 	return no
 }
 
-// cancelOnHalt: the lab has no step boundaries to stop at, so the first
-// Ctrl-C cancels it.
-func cancelOnHalt(cmd *cobra.Command) context.Context {
-	ctx, cancel := context.WithCancel(cmd.Context())
+// cancelOnHalt returns ctx, cancelled also when halt is closed: the lab
+// has no step boundaries to stop at, so the first Ctrl-C cancels it.
+func cancelOnHalt(ctx context.Context, halt <-chan struct{}) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
-		case <-haltOf(ctx):
+		case <-halt:
 		case <-ctx.Done():
 		}
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/jsonl"
 )
 
 // lastJSON decodes the last line of JSON lines output.
@@ -38,14 +39,14 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reboot: exit %d\n%s%s", code, out, stderr)
 	}
-	var sum jsonSummary
+	var sum jsonl.Summary
 	lastJSON(t, out, &sum)
 	if !sum.OK || sum.Command != "reboot" || len(sum.Hosts) != 1 || sum.Hosts[0].Reboot == nil || len(sum.Hosts[0].Timings) != 1 {
 		t.Fatalf("reboot summary: %+v", sum)
 	}
 
 	out, _, code = fleetfix(t, state, "scan", tl.Config.InventoryFile(), "-o", "json")
-	var scan jsonScan
+	var scan jsonl.Scan
 	lastJSON(t, out, &scan)
 	if code != 0 || len(scan.Hosts) != 1 || len(scan.Hosts[0].Units) == 0 {
 		t.Fatalf("scan: exit %d %+v", code, scan)

@@ -44,41 +44,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleetfix: stopping now")
 		cancel()
 	}()
-	os.Exit(run(withHalt(ctx, halt), os.Args[1:]))
+	os.Exit(run(interrupts{ctx: ctx, halt: halt}, os.Args[1:]))
 }
 
-type haltKey struct{}
-
-// withHalt carries the graceful-abort channel to the commands.
-func withHalt(ctx context.Context, halt <-chan struct{}) context.Context {
-	return context.WithValue(ctx, haltKey{}, halt)
+// interrupts are the operator's two stops as main learns them, given to
+// every command that can stop: halt is closed by the first (the graceful
+// abort), ctx is cancelled by the second (stop now) and is the commands'
+// context.
+type interrupts struct {
+	ctx  context.Context
+	halt <-chan struct{}
 }
 
-// haltOf returns the graceful-abort channel (never closed if there is none).
-func haltOf(ctx context.Context) <-chan struct{} {
-	if h, ok := ctx.Value(haltKey{}).(<-chan struct{}); ok {
-		return h
-	}
-	return make(chan struct{})
-}
-
-func interrupted(ctx context.Context) bool {
+// interrupted reports whether the operator stopped the command.
+func (in interrupts) interrupted() bool {
 	select {
-	case <-haltOf(ctx):
+	case <-in.halt:
 		return true
 	default:
-		return ctx.Err() != nil
+		return in.ctx.Err() != nil
 	}
 }
 
-func run(ctx context.Context, args []string) int {
-	root := newRootCmd()
+func run(in interrupts, args []string) int {
+	root := newRootCmd(in)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(in.ctx)
 	if err != nil && !errors.As(err, new(exitCode)) {
 		fmt.Fprintln(os.Stderr, "fleetfix:", err)
 	}
-	if interrupted(ctx) {
+	if in.interrupted() {
 		return exitInterrupted
 	}
 	if err == nil {
@@ -99,7 +94,7 @@ type exitCode int
 
 func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
-func newRootCmd() *cobra.Command {
+func newRootCmd(in interrupts) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "fleetfix",
 		Short: "Roll a service fix out to a fleet over SSH, prove it worked, undo it safely",
@@ -111,13 +106,6 @@ host back exactly as it was.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newLabCmd())
-	for _, add := range extraCommands {
-		root.AddCommand(add())
-	}
+	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newScanCmd(), newRebootCmd(in), newLabCmd(in))
 	return root
 }
-
-// extraCommands lets each command's file register itself without main.go
-// knowing the list; it is filled only by init functions in this package.
-var extraCommands []func() *cobra.Command

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/jsonl"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -64,25 +65,34 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+func mustFormat(t *testing.T, name string) format {
+	t.Helper()
+	f, err := formatNamed(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func TestPlainOutput(t *testing.T) {
 	events, s := sampleRun()
 	var b bytes.Buffer
-	p := &plainReporter{w: &b}
+	p, summary := mustFormat(t, "plain").run(&b, s.RunID, false)
 	for _, e := range events {
 		p.Report(e)
 	}
-	printSummary(&b, s)
+	summary("rollout", s)
 	golden(t, "plain.golden", b.Bytes())
 }
 
 func TestJSONOutput(t *testing.T) {
 	events, s := sampleRun()
 	var b bytes.Buffer
-	j := newJSONReporter(&b, s.RunID)
+	j, summary := mustFormat(t, "json").run(&b, s.RunID, false)
 	for _, e := range events {
 		j.Report(e)
 	}
-	j.summary("rollout", s)
+	summary("rollout", s)
 	golden(t, "json.golden", b.Bytes())
 	// Every line is an object with the schema version and a type.
 	for i, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
@@ -90,7 +100,7 @@ func TestJSONOutput(t *testing.T) {
 		if err := json.Unmarshal(line, &m); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		if m["schema"] != float64(JSONSchema) || (m["type"] != "event" && m["type"] != "summary") {
+		if m["schema"] != float64(jsonl.Schema) || (m["type"] != "event" && m["type"] != "summary") {
 			t.Errorf("line %d: schema %v type %v", i+1, m["schema"], m["type"])
 		}
 	}

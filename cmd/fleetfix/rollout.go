@@ -16,14 +16,11 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newRolloutCmd, newPlanCmd, newRollbackCmd)
-}
-
 // commonFlags are shared by the commands that reach hosts.
 type commonFlags struct {
 	limit        []string
 	output       string
+	format       format // the --output format, set by validate
 	plain        bool
 	verbose      bool
 	stateDir     string
@@ -34,7 +31,7 @@ type commonFlags struct {
 func (f *commonFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVarP(&f.limit, "limit", "l", nil, "only these hosts or groups (comma-separated, repeatable)")
-	fl.StringVarP(&f.output, "output", "o", "plain", "output format: plain or json (JSON lines, see README)")
+	fl.StringVarP(&f.output, "output", "o", formats()[0].name, formatsHelp())
 	fl.BoolVar(&f.plain, "plain", false, "plain line output even on a terminal")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print step starts and informational lines")
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
@@ -42,11 +39,11 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
 }
 
+// validate checks the flags and resolves the output format.
 func (f *commonFlags) validate() error {
-	if f.output != "plain" && f.output != "json" {
-		return usageError{fmt.Errorf("--output %q: want plain or json", f.output)}
-	}
-	return nil
+	fm, err := formatNamed(f.output)
+	f.format = fm
+	return err
 }
 
 func defaultStateDir() string {
@@ -129,15 +126,10 @@ func promptSecret(prompt string) ([]byte, error) {
 
 // reporter builds the output consumer for the flags.
 func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(string, *fleet.Summary)) {
-	if f.output == "json" {
-		j := newJSONReporter(w, runID)
-		return j, j.summary
-	}
-	p := &plainReporter{w: w, verbose: f.verbose}
-	return p, func(_ string, s *fleet.Summary) { printSummary(w, s) }
+	return f.format.run(w, runID, f.verbose)
 }
 
-func newRolloutCmd() *cobra.Command {
+func newRolloutCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var dryRun, noReboot bool
 	cmd := &cobra.Command{
@@ -150,7 +142,7 @@ unit is active and healthy). Canary hosts go first, then batches; when more
 hosts fail than the failure budget allows, no new host starts.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], dryRun, noReboot)
+			return runRollout(cmd, in, &f, args[0], dryRun, noReboot)
 		},
 	}
 	f.register(cmd)
@@ -159,14 +151,14 @@ hosts fail than the failure budget allows, no new host starts.`,
 	return cmd
 }
 
-func newPlanCmd() *cobra.Command {
+func newPlanCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	cmd := &cobra.Command{
 		Use:   "plan INVENTORY",
 		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, &f, args[0], true, true)
+			return runRollout(cmd, in, &f, args[0], true, true)
 		},
 	}
 	f.register(cmd)
@@ -174,7 +166,7 @@ func newPlanCmd() *cobra.Command {
 }
 
 // runRollout runs a rollout, or a plan (fleet.PlanOptions).
-func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot bool) error {
+func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, dry, noReboot bool) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
@@ -184,9 +176,9 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	}
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: haltOf(cmd.Context())}
-	if !dry && useTUI(f, cmd.OutOrStdout()) {
-		return tuiExit(runRolloutTUI(cmd, f, inv, targets, o))
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	if !dry && f.interactive(cmd.OutOrStdout()) {
+		return tuiExit(runRolloutTUI(cmd, in, f, o))
 	}
 	name := "rollout"
 	if dry {
@@ -204,7 +196,7 @@ func runRollout(cmd *cobra.Command, f *commonFlags, path string, dry, noReboot b
 	return nil
 }
 
-func newRollbackCmd() *cobra.Command {
+func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var invPath, runID string
 	var all bool
@@ -235,7 +227,7 @@ It needs only the inventory: the manifest lives on the host.`,
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: haltOf(cmd.Context())})
+				Halt: in.halt})
 			if err != nil {
 				return err
 			}

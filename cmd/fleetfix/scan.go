@@ -1,19 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/spf13/cobra"
 )
-
-func init() {
-	extraCommands = append(extraCommands, newScanCmd, newRebootCmd)
-}
 
 func newScanCmd() *cobra.Command {
 	var f commonFlags
@@ -35,10 +28,7 @@ KillMode. It changes nothing.`,
 				return err
 			}
 			start := time.Now()
-			var rep fleet.Reporter = fleet.ReporterFunc(func(fleet.Event) {})
-			if f.output == "plain" && f.verbose {
-				rep = &plainReporter{w: cmd.ErrOrStderr(), verbose: true}
-			}
+			rep := f.format.scanEvents(cmd.ErrOrStderr(), f.verbose)
 			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel})
 			failed := 0
@@ -47,11 +37,7 @@ KillMode. It changes nothing.`,
 					failed++
 				}
 			}
-			if f.output == "json" {
-				writeScanJSON(cmd.OutOrStdout(), results, time.Since(start))
-			} else {
-				printScan(cmd.OutOrStdout(), results, time.Since(start))
-			}
+			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
 			if failed > 0 {
 				return exitCode(exitFailedHosts)
 			}
@@ -64,74 +50,7 @@ KillMode. It changes nothing.`,
 	return cmd
 }
 
-func printScan(w io.Writer, results []fleet.ScanResult, took time.Duration) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tUNIT\tSTOP\tRESULT\tTIMEOUTSTOPSEC\tKILLMODE")
-	killed := 0
-	for _, r := range results {
-		switch {
-		case r.Error != "":
-			fmt.Fprintf(tw, "%s\t-\t-\terror: %s\t\t\n", r.Host, r.Error)
-			continue
-		case r.Note != "":
-			fmt.Fprintf(tw, "%s\t-\t-\tno timings: %s\t\t\n", r.Host, r.Note)
-			continue
-		}
-		for _, u := range r.Units {
-			result := u.Result
-			if u.Killed {
-				result = "SIGKILLed (" + u.Result + ")"
-				killed++
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, u.Unit, fmtStop(u.Duration), result, u.TimeoutStop, u.KillMode)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "%d host(s) scanned in %s; %d unit stop(s) ended in SIGKILL\n", len(results), fmtDur(took), killed)
-}
-
-func fmtStop(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%.3fs", d.Seconds())
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
-// jsonScan is the documented shape of scan's single JSON line.
-type jsonScan struct {
-	Schema     int            `json:"schema"`
-	Type       string         `json:"type"` // "scan"
-	DurationMS float64        `json:"duration_ms"`
-	Hosts      []jsonScanHost `json:"hosts"`
-}
-
-type jsonScanHost struct {
-	Host       string         `json:"host"`
-	ShutdownMS float64        `json:"shutdown_ms,omitempty"`
-	Note       string         `json:"note,omitempty"`
-	Error      string         `json:"error,omitempty"`
-	Units      []jsonScanUnit `json:"units"`
-}
-
-type jsonScanUnit struct {
-	jsonStop
-	TimeoutStop string `json:"timeout_stop"`
-	KillMode    string `json:"kill_mode"`
-}
-
-func writeScanJSON(w io.Writer, results []fleet.ScanResult, took time.Duration) {
-	out := jsonScan{Schema: JSONSchema, Type: "scan", DurationMS: ms(took), Hosts: []jsonScanHost{}}
-	for _, r := range results {
-		h := jsonScanHost{Host: r.Host, ShutdownMS: ms(r.ShutdownDuration), Note: r.Note, Error: r.Error, Units: []jsonScanUnit{}}
-		for _, u := range r.Units {
-			h.Units = append(h.Units, jsonScanUnit{jsonStop: stopJSON(u.UnitStop), TimeoutStop: u.TimeoutStop, KillMode: u.KillMode})
-		}
-		out.Hosts = append(out.Hosts, h)
-	}
-	json.NewEncoder(w).Encode(out)
-}
-
-func newRebootCmd() *cobra.Command {
+func newRebootCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var invPath string
 	var all bool
@@ -158,7 +77,7 @@ Canary first and the failure budget apply as in a rollout.`,
 			runID := fleet.NewRunID(time.Now())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: haltOf(cmd.Context())})
+				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"time"
+
+	"github.com/fleetfix/fleetfix/jsonl"
 )
 
 // ffHost is what fleetbench reads of fleetfix's JSON lines for one host.
@@ -24,7 +26,8 @@ type ffRun struct {
 	Hosts      map[string]*ffHost
 }
 
-// readFleetfixJSON parses `fleetfix rollout -o json` output (schema 1).
+// readFleetfixJSON parses `fleetfix rollout -o json` output (package jsonl);
+// a line that is not one of its lines is skipped.
 func readFleetfixJSON(path string) (*ffRun, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -42,43 +45,34 @@ func readFleetfixJSON(path string) (*ffRun, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		var line struct {
-			Type       string    `json:"type"`
-			Time       time.Time `json:"time"`
-			Host       string    `json:"host"`
-			OK         bool      `json:"ok"`
-			DurationMS float64   `json:"duration_ms"`
-			Hosts      []struct {
-				Host   string `json:"host"`
-				Status string `json:"status"`
-				Reboot *struct {
-					BackMS    float64 `json:"back_ms"`
-					NoticedMS float64 `json:"noticed_ms"`
-				} `json:"reboot"`
-			} `json:"hosts"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
+		var head jsonl.Head
+		if json.Unmarshal(sc.Bytes(), &head) != nil {
 			continue
 		}
-		switch line.Type {
-		case "event":
-			if line.Host == "" {
+		switch head.Type {
+		case jsonl.TypeEvent:
+			var e jsonl.Event
+			if json.Unmarshal(sc.Bytes(), &e) != nil || e.Host == "" {
 				continue
 			}
-			h := host(line.Host)
-			if h.First.IsZero() || line.Time.Before(h.First) {
-				h.First = line.Time
+			h := host(e.Host)
+			if h.First.IsZero() || e.Time.Before(h.First) {
+				h.First = e.Time
 			}
-			if line.Time.After(h.Last) {
-				h.Last = line.Time
+			if e.Time.After(h.Last) {
+				h.Last = e.Time
 			}
-		case "summary":
-			run.OK, run.DurationMS = line.OK, line.DurationMS
-			for _, s := range line.Hosts {
-				h := host(s.Host)
-				h.Status = s.Status
-				if s.Reboot != nil {
-					h.NoticedMS, h.BackMS = s.Reboot.NoticedMS, s.Reboot.BackMS
+		case jsonl.TypeSummary:
+			var s jsonl.Summary
+			if json.Unmarshal(sc.Bytes(), &s) != nil {
+				continue
+			}
+			run.OK, run.DurationMS = s.OK, s.DurationMS
+			for _, sh := range s.Hosts {
+				h := host(sh.Host)
+				h.Status = sh.Status
+				if sh.Reboot != nil {
+					h.NoticedMS, h.BackMS = sh.Reboot.NoticedMS, sh.Reboot.BackMS
 				}
 			}
 		}
@@ -86,29 +80,16 @@ func readFleetfixJSON(path string) (*ffRun, error) {
 	return run, sc.Err()
 }
 
-// ffScan is `fleetfix scan -o json`'s single line.
-type ffScan struct {
-	DurationMS float64 `json:"duration_ms"`
-	Hosts      []struct {
-		Host       string  `json:"host"`
-		ShutdownMS float64 `json:"shutdown_ms"`
-		Note       string  `json:"note"`
-		Error      string  `json:"error"`
-		Units      []struct {
-			Unit   string `json:"unit"`
-			Killed bool   `json:"killed"`
-		} `json:"units"`
-	} `json:"hosts"`
-}
-
-func readScanJSON(path string) (*ffScan, error) {
+// readScanJSON parses `fleetfix scan -o json`'s single line.
+func readScanJSON(path string) (*jsonl.Scan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var s ffScan
+	var s jsonl.Scan
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		if bytes.Contains(line, []byte(`"type":"scan"`)) || bytes.Contains(line, []byte(`"type": "scan"`)) {
+		var head jsonl.Head
+		if json.Unmarshal(line, &head) == nil && head.Type == jsonl.TypeScan {
 			return &s, json.Unmarshal(line, &s)
 		}
 	}

@@ -1,0 +1,130 @@
+// Package jsonl is fleetfix's JSON lines output (--output json): the wire
+// types of every line, as the README's "JSON lines output" section documents
+// them (schema Schema), and the Writer that emits them. The CLI writes these
+// lines; bench reads them back with the same types.
+package jsonl
+
+import (
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+)
+
+// Schema is the version of the JSON lines output; every line carries it.
+const Schema = 1
+
+// Line types, the "type" field of every line.
+const (
+	TypeEvent   = "event"
+	TypeSummary = "summary"
+	TypeScan    = "scan"
+)
+
+// Head is what every line starts with: enough to pick the type to decode.
+type Head struct {
+	Schema int    `json:"schema"`
+	Type   string `json:"type"`
+}
+
+// Event is a line of type "event": one step phase of a host or of the run.
+type Event struct {
+	Schema     int            `json:"schema"`
+	Type       string         `json:"type"`
+	Time       time.Time      `json:"time"`
+	RunID      string         `json:"run_id,omitempty"`
+	Host       string         `json:"host,omitempty"`
+	Step       fleet.Step     `json:"step"`
+	Phase      fleet.Phase    `json:"phase"`
+	Batch      *int           `json:"batch,omitempty"`
+	DurationMS float64        `json:"duration_ms,omitempty"`
+	Message    string         `json:"message,omitempty"`
+	Warning    bool           `json:"warning,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Changes    []fleet.Change `json:"changes,omitempty"`
+	Result     *Host          `json:"result,omitempty"`
+}
+
+// Summary is the last line of a run, of type "summary".
+type Summary struct {
+	Schema     int     `json:"schema"`
+	Type       string  `json:"type"`
+	Command    string  `json:"command"`
+	RunID      string  `json:"run_id,omitempty"`
+	OK         bool    `json:"ok"`
+	Halted     bool    `json:"halted"`
+	Failed     int     `json:"failed"`
+	DurationMS float64 `json:"duration_ms"`
+	Hosts      []Host  `json:"hosts"`
+}
+
+// Host is how one host's work ended, in a summary or an event's result.
+type Host struct {
+	Host      string  `json:"host"`
+	Batch     int     `json:"batch"`
+	Status    string  `json:"status"`
+	Step      string  `json:"step,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	Changed   int     `json:"changed"`
+	RestartMS float64 `json:"restart_ms,omitempty"`
+	TimeMS    float64 `json:"duration_ms"`
+	RunID     string  `json:"run_id,omitempty"`
+	// Reboot and Timings are present when the host was rebooted.
+	Reboot  *Reboot  `json:"reboot,omitempty"`
+	Timings []Timing `json:"timings,omitempty"`
+}
+
+// Reboot is how a host's cold reboot went.
+type Reboot struct {
+	OldBootID string  `json:"old_boot_id"`
+	NewBootID string  `json:"new_boot_id"`
+	DownMS    float64 `json:"down_ms"`
+	BackMS    float64 `json:"back_ms"`
+	ActiveMS  float64 `json:"active_ms"`
+	NoticedMS float64 `json:"noticed_ms,omitempty"`
+}
+
+// Stop is one unit's stop at one shutdown.
+type Stop struct {
+	Unit   string    `json:"unit"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	StopMS float64   `json:"stop_ms"`
+	Killed bool      `json:"killed"`
+	Result string    `json:"result"`
+	// Unfinished: the journal ends mid-stop; stop_ms is a lower bound.
+	Unfinished bool `json:"unfinished,omitempty"`
+}
+
+// Timing is one unit's stop before the fix and after it; a missing side has
+// a note saying why.
+type Timing struct {
+	Unit       string `json:"unit"`
+	Before     *Stop  `json:"before,omitempty"`
+	After      *Stop  `json:"after,omitempty"`
+	BeforeNote string `json:"before_note,omitempty"`
+	AfterNote  string `json:"after_note,omitempty"`
+}
+
+// Scan is scan's single line, of type "scan".
+type Scan struct {
+	Schema     int        `json:"schema"`
+	Type       string     `json:"type"`
+	DurationMS float64    `json:"duration_ms"`
+	Hosts      []ScanHost `json:"hosts"`
+}
+
+// ScanHost is one host's last shutdown.
+type ScanHost struct {
+	Host       string     `json:"host"`
+	ShutdownMS float64    `json:"shutdown_ms,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	Units      []ScanUnit `json:"units"`
+}
+
+// ScanUnit is a unit's stop at that shutdown, with its stop settings.
+type ScanUnit struct {
+	Stop
+	TimeoutStop string `json:"timeout_stop"`
+	KillMode    string `json:"kill_mode"`
+}

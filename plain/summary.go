@@ -1,0 +1,59 @@
+package plain
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fleetfix/fleetfix/fleet"
+)
+
+// Summary prints the final table of a run, its timings table when a host
+// was rebooted, and the verdict.
+func Summary(w io.Writer, s *fleet.Summary) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tBATCH\tRESULT\tSTEP\tCHANGED\tRESTART\tTIME\tERROR")
+	for _, h := range s.Hosts {
+		batch := "-"
+		if h.Batch == 0 {
+			batch = "canary"
+		} else if h.Batch > 0 {
+			batch = fmt.Sprint(h.Batch)
+		}
+		restart := "-"
+		if h.RestartTime > 0 {
+			restart = Duration(h.RestartTime)
+		}
+		step := string(h.Step)
+		if step == "" {
+			step = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, Duration(h.Duration), firstLine(h.Error))
+	}
+	tw.Flush()
+	if rows := Timings(s.Hosts); len(rows) > 0 {
+		fmt.Fprintln(w)
+		writeTimings(w, rows)
+	}
+	verdict := "all hosts ok"
+	if !s.OK() {
+		verdict = fmt.Sprintf("%d failed", s.Failed())
+		if s.Halted {
+			verdict += ", run halted"
+		}
+	}
+	id := ""
+	if s.RunID != "" {
+		id = "run " + s.RunID + ": "
+	}
+	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, Duration(s.Duration))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+package plain
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
+)
+
+func TestTimingsRows(t *testing.T) {
+	reboot := &fleet.RebootTiming{Down: 410 * time.Millisecond, Back: 1200 * time.Millisecond, Active: 1500 * time.Millisecond}
+	before := &journal.UnitStop{Unit: "a.service", Duration: 90120 * time.Millisecond, Killed: true, Result: "timeout"}
+	after := &journal.UnitStop{Unit: "a.service", Duration: 61 * time.Millisecond, Result: "clean"}
+	tests := []struct {
+		name string
+		host fleet.HostResult
+		want [][]string
+	}{
+		{"not rebooted", fleet.HostResult{Host: "h1"}, nil},
+		{"rebooted, no timings", fleet.HostResult{Host: "h2", Reboot: reboot},
+			[][]string{{"h2", "-", "-", "-", "410ms", "1.20s", "1.50s"}}},
+		{"timings", fleet.HostResult{Host: "h3", Reboot: reboot, Timings: []fleet.UnitTiming{
+			{Unit: "a.service", Before: before, After: after},
+			{Unit: "b.service", AfterNote: "not stopped"}}},
+			[][]string{
+				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "410ms", "1.20s", "1.50s"},
+				{"h3", "b.service", "no timings: ", "no timings: not stopped", "410ms", "1.20s", "1.50s"},
+			}},
+	}
+	for _, tt := range tests {
+		var got [][]string
+		for _, r := range Timings([]fleet.HostResult{tt.host}) {
+			got = append(got, r.Cells())
+		}
+		if !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("%s: cells %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestDurations(t *testing.T) {
+	tests := []struct {
+		d              time.Duration
+		duration, stop string
+	}{
+		{34 * time.Millisecond, "34ms", "0.034s"},
+		{999 * time.Millisecond, "999ms", "0.999s"},
+		{20310 * time.Millisecond, "20.31s", "20.31s"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.d); got != tt.duration {
+			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.duration)
+		}
+		if got := StopTime(tt.d); got != tt.stop {
+			t.Errorf("StopTime(%v) = %q, want %q", tt.d, got, tt.stop)
+		}
+	}
+}

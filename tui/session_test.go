@@ -1,0 +1,317 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+)
+
+// sessionInventory is two hosts, one at a time after canary canaries,
+// whose failures halt the run only at a canary: else only the operator does.
+func sessionInventory(t *testing.T, canary int) *fleet.Inventory {
+	t.Helper()
+	inv, err := fleet.Parse("inventory.yaml", []byte(`rollout:
+  canary: `+strconv.Itoa(canary)+`
+  batch: 1
+  max_parallel: 1
+  failure_budget: 100%
+hosts:
+  - {name: a, address: 10.0.0.1}
+  - {name: b, address: 10.0.0.2}
+services:
+  - unit: smart-proxy.service
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+var errRefused = errors.New("connection refused")
+
+// refused is a dialer whose every host refuses the connection.
+func refused(context.Context, fleet.Target) (fleet.Host, error) { return nil, errRefused }
+
+// dialLog records the hosts dialed, for a dialer that first calls hook.
+type dialLog struct {
+	mu    sync.Mutex
+	hosts []string
+	hook  func(ctx context.Context, t fleet.Target) error
+}
+
+func (d *dialLog) dial(ctx context.Context, t fleet.Target) (fleet.Host, error) {
+	d.mu.Lock()
+	d.hosts = append(d.hosts, t.Name)
+	d.mu.Unlock()
+	if d.hook != nil {
+		if err := d.hook(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errRefused
+}
+
+// holdA is a dialer that holds host a's connect: dialing is closed once
+// it started, and it goes on (refused) once release is closed.
+func holdA() (d *dialLog, dialing, release chan struct{}) {
+	dialing, release = make(chan struct{}), make(chan struct{})
+	d = &dialLog{hook: func(_ context.Context, t fleet.Target) error {
+		if t.Name == "a" {
+			close(dialing)
+			<-release
+		}
+		return nil
+	}}
+	return d, dialing, release
+}
+
+func (d *dialLog) dialed() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.hosts...)
+}
+
+func newTestSession(t *testing.T, dial fleet.Dialer, halt <-chan struct{}) *Session {
+	t.Helper()
+	return newCanarySession(t, 0, dial, halt)
+}
+
+func newCanarySession(t *testing.T, canary int, dial fleet.Dialer, halt <-chan struct{}) *Session {
+	t.Helper()
+	inv := sessionInventory(t, canary)
+	return NewSession(context.Background(), fleet.Options{Inventory: inv, Targets: inv.Hosts, Dial: dial,
+		RunID: "20261124_213045", Halt: halt})
+}
+
+// eventLog is a Reporter that keeps what it is given.
+type eventLog struct {
+	mu     sync.Mutex
+	events []fleet.Event
+}
+
+func (r *eventLog) Report(e fleet.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// has reports whether an event of host, step and phase came.
+func (r *eventLog) has(host string, step fleet.Step, phase fleet.Phase) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Host == host && e.Step == step && e.Phase == phase {
+			return true
+		}
+	}
+	return false
+}
+
+func statuses(s *fleet.Summary) map[string]fleet.Status {
+	m := map[string]fleet.Status{}
+	for _, h := range s.Hosts {
+		m[h.Host] = h.Status
+	}
+	return m
+}
+
+// ended waits for the run to end (Wait would halt it).
+func ended(s *Session) {
+	for s.Running() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSessionRunsToTheEnd(t *testing.T) {
+	s := newTestSession(t, refused, nil)
+	s.Start()
+	s.Start() // a second Start starts nothing more
+	// The TUI reads the stream up to the run's end; Wait hands on the rest.
+	var rec eventLog
+	for e := range s.Events() {
+		rec.Report(e)
+		if e.Host == "" && e.Step == fleet.StepRun && e.Phase == fleet.PhaseDone {
+			break
+		}
+	}
+	ended(s)
+	sum, err := s.Wait(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(sum); got["a"] != fleet.StatusFailed || got["b"] != fleet.StatusFailed || sum.Halted {
+		t.Errorf("summary %+v, want both failed, not halted", sum.Hosts)
+	}
+	if !s.Started() || s.Running() || s.Aborted() {
+		t.Errorf("started %v running %v aborted %v, want true false false", s.Started(), s.Running(), s.Aborted())
+	}
+	for _, want := range []struct {
+		host  string
+		step  fleet.Step
+		phase fleet.Phase
+	}{{"", fleet.StepRun, fleet.PhaseStart}, {"a", fleet.StepConnect, fleet.PhaseFail}, {"b", fleet.StepConnect, fleet.PhaseFail}, {"", fleet.StepRun, fleet.PhaseDone}} {
+		if !rec.has(want.host, want.step, want.phase) {
+			t.Errorf("no %s %s %s event among %d", want.host, want.step, want.phase, len(rec.events))
+		}
+	}
+	if _, open := <-s.Events(); open {
+		t.Error("the event stream is still open after Wait")
+	}
+}
+
+func TestSessionNotStarted(t *testing.T) {
+	d := &dialLog{}
+	s := newTestSession(t, d.dial, nil)
+	s.Rollback("nosuchhost", "")
+	sum, err := s.Wait(nil)
+	if sum != nil || err != nil || s.Started() || s.Aborted() {
+		t.Errorf("Wait = %v, %v; started %v aborted %v: want nothing run", sum, err, s.Started(), s.Aborted())
+	}
+	s.Start() // after Wait: nothing starts
+	s.Rollback("a", "")
+	if got := d.dialed(); len(got) != 0 {
+		t.Errorf("dialed %v after Wait", got)
+	}
+}
+
+func TestSessionAbortStartsNoNewHost(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		abort func(s *Session, outside chan struct{})
+	}{
+		{"Abort", func(s *Session, _ chan struct{}) { s.Abort() }},
+		{"outside halt", func(_ *Session, outside chan struct{}) { close(outside) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			outside := make(chan struct{})
+			d, dialing, release := holdA()
+			s := newTestSession(t, d.dial, outside)
+			s.Start()
+			<-dialing
+			tt.abort(s, outside)
+			// The abort reaches the session before host a's connect ends.
+			for !s.Aborted() {
+				time.Sleep(time.Millisecond)
+			}
+			close(release)
+			sum, err := s.Wait(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := statuses(sum); got["a"] != fleet.StatusFailed || got["b"] != fleet.StatusNotStarted || !sum.Halted {
+				t.Errorf("summary %+v halted %v, want a failed, b not started, halted", sum.Hosts, sum.Halted)
+			}
+			if got := d.dialed(); len(got) != 1 {
+				t.Errorf("dialed %v, want only a", got)
+			}
+		})
+	}
+}
+
+func TestSessionStopCancelsTheStep(t *testing.T) {
+	dialing := make(chan struct{})
+	d := &dialLog{hook: func(ctx context.Context, _ fleet.Target) error {
+		close(dialing)
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	s := newTestSession(t, d.dial, nil)
+	s.Start()
+	<-dialing
+	s.Stop()
+	sum, err := s.Wait(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(sum); got["a"] != fleet.StatusFailed || got["b"] != fleet.StatusNotStarted || !s.Aborted() {
+		t.Errorf("summary %+v aborted %v, want a failed, b not started, aborted", sum.Hosts, s.Aborted())
+	}
+}
+
+func TestSessionWaitHaltsARunStillGoing(t *testing.T) {
+	d, dialing, release := holdA()
+	s := newTestSession(t, d.dial, nil)
+	s.Start()
+	<-dialing
+	if !s.Running() {
+		t.Fatal("not running while host a dials")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+	}()
+	sum, err := s.Wait(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The TUI ending is no operator's abort: the exit is the hosts'.
+	if got := statuses(sum); got["b"] != fleet.StatusNotStarted || s.Aborted() {
+		t.Errorf("summary %+v aborted %v, want b not started, not aborted", sum.Hosts, s.Aborted())
+	}
+}
+
+func TestSessionRollbackIsFolded(t *testing.T) {
+	s := newTestSession(t, refused, nil)
+	s.Start()
+	ended(s)
+	s.Rollback("b", "")
+	var rec eventLog
+	sum, err := s.Wait(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sum.Hosts[1]
+	if b.Status != fleet.StatusFailed || b.Step != fleet.StepRollback || !strings.HasPrefix(b.Error, "rollback: ") {
+		t.Errorf("b after a failed rollback: %+v", b)
+	}
+	if a := sum.Hosts[0]; a.Step != fleet.StepConnect {
+		t.Errorf("a, not rolled back: %+v", a)
+	}
+	if !rec.has("b", fleet.StepRollback, fleet.PhaseFail) {
+		t.Error("no rollback fail event for b")
+	}
+}
+
+func TestSessionEnginePanicIsTheRunsError(t *testing.T) {
+	// A canary's steps run on the run's own goroutine, where the session
+	// can catch a panic.
+	s := newCanarySession(t, 1, func(context.Context, fleet.Target) (fleet.Host, error) { panic("boom") }, nil)
+	s.Start()
+	ended(s)
+	var rec eventLog
+	sum, err := s.Wait(&rec)
+	if sum != nil || err == nil || !strings.Contains(err.Error(), "engine panic: boom") {
+		t.Fatalf("Wait = %v, %v; want the panic as the error", sum, err)
+	}
+	if !rec.has("", fleet.StepRun, fleet.PhaseFail) {
+		t.Error("no run fail event")
+	}
+}
+
+func TestFoldRollbacks(t *testing.T) {
+	tests := []struct {
+		name string
+		rb   fleet.HostResult
+		want fleet.HostResult
+	}{
+		{"rolled back", fleet.HostResult{Host: "h", Status: fleet.StatusRolledBack},
+			fleet.HostResult{Host: "h", Status: fleet.StatusRolledBack}},
+		{"failed", fleet.HostResult{Host: "h", Status: fleet.StatusFailed, Error: "h: rollback: no manifest"},
+			fleet.HostResult{Host: "h", Status: fleet.StatusFailed, Step: fleet.StepRollback, Error: "rollback: h: rollback: no manifest"}},
+		{"nothing to do", fleet.HostResult{Host: "h", Status: fleet.StatusNotStarted},
+			fleet.HostResult{Host: "h", Status: fleet.StatusFailed, Step: fleet.StepRestart, Error: "unhealthy"}},
+	}
+	for _, tt := range tests {
+		s := &fleet.Summary{Hosts: []fleet.HostResult{{Host: "h", Status: fleet.StatusFailed, Step: fleet.StepRestart, Error: "unhealthy"}, {Host: "other", Status: fleet.StatusOK}}}
+		foldRollbacks(s, map[string]fleet.HostResult{"h": tt.rb})
+		if s.Hosts[0].Status != tt.want.Status || s.Hosts[0].Step != tt.want.Step || s.Hosts[0].Error != tt.want.Error || s.Hosts[1].Status != fleet.StatusOK {
+			t.Errorf("%s: %+v, want %+v", tt.name, s.Hosts, tt.want)
+		}
+	}
+}
