@@ -141,8 +141,9 @@ func (f *rebootingHost) Reconnect(context.Context) error {
 func (f *rebootingHost) Close() error { return nil }
 
 func TestRebootWait(t *testing.T) {
-	// The schedules and the wait's own intervals run at a tenth of real
-	// time: the logic is the same, the test takes seconds less.
+	// The schedules and the wait's own intervals run at a fifth of real
+	// time (the policy's timeouts, upper bounds, in real time): the logic
+	// is the same, the test takes seconds less.
 	const ms, sec = time.Millisecond / timeScale, time.Second / timeScale
 	never := time.Hour
 	tests := []struct {
@@ -152,7 +153,7 @@ func TestRebootWait(t *testing.T) {
 		wantErr  string
 		check    func(t *testing.T, rt *RebootTiming, h *rebootingHost)
 	}{
-		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * sec, up: 5 * sec,
+		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 250*ms || rt.Down > 600*ms || rt.Back < 700*ms || rt.Back > 1200*ms {
 					t.Errorf("timing %+v", rt)
@@ -169,7 +170,7 @@ func TestRebootWait(t *testing.T) {
 					t.Errorf("probed at %v, want none while the old connection was open (until %s)", h.probes, h.dies)
 				}
 			}},
-		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * sec, up: 5 * sec,
+		{name: "slow shutdown: sshd answers for 2.5 s, no login meanwhile", host: &rebootingHost{down: 2500 * ms, dies: 2400 * ms, up: 2800 * ms}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 2400*ms {
 					t.Errorf("timing %+v", rt)
@@ -184,14 +185,14 @@ func TestRebootWait(t *testing.T) {
 					t.Errorf("probed at %v, want none before %s", h.probes, 2*sec)
 				}
 			}},
-		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * sec, up: 5 * sec,
+		{name: "outage shorter than a probe: seen by the dead session", host: &rebootingHost{down: never, dies: 300 * ms, up: 0}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID {
 					t.Errorf("timing %+v", rt)
 				}
 			}},
 		{name: "a probe times out on a loaded host that is still up: not down, no login", host: &rebootingHost{blipFrom: 100 * ms, blipTo: 500 * ms, down: 1500 * ms, dies: 1600 * ms, up: 1900 * ms},
-			down: 5 * sec, up: 5 * sec,
+			down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 1600*ms {
 					t.Errorf("timing %+v", rt)
@@ -203,7 +204,7 @@ func TestRebootWait(t *testing.T) {
 				}
 			}},
 		{name: "sessions die before sshd stops listening: no login meanwhile", host: &rebootingHost{dies: 200 * ms, down: 700 * ms, up: 1000 * ms},
-			down: 5 * sec, up: 5 * sec,
+			down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 700*ms || rt.Down > 1200*ms {
 					t.Errorf("timing %+v", rt)
@@ -215,15 +216,15 @@ func TestRebootWait(t *testing.T) {
 				}
 			}},
 		{name: "sshd gone but the connection lingers: down after the grace", host: &rebootingHost{down: 200 * ms, dies: never, up: 5 * sec},
-			down: 6 * sec, up: 5 * sec,
+			down: 6 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				// A passive wait of downGrace, then downGrace of failing probes.
 				if rt.NewBootID != newID || rt.Down < 4*sec || rt.Down > 4800*ms {
 					t.Errorf("timing %+v", rt)
 				}
 			}},
-		{name: "never goes down", host: &rebootingHost{down: never, dies: never, up: never}, down: 2500 * ms, up: sec, wantErr: "did not go down within 250ms"},
-		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: sec, up: sec, wantErr: "did not come back within 100ms"},
+		{name: "never goes down", host: &rebootingHost{down: never, dies: never, up: never}, down: 2500 * ms, up: sec, wantErr: "did not go down within 500ms"},
+		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: sec, up: sec, wantErr: "did not come back within 200ms"},
 		{name: "host key changed", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: 400 * ms, newKey: true}, down: sec, up: 2 * sec, wantErr: "host key"},
 	}
 	for _, tt := range tests {
@@ -247,7 +248,7 @@ func TestRebootWait(t *testing.T) {
 }
 
 // timeScale is how many times faster than real the reboot wait tests run.
-const timeScale = 10
+const timeScale = 5
 
 // scaledWait is the default reboot wait, k times faster.
 func scaledWait(k time.Duration) rebootWait {
