@@ -86,7 +86,6 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // with the old boot id as soon as the host is back with a new one, before the
 // health check.
 func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBoot string)) (*RebootTiming, error) {
-	to, wt := r.opts.Inventory.Rollout.Timeouts, r.wait
 	if len(old) != 36 {
 		var err error
 		if old, err = bootID(ctx, h); err != nil {
@@ -95,50 +94,73 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	}
 	t := &RebootTiming{OldBootID: old}
 	lost := h.Lost()
-	// logind queues the reboot and answers at once; stopping the units
-	// (this session's among them) takes longer than the exit status needs
-	// to come back. When it does not, the connection drops under the
-	// command: handled below. (A transient timer around it, used before,
-	// cost 10 ms more for the same outcome.)
 	issued := time.Now()
+	if err := issueReboot(ctx, h); err != nil {
+		return nil, err
+	}
+	if err := r.waitDown(ctx, h, lost); err != nil {
+		return nil, err
+	}
+	t.Down = time.Since(issued)
+	id, uptime, err := r.waitUp(ctx, h, old)
+	if err != nil {
+		return nil, err
+	}
+	t.NewBootID, t.Back = id, time.Since(issued)
+	if back != nil {
+		back(old)
+	}
+	return t, r.afterBoot(ctx, h, t, issued, uptime)
+}
+
+// issueReboot asks systemd for the reboot. logind queues it and answers at
+// once; stopping the units (this session's among them) takes longer than
+// the exit status needs to come back. When it does not, the connection
+// drops under the command, and the reboot was issued all the same. (A
+// transient timer around it cost 10 ms more for the same outcome.)
+func issueReboot(ctx context.Context, h Host) error {
 	_, err := h.Run(ctx, "systemctl", "--no-block", "reboot")
 	switch status := exitStatus(err); {
 	case err == nil:
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("issue reboot: %w", ctx.Err())
+		return fmt.Errorf("issue reboot: %w", ctx.Err())
 	case status != -1 && status != 255:
-		return nil, fmt.Errorf("issue reboot: %w", err)
+		return fmt.Errorf("issue reboot: %w", err)
 	}
-	// Otherwise the connection went down under the command: issued.
+	return nil
+}
 
-	// Down: sshd stops answering and the connection open since before the
-	// reboot has ended (the old boot killed its session). Both, because
-	// under load a probe can time out on a host that is still up, and a
-	// login then would only find the old boot. The connection's end is
-	// watched passively: no request reaches a host that is shutting down.
-	// Either sign alone counts after wt.downGrace: sshd's listener gone but
-	// the connection still open (a network that went down first), or the
-	// connection gone but sshd answering (an outage shorter than a probe
-	// interval: the host may already be back).
-	downCtx, cancel := context.WithTimeout(ctx, to.RebootDown)
+// waitDown waits until the host has gone down: sshd stops answering and the
+// connection open since before the reboot has ended (the old boot killed
+// its session). Both, because under load a probe can time out on a host
+// that is still up, and a login then would only find the old boot. The
+// connection's end (lost) is watched passively: no request reaches a host
+// that is shutting down. Either sign alone counts after downGrace: sshd's
+// listener gone but the connection still open (a network that went down
+// first), or the connection gone but sshd answering (an outage shorter
+// than a probe interval: the host may already be back).
+func (r *runner) waitDown(ctx context.Context, h Host, lost <-chan struct{}) error {
+	to, wt := r.opts.Inventory.Rollout.Timeouts, r.wait
+	ctx, cancel := context.WithTimeout(ctx, to.RebootDown)
 	defer cancel()
-	// No probe while the old connection is open, for up to wt.downGrace: each
+	timedOut := fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
+	// No probe while the old connection is open, for up to downGrace: each
 	// probe costs sshd a fork, and with many hosts shutting down at once on
 	// shared CPUs the probes were most of the host work the wait caused.
 	var failingSince, lostSince time.Time
 	grace := time.NewTimer(wt.downGrace)
+	defer grace.Stop()
 	select {
 	case <-lost:
 		lostSince = time.Now()
 	case <-grace.C:
-	case <-downCtx.Done():
-		return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
+	case <-ctx.Done():
+		return timedOut
 	}
-	grace.Stop()
 	for {
-		err := h.Probe(downCtx, wt.probeTimeout)
-		if downCtx.Err() != nil {
-			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
+		err := h.Probe(ctx, wt.probeTimeout)
+		if ctx.Err() != nil {
+			return timedOut
 		}
 		now := time.Now()
 		switch {
@@ -154,33 +176,33 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 		if probeDown && connDown ||
 			probeDown && now.Sub(failingSince) >= wt.downGrace ||
 			connDown && now.Sub(lostSince) >= wt.downGrace {
-			break
+			return nil
 		}
-		if !sleepCtx(downCtx, wt.probeInterval) {
-			return nil, fmt.Errorf("host did not go down within %s of the reboot", to.RebootDown)
+		if !sleepCtx(ctx, wt.probeInterval) {
+			return timedOut
 		}
 	}
-	t.Down = time.Since(issued)
-	cancel()
+}
 
-	// Back: sshd answers again and a login reads a new boot id. A login that
-	// finds the old boot (sshd not stopped yet) waits before the next one.
-	upCtx, cancelUp := context.WithTimeout(ctx, to.RebootUp)
-	defer cancelUp()
+// waitUp waits until sshd answers again and a login reads a boot id other
+// than old; it returns that id and the host's uptime then. A login that
+// finds the old boot (sshd not stopped yet) waits before the next one.
+func (r *runner) waitUp(ctx context.Context, h Host, old string) (string, time.Duration, error) {
+	to, wt := r.opts.Inventory.Rollout.Timeouts, r.wait
+	ctx, cancel := context.WithTimeout(ctx, to.RebootUp)
+	defer cancel()
 	var last error
 	var notBefore time.Time
-	var uptime time.Duration
-	for t.NewBootID == "" {
-		if err := h.Probe(upCtx, wt.probeTimeout); err != nil {
+	for {
+		if err := h.Probe(ctx, wt.probeTimeout); err != nil {
 			last = err
 		} else if time.Now().After(notBefore) {
-			id, up, err := r.loginBootID(upCtx, h)
+			id, up, err := r.loginBootID(ctx, h)
 			switch {
 			case isHostKeyError(err):
-				return nil, fmt.Errorf("after the reboot: %w", err)
+				return "", 0, fmt.Errorf("after the reboot: %w", err)
 			case err == nil && id != old:
-				t.NewBootID, uptime = id, up
-				continue
+				return id, up, nil
 			case err == nil:
 				last = errors.New("sshd answers but the boot id is unchanged (still shutting down)")
 				notBefore = time.Now().Add(wt.loginInterval)
@@ -188,17 +210,18 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 				last = err
 			}
 		}
-		if !sleepCtx(upCtx, wt.upProbeInterval) {
-			return nil, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
+		if !sleepCtx(ctx, wt.upProbeInterval) {
+			return "", 0, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
 		}
 	}
-	t.Back = time.Since(issued)
-	if back != nil {
-		back(old)
-	}
-	// Both ends on the host's own clock: its uptime when the login read the
-	// new boot id, and sshd's start record's monotonic time. Read beside the
-	// health check, not after it: it is only a measurement.
+}
+
+// afterBoot waits for the new boot's units to be active and healthy and
+// measures how late the login noticed sshd: both ends on the host's own
+// clock, its uptime when the login read the new boot id (uptime) and sshd's
+// start record's monotonic time, read beside the health check since it is
+// only a measurement.
+func (r *runner) afterBoot(ctx context.Context, h Host, t *RebootTiming, issued time.Time, uptime time.Duration) error {
 	var started time.Duration
 	var startedErr error
 	var wg sync.WaitGroup
@@ -206,10 +229,10 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	defer wg.Wait()
 	// sshd comes up before units that wait for the network or mounts: let
 	// the boot finish (within what is left of reboot_up), then check health.
-	mode, bootWait := "boot", max(to.RebootUp-time.Since(issued), time.Second)
+	mode, bootWait := "boot", max(r.opts.Inventory.Rollout.Timeouts.RebootUp-time.Since(issued), time.Second)
 	for _, svc := range r.services {
 		if err := health(ctx, h, svc, mode, bootWait); err != nil {
-			return t, fmt.Errorf("after the reboot: %w", err)
+			return fmt.Errorf("after the reboot: %w", err)
 		}
 		mode, bootWait = "", 0
 	}
@@ -218,7 +241,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	if startedErr == nil && uptime > started {
 		t.Noticed = uptime - started
 	}
-	return t, nil
+	return nil
 }
 
 // loginBootID logs in again (the old connection died with the old boot) and
