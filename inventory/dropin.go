@@ -1,0 +1,101 @@
+package inventory
+
+import (
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	dropInRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*\.conf$`)
+	sectionRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+	settingRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+)
+
+// dropIn reads a service's dropin at v; what it leaves out is the default.
+func (l *loader) dropIn(v value) DropIn {
+	d := DefaultDropIn()
+	f, ok := l.mapping(v, "name", "section", "settings")
+	if !ok {
+		return d
+	}
+	if n := l.matching(f.get("name"), dropInRE, "%q must be a plain file name ending in .conf, such as override.conf"); n != "" {
+		d.Name = n
+	}
+	if s := l.matching(f.get("section"), sectionRE, "%q is not a unit file section name, such as Service"); s != "" {
+		d.Section = s
+	}
+	if settings := f.get("settings"); settings.present() {
+		d.Settings = l.settings(settings)
+	}
+	return d
+}
+
+// settings reads the settings mapping at v in document order; a list value
+// repeats the key, e.g. ExecStart: ["", /usr/bin/x] resets ExecStart first.
+func (l *loader) settings(v value) []Setting {
+	n := v.node()
+	if n.Kind != yaml.MappingNode {
+		l.add(v, "must be a mapping of systemd settings, such as KillMode: mixed")
+		return nil
+	}
+	if len(n.Content) == 0 {
+		l.add(v, "is empty; leave settings out to get the defaults")
+		return nil
+	}
+	var out []Setting
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		key := at(k, v.key(k.Value))
+		if k.Kind != yaml.ScalarNode || !settingRE.MatchString(k.Value) {
+			l.add(key, "%q is not a systemd setting name, such as KillMode", k.Value)
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			l.add(key, "repeated (first at line %d); give a list to repeat a setting", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		for _, val := range l.settingValues(at(n.Content[i+1], key.path)) {
+			out = append(out, Setting{Key: k.Value, Value: val})
+		}
+	}
+	return out
+}
+
+// settingValues reads the value or values of one setting at v.
+func (l *loader) settingValues(v value) []string {
+	var items []value
+	switch n := v.node(); {
+	case !v.present():
+		l.add(v, `has no value; write "" to reset the setting`)
+		return nil
+	case n.Kind == yaml.ScalarNode:
+		items = []value{v}
+	case n.Kind == yaml.SequenceNode && len(n.Content) > 0:
+		for j, c := range n.Content {
+			items = append(items, at(c, v.index(j)))
+		}
+	default:
+		l.add(v, "must be a value or a non-empty list of values")
+		return nil
+	}
+	var out []string
+	for _, it := range items {
+		in := it.node()
+		switch {
+		case in.Kind != yaml.ScalarNode || !it.present():
+			l.add(it, "must be a single value")
+		case strings.ContainsAny(in.Value, "\n\r\x00"):
+			l.add(it, "value must be one line")
+		case strings.HasSuffix(in.Value, `\`):
+			// systemd would join the next line onto this one.
+			l.add(it, `value must not end with \`)
+		default:
+			out = append(out, in.Value)
+		}
+	}
+	return out
+}

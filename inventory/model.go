@@ -1,0 +1,238 @@
+package inventory
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// Inventory is a loaded and validated fleet description: how to reach the
+// hosts, what to roll out to them and how. Build one with Load or Parse;
+// every defaulted field is filled in, so callers never re-apply defaults.
+type Inventory struct {
+	// Path is the inventory file as given to Load or Parse.
+	Path string
+	// Defaults is the connection every host and bastion starts from, with
+	// the built-in defaults filled in (user root, port 22, agent on, ...).
+	Defaults Conn
+	// Bastions are jump hosts. They are never rollout targets.
+	Bastions []Target
+	// Hosts are the rollout targets, in rollout order.
+	Hosts []Target
+	// Groups maps each group name, from the groups section and from
+	// hosts[].groups alike, to its member host names in inventory order.
+	Groups map[string][]string
+	// Services are the fixes to roll out, in the order the file lists them.
+	Services []Service
+	// Rollout is the rollout policy, with defaults filled in.
+	Rollout Policy
+
+	// dir is the absolute directory of Path, captured at load time so that
+	// relative paths keep meaning the same thing if the process later
+	// changes its working directory.
+	dir string
+}
+
+// Conn is a set of SSH connection settings. In Inventory.Defaults it holds
+// the effective defaults; in a Target it holds only its own overrides, and
+// a zero field (nil for pointers and lists) means "inherit". Use
+// Inventory.Resolve to get the settings a host actually connects with.
+type Conn struct {
+	User string
+	Port int
+	// IdentityFiles are private keys to offer. A host's non-nil list
+	// replaces the default one; an empty non-nil list means "none".
+	// Paths may start with ~ and may be relative to the inventory file;
+	// Resolve expands them.
+	IdentityFiles []string
+	// Agent enables keys from ssh-agent (when SSH_AUTH_SOCK is set).
+	Agent *bool
+	// KnownHosts are the known_hosts files host keys are checked against,
+	// with the same override and path rules as IdentityFiles.
+	KnownHosts []string
+	// ConnectTimeout bounds one SSH dial and handshake (one hop).
+	ConnectTimeout time.Duration
+	// Become runs remote commands through sudo, for non-root users.
+	Become *bool
+	// BecomePassword asks the operator for the sudo password once per run;
+	// the password itself never lives in the inventory.
+	BecomePassword *bool
+	// ProxyJump names the bastion to connect through; ProxyJumpNone
+	// connects directly even when the defaults name a bastion.
+	ProxyJump string
+}
+
+// ProxyJumpNone is the proxy_jump value that turns off a default bastion for
+// one host. It is OpenSSH's spelling of the same thing; for that reason no
+// bastion may be called "none".
+const ProxyJumpNone = "none"
+
+// Target is a machine the inventory names: a rollout target (Inventory.Hosts)
+// or a bastion (Inventory.Bastions). It is not called Host because the
+// engine uses that name for a connected machine it talks to.
+type Target struct {
+	Name    string
+	Address string
+	// Groups lists every group the host belongs to: those from its own
+	// groups key first, then those from the groups section.
+	Groups []string
+	// Conn holds this host's connection overrides (see Conn).
+	Conn
+	// Line is the line of the host's entry in the inventory file, so later
+	// stages can point the operator at it.
+	Line int
+}
+
+// Service is one systemd unit to fix: the files to push, the drop-in to
+// install, and how to tell that it is healthy afterwards.
+type Service struct {
+	Unit      string // full unit name, e.g. smart-proxy.service
+	Artifacts []Artifact
+	DropIn    DropIn
+	Health    Health
+}
+
+// Artifact is a local file pushed to a remote path.
+type Artifact struct {
+	Src  string // absolute local path
+	Dest string // absolute, clean remote path
+	// Mode is the remote file's mode. It uses Go's fs.FileMode encoding, so
+	// setuid, setgid and sticky are fs.ModeSetuid, fs.ModeSetgid and
+	// fs.ModeSticky, not 04000/02000/01000. Nil keeps an existing file's
+	// mode and gives a new file 0644.
+	Mode *fs.FileMode
+	// Owner is "user" or "user:group"; empty keeps an existing file's owner
+	// and gives a new file root:root.
+	Owner string
+}
+
+// DropIn is a systemd drop-in file for a service.
+type DropIn struct {
+	Name     string // plain file name ending in .conf
+	Section  string // unit file section, e.g. Service
+	Settings []Setting
+}
+
+// Setting is one Key=Value line of a drop-in. A key may repeat, which
+// systemd uses to reset list settings (an empty ExecStart= first).
+type Setting struct{ Key, Value string }
+
+// Health says how to tell that a service works after its restart.
+type Health struct {
+	TCP     string   // host:port that must accept a connection, checked on the host; empty = none
+	Command []string // argv run on the host, exit 0 = healthy; nil = none
+	Timeout time.Duration
+}
+
+// Policy is the rollout policy.
+type Policy struct {
+	Canary        int    // hosts rolled out first, as a batch of their own
+	Batch         Amount // hosts per batch after the canaries
+	MaxParallel   int    // most hosts in flight at once
+	FailureBudget Amount // the run halts once MORE than this many hosts failed
+	Reboot        bool   // cold-reboot every host after the restart
+	Timeouts      Timeouts
+}
+
+// Timeouts bound each step of a host's rollout.
+type Timeouts struct {
+	Connect    time.Duration // whole connect step: every hop, auth, and retries
+	Preflight  time.Duration
+	Backup     time.Duration
+	Push       time.Duration
+	Reload     time.Duration
+	Restart    time.Duration
+	RebootDown time.Duration // until the host stops answering after the reboot command
+	RebootUp   time.Duration // until it answers over SSH again
+	Journal    time.Duration
+}
+
+// ResolvedConn is the connection a host actually uses: defaults and
+// overrides merged, paths expanded, and the bastion chain resolved.
+type ResolvedConn struct {
+	Name, Address  string
+	User           string
+	Port           int
+	IdentityFiles  []string
+	KnownHosts     []string
+	Agent          bool
+	Become         bool
+	BecomePassword bool
+	ConnectTimeout time.Duration
+	// Jump is the bastion to connect through first, nil for a direct
+	// connection. It may itself have a Jump.
+	Jump *ResolvedConn
+}
+
+// Built-in defaults, documented in inventory.example.yaml.
+const (
+	defaultUser           = "root"
+	defaultPort           = 22
+	defaultKnownHosts     = "~/.ssh/known_hosts"
+	defaultConnectTimeout = 10 * time.Second
+	defaultDropInName     = "override.conf"
+	defaultDropInSection  = "Service"
+	defaultHealthTimeout  = 15 * time.Second
+	defaultCanary         = 1
+	defaultMaxParallel    = 10
+	maxUnitNameLen        = 255 // systemd's UNIT_NAME_MAX less the NUL
+	dropInDir             = "/etc/systemd/system"
+)
+
+// DefaultDropIn returns the drop-in used when a service has no dropin or no
+// settings: it makes systemd give up on a hung stop after 20s instead of 90s
+// and signal the whole control group, which is the fix fleetfix exists for.
+func DefaultDropIn() DropIn {
+	return DropIn{
+		Name:    defaultDropInName,
+		Section: defaultDropInSection,
+		Settings: []Setting{
+			{"TimeoutStopSec", "20s"},
+			{"KillMode", "mixed"},
+			{"KillSignal", "SIGTERM"},
+			{"FinalKillSignal", "SIGKILL"},
+		},
+	}
+}
+
+// DefaultPolicy returns the rollout policy used for everything the rollout
+// section leaves out.
+func DefaultPolicy() Policy {
+	return Policy{
+		Canary:        defaultCanary,
+		Batch:         Amount{N: 25, Percent: true},
+		MaxParallel:   defaultMaxParallel,
+		FailureBudget: Amount{},
+		Reboot:        true,
+		Timeouts: Timeouts{
+			Connect:    15 * time.Second,
+			Preflight:  30 * time.Second,
+			Backup:     60 * time.Second,
+			Push:       120 * time.Second,
+			Reload:     30 * time.Second,
+			Restart:    60 * time.Second,
+			RebootDown: 120 * time.Second,
+			RebootUp:   300 * time.Second,
+			Journal:    30 * time.Second,
+		},
+	}
+}
+
+// Path returns where the drop-in lives on a host for unit.
+func (d DropIn) Path(unit string) string {
+	return dropInDir + "/" + unit + ".d/" + d.Name
+}
+
+// Render returns the drop-in file's content. It is deterministic (settings
+// in inventory order) so that an unchanged inventory yields a byte-identical
+// file and a rerun can tell there is nothing to do.
+func (d DropIn) Render() []byte {
+	var b bytes.Buffer
+	b.WriteString("# Managed by fleetfix: the next rollout overwrites local edits.\n")
+	fmt.Fprintf(&b, "[%s]\n", d.Section)
+	for _, s := range d.Settings {
+		fmt.Fprintf(&b, "%s=%s\n", s.Key, s.Value)
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,176 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var unitCharRE = regexp.MustCompile(`^[A-Za-z0-9:_.\\@-]+$`)
+
+// unitTypes are systemd's unit type suffixes.
+func unitTypes() []string {
+	return []string{"service", "socket", "target", "device", "mount", "automount",
+		"swap", "timer", "path", "slice", "scope"}
+}
+
+// written is a remote file the rollout writes, and where the inventory
+// asks for it.
+type written struct {
+	dest string
+	at   value
+}
+
+func (l *loader) services(v value) {
+	items, ok := l.list(v, wantList)
+	if ok && v.empty() {
+		l.add(v, "at least one service is required")
+	}
+	units := make(map[string]string)
+	// Every remote file fleetfix writes, artifacts and drop-ins alike: two
+	// writers of one file would each back up the other's version. Drop-ins
+	// go first so that a clash is blamed on the artifact, the one the
+	// operator spelled out.
+	var dropIns, artifacts []written
+	for _, it := range items {
+		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health")
+		if !ok {
+			continue
+		}
+		svc, unique := l.unit(f, units)
+		arts, _ := l.list(f.get("artifacts"), wantList)
+		for _, a := range arts {
+			af, ok := l.mapping(a, "src", "dest", "mode", "owner")
+			if !ok {
+				continue
+			}
+			art := l.artifact(af)
+			svc.Artifacts = append(svc.Artifacts, art)
+			if art.Dest != "" {
+				artifacts = append(artifacts, written{art.Dest, af.get("dest")})
+			}
+		}
+		svc.DropIn = l.dropIn(f.get("dropin"))
+		if unique {
+			dropIns = append(dropIns, written{svc.DropIn.Path(svc.Unit), f.get("dropin")})
+		}
+		svc.Health = l.health(f.get("health"))
+		l.inv.Services = append(l.inv.Services, svc)
+	}
+	seen := make(map[string]string)
+	for _, w := range append(dropIns, artifacts...) {
+		if prev, dup := seen[w.dest]; dup {
+			l.add(w.at, "%s is also written by %s", w.dest, prev)
+			continue
+		}
+		seen[w.dest] = w.at.path
+	}
+}
+
+// unit reads the unit of service f; units maps the units seen so far to
+// their service's path. unique is false for an invalid or repeated unit.
+func (l *loader) unit(f fields, units map[string]string) (svc Service, unique bool) {
+	v := f.get("unit")
+	name, ok := l.str(v)
+	if !ok {
+		return svc, false
+	}
+	unit, err := normalizeUnit(name)
+	svc.Unit = unit
+	if err != nil {
+		l.add(v, "%v", err)
+	} else if prev, dup := units[unit]; dup {
+		l.add(v, "duplicate unit %s, already in %s", unit, prev)
+	} else {
+		units[unit] = f.at.path
+		unique = true
+	}
+	return svc, unique
+}
+
+// normalizeUnit validates a unit name by systemd's rules and, like
+// systemctl, appends ".service" when the name has no unit type suffix. The
+// character rules also keep shell metacharacters out of remote commands.
+func normalizeUnit(name string) (string, error) {
+	if name == "" {
+		return "", errors.New("required")
+	}
+	if !unitCharRE.MatchString(name) {
+		for _, r := range name {
+			if !unitCharRE.MatchString(string(r)) {
+				return "", fmt.Errorf("%q: invalid character %q; unit names use only letters, digits and \":-_.\\@\"", name, r)
+			}
+		}
+	}
+	if name[0] == '-' || name[0] == '.' {
+		// "-x" would reach systemctl as an option.
+		return "", fmt.Errorf("%q must not start with %q", name, name[0])
+	}
+	if i := strings.LastIndexByte(name, '.'); i < 0 || !slices.Contains(unitTypes(), name[i+1:]) {
+		name += ".service"
+	}
+	if len(name) > maxUnitNameLen {
+		return "", fmt.Errorf("unit name longer than %d characters", maxUnitNameLen)
+	}
+	prefix := name[:strings.LastIndexByte(name, '.')]
+	if at := strings.IndexByte(prefix, '@'); at >= 0 {
+		switch {
+		case at == 0:
+			return "", fmt.Errorf("%q: nothing before @", name)
+		case at == len(prefix)-1:
+			// A template cannot be restarted or health-checked; its
+			// instances can.
+			return "", fmt.Errorf("%q is a template; name an instance, such as %s", name, prefix+"main"+name[len(prefix):])
+		}
+	}
+	return name, nil
+}
+
+func (l *loader) health(v value) Health {
+	h := Health{Timeout: defaultHealthTimeout}
+	f, ok := l.mapping(v, "tcp", "command", "timeout")
+	if !ok {
+		return h
+	}
+	tcp := f.get("tcp")
+	if s, _ := l.str(tcp); s != "" {
+		if err := checkHostPort(s); err != nil {
+			l.add(tcp, "%v", err)
+		}
+		h.TCP = s
+	}
+	cmd := f.get("command")
+	if argv, from, _ := l.strs(cmd); argv != nil {
+		switch {
+		case len(argv) == 0:
+			l.add(cmd, "empty; leave command out for no command check")
+		case argv[0] == "":
+			l.add(cmd, "the program (first element) is empty")
+		}
+		for i, arg := range argv {
+			if strings.ContainsRune(arg, 0) {
+				l.add(from[i], "contains a NUL byte")
+			}
+		}
+		h.Command = argv
+	}
+	if d, set := l.positive(f.get("timeout")); set {
+		h.Timeout = d
+	}
+	return h
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return fmt.Errorf("%q is not host:port, such as 127.0.0.1:8080", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port must be a number in 1-65535", s)
+	}
+	return nil
+}
