@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -20,17 +21,17 @@ type ConnectOptions struct {
 
 // RemoteDialer connects to inventory hosts over SSH with their resolved
 // connection settings.
-func RemoteDialer(inv *Inventory, o ConnectOptions) Dialer {
+func RemoteDialer(inv *inventory.Inventory, o ConnectOptions) Dialer {
 	// One parse of the known_hosts files for all the dials, instead of one
 	// per dial (O(N²) for N hosts in one file); the cache still re-reads a
 	// file that changed, e.g. after trust on first use.
 	hostKeys := remote.NewHostKeyCache()
-	return func(ctx context.Context, t Target) (Host, error) {
+	return func(ctx context.Context, t inventory.Target) (Host, error) {
 		return remote.Dial(ctx, remoteConfig(inv.Resolve(t), o, hostKeys))
 	}
 }
 
-func remoteConfig(rc ResolvedConn, o ConnectOptions, hostKeys *remote.HostKeyCache) remote.Config {
+func remoteConfig(rc inventory.ResolvedConn, o ConnectOptions, hostKeys *remote.HostKeyCache) remote.Config {
 	c := remote.Config{
 		Name:            rc.Name,
 		Address:         rc.Address,

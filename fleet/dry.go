@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -18,7 +19,7 @@ import (
 // and report each change as what would be done. A plan is a rollout through
 // a DryDialer: the same steps, the same code.
 func DryDialer(d Dialer, rep Reporter) Dialer {
-	return func(ctx context.Context, t Target) (Host, error) {
+	return func(ctx context.Context, t inventory.Target) (Host, error) {
 		h, err := d(ctx, t)
 		if err != nil {
 			return nil, err
@@ -114,7 +115,7 @@ func describe(argv []string) string {
 // local manifests.
 func PlanOptions(o Options) Options {
 	inv := *o.Inventory
-	all := Amount{N: 100, Percent: true}
+	all := inventory.Amount{N: 100, Percent: true}
 	inv.Rollout.Canary, inv.Rollout.Batch, inv.Rollout.FailureBudget = 0, all, all
 	o.Inventory, o.Dial, o.LastStep, o.StateDir = &inv, DryDialer(o.Dial, o.Reporter), StepDropIn, ""
 	return o

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"github.com/fleetfix/fleetfix/inventory"
 	"slices"
 	"time"
 )
@@ -50,7 +51,7 @@ type hostRun struct {
 	r     *runner
 	flow  flow
 	ctx   context.Context // the host's whole run; each step has a shorter one
-	t     Target
+	t     inventory.Target
 	batch int
 	start time.Time
 	res   HostResult
@@ -79,7 +80,7 @@ type hostRun struct {
 // before the next step that acts; the host's lock is released, and the
 // manifest's final state written, before the host's final event, so
 // whoever reacts to that event (an operator's rollback) finds the host free.
-func (r *runner) runHost(ctx context.Context, t Target, batch int, f flow) HostResult {
+func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f flow) HostResult {
 	hr := &hostRun{r: r, flow: f, ctx: ctx, t: t, batch: batch, start: time.Now(),
 		res: HostResult{Host: t.Name, Batch: batch}}
 	if f.keepsRun {

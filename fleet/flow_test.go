@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"github.com/fleetfix/fleetfix/inventory"
 	"slices"
 	"strings"
 	"sync"
@@ -37,10 +38,10 @@ func (r *recorder) trail(host string) string {
 // rollOne rolls out to one scripted host, without the reboot.
 func rollOne(t *testing.T, h *scriptedHost, halt <-chan struct{}) (HostResult, *recorder) {
 	t.Helper()
-	inv := fakeInventory(t, 1, Policy{Batch: Amount{N: 1}, MaxParallel: 1})
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
 	rec := &recorder{}
 	s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec, Halt: halt,
-		Dial: func(context.Context, Target) (Host, error) { return h, nil }})
+		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +191,11 @@ func TestHaltAfterPreflightChangesNothing(t *testing.T) {
 }
 
 func TestRollbackFlow(t *testing.T) {
-	inv := fakeInventory(t, 1, Policy{Batch: Amount{N: 1}, MaxParallel: 1})
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
 	run := func(h *scriptedHost) (HostResult, *recorder) {
 		rec := &recorder{}
 		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
-			Dial: func(context.Context, Target) (Host, error) { return h, nil }})
+			Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +224,7 @@ func TestRollbackFlow(t *testing.T) {
 	t.Run("connect fails", func(t *testing.T) {
 		rec := &recorder{}
 		s, _ := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
-			Dial: func(context.Context, Target) (Host, error) { return nil, errors.New("connection refused") }})
+			Dial: func(context.Context, inventory.Target) (Host, error) { return nil, errors.New("connection refused") }})
 		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" {
 			t.Errorf("result %+v", res)
 		}
@@ -232,7 +233,7 @@ func TestRollbackFlow(t *testing.T) {
 
 // Steps is the rollout's flow itself: the front ends show what runs.
 func TestStepsFollowTheFlow(t *testing.T) {
-	inv := fakeInventory(t, 1, DefaultPolicy())
+	inv := fakeInventory(t, 1, inventory.DefaultPolicy())
 	inv.Rollout.Reboot = true
 	full := Steps(Options{Inventory: inv})
 	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepReboot, StepJournal}; !slices.Equal(full, want) {

@@ -1,4 +1,4 @@
-// Package fleet plans and runs a service fix across a fleet: inventory,
+// Package fleet plans and runs a service fix across an inventory's hosts:
 // per-host steps (preflight, backup, push, drop-in, reload, restart), rolling
 // batches with a canary and a failure budget, and rollback. It never draws: it
 // emits Events to a Reporter.
@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -37,4 +38,4 @@ type Host interface {
 }
 
 // Dialer connects to an inventory host.
-type Dialer func(ctx context.Context, t Target) (Host, error)
+type Dialer func(ctx context.Context, t inventory.Target) (Host, error)

@@ -16,6 +16,7 @@ import (
 	smartproxy "github.com/fleetfix/fleetfix/examples/smart-proxy"
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/lab"
 	"github.com/fleetfix/fleetfix/remote"
 )
@@ -44,7 +45,7 @@ type invSpec struct {
 	health    string
 }
 
-func writeInventory(t *testing.T, s invSpec) (*fleet.Inventory, string) {
+func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
 	t.Helper()
 	dir := t.TempDir()
 	art := s.artifact
@@ -92,7 +93,7 @@ func writeInventory(t *testing.T, s invSpec) (*fleet.Inventory, string) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := fleet.Load(path)
+	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatalf("load test inventory: %v\n%s", err, b.String())
 	}
@@ -121,7 +122,7 @@ func (e *events) text() string {
 	return b.String()
 }
 
-func rollout(t *testing.T, inv *fleet.Inventory, o fleet.ConnectOptions) (*fleet.Summary, *events) {
+func rollout(t *testing.T, inv *inventory.Inventory, o fleet.ConnectOptions) (*fleet.Summary, *events) {
 	t.Helper()
 	ev := &events{}
 	s, err := fleet.Rollout(context.Background(), fleet.Options{Inventory: inv, Dial: fleet.RemoteDialer(inv, o), Reporter: ev, StateDir: t.TempDir()})
@@ -131,7 +132,7 @@ func rollout(t *testing.T, inv *fleet.Inventory, o fleet.ConnectOptions) (*fleet
 	return s, ev
 }
 
-func rollback(t *testing.T, inv *fleet.Inventory, targets []fleet.Target, o fleet.ConnectOptions) (*fleet.Summary, *events) {
+func rollback(t *testing.T, inv *inventory.Inventory, targets []inventory.Target, o fleet.ConnectOptions) (*fleet.Summary, *events) {
 	t.Helper()
 	ev := &events{}
 	s, err := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, o), Reporter: ev})
@@ -277,7 +278,7 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 	// newest first: --run of the third is refused while the fourth stands.
 	tl.SSH(t, 0, "rm "+dropin+" && systemctl daemon-reload")
 	time.Sleep(time.Second)
-	s4, ev := rollout(t, &fleet.Inventory{Path: inv.Path, Defaults: inv.Defaults, Hosts: inv.Hosts[:1], Services: inv.Services, Rollout: inv.Rollout}, fleet.ConnectOptions{})
+	s4, ev := rollout(t, &inventory.Inventory{Path: inv.Path, Defaults: inv.Defaults, Hosts: inv.Hosts[:1], Services: inv.Services, Rollout: inv.Rollout}, fleet.ConnectOptions{})
 	if statuses(s4) != "h1=ok" || s4.Hosts[0].Changed != 1 {
 		t.Fatalf("fourth run: %s, %d changed\n%s", statuses(s4), s4.Hosts[0].Changed, ev.text())
 	}
@@ -422,7 +423,7 @@ func TestBastionOnlyHost(t *testing.T) {
 	})
 	direct := *inv
 	direct.Defaults.ProxyJump = ""
-	if _, err := fleet.RemoteDialer(&direct, fleet.ConnectOptions{})(context.Background(), fleet.Target{Name: "h5", Address: tl.State.Hosts[4].Address}); err == nil {
+	if _, err := fleet.RemoteDialer(&direct, fleet.ConnectOptions{})(context.Background(), inventory.Target{Name: "h5", Address: tl.State.Hosts[4].Address}); err == nil {
 		t.Fatal("h5 accepts direct logins: the test cannot show the bastion is used")
 	}
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})

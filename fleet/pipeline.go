@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"github.com/fleetfix/fleetfix/inventory"
 	"time"
 )
 
@@ -47,7 +48,7 @@ func rebootFlow(o Options) flow {
 }
 
 // rebootSteps end a rollout's flow and make a reboot's.
-func rebootSteps(to Timeouts) []step {
+func rebootSteps(to inventory.Timeouts) []step {
 	return []step{
 		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, run: (*hostRun).reboot},
 		{name: StepJournal, timeout: to.Journal, run: (*hostRun).journal},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -229,7 +230,7 @@ func TestRebootWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv := &Inventory{Rollout: DefaultPolicy()}
+			inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy()}
 			inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
 			r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
 			rt, err := r.reboot(context.Background(), tt.host, "", nil)

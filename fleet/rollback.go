@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"github.com/fleetfix/fleetfix/inventory"
 	"path"
 	"slices"
 	"strings"
@@ -12,8 +13,8 @@ import (
 
 // RollbackOptions configure a rollback.
 type RollbackOptions struct {
-	Inventory *Inventory
-	Targets   []Target
+	Inventory *inventory.Inventory
+	Targets   []inventory.Target
 	Dial      Dialer
 	Reporter  Reporter
 	// RunID picks the run to undo; "" means each host's latest run that is
@@ -153,7 +154,7 @@ func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
 			}
 			continue
 		}
-		svc := Service{Unit: u.Unit, Health: Health{Timeout: 15 * time.Second}}
+		svc := inventory.Service{Unit: u.Unit, Health: inventory.Health{Timeout: 15 * time.Second}}
 		for _, s := range r.services {
 			if s.Unit == u.Unit {
 				svc = s

@@ -3,13 +3,14 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"github.com/fleetfix/fleetfix/inventory"
 	"sync"
 	"time"
 )
 
 // Batches splits n hosts into the rollout's batches, as indexes: first the
 // canaries (one batch), then batches of p.Batch of the hosts that remain.
-func Batches(n int, p Policy) [][]int {
+func Batches(n int, p inventory.Policy) [][]int {
 	var out [][]int
 	i := 0
 	if c := min(p.Canary, n); c > 0 {
@@ -58,12 +59,14 @@ func Reboot(ctx context.Context, o Options) (*Summary, error) {
 }
 
 // work is a host's part of a run of flow f.
-func (r *runner) work(f flow) func(context.Context, Target, int) HostResult {
-	return func(ctx context.Context, t Target, batch int) HostResult { return r.runHost(ctx, t, batch, f) }
+func (r *runner) work(f flow) func(context.Context, inventory.Target, int) HostResult {
+	return func(ctx context.Context, t inventory.Target, batch int) HostResult {
+		return r.runHost(ctx, t, batch, f)
+	}
 }
 
 // roll runs work on every target in the policy's batches.
-func (r *runner) roll(ctx context.Context, work func(context.Context, Target, int) HostResult) *Summary {
+func (r *runner) roll(ctx context.Context, work func(context.Context, inventory.Target, int) HostResult) *Summary {
 	o := r.opts
 	targets := o.Targets
 	if targets == nil {

@@ -17,22 +17,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
 func TestBatches(t *testing.T) {
-	pct := func(n int) Amount { return Amount{N: n, Percent: true} }
+	pct := func(n int) inventory.Amount { return inventory.Amount{N: n, Percent: true} }
 	tests := []struct {
 		n    int
-		p    Policy
+		p    inventory.Policy
 		want [][]int
 	}{
-		{5, Policy{Canary: 1, Batch: pct(50)}, [][]int{{0}, {1, 2}, {3, 4}}},
-		{5, Policy{Canary: 0, Batch: Amount{N: 2}}, [][]int{{0, 1}, {2, 3}, {4}}},
-		{3, Policy{Canary: 2, Batch: pct(100)}, [][]int{{0, 1}, {2}}},
-		{2, Policy{Canary: 5, Batch: pct(10)}, [][]int{{0, 1}}},
-		{4, Policy{Canary: 1, Batch: pct(10)}, [][]int{{0}, {1}, {2}, {3}}},
-		{0, Policy{Canary: 1, Batch: pct(10)}, nil},
+		{5, inventory.Policy{Canary: 1, Batch: pct(50)}, [][]int{{0}, {1, 2}, {3, 4}}},
+		{5, inventory.Policy{Canary: 0, Batch: inventory.Amount{N: 2}}, [][]int{{0, 1}, {2, 3}, {4}}},
+		{3, inventory.Policy{Canary: 2, Batch: pct(100)}, [][]int{{0, 1}, {2}}},
+		{2, inventory.Policy{Canary: 5, Batch: pct(10)}, [][]int{{0, 1}}},
+		{4, inventory.Policy{Canary: 1, Batch: pct(10)}, [][]int{{0}, {1}, {2}, {3}}},
+		{0, inventory.Policy{Canary: 1, Batch: pct(10)}, nil},
 	}
 	for _, tt := range tests {
 		if got := Batches(tt.n, tt.p); !reflect.DeepEqual(got, tt.want) {
@@ -92,14 +93,14 @@ func (f *fakeHost) Probe(context.Context, time.Duration) error { return nil }
 func (f *fakeHost) Close() error                               { return nil }
 func (f *fakeHost) Lost() <-chan struct{}                      { return nil }
 
-func fakeInventory(t *testing.T, n int, p Policy) *Inventory {
+func fakeInventory(t *testing.T, n int, p inventory.Policy) *inventory.Inventory {
 	src := filepath.Join(t.TempDir(), "build")
 	os.WriteFile(src, []byte("new build"), 0o644)
 	mode := fs.FileMode(0o644)
-	inv := &Inventory{Rollout: p, Services: []Service{{Unit: "demo.service", Artifacts: []Artifact{{Src: src, Dest: "/usr/local/bin/demo", Mode: &mode, Owner: "root:root"}}}}}
-	inv.Rollout.Timeouts = DefaultPolicy().Timeouts
+	inv := &inventory.Inventory{Rollout: p, Services: []inventory.Service{{Unit: "demo.service", Artifacts: []inventory.Artifact{{Src: src, Dest: "/usr/local/bin/demo", Mode: &mode, Owner: "root:root"}}}}}
+	inv.Rollout.Timeouts = inventory.DefaultPolicy().Timeouts
 	for i := 1; i <= n; i++ {
-		inv.Hosts = append(inv.Hosts, Target{Name: fmt.Sprintf("h%d", i), Address: "192.0.2.1"})
+		inv.Hosts = append(inv.Hosts, inventory.Target{Name: fmt.Sprintf("h%d", i), Address: "192.0.2.1"})
 	}
 	return inv
 }
@@ -107,28 +108,28 @@ func fakeInventory(t *testing.T, n int, p Policy) *Inventory {
 func TestRollingBudgetAndParallelism(t *testing.T) {
 	tests := []struct {
 		name   string
-		policy Policy
+		policy inventory.Policy
 		bad    []string
 		want   string
 		halted bool
 	}{
-		{"all ok", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2}, nil,
+		{"all ok", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}, MaxParallel: 2}, nil,
 			"h1=unchanged h2=unchanged h3=unchanged h4=unchanged h5=unchanged", false},
-		{"canary fails: nothing else starts", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 3}}, []string{"h1"},
+		{"canary fails: nothing else starts", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}, MaxParallel: 2, FailureBudget: inventory.Amount{N: 3}}, []string{"h1"},
 			"h1=failed h2=not-started h3=not-started h4=not-started h5=not-started", true},
-		{"budget 0: the first failure halts after its batch", Policy{Canary: 0, Batch: Amount{N: 2}, MaxParallel: 2}, []string{"h2"},
+		{"budget 0: the first failure halts after its batch", inventory.Policy{Canary: 0, Batch: inventory.Amount{N: 2}, MaxParallel: 2}, []string{"h2"},
 			"h1=unchanged h2=failed h3=not-started h4=not-started h5=not-started", true},
-		{"budget 1 absorbs one failure", Policy{Canary: 0, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
+		{"budget 1 absorbs one failure", inventory.Policy{Canary: 0, Batch: inventory.Amount{N: 2}, MaxParallel: 2, FailureBudget: inventory.Amount{N: 1}}, []string{"h3"},
 			"h1=unchanged h2=unchanged h3=failed h4=unchanged h5=unchanged", false},
-		{"a failed host that stood in for an unchanged canary halts", Policy{Canary: 1, Batch: Amount{N: 2}, MaxParallel: 2, FailureBudget: Amount{N: 1}}, []string{"h3"},
+		{"a failed host that stood in for an unchanged canary halts", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}, MaxParallel: 2, FailureBudget: inventory.Amount{N: 1}}, []string{"h3"},
 			"h1=unchanged h2=unchanged h3=failed h4=not-started h5=not-started", true},
-		{"budget 20% of 5 is 1: a second failure halts", Policy{Canary: 0, Batch: Amount{N: 1}, MaxParallel: 1, FailureBudget: Amount{N: 20, Percent: true}}, []string{"h2", "h3"},
+		{"budget 20% of 5 is 1: a second failure halts", inventory.Policy{Canary: 0, Batch: inventory.Amount{N: 1}, MaxParallel: 1, FailureBudget: inventory.Amount{N: 20, Percent: true}}, []string{"h2", "h3"},
 			"h1=unchanged h2=failed h3=failed h4=not-started h5=not-started", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := fakeInventory(t, 5, tt.policy)
-			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, Target) (Host, error) { return nil, nil }})
+			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return nil, nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestRollingBudgetAndParallelism(t *testing.T) {
 			var inFlight, most atomic.Int32
 			var mu sync.Mutex
 			var order []string
-			dial := func(_ context.Context, tg Target) (Host, error) {
+			dial := func(_ context.Context, tg inventory.Target) (Host, error) {
 				n := inFlight.Add(1)
 				defer inFlight.Add(-1)
 				for {
@@ -187,10 +188,10 @@ func TestRollingBudgetAndParallelism(t *testing.T) {
 }
 
 func TestHaltStopsHostsNotStarted(t *testing.T) {
-	inv := fakeInventory(t, 3, Policy{Canary: 0, Batch: Amount{N: 1}, MaxParallel: 1})
+	inv := fakeInventory(t, 3, inventory.Policy{Canary: 0, Batch: inventory.Amount{N: 1}, MaxParallel: 1})
 	halt := make(chan struct{})
 	close(halt)
-	s, err := Rollout(context.Background(), Options{Inventory: inv, Halt: halt, Dial: func(context.Context, Target) (Host, error) {
+	s, err := Rollout(context.Background(), Options{Inventory: inv, Halt: halt, Dial: func(context.Context, inventory.Target) (Host, error) {
 		t.Error("a host started after the halt")
 		return nil, errors.New("no")
 	}})
@@ -205,22 +206,22 @@ func TestHaltStopsHostsNotStarted(t *testing.T) {
 func TestSettingTook(t *testing.T) {
 	props := map[string]string{"PrivateTmp": "yes", "TimeoutStopUSec": "20s", "KillMode": "mixed", "KillSignal": "15", "FinalKillSignal": "9", "RestartUSec": "100ms"}
 	tests := []struct {
-		s    Setting
+		s    inventory.Setting
 		want bool
 	}{
-		{Setting{"TimeoutStopSec", "20s"}, true},
-		{Setting{"TimeoutStopSec", "20"}, true},
-		{Setting{"TimeoutStopSec", "20000ms"}, true},
-		{Setting{"TimeoutStopSec", "90s"}, false},
-		{Setting{"KillMode", "mixed"}, true},
-		{Setting{"KillMode", "control-group"}, false},
-		{Setting{"KillSignal", "SIGTERM"}, true},
-		{Setting{"KillSignal", "TERM"}, true},
-		{Setting{"FinalKillSignal", "SIGKILL"}, true},
-		{Setting{"KillSignal", "SIGKILL"}, false},
-		{Setting{"RestartSec", "100ms"}, true},
-		{Setting{"SomethingShowDoesNotHave", "x"}, true},
-		{Setting{"PrivateTmp", "true"}, true}, // shown as "yes": not compared
+		{inventory.Setting{Key: "TimeoutStopSec", Value: "20s"}, true},
+		{inventory.Setting{Key: "TimeoutStopSec", Value: "20"}, true},
+		{inventory.Setting{Key: "TimeoutStopSec", Value: "20000ms"}, true},
+		{inventory.Setting{Key: "TimeoutStopSec", Value: "90s"}, false},
+		{inventory.Setting{Key: "KillMode", Value: "mixed"}, true},
+		{inventory.Setting{Key: "KillMode", Value: "control-group"}, false},
+		{inventory.Setting{Key: "KillSignal", Value: "SIGTERM"}, true},
+		{inventory.Setting{Key: "KillSignal", Value: "TERM"}, true},
+		{inventory.Setting{Key: "FinalKillSignal", Value: "SIGKILL"}, true},
+		{inventory.Setting{Key: "KillSignal", Value: "SIGKILL"}, false},
+		{inventory.Setting{Key: "RestartSec", Value: "100ms"}, true},
+		{inventory.Setting{Key: "SomethingShowDoesNotHave", Value: "x"}, true},
+		{inventory.Setting{Key: "PrivateTmp", Value: "true"}, true}, // shown as "yes": not compared
 	}
 	for _, tt := range tests {
 		if ok, _, _ := settingTook(tt.s, props); ok != tt.want {
@@ -296,15 +297,15 @@ func TestModeRoundTrip(t *testing.T) {
 // The canary batch must change a host: one already at the target proves
 // nothing, so the next host takes its place.
 func TestCanaryMustChangeAHost(t *testing.T) {
-	inv := fakeInventory(t, 5, Policy{Canary: 1, Batch: Amount{N: 100, Percent: true}, MaxParallel: 4})
-	r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, Target) (Host, error) { return nil, nil }})
+	inv := fakeInventory(t, 5, inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 100, Percent: true}, MaxParallel: 4})
+	r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	status := map[string]Status{"h1": StatusUnchanged, "h2": StatusOK, "h3": StatusOK, "h4": StatusUnchanged, "h5": StatusOK}
 	var mu sync.Mutex
 	var order []string
-	s := r.roll(context.Background(), func(_ context.Context, tg Target, batch int) HostResult {
+	s := r.roll(context.Background(), func(_ context.Context, tg inventory.Target, batch int) HostResult {
 		mu.Lock()
 		order = append(order, fmt.Sprintf("%s@%d", tg.Name, batch))
 		mu.Unlock()

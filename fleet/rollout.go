@@ -1,15 +1,16 @@
 package fleet
 
 import (
+	"github.com/fleetfix/fleetfix/inventory"
 	"os"
 	"time"
 )
 
 // Options configure a rollout (or a plan: a rollout with a dry Dialer).
 type Options struct {
-	Inventory *Inventory
+	Inventory *inventory.Inventory
 	// Targets are the hosts to roll out to, in order; nil means every host.
-	Targets  []Target
+	Targets  []inventory.Target
 	Dial     Dialer
 	Reporter Reporter
 	// RunID names this run's backups and manifests; default NewRunID(now).

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fleetfix/fleetfix/inventory"
 	"os"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 type runner struct {
 	opts     Options
 	runID    string
-	services []Service
+	services []inventory.Service
 	targets  []fileTarget
 	content  map[string][]byte // remote path -> new content
 	rep      Reporter

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
@@ -38,8 +39,8 @@ func (s ScanResult) Err() error { return s.err }
 
 // ScanOptions configure a scan.
 type ScanOptions struct {
-	Inventory *Inventory
-	Targets   []Target
+	Inventory *inventory.Inventory
+	Targets   []inventory.Target
 	Dial      Dialer
 	Reporter  Reporter
 	Top       int // units reported per host besides the SIGKILLed ones (default 5)
@@ -80,7 +81,7 @@ func Scan(ctx context.Context, o ScanOptions) []ScanResult {
 	return results
 }
 
-func scanHost(ctx context.Context, o ScanOptions, t Target) ScanResult {
+func scanHost(ctx context.Context, o ScanOptions, t inventory.Target) ScanResult {
 	start := time.Now()
 	res := ScanResult{Host: t.Name}
 	to := o.Inventory.Rollout.Timeouts

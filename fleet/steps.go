@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/fleetfix/fleetfix/inventory"
 	"path"
 	"slices"
 	"strconv"
@@ -151,7 +152,7 @@ func (hr *hostRun) restart(ctx context.Context) (string, error) {
 // health runs scriptHealth for svc: mode "restart" restarts the unit first,
 // "boot" waits up to bootWait for the boot to finish first, "" only waits.
 // The unit then has its health timeout to be active and healthy.
-func health(ctx context.Context, h Host, svc Service, mode string, bootWait time.Duration) error {
+func health(ctx context.Context, h Host, svc inventory.Service, mode string, bootWait time.Duration) error {
 	timeout := svc.Health.Timeout
 	if timeout <= 0 {
 		timeout = 15 * time.Second
@@ -182,7 +183,7 @@ const healthSlack = 10 * time.Second
 // how systemd renames and reformats the settings fleetfix is for (stop
 // timeouts, kill signals, KillMode); other keys are trusted to DropInPaths
 // (prop == "").
-func settingTook(s Setting, props map[string]string) (ok bool, prop, got string) {
+func settingTook(s inventory.Setting, props map[string]string) (ok bool, prop, got string) {
 	switch s.Key {
 	case "TimeoutStopSec", "TimeoutStartSec", "RestartSec", "WatchdogSec":
 		prop = strings.TrimSuffix(s.Key, "Sec") + "USec"

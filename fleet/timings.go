@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
@@ -67,7 +68,7 @@ func shutdownFrom(out []byte, err error, missing string) (*journal.Shutdown, str
 }
 
 // unitTimings pairs each service's stop before and after.
-func unitTimings(services []Service, before, after *journal.Shutdown, beforeNote, afterNote string) []UnitTiming {
+func unitTimings(services []inventory.Service, before, after *journal.Shutdown, beforeNote, afterNote string) []UnitTiming {
 	var out []UnitTiming
 	for _, svc := range services {
 		ut := UnitTiming{Unit: svc.Unit}

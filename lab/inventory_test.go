@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/lab"
 )
 
@@ -22,11 +22,11 @@ func TestRenderInventoryLoads(t *testing.T) {
 	}
 	path := filepath.Join(dir, "inventory.yaml")
 	os.WriteFile(path, b, 0o644)
-	inv, err := fleet.Load(path)
+	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
-	if len(inv.Hosts) != 2 || inv.Rollout.MaxParallel != 7 || inv.Services[0].DropIn.Settings[0] != (fleet.Setting{Key: "TimeoutStopSec", Value: "5s"}) || inv.Services[0].Artifacts[0].Src != art {
+	if len(inv.Hosts) != 2 || inv.Rollout.MaxParallel != 7 || inv.Services[0].DropIn.Settings[0] != (inventory.Setting{Key: "TimeoutStopSec", Value: "5s"}) || inv.Services[0].Artifacts[0].Src != art {
 		t.Errorf("loaded %+v", inv)
 	}
 }

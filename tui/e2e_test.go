@@ -15,6 +15,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 var tl *labtest.Lab
@@ -150,7 +151,7 @@ func TestEndToEndInTmux(t *testing.T) {
 	// service was SIGKILLed: the "before" of the stop timings.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	fi, err := fleet.Load(invFile)
+	fi, err := inventory.Load(invFile)
 	if err != nil {
 		t.Fatal(err)
 	}

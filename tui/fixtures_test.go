@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
@@ -18,7 +19,7 @@ const runID = "20261124_213045"
 var rows = []HostRow{{"h1", 0}, {"h2", 1}, {"h3", 2}}
 
 // steps are a rollout's steps with the reboot.
-var steps = fleet.Steps(fleet.Options{Inventory: &fleet.Inventory{Rollout: fleet.Policy{Reboot: true}}})
+var steps = fleet.Steps(fleet.Options{Inventory: &inventory.Inventory{Rollout: inventory.Policy{Reboot: true}}})
 
 func changes(host string) []fleet.Change {
 	return []fleet.Change{

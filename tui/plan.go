@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // Plan plans the rollout o (a dry run, every host at once, fleet.PlanOptions)
@@ -30,7 +31,7 @@ func Plan(ctx context.Context, o fleet.Options) ([]fleet.Event, error) {
 
 // Rows lists the targets in the order the policy's batches take them, each
 // with its planned batch (0 = canary), for Config.Hosts.
-func Rows(targets []fleet.Target, pol fleet.Policy) []HostRow {
+func Rows(targets []inventory.Target, pol inventory.Policy) []HostRow {
 	var rows []HostRow
 	for bi, idx := range fleet.Batches(len(targets), pol) {
 		b := bi

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // rollbackTimeout bounds a host's rollback started from the TUI, as the
@@ -165,7 +166,7 @@ func (s *Session) Running() bool {
 // host. Its events come on the same stream and its outcome is folded into
 // Wait's summary. An unknown host, or a call after Wait, does nothing.
 func (s *Session) Rollback(host, runID string) {
-	i := slices.IndexFunc(s.opts.Targets, func(t fleet.Target) bool { return t.Name == host })
+	i := slices.IndexFunc(s.opts.Targets, func(t inventory.Target) bool { return t.Name == host })
 	if i < 0 {
 		return
 	}
@@ -181,7 +182,7 @@ func (s *Session) Rollback(host, runID string) {
 	go s.rollback(s.opts.Targets[i], runID)
 }
 
-func (s *Session) rollback(t fleet.Target, runID string) {
+func (s *Session) rollback(t inventory.Target, runID string) {
 	defer s.work.Done()
 	rep := s.opts.Reporter
 	fail := func(msg string) {
@@ -194,7 +195,7 @@ func (s *Session) rollback(t fleet.Target, runID string) {
 		}
 	}()
 	o := s.opts
-	sum, err := fleet.Rollback(context.WithoutCancel(s.ctx), fleet.RollbackOptions{Inventory: o.Inventory, Targets: []fleet.Target{t},
+	sum, err := fleet.Rollback(context.WithoutCancel(s.ctx), fleet.RollbackOptions{Inventory: o.Inventory, Targets: []inventory.Target{t},
 		Dial: o.Dial, Reporter: rep, RunID: runID, StateDir: o.StateDir, Timeout: rollbackTimeout})
 	if err != nil {
 		fail(err.Error())

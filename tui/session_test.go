@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // sessionInventory is two hosts, one at a time after canary canaries,
 // whose failures halt the run only at a canary: else only the operator does.
-func sessionInventory(t *testing.T, canary int) *fleet.Inventory {
+func sessionInventory(t *testing.T, canary int) *inventory.Inventory {
 	t.Helper()
-	inv, err := fleet.Parse("inventory.yaml", []byte(`rollout:
+	inv, err := inventory.Parse("inventory.yaml", []byte(`rollout:
   canary: `+strconv.Itoa(canary)+`
   batch: 1
   max_parallel: 1
@@ -36,16 +37,16 @@ services:
 var errRefused = errors.New("connection refused")
 
 // refused is a dialer whose every host refuses the connection.
-func refused(context.Context, fleet.Target) (fleet.Host, error) { return nil, errRefused }
+func refused(context.Context, inventory.Target) (fleet.Host, error) { return nil, errRefused }
 
 // dialLog records the hosts dialed, for a dialer that first calls hook.
 type dialLog struct {
 	mu    sync.Mutex
 	hosts []string
-	hook  func(ctx context.Context, t fleet.Target) error
+	hook  func(ctx context.Context, t inventory.Target) error
 }
 
-func (d *dialLog) dial(ctx context.Context, t fleet.Target) (fleet.Host, error) {
+func (d *dialLog) dial(ctx context.Context, t inventory.Target) (fleet.Host, error) {
 	d.mu.Lock()
 	d.hosts = append(d.hosts, t.Name)
 	d.mu.Unlock()
@@ -61,7 +62,7 @@ func (d *dialLog) dial(ctx context.Context, t fleet.Target) (fleet.Host, error) 
 // it started, and it goes on (refused) once release is closed.
 func holdA() (d *dialLog, dialing, release chan struct{}) {
 	dialing, release = make(chan struct{}), make(chan struct{})
-	d = &dialLog{hook: func(_ context.Context, t fleet.Target) error {
+	d = &dialLog{hook: func(_ context.Context, t inventory.Target) error {
 		if t.Name == "a" {
 			close(dialing)
 			<-release
@@ -216,7 +217,7 @@ func TestSessionAbortStartsNoNewHost(t *testing.T) {
 
 func TestSessionStopCancelsTheStep(t *testing.T) {
 	dialing := make(chan struct{})
-	d := &dialLog{hook: func(ctx context.Context, _ fleet.Target) error {
+	d := &dialLog{hook: func(ctx context.Context, _ inventory.Target) error {
 		close(dialing)
 		<-ctx.Done()
 		return ctx.Err()
@@ -281,7 +282,7 @@ func TestSessionRollbackIsFolded(t *testing.T) {
 func TestSessionEnginePanicIsTheRunsError(t *testing.T) {
 	// A canary's steps run on the run's own goroutine, where the session
 	// can catch a panic.
-	s := newCanarySession(t, 1, func(context.Context, fleet.Target) (fleet.Host, error) { panic("boom") }, nil)
+	s := newCanarySession(t, 1, func(context.Context, inventory.Target) (fleet.Host, error) { panic("boom") }, nil)
 	s.Start()
 	ended(s)
 	var rec eventLog

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -58,8 +59,8 @@ func defaultStateDir() string {
 
 // loadTargets loads the inventory and picks the hosts; every mistake is a
 // usage error, reported before any host is touched.
-func loadTargets(path string, limit []string) (*fleet.Inventory, []fleet.Target, error) {
-	inv, err := fleet.Load(path)
+func loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
+	inv, err := inventory.Load(path)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}

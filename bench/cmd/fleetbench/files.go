@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/lab"
 )
 
-func labFiles(lab *fleet.Inventory) (key, knownHosts, artifact string, err error) {
+func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact string, err error) {
 	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 || len(lab.Services) != 1 || len(lab.Services[0].Artifacts) != 1 {
 		return "", "", "", fmt.Errorf("%s: not a lab inventory as fleetfix lab up writes it", lab.Path)
 	}
@@ -20,7 +20,7 @@ func labFiles(lab *fleet.Inventory) (key, knownHosts, artifact string, err error
 // writeBenchInventory is the lab's inventory for the first n hosts with the
 // benchmark's policy: canary 1, then every other host, mp at once, and the
 // drop-in TimeoutStopSec both tools install.
-func writeBenchInventory(path string, inv *fleet.Inventory, n, mp int, stop string) error {
+func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop string) error {
 	key, kh, art, err := labFiles(inv)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func writeBenchInventory(path string, inv *fleet.Inventory, n, mp int, stop stri
 // writeAnsible writes the Ansible inventory (the same hosts, key and
 // known_hosts as fleetfix's) and ansible.cfg: forks = fleet size,
 // pipelining, strict host key checking against the lab's known_hosts.
-func writeAnsible(dir string, lab *fleet.Inventory, n, forks int) error {
+func writeAnsible(dir string, lab *inventory.Inventory, n, forks int) error {
 	key, kh, _, err := labFiles(lab)
 	if err != nil {
 		return err

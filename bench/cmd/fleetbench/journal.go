@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // HostTimes is one host's own time in a run, read from its own journal
@@ -60,7 +61,7 @@ const journalFields = "MESSAGE,SYSLOG_IDENTIFIER,UNIT,_SOURCE_REALTIME_TIMESTAMP
 
 // collectTimes reads, on every host at once (bounded), the journal records
 // of the run that started at since, and analyses them.
-func collectTimes(ctx context.Context, inv *fleet.Inventory, since time.Time) []HostTimes {
+func collectTimes(ctx context.Context, inv *inventory.Inventory, since time.Time) []HostTimes {
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	out := make([]HostTimes, len(inv.Hosts))
 	sem := make(chan struct{}, 32)
@@ -78,7 +79,7 @@ func collectTimes(ctx context.Context, inv *fleet.Inventory, since time.Time) []
 	return out
 }
 
-func hostTimes(ctx context.Context, dial fleet.Dialer, t fleet.Target, since time.Time) HostTimes {
+func hostTimes(ctx context.Context, dial fleet.Dialer, t inventory.Target, since time.Time) HostTimes {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	ht := HostTimes{Host: t.Name}

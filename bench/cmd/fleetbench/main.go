@@ -46,6 +46,7 @@ import (
 
 	smartproxy "github.com/fleetfix/fleetfix/examples/smart-proxy"
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 type config struct {
@@ -233,7 +234,7 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	lab, err := fleet.Load(filepath.Join(b.c.stateDir, "inventory.yaml"))
+	lab, err := inventory.Load(filepath.Join(b.c.stateDir, "inventory.yaml"))
 	if err != nil {
 		return err
 	}
@@ -252,7 +253,7 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop); err != nil {
 		return err
 	}
-	inv, err := fleet.Load(invPath)
+	inv, err := inventory.Load(invPath)
 	if err != nil {
 		return fmt.Errorf("bench inventory: %w", err)
 	}
@@ -329,7 +330,7 @@ func ansibleEnv(dir, run string) []string {
 	}
 }
 
-func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *fleet.Inventory, tool string, r, mp int) (RolloutRun, error) {
+func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inventory, tool string, r, mp int) (RolloutRun, error) {
 	n := len(inv.Hosts)
 	name := fmt.Sprintf("run%d-%s", r, tool)
 	rr := RolloutRun{Tool: tool, Hosts: n, Run: r, MaxParallel: mp}
@@ -395,7 +396,7 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *fleet.Inventor
 // ensureStart verifies every host is in the starting state (buggy build,
 // no override.conf, no fleetfix lock, unit active with the lab's stop
 // timeout); a host that is not is restored directly, then checked again.
-func (b *bench) ensureStart(ctx context.Context, inv *fleet.Inventory) error {
+func (b *bench) ensureStart(ctx context.Context, inv *inventory.Inventory) error {
 	bad := verifyStart(ctx, inv, b.c.stopTimeout)
 	if len(bad) == 0 {
 		return nil
@@ -425,7 +426,7 @@ systemctl is-active smart-proxy.service || true
 systemctl show -p TimeoutStopUSec --value smart-proxy.service
 `
 
-func verifyStart(ctx context.Context, inv *fleet.Inventory, stopTimeout string) []string {
+func verifyStart(ctx context.Context, inv *inventory.Inventory, stopTimeout string) []string {
 	want := []string{buggySHA, "dropin=no", "lock=no", "active", stopTimeout}
 	return forEachHost(ctx, inv, func(ctx context.Context, h fleet.Host) error {
 		out, err := h.Run(ctx, "sh", "-c", checkScript)
@@ -441,7 +442,7 @@ func verifyStart(ctx context.Context, inv *fleet.Inventory, stopTimeout string) 
 }
 
 // restoreDirect puts the starting state back without either tool.
-func restoreDirect(ctx context.Context, inv *fleet.Inventory) {
+func restoreDirect(ctx context.Context, inv *inventory.Inventory) {
 	forEachHost(ctx, inv, func(ctx context.Context, h fleet.Host) error {
 		if _, err := h.Upload(ctx, strings.NewReader(string(smartproxy.Buggy)), "/usr/local/bin/smart-proxy", 0o755, "root:root"); err != nil {
 			return err
@@ -451,7 +452,7 @@ func restoreDirect(ctx context.Context, inv *fleet.Inventory) {
 	})
 }
 
-func forEachHost(ctx context.Context, inv *fleet.Inventory, do func(context.Context, fleet.Host) error) []string {
+func forEachHost(ctx context.Context, inv *inventory.Inventory, do func(context.Context, fleet.Host) error) []string {
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	errs := make([]error, len(inv.Hosts))
 	sem := make(chan struct{}, 32)

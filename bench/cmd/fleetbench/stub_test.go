@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // TestStubFleetScan runs the real scan engine and SSH client against three
@@ -27,7 +28,7 @@ func TestStubFleetScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := fleet.Load(path)
+	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 func main() {
@@ -42,7 +43,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	in, err := fleet.Load(*inv)
+	in, err := inventory.Load(*inv)
 	if err != nil {
 		fail(err)
 	}
