@@ -58,15 +58,18 @@ func Reboot(ctx context.Context, o Options) (*Summary, error) {
 	return r.roll(ctx, r.work(rebootFlow(r.opts))), nil
 }
 
+// hostWork is one host's part of a run.
+type hostWork func(ctx context.Context, t inventory.Target, batch int) HostResult
+
 // work is a host's part of a run of flow f.
-func (r *runner) work(f flow) func(context.Context, inventory.Target, int) HostResult {
+func (r *runner) work(f flow) hostWork {
 	return func(ctx context.Context, t inventory.Target, batch int) HostResult {
 		return r.runHost(ctx, t, batch, f)
 	}
 }
 
 // roll runs work on every target in the policy's batches.
-func (r *runner) roll(ctx context.Context, work func(context.Context, inventory.Target, int) HostResult) *Summary {
+func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	o := r.opts
 	targets := o.Targets
 	if targets == nil {
@@ -77,42 +80,63 @@ func (r *runner) roll(ctx context.Context, work func(context.Context, inventory.
 	results := make([]HostResult, len(targets))
 	batches := Batches(len(targets), pol)
 	budget := pol.FailureBudget.Of(len(targets))
-	hasCanary := pol.Canary > 0
 	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)})
 
 	for i, t := range targets {
 		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
 	}
-	var mu sync.Mutex
-	failed := 0
 	sem := make(chan struct{}, max(pol.MaxParallel, 1))
-	next := 0
-	// Canaries go one at a time until pol.Canary hosts have really been
-	// changed: a host already at the target proves nothing about the fix, so
-	// the next one takes its place. A failed canary halts the run.
-	if hasCanary {
-		proved := 0
-		for next < len(targets) && proved < pol.Canary {
-			i := next
-			results[i].Batch = 0
-			if !r.waitTurn(ctx, sem) {
-				break
-			}
-			next++
-			res := work(ctx, targets[i], 0)
-			<-sem
-			results[i] = res
-			switch res.Status {
-			case StatusOK:
-				proved++
-			case StatusFailed:
-				failed++
-				r.halt(fmt.Errorf("canary %s failed", res.Host))
-			}
+	next, failed := r.canaries(ctx, targets, results, sem, work)
+	r.batches(ctx, targets[next:], results[next:], sem, budget, failed, work)
+	for _, res := range results {
+		if res.Status == StatusNotStarted {
+			r.emit(Event{Host: res.Host, Step: StepRun, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the run halted", Result: &res})
 		}
 	}
-	size := max(pol.Batch.Of(len(targets)-next), 1)
-	for bi := 1; next < len(targets); bi++ {
+	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
+	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
+	if s.Halted {
+		msg += "; halted: " + r.haltErr.Error()
+	}
+	r.emit(Event{Step: StepRun, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
+	return s
+}
+
+// canaries runs the canary batch: one host at a time until pol.Canary
+// hosts have really been changed, since a host already at the target
+// proves nothing about the fix and the next one takes its place. A failed
+// canary halts the run. It returns how many targets it took and how many
+// of them failed.
+func (r *runner) canaries(ctx context.Context, targets []inventory.Target, results []HostResult, sem chan struct{}, work hostWork) (next, failed int) {
+	proved := 0
+	for next < len(targets) && proved < r.opts.Inventory.Rollout.Canary {
+		i := next
+		results[i].Batch = 0
+		if !r.waitTurn(ctx, sem) {
+			break
+		}
+		next++
+		res := work(ctx, targets[i], 0)
+		<-sem
+		results[i] = res
+		switch res.Status {
+		case StatusOK:
+			proved++
+		case StatusFailed:
+			failed++
+			r.halt(fmt.Errorf("canary %s failed", res.Host))
+		}
+	}
+	return next, failed
+}
+
+// batches runs the targets after the canaries in batches of the policy's
+// size, up to MaxParallel at once; once more hosts have failed than the
+// budget allows (failed counts the canaries'), the run halts.
+func (r *runner) batches(ctx context.Context, targets []inventory.Target, results []HostResult, sem chan struct{}, budget, failed int, work hostWork) {
+	var mu sync.Mutex
+	size := max(r.opts.Inventory.Rollout.Batch.Of(len(targets)), 1)
+	for bi, next := 1, 0; next < len(targets); bi++ {
 		end := min(next+size, len(targets))
 		var wg sync.WaitGroup
 		for i := next; i < end; i++ {
@@ -139,18 +163,6 @@ func (r *runner) roll(ctx context.Context, work func(context.Context, inventory.
 		wg.Wait()
 		next = end
 	}
-	for _, res := range results {
-		if res.Status == StatusNotStarted {
-			r.emit(Event{Host: res.Host, Step: StepRun, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the run halted", Result: &res})
-		}
-	}
-	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
-	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
-	if s.Halted {
-		msg += "; halted: " + r.haltErr.Error()
-	}
-	r.emit(Event{Step: StepRun, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
-	return s
 }
 
 // waitTurn takes a slot for a new host, waiting while paused; it returns
