@@ -51,9 +51,9 @@ type Event struct {
 	Warning  bool
 	Err      error
 	// Changes lists file changes (preflight: planned; push/dropin: done).
-	Changes []Change `json:",omitempty"`
+	Changes []Change
 	// Result is set on a host's final event.
-	Result *HostResult `json:",omitempty"`
+	Result *HostResult
 }
 
 // Reporter receives events. Report must not block for long: it is called

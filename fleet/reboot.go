@@ -16,19 +16,19 @@ import (
 
 // RebootTiming is what a cold reboot took, measured from the controller.
 type RebootTiming struct {
-	OldBootID string `json:"old_boot_id"`
-	NewBootID string `json:"new_boot_id"`
+	OldBootID string
+	NewBootID string
 	// Down is reboot issued -> sshd stopped answering; 0 when the outage was
 	// too short to see (the new boot id still proves the reboot).
-	Down time.Duration `json:"down_ns"`
+	Down time.Duration
 	// Back is reboot issued -> sshd answering with a new boot id.
-	Back time.Duration `json:"back_ns"`
+	Back time.Duration
 	// Active is reboot issued -> every unit active and healthy again.
-	Active time.Duration `json:"active_ns"`
+	Active time.Duration
 	// Noticed is sshd ready (its start record in the new boot's journal) ->
 	// fleetfix logged in and read the new boot id: the reboot detection
 	// latency. Negative or absent when the host's clock disagrees.
-	Noticed time.Duration `json:"noticed_ns,omitempty"`
+	Noticed time.Duration
 }
 
 // rebootWait tunes the reboot wait. A probe is a TCP connect and an SSH

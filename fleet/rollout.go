@@ -45,18 +45,18 @@ const (
 
 // HostResult is how one host's work ended.
 type HostResult struct {
-	Host        string        `json:"host"`
-	Batch       int           `json:"batch"`
-	Status      Status        `json:"status"`
-	Step        Step          `json:"step,omitempty"` // the failed or halted step
-	Error       string        `json:"error,omitempty"`
-	Changed     int           `json:"changed"` // files changed
-	RestartTime time.Duration `json:"restart_ns,omitempty"`
-	Duration    time.Duration `json:"duration_ns"`
-	RunID       string        `json:"run_id,omitempty"`
+	Host        string
+	Batch       int
+	Status      Status
+	Step        Step // the failed or halted step
+	Error       string
+	Changed     int // files changed
+	RestartTime time.Duration
+	Duration    time.Duration
+	RunID       string
 	// Reboot and Timings are set when the host was rebooted.
-	Reboot  *RebootTiming `json:"reboot,omitempty"`
-	Timings []UnitTiming  `json:"timings,omitempty"`
+	Reboot  *RebootTiming
+	Timings []UnitTiming
 	err     error
 }
 

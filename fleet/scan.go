@@ -16,21 +16,21 @@ import (
 // bound its stop today.
 type ScanUnit struct {
 	journal.UnitStop
-	TimeoutStop string `json:"timeout_stop"` // TimeoutStopUSec as systemctl shows it, e.g. "1min 30s"
-	KillMode    string `json:"kill_mode"`
+	TimeoutStop string // TimeoutStopUSec as systemctl shows it, e.g. "1min 30s"
+	KillMode    string
 }
 
 // ScanResult is one host's diagnosis.
 type ScanResult struct {
-	Host string `json:"host"`
+	Host string
 	// Shutdown is when the last shutdown started and how long it took; nil
 	// with Note saying why when there is none to read.
-	ShutdownStart    time.Time     `json:"shutdown_start,omitzero"`
-	ShutdownDuration time.Duration `json:"shutdown_ns,omitempty"`
-	Note             string        `json:"note,omitempty"`
+	ShutdownStart    time.Time
+	ShutdownDuration time.Duration
+	Note             string
 	// Units are the SIGKILLed units first, then the slowest, at most Top.
-	Units []ScanUnit `json:"units,omitempty"`
-	Error string     `json:"error,omitempty"`
+	Units []ScanUnit
+	Error string
 	err   error
 }
 

@@ -15,11 +15,11 @@ import (
 // UnitTiming is one unit's stop at the shutdown before the rollout and at
 // the reboot after it. A missing side has a note saying why.
 type UnitTiming struct {
-	Unit       string            `json:"unit"`
-	Before     *journal.UnitStop `json:"before,omitempty"`
-	After      *journal.UnitStop `json:"after,omitempty"`
-	BeforeNote string            `json:"before_note,omitempty"`
-	AfterNote  string            `json:"after_note,omitempty"`
+	Unit       string
+	Before     *journal.UnitStop
+	After      *journal.UnitStop
+	BeforeNote string
+	AfterNote  string
 }
 
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
