@@ -161,7 +161,10 @@ func (hr *hostRun) endEarly(s Status, msg string) {
 
 // report ends the host's result and emits the host's final event.
 func (hr *hostRun) report(status Status, step Step, phase Phase, msg string) HostResult {
-	hr.res.Status, hr.res.Step, hr.res.Duration = status, step, time.Since(hr.start)
+	hr.res.Status, hr.res.Duration = status, time.Since(hr.start)
+	if phase == PhaseFail || phase == PhaseHalted {
+		hr.res.Step = step
+	}
 	if hr.m != nil && hr.flow.keepsRun {
 		hr.res.Changed = countDone(hr.m)
 	}
@@ -181,7 +184,6 @@ func (hr *hostRun) complete() HostResult {
 	if err := hr.release(hr.flow.complete); err != nil {
 		return hr.fail(hr.last, err)
 	}
-	hr.res.Step = ""
 	return hr.report(status, hr.flow.name, PhaseDone, msg)
 }
 

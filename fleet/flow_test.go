@@ -51,7 +51,7 @@ func rollOne(t *testing.T, h *scriptedHost, halt <-chan struct{}) (HostResult, *
 func TestRolloutFlowOnAScriptedHost(t *testing.T) {
 	h := outdatedHost("h1")
 	res, rec := rollOne(t, h, nil)
-	if res.Status != StatusOK || res.Changed != 1 {
+	if res.Status != StatusOK || res.Changed != 1 || res.Step != "" {
 		t.Fatalf("result %+v\n%s", res, rec.trail("h1"))
 	}
 	wantTrail := "connect:start connect:done preflight:start preflight:done backup:start backup:done push:start push:done " +

@@ -1,7 +1,17 @@
-// Package fleet plans and runs a service fix across an inventory's hosts:
-// per-host steps (preflight, backup, push, drop-in, reload, restart), rolling
-// batches with a canary and a failure budget, and rollback. It never draws: it
-// emits Events to a Reporter.
+// Package fleet is fleetfix's engine: it runs a service fix across an
+// inventory's hosts and proves it, and undoes it. It never draws: it emits
+// Events to a Reporter, which the TUI, plain text and JSON lines consume.
+//
+// Each command's work on a host is a flow, a list of steps named once in
+// pipeline.go (a rollout: connect, preflight, backup, push, drop-in,
+// reload, restart, and the cold reboot and the journal's stop times when
+// the policy asks). One runner (flow.go) runs every flow: each step between
+// its start and done events, with its timeout, recorded in the on-host
+// manifest, which is saved after each step that replaced files; the host's
+// lock is taken by the first save and released by the last (record.go).
+// Rolling batches (rolling.go) run a flow over the hosts, canaries first,
+// within the failure budget. A plan is a rollout through a host that
+// changes nothing (dry.go); the remote scripts are in scripts/.
 package fleet
 
 import (
