@@ -89,7 +89,7 @@ func Main(m *testing.M, o Options, l **Lab) int {
 		fmt.Fprintf(os.Stderr, "labtest: %v\n", err)
 		return 1
 	}
-	defer lock.Close()
+	defer func() { _ = lock.Close() }() // releases the lock; nothing was written
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		fmt.Fprintf(os.Stderr, "labtest: lock %s: %v\n", lock.Name(), err)
 		return 1
@@ -108,7 +108,9 @@ func Main(m *testing.M, o Options, l **Lab) int {
 	st, err := lab.Up(ctx, c, lab.UpOptions{Hosts: o.Hosts})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "labtest: lab up: %v\n", err)
-		lab.Destroy(ctx, c, down)
+		if err := lab.Destroy(ctx, c, down); err != nil {
+			fmt.Fprintf(os.Stderr, "labtest: destroy the half-up lab: %v\n", err)
+		}
 		return 1
 	}
 	*l = &Lab{Config: c, State: st, UpTime: time.Since(start)}
