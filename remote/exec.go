@@ -247,7 +247,8 @@ func kill(conn *ssh.Client, sess *ssh.Session, pgid int) {
 		if err != nil {
 			return
 		}
-		defer ks.Close()
+		// Best effort, like the kill itself: the group may be gone already.
+		defer func() { _ = ks.Close() }()
 		_ = ks.Run(QuoteArgs([]string{"kill", "-s", "KILL", "--", "-" + strconv.Itoa(pgid)}))
 	}()
 	t := time.NewTimer(killWait)

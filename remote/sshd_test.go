@@ -296,7 +296,9 @@ func (p *sshdProc) kill() {
 func (e *sshEnv) stop() {
 	e.target.kill()
 	e.bastion.kill()
-	os.RemoveAll(e.dir)
+	if err := os.RemoveAll(e.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "remote tests: %v\n", err)
+	}
 }
 
 func (e *sshEnv) dumpLogs() {
