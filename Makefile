@@ -5,6 +5,8 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/fleetfix
 HOSTS ?= 3
+# Built by scripts/deps.sh at the version it pins.
+GOLANGCI_LINT := bin/golangci-lint
 
 .PHONY: all deps build test unit lint demo lab-up lab-down bench clean
 
@@ -16,19 +18,24 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetfix
 
-lint:
+$(GOLANGCI_LINT): scripts/deps.sh
+	./scripts/deps.sh tools
+
+# gofmt, then golangci-lint with .golangci.yml (go vet is one of its linters).
+lint: $(GOLANGCI_LINT)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
 
 # Every test: unit tests, and lab tests against real sshd and systemd hosts.
 # FLEETFIX_LAB_REQUIRED makes a lab test fail, not skip, if the lab cannot run.
 test: deps lint build
 	FLEETFIX_LAB_REQUIRED=1 FLEETFIX_REQUIRE_SSHD=1 $(GO) test -count=1 -timeout 25m ./...
 
-# Unit tests only (no root, no lab).
+# Unit tests only, with the race detector: -short runs no lab and needs no
+# root (the remote package's own sshd servers still run, as the user).
 unit:
-	$(GO) test -count=1 -short ./...
+	$(GO) test -race -short -count=1 ./...
 
 # The main job against the local lab: build; bring up $(HOSTS) hosts running
 # the buggy service (a new lab gets a TimeoutStopSec of $(STOP_TIMEOUT), so

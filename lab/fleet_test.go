@@ -163,7 +163,7 @@ func TestRebootIsARealCycle(t *testing.T) {
 	const i = 2
 	old := tl.SSH(t, i, "cat /proc/sys/kernel/random/boot_id")
 	// The SSH call may die with the host; only the boot id tells it rebooted.
-	tl.TrySSH(i, "systemd-run --on-active=0.1 --timer-property=AccuracySec=10ms systemctl reboot")
+	_, _ = tl.TrySSH(i, "systemd-run --on-active=0.1 --timer-property=AccuracySec=10ms systemctl reboot")
 	deadline := time.Now().Add(90 * time.Second)
 	var now string
 	for time.Now().Before(deadline) {

@@ -14,14 +14,18 @@ import (
 func TestRenderInventoryLoads(t *testing.T) {
 	dir := t.TempDir()
 	art := filepath.Join(dir, "smart-proxy")
-	os.WriteFile(art, []byte("#!/bin/sh\n"), 0o755)
+	if err := os.WriteFile(art, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	b, err := lab.RenderInventory(lab.InventoryParams{Source: "a test", Key: "/k", KnownHosts: "/kh",
 		Hosts: []lab.Host{{Name: "h1", Address: "10.77.0.2"}, {Name: "h2", Address: "10.77.0.3"}}, Artifact: art, StopTimeout: "5s", MaxParallel: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "inventory.yaml")
-	os.WriteFile(path, b, 0o644)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)

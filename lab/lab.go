@@ -5,6 +5,7 @@
 package lab
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +68,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("bridge name %q: must be 1 to %d characters", c.Bridge, 15-2-maxHostDigits)
 	}
 	for _, r := range c.Bridge {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+		if !bridgeRune(r) {
 			return fmt.Errorf("bridge name %q: only a-z, 0-9 and _ are allowed", c.Bridge)
 		}
 	}
@@ -160,12 +161,18 @@ func plan(subnet string, n int) (gw netip.Prefix, hosts []Host, err error) {
 	return gw, hosts, nil
 }
 
+// bridgeRune reports whether r may appear in a bridge name.
+func bridgeRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_'
+}
+
 // lastAddr is the broadcast address of an IPv4 prefix.
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Addr().As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v := binary.BigEndian.Uint32(b[:])
 	v |= (1 << (32 - p.Bits())) - 1
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
 }
 
 // requirement names the Debian package that provides a command the lab runs.
@@ -203,20 +210,20 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	// Gone after the rename; after a failed write, a leftover temp file is
+	// harmless (hidden, and replaced by the next write).
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
+	if err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

@@ -21,7 +21,7 @@ var rootfsPackages = []string{
 
 // LabUserPassword is the sudo password of the lab's "ops" user. It is a
 // throwaway lab credential: hosts are reachable from this machine only.
-const LabUserPassword = "fleetlab-ops"
+const LabUserPassword = "fleetlab-ops" //nolint:gosec // G101: a public throwaway lab password, by design
 
 // rootfsHook prepares the shared root filesystem; everything per host (machine
 // id, host keys, authorized keys, the demo service) is written later into the
@@ -74,11 +74,13 @@ func ensureRootfs(ctx context.Context, c Config, suite string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
+	// Closing the lock file releases the lock too: the unlock and the
+	// close can only fail on a descriptor that is gone already.
+	defer func() { _ = lock.Close() }()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
 	if _, err := os.Stat(filepath.Join(final, "usr/lib/systemd/systemd")); err == nil {
 		return final, nil
 	}
@@ -95,7 +97,8 @@ func ensureRootfs(ctx context.Context, c Config, suite string) (string, error) {
 		suite, tmp)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		os.RemoveAll(tmp)
+		// The next build removes a leftover first; the mmdebstrap error is the news.
+		_ = os.RemoveAll(tmp)
 		return "", fmt.Errorf("mmdebstrap %s: %w\n%s", suite, err, bytesTrim(out))
 	}
 	if err := os.Rename(tmp, final); err != nil {

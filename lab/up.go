@@ -131,12 +131,14 @@ func raiseInotifyLimits() {
 		"/proc/sys/fs/inotify/max_user_instances": 8192,
 		"/proc/sys/fs/inotify/max_user_watches":   1048576,
 	} {
+		// Best effort: an unreadable limit counts as 0 and is raised; a
+		// limit that cannot be raised shows as the container error above.
 		var cur int
 		if b, err := os.ReadFile(path); err == nil {
-			fmt.Sscan(string(b), &cur)
+			_, _ = fmt.Sscan(string(b), &cur)
 		}
 		if cur < min {
-			os.WriteFile(path, []byte(fmt.Sprint(min)), 0o644)
+			_ = os.WriteFile(path, []byte(fmt.Sprint(min)), 0o644)
 		}
 	}
 }
@@ -170,7 +172,7 @@ func waitHostReady(ctx context.Context, c Config, h Host) error {
 			sleepCtx(ctx, 100*time.Millisecond)
 			continue
 		}
-		conn.Close()
+		_ = conn.Close() // a probe: sshd listens
 		state, err := systemState(ctx, c, h)
 		if err == nil && state == "running" {
 			return nil

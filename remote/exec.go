@@ -165,6 +165,31 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 //
 // stdin is written in the background; stdinDone waits for that (closing the
 // session ends a blocked write) and returns its error.
+// sessionTries bounds newSession's tries; the last waits 150 ms.
+const sessionTries = 5
+
+// newSession opens a session channel, retrying a refusal for a moment:
+// sshd can still count a session that has just closed against MaxSessions,
+// so an open right after a close is refused ("open failed"; sshd logs "no
+// more sessions") with fewer than maxSessions open. Seen under load with
+// sshd run as a non-root user: TestRunConcurrent failed there most runs.
+func newSession(ctx context.Context, conn *ssh.Client) (*ssh.Session, error) {
+	for try := 1; ; try++ {
+		sess, err := conn.NewSession()
+		var oe *ssh.OpenChannelError
+		if err == nil || !errors.As(err, &oe) || oe.Reason != ssh.ConnectionFailed || try == sessionTries {
+			return sess, err
+		}
+		t := time.NewTimer(time.Duration(try*try) * 10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
 func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byte, stdout, stderr io.Writer) (sess *ssh.Session, stdinDone func() error, err error) {
 	type result struct {
 		sess *ssh.Session
@@ -173,7 +198,7 @@ func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byt
 	}
 	ch := make(chan result, 1)
 	go func() {
-		sess, err := conn.NewSession()
+		sess, err := newSession(ctx, conn)
 		if err != nil {
 			ch <- result{err: fmt.Errorf("new session: %w", err)}
 			return
@@ -247,7 +272,8 @@ func kill(conn *ssh.Client, sess *ssh.Session, pgid int) {
 		if err != nil {
 			return
 		}
-		defer ks.Close()
+		// Best effort, like the kill itself: the group may be gone already.
+		defer func() { _ = ks.Close() }()
 		_ = ks.Run(QuoteArgs([]string{"kill", "-s", "KILL", "--", "-" + strconv.Itoa(pgid)}))
 	}()
 	t := time.NewTimer(killWait)

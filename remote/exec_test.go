@@ -3,14 +3,20 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func TestRun(t *testing.T) {
@@ -327,15 +333,20 @@ func TestBecome(t *testing.T) {
 			}
 
 			// Stat and Upload go through sudo too; the password is asked
-			// for once per Client.
+			// for once per Client. The fake sudo gives no root: a run as
+			// another user (go test -short) can only chown to itself.
+			owner := "nobody"
+			if os.Geteuid() != 0 {
+				owner = e.user
+			}
 			dst := filepath.Join(t.TempDir(), "up")
 			staged := stagingDirs(t)
-			sum, err := c.Upload(testContext(t), strings.NewReader("as root"), dst, 0o600, "nobody")
+			sum, err := c.Upload(testContext(t), strings.NewReader("as root"), dst, 0o600, owner)
 			if err != nil {
 				t.Fatalf("Upload with Become: %v", err)
 			}
 			fi, err := c.Stat(testContext(t), dst)
-			if err != nil || fi.SHA256 != sum || fi.Owner != "nobody" || fi.Mode != 0o600 {
+			if err != nil || fi.SHA256 != sum || fi.Owner != owner || fi.Mode != 0o600 {
 				t.Errorf("Stat after Upload = %+v, %v", fi, err)
 			}
 			if left := newEntries(staged, stagingDirs(t)); len(left) > 0 {
@@ -371,4 +382,85 @@ func newEntries(before, after []string) []string {
 		}
 	}
 	return out
+}
+
+// refusingConn is an SSH client connected, over loopback, to a server that
+// refuses the first refusals session opens with reason and accepts the
+// rest; opens counts the opens it saw.
+func refusingConn(t *testing.T, refusals int32, reason ssh.RejectionReason) (c *ssh.Client, opens *atomic.Int32) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{NoClientAuth: true}
+	cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	opens = new(atomic.Int32)
+	go func() {
+		sside, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_, chans, reqs, err := ssh.NewServerConn(sside, cfg)
+		if err != nil {
+			return
+		}
+		go ssh.DiscardRequests(reqs)
+		for nch := range chans {
+			if opens.Add(1) <= refusals {
+				_ = nch.Reject(reason, "open failed")
+				continue
+			}
+			if _, creqs, err := nch.Accept(); err == nil {
+				go ssh.DiscardRequests(creqs)
+			}
+		}
+	}()
+	c, err = ssh.Dial("tcp", ln.Addr().String(), &ssh.ClientConfig{
+		User: "t", HostKeyCallback: ssh.FixedHostKey(signer.PublicKey())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, opens
+}
+
+func TestNewSessionRetriesARefusal(t *testing.T) {
+	tests := []struct {
+		name      string
+		refusals  int32
+		reason    ssh.RejectionReason
+		wantErr   bool
+		wantOpens int32
+	}{
+		{name: "opens at once", refusals: 0, reason: ssh.ConnectionFailed, wantOpens: 1},
+		{name: "sshd still counts closed sessions", refusals: 2, reason: ssh.ConnectionFailed, wantOpens: 3},
+		{name: "gives up", refusals: sessionTries + 1, reason: ssh.ConnectionFailed, wantErr: true, wantOpens: sessionTries},
+		{name: "other refusals are final", refusals: 1, reason: ssh.Prohibited, wantErr: true, wantOpens: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, opens := refusingConn(t, tt.refusals, tt.reason)
+			sess, err := newSession(testContext(t), c)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("newSession: %v, want error %v", err, tt.wantErr)
+			}
+			if sess != nil {
+				_ = sess.Close()
+			}
+			// The server counted the open before it answered it.
+			if n := opens.Load(); n != tt.wantOpens {
+				t.Errorf("%d opens, want %d", n, tt.wantOpens)
+			}
+		})
+	}
 }

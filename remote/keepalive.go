@@ -53,11 +53,11 @@ func keepAlive(conn ssh.Conn, interval time.Duration, done <-chan struct{}) {
 			}
 		case <-timeout.C:
 			_ = conn.Close()
-			<-reply // SendRequest returns once conn is closed
+			<-reply //nolint:errcheck // moot once conn is closed, which makes SendRequest return
 			return
 		case <-done:
 			timeout.Stop()
-			<-reply // the conn is closed before done is, so this returns
+			<-reply //nolint:errcheck // moot: the conn is closed before done is, so this returns
 			return
 		}
 	}

@@ -68,8 +68,11 @@ func TestPIDFilter(t *testing.T) {
 	var out bytes.Buffer
 	p := &pidFilter{w: &out}
 	big := bytes.Repeat([]byte("x"), maxPreamble+1)
-	p.Write(big)
-	p.Write([]byte("fleetfix-pid 9\n"))
+	for _, b := range [][]byte{big, []byte("fleetfix-pid 9\n")} {
+		if _, err := p.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if p.pgid() != 0 || out.Len() != len(big)+len("fleetfix-pid 9\n") {
 		t.Errorf("after a huge preamble: pid %d, %d bytes passed", p.pgid(), out.Len())
 	}

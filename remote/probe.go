@@ -29,20 +29,21 @@ func (c *Client) Probe(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("probe %s: %w", c.cfg.Name, err)
 	}
 	// A connection through a jump host has no deadlines: closing it is what
-	// ends a read that hangs.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	// ends a read that hangs. A probe's failed connection is dropped: its
+	// close error adds nothing to the probe's.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	br := bufio.NewReaderSize(conn, 256)
 	line, err := br.ReadString('\n')
 	if !stop() {
-		conn.Close()
+		_ = conn.Close()
 		return fmt.Errorf("probe %s: no SSH banner within %s", c.cfg.Name, timeout)
 	}
 	if err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return fmt.Errorf("probe %s: %w", c.cfg.Name, err)
 	}
 	if !strings.HasPrefix(line, "SSH-") {
-		conn.Close()
+		_ = conn.Close()
 		return fmt.Errorf("probe %s: not an SSH server: %q", c.cfg.Name, strings.TrimSpace(line))
 	}
 	rest, _ := br.Peek(br.Buffered())
@@ -63,7 +64,8 @@ type probedConn struct {
 
 // keepProbed keeps conn for the next connect, closing the one kept before.
 // Through a jump host it is closed instead: a reconnect redials the jump
-// host first, which would end it.
+// host first, which would end it. An unused probe connection is dropped, so
+// its close error is of no interest.
 func (c *Client) keepProbed(conn net.Conn) {
 	c.mu.Lock()
 	old := c.probed
@@ -74,10 +76,10 @@ func (c *Client) keepProbed(conn net.Conn) {
 	}
 	c.mu.Unlock()
 	if old != nil {
-		old.conn.Close()
+		_ = old.conn.Close()
 	}
 	if conn != nil {
-		conn.Close()
+		_ = conn.Close()
 	}
 }
 
@@ -92,7 +94,8 @@ func (c *Client) takeProbed() net.Conn {
 		return nil
 	}
 	if time.Since(p.at) > probeReuse {
-		p.conn.Close()
+		_ = p.conn.Close() // unused, so dropped
+
 		return nil
 	}
 	return p.conn

@@ -41,7 +41,7 @@ func TestProbe(t *testing.T) {
 			if err != nil {
 				return
 			}
-			conn.Write([]byte("HTTP/1.0 400 Bad Request\r\n"))
+			_, _ = conn.Write([]byte("HTTP/1.0 400 Bad Request\r\n")) // the probe may hang up first
 			conn.Close()
 		}
 	}()

@@ -88,7 +88,7 @@ func hostTimes(ctx context.Context, dial fleet.Dialer, t inventory.Target, since
 		ht.Err = err.Error()
 		return ht
 	}
-	defer h.Close()
+	defer func() { _ = h.Close() }() // read only: the journal is in or its error is
 	read := func(boot string) ([]jrec, error) {
 		out, err := h.Run(ctx, "journalctl", "-b", boot, "-o", "json", "--no-pager",
 			"--since", fmt.Sprintf("@%d", since.Unix()-1), "--output-fields="+journalFields)

@@ -117,7 +117,9 @@ func main() {
 	err = b.run(ctx)
 	b.res.Finished = time.Now()
 	if j, jerr := json.MarshalIndent(b.res, "", "  "); jerr == nil {
-		os.WriteFile(filepath.Join(c.out, "results.json"), j, 0o644)
+		if werr := os.WriteFile(filepath.Join(c.out, "results.json"), j, 0o644); werr != nil {
+			fmt.Fprintln(os.Stderr, "fleetbench:", werr)
+		}
 	}
 	b.print(os.Stdout)
 	if c.destroy {
@@ -468,7 +470,7 @@ func forEachHost(ctx context.Context, inv *inventory.Inventory, do func(context.
 				errs[i] = err
 				return
 			}
-			defer h.Close()
+			defer func() { _ = h.Close() }() // do's error is the host's outcome
 			errs[i] = do(ctx, h)
 		}()
 	}

@@ -79,16 +79,20 @@ func runMeasured(ctx context.Context, dir, name string, argv []string, env []str
 	if err != nil {
 		return u, err
 	}
-	defer stdout.Close()
+	// The tool's own output, kept for a person to read after the run.
+	defer func() { _ = stdout.Close() }()
 	stderr, err := os.Create(filepath.Join(dir, name+".err"))
 	if err != nil {
 		return u, err
 	}
-	defer stderr.Close()
+	defer func() { _ = stderr.Close() }()
 	fmt.Fprintf(stderr, "# %s\n", strings.Join(argv, " "))
 	if reap {
-		setSubreaper(true)
-		defer setSubreaper(false)
+		if err := setSubreaper(true); err != nil {
+			return u, err
+		}
+		// Unsetting cannot fail where setting worked.
+		defer func() { _ = setSubreaper(false) }()
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -150,12 +154,17 @@ func runMeasured(ctx context.Context, dir, name string, argv []string, env []str
 
 const prSetChildSubreaper = 36
 
-func setSubreaper(on bool) {
+// setSubreaper makes fleetbench the reaper of its orphaned descendants (or
+// no longer), so the helpers a measured tool daemonizes are found.
+func setSubreaper(on bool) error {
 	v := uintptr(0)
 	if on {
 		v = 1
 	}
-	syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, v, 0)
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, v, 0); errno != 0 {
+		return fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER %d: %w", v, errno)
+	}
+	return nil
 }
 
 // children lists the child pids of pid (every thread's children).
@@ -196,7 +205,7 @@ func pssKiB(pid int) int64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("Pss:")); ok {
@@ -219,19 +228,21 @@ func endOrphans() (int, time.Duration) {
 			continue // not a helper the tool left: never touch it
 		}
 		n++
-		syscall.Kill(pid, syscall.SIGTERM)
+		// A helper gone meanwhile fails Kill and Wait4: it is counted, and
+		// its CPU time (already in nobody's rusage) read as 0.
+		_ = syscall.Kill(pid, syscall.SIGTERM)
 		var ws syscall.WaitStatus
 		var ru syscall.Rusage
 		done := make(chan struct{})
 		go func() {
-			syscall.Wait4(pid, &ws, 0, &ru)
+			_, _ = syscall.Wait4(pid, &ws, 0, &ru)
 			close(done)
 		}()
 		select {
 		case <-done:
 			cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		case <-time.After(5 * time.Second):
-			syscall.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 			<-done
 		}
 	}
@@ -245,7 +256,7 @@ func runQuiet(ctx context.Context, logPath string, argv ...string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // a log: the command's error is the news
 	fmt.Fprintf(f, "\n# %s %s\n", time.Now().Format(time.RFC3339), strings.Join(argv, " "))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f

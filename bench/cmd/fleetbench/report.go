@@ -101,6 +101,8 @@ func median(s []time.Duration) time.Duration {
 
 func mib(kib int64) time.Duration { return time.Duration(kib) } // for spread with unit 1024
 
+// print writes the results' tables for a person. Its write errors are not
+// checked: w is the terminal, and results.json holds the same figures.
 func (b *bench) print(w io.Writer) {
 	r := b.res
 	fmt.Fprintf(w, "\nfleetbench: %s\n", r.Config["cmdline"])
@@ -153,7 +155,7 @@ func (b *bench) print(w io.Writer) {
 				spread(wall, time.Second, 2), spread(own, time.Second, 2), spread(over, time.Second, 2), spread(perHost, time.Second, 2),
 				spanS, spread(cpu, time.Second, 2), spread(rss, 1024, 0), spread(pss, 1024, 0), spread(hcpu, time.Second, 1), spread(busy, 10, 0), failed)
 		}
-		tw.Flush()
+		_ = tw.Flush()
 		for _, k := range rolloutKeys(r.Rollouts) {
 			if k.tool != "fleetfix" {
 				continue
@@ -210,7 +212,7 @@ func (b *bench) print(w io.Writer) {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d, %d\t%d, %d\n", k.hosts(), k.tool, reboots, spread(noticed, time.Millisecond, 0), spread(login, time.Millisecond, 0), logins, maxL, probes, maxP)
 		}
-		tw.Flush()
+		_ = tw.Flush()
 	}
 	if len(r.Scans) > 0 {
 		fmt.Fprintf(w, "\nSCAN (fleetfix scan -o json, --parallel 64; median (min–max) over runs; \"stub\": hosts served by fleetbench itself, HOSTS' CPU is theirs)\n")
@@ -255,7 +257,7 @@ func (b *bench) print(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s%%\t%d\t%d\t%d\n", hosts, len(wall), spread(wall, time.Second, 2), spread(ffd, time.Millisecond, 0),
 				spread(cpu, time.Second, 2), spread(rss, 1024, 1), spread(hcpu, time.Second, 1), spread(busy, 10, 0), errs, nos, killed)
 		}
-		tw.Flush()
+		_ = tw.Flush()
 	}
 	if p := r.Profile; p != nil {
 		fmt.Fprintf(w, "\nPROFILE of a scan of %d hosts (fleetprof, in-process fleet.Scan): wall %.2fs, CPU %.2fs, maxrss %d MiB\n  go tool pprof -top %s\n  go tool pprof -sample_index=alloc_space -top %s\n  report: %s\n",

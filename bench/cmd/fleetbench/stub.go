@@ -108,7 +108,7 @@ func startStubFleet(dir string, n int, journal []byte) (*stubFleet, error) {
 
 func (f *stubFleet) close() {
 	for _, ln := range f.lns {
-		ln.Close()
+		_ = ln.Close() // ends its serve loop; nothing else to do
 	}
 	f.wg.Wait()
 }
@@ -124,17 +124,20 @@ func (f *stubFleet) serve(ln net.Listener) {
 	}
 }
 
+// conn serves one client connection. A stub host answers as well as the
+// client lets it: a write or close the client has hung up on is no error of
+// the stub's, so those are not checked here or in session.
 func (f *stubFleet) conn(nc net.Conn) {
-	defer nc.Close()
+	defer func() { _ = nc.Close() }()
 	sc, chans, reqs, err := ssh.NewServerConn(nc, f.cfg)
 	if err != nil {
 		return
 	}
-	defer sc.Close()
+	defer func() { _ = sc.Close() }()
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
-			nch.Reject(ssh.UnknownChannelType, "sessions only")
+			_ = nch.Reject(ssh.UnknownChannelType, "sessions only")
 			continue
 		}
 		ch, creqs, err := nch.Accept()
@@ -146,23 +149,23 @@ func (f *stubFleet) conn(nc net.Conn) {
 }
 
 func (f *stubFleet) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
-	defer ch.Close()
+	defer func() { _ = ch.Close() }()
 	for req := range reqs {
 		if req.Type != "exec" || len(req.Payload) < 4 {
-			req.Reply(false, nil)
+			_ = req.Reply(false, nil)
 			continue
 		}
 		n := binary.BigEndian.Uint32(req.Payload)
 		if int(n) > len(req.Payload)-4 {
-			req.Reply(false, nil)
+			_ = req.Reply(false, nil)
 			return
 		}
-		req.Reply(true, nil)
+		_ = req.Reply(true, nil)
 		out, status := f.answer(string(req.Payload[4 : 4+n]))
-		go io.Copy(io.Discard, ch) // stdin, if any
-		ch.Write(out)
-		ch.CloseWrite()
-		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+		go func() { _, _ = io.Copy(io.Discard, ch) }() // stdin, if any
+		_, _ = ch.Write(out)
+		_ = ch.CloseWrite()
+		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 		return
 	}
 }

@@ -42,7 +42,6 @@ func main() {
 		runtime.MemProfileRate = *memRate
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	in, err := inventory.Load(*inv)
 	if err != nil {
 		fail(err)
@@ -79,6 +78,7 @@ func main() {
 		fail(fmt.Errorf("-mode %q: want scan or rollout", *mode))
 	}
 	wall := time.Since(start)
+	stop() // the measured run is over: a Ctrl-C from here on ends fleetprof at once
 	if *cpuProf != "" {
 		pprof.StopCPUProfile()
 	}
@@ -92,10 +92,14 @@ func main() {
 		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 			fail(err)
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			fail(err)
+		}
 	}
 	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		fail(err)
+	}
 	fmt.Printf("%s of %d hosts (%d failed, %d events): wall %.3fs, CPU user %.3fs sys %.3fs, peak RSS %.1f MiB\n",
 		*mode, hosts, failed, events.Load(), wall.Seconds(), time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds(), float64(ru.Maxrss)/1024)
 	fmt.Printf("Go heap: allocated in total %.1f MiB in %d objects, %d GCs, heap obtained from the OS %.1f MiB, in use at the end %.1f MiB, goroutines at the end %d\n",
