@@ -138,7 +138,9 @@ func outdatedHost(name string) *scriptedHost {
 			var b bytes.Buffer
 			b.WriteString("fact systemd=yes\nfact journal=persistent\nfact uid=0\nfact systemd_version=252\n")
 			n := 0
-			fmt.Sscan(c.args[1], &n)
+			if _, err := fmt.Sscan(c.args[1], &n); err != nil {
+				return nil, err
+			}
 			for i := range n {
 				fmt.Fprintf(&b, "unit %d\nprop LoadState=loaded\nprop ActiveState=active\n", i)
 			}

@@ -305,7 +305,9 @@ func TestWrongHostKeyIsRefusedAndNothingChanges(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(kh)), "\n")
 	wrong := filepath.Join(dir, "known_hosts")
-	os.WriteFile(wrong, []byte(tl.State.Hosts[5].Address+" "+strings.SplitN(lines[4], " ", 2)[1]+"\n"), 0o644)
+	if err := os.WriteFile(wrong, []byte(tl.State.Hosts[5].Address+" "+strings.SplitN(lines[4], " ", 2)[1]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	inv.Defaults.KnownHosts = []string{wrong}
 	inv.Hosts[0].KnownHosts = nil
 	before := fileState(t, 5, "/usr/local/bin/smart-proxy")
@@ -518,7 +520,7 @@ func TestHeldLockStopsTheRunBeforeAnyChange(t *testing.T) {
 	inv, _ := writeInventory(t, invSpec{hosts: []int{5}, settings: "        TimeoutStopSec: 5s\n", policy: "  reboot: false\n"})
 	const owner = "run 20990101_000000 from elsewhere pid 1"
 	tl.SSH(t, 5, "mkdir -p /var/lib/fleetfix/lock && echo '"+owner+"' > /var/lib/fleetfix/lock/owner")
-	t.Cleanup(func() { tl.TrySSH(5, "rm -rf /var/lib/fleetfix/lock") })
+	t.Cleanup(func() { _, _ = tl.TrySSH(5, "rm -rf /var/lib/fleetfix/lock") })
 	runs := func() string { return tl.SSH(t, 5, "ls /var/lib/fleetfix/runs 2>/dev/null | wc -l") }
 	beforeRuns, beforeFile := runs(), fileState(t, 5, "/usr/local/bin/smart-proxy")
 

@@ -56,6 +56,7 @@ func unlockHost(ctx context.Context, h Host, runID string) {
 		return
 	}
 	if h.Reconnect(ctx) == nil {
-		runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID))
+		// Best effort: a lock left behind names this run.
+		_, _ = runScript(ctx, h, scriptUnlock, RemoteLockDir, lockOwner(runID))
 	}
 }

@@ -95,7 +95,9 @@ func (f *fakeHost) Lost() <-chan struct{}                      { return nil }
 
 func fakeInventory(t *testing.T, n int, p inventory.Policy) *inventory.Inventory {
 	src := filepath.Join(t.TempDir(), "build")
-	os.WriteFile(src, []byte("new build"), 0o644)
+	if err := os.WriteFile(src, []byte("new build"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	mode := fs.FileMode(0o644)
 	inv := &inventory.Inventory{Rollout: p, Services: []inventory.Service{{Unit: "demo.service", Artifacts: []inventory.Artifact{{Src: src, Dest: "/usr/local/bin/demo", Mode: &mode, Owner: "root:root"}}}}}
 	inv.Rollout.Timeouts = inventory.DefaultPolicy().Timeouts

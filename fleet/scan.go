@@ -98,7 +98,7 @@ func scanHost(ctx context.Context, o ScanOptions, t inventory.Target) ScanResult
 	if err != nil {
 		return fail(err)
 	}
-	defer h.Close()
+	defer func() { _ = h.Close() }() // read only: nothing to lose
 	step = StepJournal
 	jctx, cancel := context.WithTimeout(ctx, to.Journal)
 	defer cancel()

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ type exitErr struct {
 }
 
 func (e exitErr) Error() string {
-	return "exited with status " + string(rune('0'+e.status)) + ": " + e.stderr
+	return "exited with status " + strconv.Itoa(e.status) + ": " + e.stderr
 }
 func (e exitErr) ExitStatus() int { return e.status }
 

@@ -54,7 +54,7 @@ func present(n *yaml.Node) bool {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	return n != nil && n.Kind != 0 && !(n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+	return n != nil && n.Kind != 0 && (n.Kind != yaml.ScalarNode || n.ShortTag() != "!!null")
 }
 
 // empty reports whether v gives no value or one without elements.

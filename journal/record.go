@@ -172,7 +172,9 @@ func members(obj string) iter.Seq2[string, string] {
 // unquote decodes q, a valid JSON string.
 func unquote(q string) string {
 	var s string
-	json.Unmarshal([]byte(q), &s)
+	if json.Unmarshal([]byte(q), &s) != nil {
+		return "" // not a JSON string: no value
+	}
 	return s
 }
 

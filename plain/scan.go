@@ -33,6 +33,6 @@ func Scan(w io.Writer, results []fleet.ScanResult, took time.Duration) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, u.Unit, StopTime(u.Duration), result, u.TimeoutStop, u.KillMode)
 		}
 	}
-	tw.Flush()
+	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
 	fmt.Fprintf(w, "%d host(s) scanned in %s; %d unit stop(s) ended in SIGKILL\n", len(results), Duration(took), killed)
 }

@@ -32,7 +32,7 @@ func Summary(w io.Writer, s *fleet.Summary) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, Duration(h.Duration), firstLine(h.Error))
 	}
-	tw.Flush()
+	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
 	if rows := Timings(s.Hosts); len(rows) > 0 {
 		fmt.Fprintln(w)
 		writeTimings(w, rows)

@@ -161,7 +161,7 @@ func TestEndToEndInTmux(t *testing.T) {
 	}
 
 	tm := &term{t: t, socket: fmt.Sprintf("fftui-%d", os.Getpid())}
-	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	script := fmt.Sprintf("%s rollout inventory.yaml --state-dir %s; echo EXIT=$?; sleep 600", bin, filepath.Join(dir, "state"))
 	tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "fftui", "-x", "120", "-y", "40", "-c", dir,
 		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", "-e", "NO_COLOR=", "sh", "-c", script)

@@ -14,7 +14,7 @@ import (
 	"github.com/fleetfix/fleetfix/fleet"
 )
 
-var updateGolden = flag.Bool("update-tui", false, "rewrite the TUI golden files in testdata/")
+var updateGolden = flag.Bool("update", false, "rewrite the TUI golden files in testdata/")
 
 // update runs one message through the model.
 func update(m Model, msg tea.Msg) Model {
@@ -76,7 +76,7 @@ func testModel(rows []HostRow, plan []fleet.Event, now time.Time, c Controls) Mo
 }
 
 // checkGolden compares a view with testdata/<name>.golden (rewritten with
-// -update-tui) and checks the frame: exactly h lines, none wider than w, no
+// -update) and checks the frame: exactly h lines, none wider than w, no
 // escape code.
 func checkGolden(t *testing.T, name string, m Model, w, h int) {
 	t.Helper()
@@ -105,10 +105,10 @@ func checkGolden(t *testing.T, name string, m Model, w, h int) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./tui/ -update-tui to create it)", err)
+		t.Fatalf("%v (run go test ./tui/ -update to create it)", err)
 	}
 	if got+"\n" != string(want) {
-		t.Errorf("%s differs from %s (go test ./tui/ -update-tui rewrites it); got:\n%s", name, path, got)
+		t.Errorf("%s differs from %s (go test ./tui/ -update rewrites it); got:\n%s", name, path, got)
 	}
 }
 

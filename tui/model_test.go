@@ -325,7 +325,7 @@ func TestCtrlCAbortsThenStopsThenLeaves(t *testing.T) {
 	}
 	// After a confirmed abort, ctrl+c goes straight to stop.
 	var r2 recorder
-	m = press(testModel(rows, planEvents(), at(0), r2.controls()), "enter", "a", "y", "ctrl+c")
+	_ = press(testModel(rows, planEvents(), at(0), r2.controls()), "enter", "a", "y", "ctrl+c")
 	if r2.got() != "start,abort,stop" {
 		t.Errorf("a y ctrl+c: %q", r2.got())
 	}

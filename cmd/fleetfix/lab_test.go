@@ -32,7 +32,9 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := filepath.Join(t.TempDir(), "inventory.yaml")
-	os.WriteFile(inv, []byte(strings.Replace(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s", 1)), 0o644)
+	if err := os.WriteFile(inv, []byte(strings.Replace(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
 
 	out, stderr, code := fleetfix(t, state, "reboot", "-i", inv, "--all", "-o", "json")

@@ -28,7 +28,11 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain wires the signals and runs the command line; it returns the exit
+// status, so that its deferred calls run before the process exits.
+func runMain() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	halt := make(chan struct{})
@@ -44,7 +48,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleetfix: stopping now")
 		cancel()
 	}()
-	os.Exit(run(interrupts{ctx: ctx, halt: halt}, os.Args[1:]))
+	return run(interrupts{ctx: ctx, halt: halt}, os.Args[1:])
 }
 
 // interrupts are the operator's two stops as main learns them, given to

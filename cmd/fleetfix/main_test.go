@@ -32,11 +32,11 @@ func TestMain(m *testing.M) {
 	}
 	binary = filepath.Join(dir, "fleetfix")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
+		_, _ = os.Stderr.Write(out)
 		os.Exit(1)
 	}
 	code := labtest.Main(m, labtest.Options{Name: "cli", Index: 3, Hosts: 1, StopTimeout: 3 * time.Second}, &tl)
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir) // a temporary directory: best effort
 	os.Exit(code)
 }
 
@@ -122,16 +122,16 @@ func TestLabRefusesWithoutRootOrPackages(t *testing.T) {
 func tinyInventory(t *testing.T, address string, port int) string {
 	t.Helper()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "build"), []byte("#!/bin/sh\n"), 0o755)
-	os.WriteFile(filepath.Join(dir, "known_hosts"), nil, 0o644)
+	writeFile(t, filepath.Join(dir, "build"), []byte("#!/bin/sh\n"), 0o755)
+	writeFile(t, filepath.Join(dir, "known_hosts"), nil, 0o644)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	blk, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "id"), pem.EncodeToMemory(blk), 0o600)
+	writeFile(t, filepath.Join(dir, "id"), pem.EncodeToMemory(blk), 0o600)
 	inv := filepath.Join(dir, "inventory.yaml")
-	os.WriteFile(inv, []byte(fmt.Sprintf(`defaults:
+	writeFile(t, inv, []byte(fmt.Sprintf(`defaults:
   agent: false
   identity_files: [id]
   known_hosts: [known_hosts]
@@ -182,7 +182,9 @@ func TestInterruptIsGracefulAndExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
 	err = cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != exitInterrupted {
@@ -190,5 +192,12 @@ func TestInterruptIsGracefulAndExits130(t *testing.T) {
 	}
 	if !strings.Contains(e.String(), "no new host starts") || !strings.Contains(o.String(), "HOST") {
 		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o.String(), e.String())
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, b, mode); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +119,7 @@ func promptSecret(prompt string) ([]byte, error) {
 	if err != nil {
 		return nil, errors.New("a secret is needed but there is no terminal to ask on (use --become-password-file or ssh-agent)")
 	}
-	defer tty.Close()
+	defer func() { _ = tty.Close() }() // read only: nothing to lose
 	fmt.Fprint(tty, prompt)
 	b, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)
@@ -220,7 +221,7 @@ It needs only the inventory: the manifest lives on the host.`,
 			if runID != "" && !fleet.ValidRunID(runID) {
 				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
 			}
-			limit := append(f.limit, args...)
+			limit := append(slices.Clone(f.limit), args...)
 			inv, targets, err := loadTargets(invPath, limit)
 			if err != nil {
 				return err
