@@ -156,6 +156,7 @@ func badInventories() []badCase {
 		{"missing_artifact", []string{`:7: services[0].artifacts[0].src: `, `/testdata/files/no-such-build does not exist`}},
 		{"missing_name", []string{`:2: hosts[0].name: required`}},
 		{"mode_too_large", []string{`:9: services[0].artifacts[0].mode: "17777" is above 07777`}},
+		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
 		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
 		{"no_services", []string{`:1: services: at least one service is required`}},
@@ -304,6 +305,7 @@ func TestFullInventory(t *testing.T) {
 	want := DefaultPolicy()
 	want.Canary, want.Batch, want.FailureBudget, want.Reboot = 0, Amount{N: 2}, Amount{N: 10, Percent: true}, false
 	want.Timeouts.RebootUp = 10 * time.Minute
+	want.ConfirmTimeout = 90 * time.Second
 	equal(t, "rollout", inv.Rollout, want)
 
 	equal(t, "groups", inv.Groups, map[string][]string{

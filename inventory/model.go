@@ -132,7 +132,11 @@ type Policy struct {
 	MaxParallel   int    // most hosts in flight at once
 	FailureBudget Amount // the run halts once MORE than this many hosts failed
 	Reboot        bool   // cold-reboot every host after the restart
-	Timeouts      Timeouts
+	// ConfirmTimeout is how long after the reboot's boot a host waits for
+	// fleetfix to confirm the rollout before its guard restores the run's
+	// backups; 0: no guard.
+	ConfirmTimeout time.Duration
+	Timeouts       Timeouts
 }
 
 // Timeouts bound each step of a host's rollout.
@@ -200,11 +204,12 @@ func DefaultDropIn() DropIn {
 // section leaves out.
 func DefaultPolicy() Policy {
 	return Policy{
-		Canary:        defaultCanary,
-		Batch:         Amount{N: 25, Percent: true},
-		MaxParallel:   defaultMaxParallel,
-		FailureBudget: Amount{},
-		Reboot:        true,
+		Canary:         defaultCanary,
+		Batch:          Amount{N: 25, Percent: true},
+		MaxParallel:    defaultMaxParallel,
+		FailureBudget:  Amount{},
+		Reboot:         true,
+		ConfirmTimeout: 10 * time.Minute,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,
 			Preflight:  30 * time.Second,

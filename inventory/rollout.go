@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "confirm_timeout", "timeouts")
 	if !ok {
 		return
 	}
@@ -40,6 +40,12 @@ func (l *loader) rollout(v value) {
 	}
 	if b := l.flag(f.get("reboot")); b != nil {
 		pol.Reboot = *b
+	}
+	if d, set := scalar[time.Duration](l, f.get("confirm_timeout"), wantDuration); set {
+		if d < 0 {
+			l.add(f.get("confirm_timeout"), "must be 0 (no guard) or more, got %s", d)
+		}
+		pol.ConfirmTimeout = d
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 }
