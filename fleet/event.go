@@ -20,6 +20,8 @@ const (
 	StepRestart   Step = "restart"
 	StepReboot    Step = "reboot"
 	StepJournal   Step = "journal"
+	StepGuard     Step = "guard"   // the dead-man switch, before the reboot
+	StepConfirm   Step = "confirm" // its removal, once every check passed
 	StepRollback  Step = "rollback"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
 )

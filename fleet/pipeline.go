@@ -25,7 +25,16 @@ func rolloutFlow(o Options) flow {
 		{name: StepRestart, timeout: to.Restart, acts: true, run: (*hostRun).restart},
 	}
 	if o.Inventory.Rollout.Reboot && !o.NoReboot {
+		guard := o.Inventory.Rollout.ConfirmTimeout > 0
+		if guard {
+			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, run: (*hostRun).installGuard})
+		}
 		steps = append(steps, rebootSteps(to)...)
+		if guard {
+			// Last, after every check of the reboot: not acting, so that a
+			// halt does not leave the guard to undo a good host.
+			steps = append(steps, step{name: StepConfirm, timeout: to.Push, run: (*hostRun).confirm})
+		}
 	}
 	return flow{name: StepRun, steps: steps, keepsRun: true,
 		complete: StateComplete, failed: StateFailed, halted: StateHalted,

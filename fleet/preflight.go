@@ -83,6 +83,12 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if err != nil {
 		return nil, err
 	}
+	if prev != nil && st.restored != "" {
+		// The guard put the host back: the run is not one to resume,
+		// whatever its controller last wrote.
+		prev.State, prev.Note = StateRolledBack, guardNote(st.restored)
+		r.info(h.Name(), StepPreflight, true, restoredMessage(prev.RunID, prev.Note))
+	}
 	if prev != nil && prev.RunID == r.runID {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
@@ -119,6 +125,9 @@ type hostState struct {
 	files  []fileState // one per target, in order
 	runs   []string    // run ids with a manifest, oldest first
 	newest []byte      // the newest run's manifest
+	// restored is the newest run's guard record, when its guard restored
+	// the host.
+	restored string
 }
 
 type unitState struct {
@@ -193,6 +202,9 @@ func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, e
 				return nil, fmt.Errorf("bad run id %q", rest)
 			}
 			st.runs = append(st.runs, rest)
+			continue
+		case "restored":
+			st.restored = rest
 			continue
 		case "manifest":
 			if st.newest, err = base64.StdEncoding.DecodeString(rest); err != nil {

@@ -82,7 +82,13 @@ func (hr *hostRun) rollback(ctx context.Context, runID string) (string, error) {
 	if err := hr.lock(ctx); err != nil {
 		return "", err
 	}
-	m, err := pickRun(ctx, hr.h, runID)
+	newest := true
+	m, err := pickRun(ctx, hr.h, runID, func(m *Manifest) {
+		if newest && strings.HasPrefix(m.Note, guardNotePrefix) {
+			hr.r.info(hr.t.Name, StepRollback, true, restoredMessage(m.RunID, m.Note))
+		}
+		newest = false
+	})
 	if err != nil {
 		return "", err
 	}
@@ -91,6 +97,9 @@ func (hr *hostRun) rollback(ctx context.Context, runID string) (string, error) {
 		return "", nil
 	}
 	hr.setManifest(m)
+	if err := removeGuard(ctx, hr.h, m); err != nil {
+		return "", fmt.Errorf("run %s: %w", m.RunID, err)
+	}
 	n, err := hr.r.undo(ctx, hr.h, m)
 	hr.res.Changed = n
 	if err != nil {
@@ -170,15 +179,9 @@ func (r *runner) undo(ctx context.Context, h Host, m *Manifest) (int, error) {
 // removeCreatedDirs removes the directories a run created for c, deepest
 // first, each only if empty: files someone else put there since stay.
 func removeCreatedDirs(ctx context.Context, h Host, c Change) error {
-	if !strings.HasPrefix(c.Path, c.CreatedDir+"/") {
-		return fmt.Errorf("recorded directory %s does not hold %s", c.CreatedDir, c.Path)
-	}
-	var dirs []string
-	for d := path.Dir(c.Path); ; d = path.Dir(d) {
-		dirs = append(dirs, d)
-		if d == c.CreatedDir {
-			break
-		}
+	dirs, err := createdDirs(c)
+	if err != nil {
+		return err
 	}
 	if _, err := runScript(ctx, h, scriptRemoveDirs, dirs...); err != nil {
 		return fmt.Errorf("remove %s: %w", c.CreatedDir, err)
@@ -186,14 +189,30 @@ func removeCreatedDirs(ctx context.Context, h Host, c Change) error {
 	return nil
 }
 
+// createdDirs lists the directories the run created for c, deepest first.
+func createdDirs(c Change) ([]string, error) {
+	if !strings.HasPrefix(c.Path, c.CreatedDir+"/") {
+		return nil, fmt.Errorf("recorded directory %s does not hold %s", c.CreatedDir, c.Path)
+	}
+	var dirs []string
+	for d := path.Dir(c.Path); ; d = path.Dir(d) {
+		dirs = append(dirs, d)
+		if d == c.CreatedDir {
+			return dirs, nil
+		}
+	}
+}
+
 // pickRun finds the run to undo: the one named, or the newest that changed
 // something and is not rolled back yet. Runs are undone newest first: undoing
 // an older run under a newer one would restore files the newer one expects
-// to find, and its own rollback would then put back the wrong bytes.
-func pickRun(ctx context.Context, h Host, runID string) (*Manifest, error) {
+// to find, and its own rollback would then put back the wrong bytes. seen
+// is called with each manifest read, newest first.
+func pickRun(ctx context.Context, h Host, runID string, seen func(*Manifest)) (*Manifest, error) {
 	var picked *Manifest
 	newer := "" // the newest undoable run above the one named
 	err := eachRun(ctx, h, func(m *Manifest) (bool, error) {
+		seen(m)
 		undoable := m.State != StateRolledBack && countDone(m) > 0
 		switch {
 		case runID == "" && undoable:

@@ -16,4 +16,7 @@ var (
 	scriptReload       = mustScript("reload.sh")        // daemon-reload, then show the units
 	scriptJournal      = mustScript("journal.sh")       // a boot's shutdown records, for journal.ParseShutdown
 	scriptScan         = mustScript("scan.sh")          // the previous boot's, if the journal is persistent
+	scriptGuardInstall = mustScript("guard-install.sh") // install a run's guard for the next boot
+	scriptGuardRemove  = mustScript("guard-remove.sh")  // remove it, saying if it restored the host
+	scriptGuardRestore = mustScript("guard-restore.sh") // the guard's own restore, run by its unit
 )

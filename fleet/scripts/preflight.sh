@@ -21,6 +21,8 @@
 #   avail I KIB                      free 1K blocks where target I goes
 #   run ID                           a run manifest in the runs directory
 #   manifest BASE64                  the newest of them
+#   restored RECORD                  its guard's record, if the guard
+#                                    restored the host (guard-restore.sh)
 # Exit status: 0; 1 when a target cannot be read or examined (the reason on
 # stderr).
 
@@ -81,3 +83,4 @@ for f in "$runs"/*.json; do
   esac
 done
 [ -z "$newest" ] || printf 'manifest %s\n' "$(base64 -w0 < "$newest")"
+[ -z "$newest" ] || [ ! -f "${newest%.json}.restored" ] || printf 'restored %s\n' "$(tr '\n' ' ' < "${newest%.json}.restored")"

@@ -1,0 +1,103 @@
+package fleet_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/labtest"
+)
+
+// guardFiles lists a host's guard files, timers and records, one a line.
+const guardFiles = `ls /etc/systemd/system /etc/systemd/system/timers.target.wants /var/lib/fleetfix | grep fleetfix-guard; ` +
+	`systemctl list-timers --all --no-legend 'fleetfix-guard-*' | grep -o 'fleetfix-guard-[^ ]*'; true`
+
+// The dead-man switch: a controller that vanishes right after the reboot
+// leaves a host that puts itself back within confirm_timeout of its boot;
+// the next rollback and rollout say so, and a rollout that finishes leaves
+// no guard behind. h10: TestHostThatNeverComesBack only checks that it is
+// left alone.
+func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
+	labtest.Need(t, tl)
+	const host, bin, dropin = 9, "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	inv, _ := writeInventory(t, invSpec{hosts: []int{host}, settings: "        TimeoutStopSec: 5s\n", policy: "  confirm_timeout: 5s\n"})
+	before := fileState(t, host, bin) + " / " + fileState(t, host, dropin)
+
+	// The controller dies once the reboot has taken sshd down.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ev := &events{}
+	go func() {
+		addr := net.JoinHostPort(tl.State.Hosts[host].Address, "22")
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if !strings.Contains(ev.text(), " reboot start") {
+				continue
+			}
+			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err != nil {
+				cancel()
+				return
+			} else {
+				c.Close()
+			}
+		}
+	}()
+	s, err := fleet.Rollout(ctx, fleet.Options{Inventory: inv, Dial: fleet.RemoteDialer(inv, fleet.ConnectOptions{}), Reporter: ev, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statuses(s) != "h10=failed" || s.Hosts[0].Step != fleet.StepReboot || !strings.Contains(ev.text(), "h10 guard done fleetfix-guard-"+s.RunID+" armed") {
+		t.Fatalf("the vanished controller's run: %s at %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
+	}
+	guard := "fleetfix-guard-" + s.RunID
+
+	// The host comes back and, nobody confirming, restores itself.
+	var record string
+	for deadline := time.Now().Add(2 * time.Minute); record == "" && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		record, _ = tl.TrySSH(host, "cat /var/lib/fleetfix/runs/"+s.RunID+".restored 2>/dev/null")
+	}
+	if !strings.HasPrefix(record, "restored_at=") || !strings.Contains(record, "failed=0") {
+		t.Fatalf("no restore record within 2 minutes: %q\n%s", record, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service --no-pager; true"))
+	}
+	// The guard ran confirm_timeout after the boot began (its first
+	// record), to the timer's one-second accuracy.
+	started := micros(t, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service -o short-unix --no-pager | head -n1 | cut -d' ' -f1"))
+	booted := micros(t, tl.SSH(t, host, "journalctl -b 0 -o short-unix --no-pager | head -n1 | cut -d' ' -f1"))
+	if d := started - booted; d < 4*time.Second || d > 7*time.Second {
+		t.Errorf("the guard started %s after the boot, want about confirm_timeout (5s)", d)
+	}
+	t.Logf("the guard started %s after the boot's first record; record %q", started-booted, record)
+	if got := fileState(t, host, bin) + " / " + fileState(t, host, dropin); got != before {
+		t.Errorf("after the guard: %s, want %s", got, before)
+	}
+	restoredAt := micros(t, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service -o short-unix --no-pager | grep 'restored "+bin+"' | cut -d' ' -f1"))
+	startedAt := micros(t, tl.SSH(t, host, "journalctl -b 0 -u smart-proxy.service -o short-unix --no-pager | grep Started | tail -n1 | cut -d' ' -f1"))
+	if got := tl.SSH(t, host, "systemctl is-active smart-proxy.service; smart-proxy --version"); got != "active\nsmart-proxy 1.0.0 (buggy)" || startedAt < restoredAt {
+		t.Errorf("smart-proxy after the guard: %q, started %s after the restore", got, startedAt-restoredAt)
+	}
+	if got := tl.SSH(t, host, guardFiles+"; ls /var/lib/fleetfix/lock 2>/dev/null; grep -c '\"state\": \"rolled-back\"' /var/lib/fleetfix/runs/"+s.RunID+".json"); got != "1" {
+		t.Errorf("after the guard: %q, want no guard files, no lock, the manifest rolled back", got)
+	}
+
+	// The next rollback finds nothing to undo, and says why.
+	rb, rev := rollback(t, inv, nil, fleet.ConnectOptions{})
+	if statuses(rb) != "h10=unchanged" || !strings.Contains(rev.text(), "run "+s.RunID+" restored itself: restored by the guard at ") {
+		t.Errorf("rollback after the guard: %s\n%s", statuses(rb), rev.text())
+	}
+
+	// The next rollout says so too, and, confirmed, leaves no guard.
+	inv, _ = writeInventory(t, invSpec{hosts: []int{host}, settings: "        TimeoutStopSec: 5s\n", policy: "  confirm_timeout: 2m\n"})
+	again, aev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(again) != "h10=ok" || !strings.Contains(aev.text(), "h10 preflight info run "+s.RunID+" restored itself") ||
+		!strings.Contains(aev.text(), "h10 confirm done confirmed: fleetfix-guard-"+again.RunID+" removed") {
+		t.Fatalf("the rollout after the guard: %s\n%s", statuses(again), aev.text())
+	}
+	if got := tl.SSH(t, host, guardFiles+"; grep -c '\"guard\"' /var/lib/fleetfix/runs/"+again.RunID+".json; true"); got != "0" {
+		t.Errorf("a confirmed rollout left %q", got)
+	}
+	if rb, rev := rollback(t, inv, nil, fleet.ConnectOptions{}); statuses(rb) != "h10=rolled-back" {
+		t.Errorf("rollback: %s\n%s", statuses(rb), rev.text())
+	}
+}
