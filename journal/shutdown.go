@@ -40,11 +40,17 @@ type UnitStop struct {
 
 // Shutdown is the last shutdown recorded in one boot's journal.
 type Shutdown struct {
-	BootID   string        `json:"boot_id"`
-	Start    time.Time     `json:"start"` // first stop job of the shutdown
-	End      time.Time     `json:"end"`   // last record of that boot
-	Duration time.Duration `json:"duration_ns"`
-	Units    []UnitStop    `json:"units"` // slowest first; ties by unit name
+	BootID string    `json:"boot_id"`
+	Start  time.Time `json:"start"` // first stop job of the shutdown
+	End    time.Time `json:"end"`   // last record of that boot
+	// Asked is when the shutdown was asked for: logind's "System is
+	// rebooting." (or PID 1's "Activating special unit"), else Start.
+	Asked time.Time `json:"asked"`
+	// SSHDStopped is the "Stopped" record of sshd's stop job in the
+	// shutdown (ssh.service or sshd.service); zero when it has none.
+	SSHDStopped time.Time     `json:"sshd_stopped,omitzero"`
+	Duration    time.Duration `json:"duration_ns"`
+	Units       []UnitStop    `json:"units"` // slowest first; ties by unit name
 	// Skipped counts input lines that were not journal records (not JSON,
 	// or without a usable timestamp): the parse does not fail on them, but a
 	// caller can tell the stream was damaged.
@@ -116,6 +122,9 @@ func isShutdownJobUnit(unit string) bool {
 	}
 	return isShutdownTarget(unit)
 }
+
+// isSSHD: the unit is sshd's, as Debian (ssh) or others (sshd) name it.
+func isSSHD(unit string) bool { return unit == "ssh.service" || unit == "sshd.service" }
 
 // stopJob is one stop job of PID 1: its "Stopping" record (nil when the stop
 // finished at once: systemd emits the start message only for a job that
@@ -212,6 +221,9 @@ func ParseShutdown(r io.Reader) (*Shutdown, error) {
 		if t := j.first().ts; !startSet || t.Before(s.Start) {
 			s.Start, startSet = t, true
 		}
+		if isSSHD(j.unit) && j.done != nil && j.done.ts.After(s.SSHDStopped) {
+			s.SSHDStopped = j.done.ts
+		}
 		if j.start == nil {
 			continue
 		}
@@ -220,6 +232,10 @@ func ParseShutdown(r io.Reader) (*Shutdown, error) {
 		}
 	}
 	s.Duration = s.End.Sub(s.Start)
+	s.Asked = s.Start
+	if b.mark != nil {
+		s.Asked = b.mark.ts
+	}
 
 	for _, j := range last {
 		s.Units = append(s.Units, unitStop(j, s.End, b.pid1Records))

@@ -591,3 +591,51 @@ func TestShutdownRules(t *testing.T) {
 		t.Errorf("End at %d µs", got)
 	}
 }
+
+// TestRebootTimeline: the reboot asked for -> sshd stopped -> the boot's
+// last record, against what journalctl prints for the same records (the
+// captures' short-unix lines, read independently of the parser).
+func TestRebootTimeline(t *testing.T) {
+	tests := []struct {
+		name string
+		// asked is the line that marks the request: logind's, PID 1's
+		// special unit, or "" for the shutdown's first stop job.
+		asked string
+		// askedToSSHD is the figure the reboot reports as "sshd stopped".
+		askedToSSHD time.Duration
+	}{
+		{"buggy-reboot", "System is rebooting.", 11918 * time.Microsecond},
+		{"fixed-reboot", "System is rebooting.", 8104 * time.Microsecond},
+		{"stop-during-reboot", "System is rebooting.", 7613 * time.Microsecond},
+		{"sigrtmin5-no-logind", "Activating special unit reboot.target...", 6329 * time.Microsecond},
+		{"start-reboot-target", "", 5838 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustParseJournal(t, tt.name+".jsonl")
+			lines := readShortUnix(t, tt.name+".short-unix.txt")
+			var asked, sshd int64
+			for _, l := range lines {
+				if tt.asked != "" && strings.HasSuffix(l.msg, tt.asked) {
+					asked = l.us
+				}
+				if strings.HasPrefix(l.msg, "Stopped ssh.service") {
+					sshd = l.us
+				}
+			}
+			if tt.asked == "" {
+				asked = s.Start.UnixMicro()
+			}
+			if asked == 0 || sshd == 0 {
+				t.Fatalf("capture has no request (%d) or no sshd stop (%d)", asked, sshd)
+			}
+			if s.Asked.UnixMicro() != asked || s.SSHDStopped.UnixMicro() != sshd {
+				t.Errorf("asked %d, sshd stopped %d; journalctl prints %d, %d", s.Asked.UnixMicro(), s.SSHDStopped.UnixMicro(), asked, sshd)
+			}
+			if d := s.SSHDStopped.Sub(s.Asked); d != tt.askedToSSHD {
+				t.Errorf("sshd stopped %v after the request, want %v", d, tt.askedToSSHD)
+			}
+			t.Logf("sshd stopped %v after the request; the boot ended %v after it", s.SSHDStopped.Sub(s.Asked), s.End.Sub(s.Asked))
+		})
+	}
+}
