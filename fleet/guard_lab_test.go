@@ -44,7 +44,13 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 			}
 		}
 	}()
-	s, err := fleet.Rollout(ctx, fleet.Options{Inventory: inv, Dial: fleet.RemoteDialer(inv, fleet.ConnectOptions{}), Reporter: ev, StateDir: t.TempDir()})
+	logged := fleet.ReporterFunc(func(e fleet.Event) {
+		ev.Report(e)
+		if testing.Verbose() {
+			t.Logf("%s %s %s %s %v", e.Host, e.Step, e.Phase, e.Message, e.Err)
+		}
+	})
+	s, err := fleet.Rollout(ctx, fleet.Options{Inventory: inv, Dial: fleet.RemoteDialer(inv, fleet.ConnectOptions{}), Reporter: logged, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,3 +243,23 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// A file the run created in a directory that was there keeps the directory.
+func TestGuardScriptOperations(t *testing.T) {
+	m := &Manifest{RunID: "20261201_101010", Host: "h1",
+		Units: []UnitRecord{{Unit: "demo.service", Props: map[string]string{"ActiveState": "active"}}},
+		Changes: []Change{
+			{Path: "/usr/local/bin/demo", Existed: true, OldSHA256: "aa", Backup: "/usr/local/bin/demo.bak.20261201_101010", Done: true},
+			{Path: "/etc/systemd/system/demo.service.d/override.conf", NewSHA256: "bb", Done: true},
+			{Path: "/etc/never-written", NewSHA256: "cc"},
+		}}
+	script := guardScript(m, guardName(m.RunID))
+	head, _, _ := strings.Cut(script, "\n"+scriptGuardRestore.body)
+	want := "set -- '20261201_101010' '/var/lib/fleetfix/runs/20261201_101010.json' '/var/lib/fleetfix/runs/20261201_101010.restored' 'fleetfix-guard-20261201_101010' '/var/lib/fleetfix/lock' \\\n" +
+		"  'remove' '/etc/systemd/system/demo.service.d/override.conf' 'bb' \\\n" +
+		"  'restore' '/usr/local/bin/demo' '/usr/local/bin/demo.bak.20261201_101010' 'aa' \\\n" +
+		"  'reload' \\\n  'restart' 'demo.service'"
+	if !strings.HasSuffix(head, want) {
+		t.Errorf("guard script starts\n%s\nwant it to end with\n%s", head, want)
+	}
+}

@@ -191,7 +191,7 @@ func removeCreatedDirs(ctx context.Context, h Host, c Change) error {
 
 // createdDirs lists the directories the run created for c, deepest first.
 func createdDirs(c Change) ([]string, error) {
-	if !strings.HasPrefix(c.Path, c.CreatedDir+"/") {
+	if c.CreatedDir == "" || !strings.HasPrefix(c.Path, c.CreatedDir+"/") {
 		return nil, fmt.Errorf("recorded directory %s does not hold %s", c.CreatedDir, c.Path)
 	}
 	var dirs []string
