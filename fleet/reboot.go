@@ -14,21 +14,62 @@ import (
 	"github.com/fleetfix/fleetfix/remote"
 )
 
-// RebootTiming is what a cold reboot took, measured from the controller.
+// RebootTiming is what a cold reboot took: the host's own timeline, from
+// its journal, and the controller's.
 type RebootTiming struct {
 	OldBootID string
 	NewBootID string
-	// Down is reboot issued -> sshd stopped answering; 0 when the outage was
-	// too short to see (the new boot id still proves the reboot).
+	// The controller's figures, from the moment it issued the reboot. They
+	// include how long the controller took to notice: Down is reboot
+	// issued -> the controller saw sshd gone; 0 when the outage was too
+	// short to see (the new boot id still proves the reboot).
 	Down time.Duration
 	// Back is reboot issued -> sshd answering with a new boot id.
 	Back time.Duration
 	// Active is reboot issued -> every unit active and healthy again.
 	Active time.Duration
-	// Noticed is sshd ready (its start record in the new boot's journal) ->
-	// fleetfix logged in and read the new boot id: the reboot detection
-	// latency. Negative or absent when the host's clock disagrees.
+
+	// The host's figures, from its journal, on its own clock; 0 when the
+	// journal lacks the records. SSHDStopped is the reboot asked for
+	// (logind's "System is rebooting.", else the shutdown's first stop
+	// job) -> sshd's "Stopped" record: the host going down, as its sshd
+	// saw it.
+	SSHDStopped time.Duration
+	// Shutdown is the reboot asked for -> the old boot's last record.
+	Shutdown time.Duration
+	// Noticed is the new boot's sshd ready (its start record) -> fleetfix
+	// logged in and read the new boot id: the host coming back, as far as
+	// fleetfix is concerned. Negative or absent when the host's clock
+	// disagrees.
 	Noticed time.Duration
+}
+
+// fromJournal sets the reboot's figures that come from the old boot's
+// shutdown, read from its journal.
+func (t *RebootTiming) fromJournal(s *journal.Shutdown) {
+	if s == nil || s.Asked.IsZero() {
+		return
+	}
+	t.Shutdown = s.End.Sub(s.Asked)
+	if !s.SSHDStopped.IsZero() {
+		t.SSHDStopped = s.SSHDStopped.Sub(s.Asked)
+	}
+}
+
+// describeJournal renders the host's figures for the journal step.
+func (t *RebootTiming) describeJournal() string {
+	if t == nil || t.Shutdown == 0 {
+		return ""
+	}
+	s := "reboot, host's journal: "
+	if t.SSHDStopped > 0 {
+		s += fmt.Sprintf("sshd stopped %s after the reboot was asked, ", roundDur(t.SSHDStopped))
+	}
+	s += fmt.Sprintf("the old boot's journal ended %s after it was asked", roundDur(t.Shutdown))
+	if t.Noticed > 0 {
+		s += fmt.Sprintf("; fleetfix logged in %s after the new boot's sshd started", roundDur(t.Noticed))
+	}
+	return s
 }
 
 // rebootWait tunes the reboot wait. A probe is a TCP connect and an SSH
@@ -342,7 +383,7 @@ func (hr *hostRun) reboot(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("down after %s, back with a new boot id after %s, units active after %s",
+	return fmt.Sprintf("controller: sshd gone %s after the reboot command, back with a new boot id after %s, units active after %s",
 		roundDur(rt.Down), roundDur(rt.Back), roundDur(rt.Active)), nil
 }
 
@@ -358,7 +399,14 @@ func (hr *hostRun) journal(ctx context.Context) (string, error) {
 		return "", err
 	}
 	hr.res.Timings = timings
-	return describeTimings(timings), nil
+	msg := describeTimings(timings)
+	if hr.res.Reboot != nil {
+		hr.res.Reboot.fromJournal(hr.jr.after)
+		if j := hr.res.Reboot.describeJournal(); j != "" {
+			msg += "; " + j
+		}
+	}
+	return msg, nil
 }
 
 // shutdownRead reads from the journal the shutdown that ended a boot and the
@@ -377,6 +425,7 @@ type shutdownRead struct {
 	done    chan struct{}
 	cancel  context.CancelFunc
 	timings []UnitTiming
+	after   *journal.Shutdown // the shutdown the reboot caused
 	err     error
 }
 
@@ -403,6 +452,7 @@ func (s *shutdownRead) start(boot string) {
 			wg.Wait()
 			if s.err = errors.Join(beforeErr, err); s.err == nil {
 				s.timings = unitTimings(s.r.services, before, after, beforeNote, note)
+				s.after = after
 			}
 		}()
 	})

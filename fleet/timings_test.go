@@ -1,11 +1,16 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 // exitErr is what a remote command's non-zero exit looks like to fleet.
@@ -69,6 +74,46 @@ func TestLastShutdownNotes(t *testing.T) {
 			}
 			if tt.boot != "" && h.args[len(h.args)-1] != ref {
 				t.Errorf("the script was not given the boot: %q", h.args)
+			}
+		})
+	}
+}
+
+// The reboot's timeline from a captured journal (the buggy build's reboot:
+// logind's request at .439244, sshd's "Stopped" at .451162, the boot's
+// last record at 02.587050).
+func TestRebootTimelineFromTheJournal(t *testing.T) {
+	b, err := os.ReadFile("../journal/testdata/buggy-reboot.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := journal.ParseShutdown(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		shutdown *journal.Shutdown
+		noticed  time.Duration
+		sshd     time.Duration
+		down     time.Duration
+		msg      string
+	}{
+		{"journal and login", s, 31 * time.Millisecond, 11918 * time.Microsecond, 5147806 * time.Microsecond,
+			"reboot, host's journal: sshd stopped 12ms after the reboot was asked, the old boot's journal ended 5.15s after it was asked; fleetfix logged in 31ms after the new boot's sshd started"},
+		{"no sshd record", &journal.Shutdown{Asked: s.Asked, End: s.End}, 0, 0, 5147806 * time.Microsecond,
+			"reboot, host's journal: the old boot's journal ended 5.15s after it was asked"},
+		{"no journal", nil, 31 * time.Millisecond, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &RebootTiming{Down: 4050 * time.Millisecond, Noticed: tt.noticed}
+			rt.fromJournal(tt.shutdown)
+			if rt.SSHDStopped != tt.sshd || rt.Shutdown != tt.down || rt.Down != 4050*time.Millisecond {
+				t.Errorf("sshd stopped %v, shutdown %v, controller down %v; want %v, %v, 4.05s", rt.SSHDStopped, rt.Shutdown, rt.Down, tt.sshd, tt.down)
+			}
+			if got := rt.describeJournal(); got != tt.msg {
+				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
 			}
 		})
 	}

@@ -41,7 +41,8 @@ func NewHost(h fleet.HostResult) Host {
 	l := Host{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
 		Error: h.Error, Changed: h.Changed, RestartMS: MS(h.RestartTime), TimeMS: MS(h.Duration), RunID: h.RunID}
 	if r := h.Reboot; r != nil {
-		l.Reboot = &Reboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: MS(r.Down), BackMS: MS(r.Back), ActiveMS: MS(r.Active), NoticedMS: MS(r.Noticed)}
+		l.Reboot = &Reboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: MS(r.Down), BackMS: MS(r.Back), ActiveMS: MS(r.Active), NoticedMS: MS(r.Noticed),
+			SSHDStoppedMS: MS(r.SSHDStopped), ShutdownMS: MS(r.Shutdown)}
 	}
 	for _, t := range h.Timings {
 		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote}

@@ -73,7 +73,8 @@ type Host struct {
 	Timings []Timing `json:"timings,omitempty"`
 }
 
-// Reboot is how a host's cold reboot went.
+// Reboot is how a host's cold reboot went: down, back and active are the
+// controller's (from the reboot command), the others the host's journal.
 type Reboot struct {
 	OldBootID string  `json:"old_boot_id"`
 	NewBootID string  `json:"new_boot_id"`
@@ -81,6 +82,10 @@ type Reboot struct {
 	BackMS    float64 `json:"back_ms"`
 	ActiveMS  float64 `json:"active_ms"`
 	NoticedMS float64 `json:"noticed_ms,omitempty"`
+	// SSHDStoppedMS: the reboot asked for -> sshd's "Stopped" record.
+	SSHDStoppedMS float64 `json:"sshd_stopped_ms,omitempty"`
+	// ShutdownMS: the reboot asked for -> the old boot's last record.
+	ShutdownMS float64 `json:"shutdown_ms,omitempty"`
 }
 
 // Stop is one unit's stop at one shutdown.

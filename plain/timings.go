@@ -5,13 +5,18 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
 // timingsHeader heads the timings table's columns, tab-separated.
-const timingsHeader = "HOST\tUNIT\tSTOP BEFORE\tSTOP AFTER\tREBOOT: DOWN\tBACK\tACTIVE"
+// The reboot's first figures are the host's, from its journal: sshd
+// stopped after the reboot was asked, the old boot's end, and fleetfix's
+// login after the new boot's sshd started; then the controller's, from
+// its reboot command.
+const timingsHeader = "HOST\tUNIT\tSTOP BEFORE\tSTOP AFTER\tSSHD DOWN\tBOOT ENDED\tLOGIN\tCONTROLLER: DOWN\tBACK\tACTIVE"
 
 // TimingRow is one line of the timings table: a unit's stop before and
 // after the fix on a host, with the host's reboot. A rebooted host without
@@ -67,11 +72,20 @@ func (r TimingRow) Cells() []string {
 	if unit == "" {
 		unit = "-"
 	}
-	down, back, active := "-", "-", "-"
+	cells := []string{r.Host, unit, r.Before(), r.After(), "-", "-", "-", "-", "-", "-"}
 	if b := r.Reboot; b != nil {
-		down, back, active = Duration(b.Down), Duration(b.Back), Duration(b.Active)
+		cells[4], cells[5], cells[6] = measured(b.SSHDStopped), measured(b.Shutdown), measured(b.Noticed)
+		cells[7], cells[8], cells[9] = Duration(b.Down), Duration(b.Back), Duration(b.Active)
 	}
-	return []string{r.Host, unit, r.Before(), r.After(), down, back, active}
+	return cells
+}
+
+// measured is a figure from the host's journal, "-" when it had none.
+func measured(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return Duration(d)
 }
 
 // writeTimings prints the timings table, columns two spaces apart.

@@ -11,6 +11,8 @@ import (
 
 func TestTimingsRows(t *testing.T) {
 	reboot := &fleet.RebootTiming{Down: 410 * time.Millisecond, Back: 1200 * time.Millisecond, Active: 1500 * time.Millisecond}
+	journaled := &fleet.RebootTiming{Down: 4050 * time.Millisecond, Back: 6 * time.Second, Active: 7 * time.Second,
+		SSHDStopped: 12 * time.Millisecond, Shutdown: 5148 * time.Millisecond, Noticed: 31 * time.Millisecond}
 	before := &journal.UnitStop{Unit: "a.service", Duration: 90120 * time.Millisecond, Killed: true, Result: "timeout"}
 	after := &journal.UnitStop{Unit: "a.service", Duration: 61 * time.Millisecond, Result: "clean"}
 	tests := []struct {
@@ -20,13 +22,15 @@ func TestTimingsRows(t *testing.T) {
 	}{
 		{"not rebooted", fleet.HostResult{Host: "h1"}, nil},
 		{"rebooted, no timings", fleet.HostResult{Host: "h2", Reboot: reboot},
-			[][]string{{"h2", "-", "-", "-", "410ms", "1.20s", "1.50s"}}},
+			[][]string{{"h2", "-", "-", "-", "-", "-", "-", "410ms", "1.20s", "1.50s"}}},
+		{"rebooted, with the journal's timeline", fleet.HostResult{Host: "h4", Reboot: journaled},
+			[][]string{{"h4", "-", "-", "-", "12ms", "5.15s", "31ms", "4.05s", "6.00s", "7.00s"}}},
 		{"timings", fleet.HostResult{Host: "h3", Reboot: reboot, Timings: []fleet.UnitTiming{
 			{Unit: "a.service", Before: before, After: after},
 			{Unit: "b.service", AfterNote: "not stopped"}}},
 			[][]string{
-				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "410ms", "1.20s", "1.50s"},
-				{"h3", "b.service", "no timings: ", "no timings: not stopped", "410ms", "1.20s", "1.50s"},
+				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "-", "-", "-", "410ms", "1.20s", "1.50s"},
+				{"h3", "b.service", "no timings: ", "no timings: not stopped", "-", "-", "-", "410ms", "1.20s", "1.50s"},
 			}},
 	}
 	for _, tt := range tests {

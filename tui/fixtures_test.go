@@ -137,7 +137,8 @@ func fleetEvents() ([]HostRow, []fleet.Event) {
 		end := start + 27
 		ev = append(ev, fleet.Event{Time: at(end), Host: h.Name, Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: h.Batch,
 			Result: &fleet.HostResult{Host: h.Name, Batch: h.Batch, Status: fleet.StatusOK, Changed: 2, RunID: runID, Duration: 27 * time.Second,
-				Reboot:  &fleet.RebootTiming{Down: 90400 * time.Millisecond, Back: 92100 * time.Millisecond, Active: 93000 * time.Millisecond},
+				Reboot: &fleet.RebootTiming{Down: 90400 * time.Millisecond, Back: 92100 * time.Millisecond, Active: 93000 * time.Millisecond,
+					SSHDStopped: 12 * time.Millisecond, Shutdown: 90150 * time.Millisecond, Noticed: 31 * time.Millisecond},
 				Timings: timing(befores[i], afters[i], i < 2)}})
 		if i == 0 {
 			start = end

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/plain"
 )
@@ -58,7 +59,7 @@ func (m Model) timingsParts() parts {
 			body = append(body, m.timingLines(r, scale)...)
 		}
 		if r := rows[0].Reboot; r != nil {
-			body = append(body, m.rebootLine(r, "  "))
+			body = append(body, m.rebootLines(r, "  ")...)
 		}
 	}
 	return parts{top: out, body: body, bottom: m.bottomLines()}
@@ -127,4 +128,31 @@ func (m Model) noTimingsWhy(h *Host) string {
 		return "not rebooted: no timings"
 	}
 	return "no timings"
+}
+
+// rebootLines are a host's reboot figures: the host's, from its journal
+// (sshd stopped and the old boot's end after the reboot request; fleetfix's
+// login after the new boot's sshd started), when it had them, then the
+// controller's, from its reboot command.
+func (m Model) rebootLines(r *fleet.RebootTiming, indent string) []string {
+	var journal []string
+	if r.SSHDStopped > 0 {
+		journal = append(journal, "sshd stopped "+plain.Duration(r.SSHDStopped))
+	}
+	if r.Shutdown > 0 {
+		journal = append(journal, "boot ended "+plain.Duration(r.Shutdown))
+	}
+	var lines []string
+	if len(journal) > 0 {
+		lines = append(lines, strings.Join(journal, ", ")+" after the request")
+	}
+	if r.Noticed > 0 {
+		lines = append(lines, "login +"+plain.Duration(r.Noticed))
+	}
+	var out []string
+	if len(lines) > 0 {
+		out = append(out, m.st.faint.Render(indent+"journal: "+strings.Join(lines, " · ")))
+	}
+	controller := fmt.Sprintf("%scontroller: sshd gone %s · back (new boot id) %s · units active %s", indent, plain.Duration(r.Down), plain.Duration(r.Back), plain.Duration(r.Active))
+	return append(out, m.st.faint.Render(controller))
 }

@@ -612,7 +612,7 @@ func (m Model) expandedParts() parts {
 		p.top = append(p.top, fmt.Sprintf("stop %s: %s → %s", r.Timing.Unit, r.Before(), r.After()))
 	}
 	if h.Result != nil && h.Result.Reboot != nil {
-		p.top = append(p.top, m.rebootLine(h.Result.Reboot, ""))
+		p.top = append(p.top, m.rebootLines(h.Result.Reboot, "")...)
 	}
 	p.body = []string{m.st.bold.Render("changes")}
 	p.body = append(p.body, m.changeLines(h, "  ")...)
@@ -621,14 +621,6 @@ func (m Model) expandedParts() parts {
 		p.body = append(p.body, strings.Split(ansi.Wrap(l, m.width, " "), "\n")...)
 	}
 	return p
-}
-
-func (m Model) rebootLine(r *fleet.RebootTiming, indent string) string {
-	s := fmt.Sprintf("%sreboot: sshd down %s · back (new boot id) %s · units active %s", indent, plain.Duration(r.Down), plain.Duration(r.Back), plain.Duration(r.Active))
-	if r.Noticed > 0 {
-		s += " · noticed +" + plain.Duration(r.Noticed)
-	}
-	return m.st.faint.Render(s)
 }
 
 // changeLines are a host's planned changes, one line per file, then the
