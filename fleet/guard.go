@@ -75,10 +75,11 @@ func (hr *hostRun) confirm(ctx context.Context) (string, error) {
 }
 
 // disarmGuard removes a guard that was not confirmed while the host is
-// still in boot, the one it was installed in: its reboot did not happen
-// (the run failed or halted before it), and a guard left enabled would
-// restore the host at some later boot. After the reboot the guard stays: it
-// is what undoes a host fleetfix could not finish.
+// still in boot, the one it was installed in, and not shutting down: its
+// reboot did not happen (the run failed or halted before it), and a guard
+// left enabled would restore the host at some later boot. Once the reboot
+// is under way the guard stays: it is what undoes a host fleetfix could
+// not finish.
 func (hr *hostRun) disarmGuard(boot string) {
 	if hr.m == nil || hr.m.Guard == "" || hr.h == nil {
 		return

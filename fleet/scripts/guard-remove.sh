@@ -4,14 +4,20 @@
 #
 # Parameters: $1 the guard's name, $2 its record (the file its restore
 # writes), $3 optionally a boot id: remove the guard only while the host is
-# still in that boot (the boot it was installed in: the reboot it guards
-# did not happen).
+# still in that boot, the one it was installed in, and not shutting down:
+# the reboot it guards did not happen.
 # Output: "restored RECORD" when the record exists; "kept" when the host is
-# no longer in boot $3; "removed" when there was a guard to remove.
+# no longer in boot $3 or is shutting down; "removed" when there was a
+# guard to remove.
 # Exit status: 0; 1 when a command failed (its words on stderr).
 
 #include lib/guard.sh
 
 [ ! -f "$2" ] || printf 'restored %s\n' "$(tr '\n' ' ' < "$2")"
-if [ -n "${3-}" ] && [ "$(cat /proc/sys/kernel/random/boot_id)" != "$3" ]; then echo kept; exit 0; fi
+if [ -n "${3-}" ]; then
+  # Rebooted, or the reboot under way (its job queued: the manager is
+  # "stopping"): the guard is for the boot that comes.
+  [ "$(cat /proc/sys/kernel/random/boot_id)" = "$3" ] || { echo kept; exit 0; }
+  [ "$(systemctl is-system-running 2>/dev/null)" != stopping ] || { echo kept; exit 0; }
+fi
 guard_remove "$1"
