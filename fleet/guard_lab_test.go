@@ -62,7 +62,9 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 	// The host comes back and, nobody confirming, restores itself.
 	var record string
 	for deadline := time.Now().Add(2 * time.Minute); record == "" && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		record, _ = tl.TrySSH(host, "cat /var/lib/fleetfix/runs/"+s.RunID+".restored 2>/dev/null")
+		if out, err := tl.TrySSH(host, "cat /var/lib/fleetfix/runs/"+s.RunID+".restored"); err == nil {
+			record = out
+		}
 	}
 	if !strings.HasPrefix(record, "restored_at=") || !strings.Contains(record, "failed=0") {
 		t.Fatalf("no restore record within 2 minutes: %q\n%s", record, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service --no-pager; true"))
@@ -100,7 +102,14 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 		!strings.Contains(aev.text(), "h10 confirm done confirmed: fleetfix-guard-"+again.RunID+" removed") {
 		t.Fatalf("the rollout after the guard: %s\n%s", statuses(again), aev.text())
 	}
-	if got := tl.SSH(t, host, guardFiles+"; grep -c '\"guard\"' /var/lib/fleetfix/runs/"+again.RunID+".json; true"); got != "0" {
+	// The reboot's timeline: the host's journal beside the controller's.
+	if r := again.Hosts[0].Reboot; r == nil || r.SSHDStopped <= 0 || r.Shutdown < r.SSHDStopped || r.Noticed <= 0 {
+		t.Errorf("reboot timeline %+v: want sshd stopped, the boot's end and the login from the journal", r)
+	} else {
+		t.Logf("reboot: sshd stopped %s and the old boot ended %s after the request, login %s after the new sshd; controller: down %s, back %s, active %s",
+			r.SSHDStopped, r.Shutdown, r.Noticed, r.Down, r.Back, r.Active)
+	}
+	if got := tl.SSH(t, host, guardFiles+"; grep -c '^  \"guard\": ' /var/lib/fleetfix/runs/"+again.RunID+".json; true"); got != "0" {
 		t.Errorf("a confirmed rollout left %q", got)
 	}
 	if rb, rev := rollback(t, inv, nil, fleet.ConnectOptions{}); statuses(rb) != "h10=rolled-back" {

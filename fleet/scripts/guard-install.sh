@@ -2,8 +2,9 @@
 # script from stdin as /var/lib/fleetfix/NAME.sh, the units NAME.service
 # and NAME.timer in /etc/systemd/system, each written beside its place and
 # renamed, then daemon-reload and the timer enabled for the next boot. The
-# timer is not started: its OnBootSec counts from the boot it starts in,
-# and in this one that time is long past.
+# timer is not started (and is stopped if a resumed run's guard runs): its
+# OnBootSec counts from the boot it starts in, and in this one that time
+# may be long past.
 #
 # Parameters: $1 the guard's name, $2 its service unit's text, $3 its
 # timer's.
@@ -13,6 +14,9 @@
 
 set -eu
 name=$1 units=/etc/systemd/system dir=/var/lib/fleetfix
+# A resumed run's guard may be running in this boot, since the reboot
+# before: it must not fire at the reload below.
+systemctl stop --quiet -- "$name.timer" 2>/dev/null || :
 umask 022
 [ -d "$dir" ] || mkdir -p -m 0755 -- "$dir"
 tmp=$(mktemp -- "$dir/.$name.XXXXXX")
