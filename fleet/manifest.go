@@ -88,21 +88,22 @@ type UnitRecord struct {
 // Manifest records what a run did to a host: enough to roll it back exactly
 // and to resume it.
 type Manifest struct {
-	Schema     int       `json:"schema"`
-	RunID      string    `json:"run_id"`
-	Host       string    `json:"host"`
-	Controller string    `json:"controller"`
-	Started    time.Time `json:"started"`
-	Updated    time.Time `json:"updated"`
-	State      string    `json:"state"`
+	Schema     int          `json:"schema"`
+	RunID      string       `json:"run_id"`
+	Host       string       `json:"host"`
+	Controller string       `json:"controller"`
+	Started    time.Time    `json:"started"`
+	Updated    time.Time    `json:"updated"`
+	State      string       `json:"state"`
+	Units      []UnitRecord `json:"units"`
+	Changes    []Change     `json:"changes"`
+	Steps      []StepRecord `json:"steps"`
+
 	// Note says how the run came to its state when that is not fleetfix's
 	// own doing ("restored by the guard at ...").
 	Note string `json:"note,omitempty"`
 	// Guard names the run's guard while it is installed on the host.
-	Guard   string       `json:"guard,omitempty"`
-	Units   []UnitRecord `json:"units"`
-	Changes []Change     `json:"changes"`
-	Steps   []StepRecord `json:"steps"`
+	Guard string `json:"guard,omitempty"`
 }
 
 func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }

@@ -49,8 +49,10 @@ note="restored by the guard at $now"
 [ "$failed" = 0 ] || note="$note, with failures"
 if [ -f "$manifest" ]; then
   # The manifest is fleetfix's indented JSON: its top-level members are
-  # the lines indented by two spaces, and "note" follows "state".
-  sed -e '/^  "note": /d' -e "s/^  \"state\": \"[^\"]*\",\$/  \"state\": \"rolled-back\",\\
+  # the lines indented by two spaces, "state" never the last. It has no
+  # note yet: only a guard's restore gives a run one, and such a run is
+  # neither resumed nor guarded again.
+  sed -e "s/^  \"state\": \"[^\"]*\",\$/  \"state\": \"rolled-back\",\\
   \"note\": \"$note\",/" -- "$manifest" > "$manifest.guard" && mv -f -- "$manifest.guard" "$manifest" || fail "record in $manifest"
 fi
 owner=
