@@ -83,6 +83,13 @@ func TestScanRolloutRebootTimings(t *testing.T) {
 		if h.Timings[0].Before != nil || h.Timings[0].BeforeNote == "" {
 			t.Errorf("%s: a fresh host has no shutdown before, got %+v %q", h.Host, h.Timings[0].Before, h.Timings[0].BeforeNote)
 		}
+		// A hanging unit holds the shutdown, not sshd: the journal's sshd
+		// stop comes long before the boot's end.
+		if r := h.Reboot; r.SSHDStopped <= 0 || r.SSHDStopped > time.Second || r.Shutdown < 3*time.Second {
+			t.Errorf("%s: sshd stopped %s, boot ended %s after the request: want sshd within a second, the end after the hang", h.Host, r.SSHDStopped, r.Shutdown)
+		}
+		t.Logf("%s (buggy build) reboot: journal: sshd stopped %s, boot ended %s after the request, login %s after sshd; controller: down %s, back %s, active %s",
+			h.Host, h.Reboot.SSHDStopped, h.Reboot.Shutdown, h.Reboot.Noticed, h.Reboot.Down, h.Reboot.Back, h.Reboot.Active)
 	}
 
 	// scan names the demo service as SIGKILLed after about 3 s, with the
