@@ -217,7 +217,7 @@ func TestRollbackFlow(t *testing.T) {
 		if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "held by another run") {
 			t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
 		}
-		if got := h.received(); !slices.Equal(got, []string{"lock"}) {
+		if got := h.received(); !slices.Equal(got, []string{"lock", "lock-show"}) {
 			t.Errorf("host received %v after a held lock", got)
 		}
 	})

@@ -123,6 +123,7 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 			}
 		}
 		p.Changes, p.State = changes, StateRunning
+		p.ResumedBy = append(p.ResumedBy, r.runID)
 		return p
 	}
 	name, _ := os.Hostname()

@@ -21,6 +21,8 @@ type runner struct {
 	content  map[string][]byte // remote path -> new content
 	rep      Reporter
 	wait     rebootWait
+	self     controller    // this process, as the host locks name it
+	lease    time.Duration // the host locks' lease (LockLease)
 
 	mu      sync.Mutex
 	halted  bool
@@ -41,7 +43,8 @@ func newRunner(o Options) (*runner, error) {
 	if !ValidRunID(o.RunID) {
 		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
 	}
-	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{})}
+	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
+		self: thisController(), lease: LockLease}
 	// Artifacts are read and hashed once for the whole fleet.
 	for _, svc := range o.Inventory.Services {
 		for _, a := range svc.Artifacts {
