@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"github.com/fleetfix/fleetfix/inventory"
 	"slices"
 	"time"
@@ -224,9 +225,19 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
-	hr.releaseReporting(hr.flow.failed)
+	status, state := StatusFailed, hr.flow.failed
+	if errors.Is(hr.ctx.Err(), context.Canceled) {
+		// The operator stopped the run now: the step did not fail, it was
+		// cut off, and the host does not count against the budget.
+		status = StatusCancelled
+		if state != "" {
+			state = StateInterrupted
+		}
+		hr.r.halt(errStopped)
+	}
+	hr.releaseReporting(state)
 	hr.res.Error, hr.res.err = err.Error(), he
-	return hr.report(StatusFailed, at, PhaseFail, err.Error())
+	return hr.report(status, at, PhaseFail, err.Error())
 }
 
 // releaseReporting is release on a way out where its own failure can only

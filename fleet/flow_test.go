@@ -253,3 +253,36 @@ func TestStepsFollowTheFlow(t *testing.T) {
 		t.Errorf("a plan: %v", got)
 	}
 }
+
+// TestCancelledStepIsNotAFailure: a step cut off by the operator's stop
+// (the run's context cancelled) leaves the host cancelled, not failed: not
+// counted against the budget, its run interrupted, the halt the operator's.
+func TestCancelledStepIsNotAFailure(t *testing.T) {
+	inv := fakeInventory(t, 2, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	h1 := outdatedHost("h1")
+	ctx, cancel := context.WithCancel(context.Background())
+	h1.answers["health"] = func(call) ([]byte, error) {
+		cancel() // the operator's second Ctrl-C while the unit restarts
+		return nil, context.Canceled
+	}
+	rec := &recorder{}
+	s, err := Rollout(ctx, Options{Inventory: inv, Reporter: rec, Dial: func(_ context.Context, t inventory.Target) (Host, error) {
+		if t.Name == "h1" {
+			return h1, nil
+		}
+		return outdatedHost(t.Name), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Hosts[0]; r.Status != StatusCancelled || r.Step != StepRestart || s.Failed() != 0 || s.Cancelled() != 1 || !s.Halted || s.OK() {
+		t.Errorf("h1 %+v; failed %d cancelled %d halted %v", r, s.Failed(), s.Cancelled(), s.Halted)
+	}
+	if ms, _, _ := h1.saves(); ms[len(ms)-1].State != StateInterrupted {
+		t.Errorf("manifest state %s, want %s", ms[len(ms)-1].State, StateInterrupted)
+	}
+	last := rec.events[len(rec.events)-1]
+	if !strings.Contains(last.Message, "halted: stopped by the operator") || !strings.Contains(last.Message, "1 cancelled") || strings.Contains(last.Message, "budget") {
+		t.Errorf("run's end: %q", last.Message)
+	}
+}

@@ -80,6 +80,10 @@ func (r *runner) info(host string, step Step, warn bool, msg string) {
 	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Batch: -1, Warning: warn, Message: msg})
 }
 
+// errStopped is the halt of a run the operator stopped now (its context
+// cancelled).
+var errStopped = errors.New("stopped by the operator")
+
 // halt stops the run: no new host starts, in-flight hosts stop at their next
 // step boundary.
 func (r *runner) halt(err error) {
@@ -88,6 +92,8 @@ func (r *runner) halt(err error) {
 	if !r.halted {
 		r.halted, r.haltErr = true, err
 		close(r.haltCh)
+	} else if err == errStopped {
+		r.haltErr = err // whatever halted the run first, the operator ended it
 	}
 }
 
