@@ -278,19 +278,23 @@ func unlockHost(ctx context.Context, h Host, owner string) {
 
 // markInterrupted records that run id, whose lock was taken from it or
 // removed, was cut off: a manifest that still says running says
-// interrupted, which a rollout resumes like a failed run.
-func markInterrupted(ctx context.Context, h Host, id, stateDir string) error {
+// interrupted, which a rollout resumes like a failed run. It reports
+// whether it marked it.
+func markInterrupted(ctx context.Context, h Host, id, stateDir string) (bool, error) {
 	if !ValidRunID(id) {
-		return nil
+		return false, nil
 	}
 	m, err := readManifest(ctx, h, id)
 	if err != nil || m.State != StateRunning {
-		return err
+		return false, err
 	}
 	m.State = StateInterrupted
 	w, err := m.snapshot(stateDir)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return w.write(ctx, h, lockReq{})
+	if err := w.write(ctx, h, lockReq{}); err != nil {
+		return false, err
+	}
+	return true, nil
 }

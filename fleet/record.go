@@ -72,9 +72,9 @@ func (hr *hostRun) lockStale(ctx context.Context) error {
 	msg := fmt.Sprintf("took over the host's lock from %s: %s", holder, why)
 	if hr.m != nil && holder.Manifest == hr.m.RunID {
 		msg += "; this run resumes it"
-	} else if err := markInterrupted(ctx, hr.h, holder.Manifest, hr.r.opts.StateDir); err != nil {
+	} else if marked, err := markInterrupted(ctx, hr.h, holder.Manifest, hr.r.opts.StateDir); err != nil {
 		msg += "; could not mark its run interrupted: " + err.Error()
-	} else if holder.Manifest != "" {
+	} else if marked {
 		msg += fmt.Sprintf("; run %s marked %s", holder.Manifest, StateInterrupted)
 	}
 	hr.r.info(hr.t.Name, hr.last, true, msg)
