@@ -221,6 +221,21 @@ func TestRollbackFlow(t *testing.T) {
 			t.Errorf("host received %v after a held lock", got)
 		}
 	})
+	t.Run("the run's upload temporaries are removed first", func(t *testing.T) {
+		m := `{"schema":1,"run_id":"20261130_100000","host":"h1","state":"failed","resumed_by":["20261130_110000"],"changes":[{"path":"/usr/local/bin/demo","done":true}]}`
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""),
+			"list-runs": ok("20261130_100000.json\n"), "cat": ok(m), "clean-temps": ok("")}}
+		_, _ = run(h) // the fake has no stat: the undo itself fails
+		var args []string
+		for _, c := range h.calls {
+			if c.name == "clean-temps" {
+				args = c.args
+			}
+		}
+		if want := []string{"2", "20261130_100000", "20261130_110000", "/usr/local/bin/demo"}; !slices.Equal(args, want) {
+			t.Errorf("clean-temps %q, want %q (host received %v)", args, want, h.received())
+		}
+	})
 	t.Run("connect fails", func(t *testing.T) {
 		rec := &recorder{}
 		s, _ := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,

@@ -363,3 +363,31 @@ func TestUnlock(t *testing.T) {
 		})
 	}
 }
+
+func TestLeaseRenewedUntilStopped(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock-renew": ok("")}}
+		if lost {
+			h.answers["lock-renew"] = fails("taken", lockedStatus)
+		}
+		rec := &recorder{}
+		hr := &hostRun{r: &runner{rep: rec, lease: 30 * time.Millisecond}, ctx: context.Background(), h: h, owner: "me",
+			t: inventory.Target{Name: "h1"}}
+		stop := hr.renewLease()
+		time.Sleep(150 * time.Millisecond)
+		stop()
+		n := len(h.received())
+		time.Sleep(50 * time.Millisecond)
+		if len(h.received()) != n {
+			t.Errorf("renewed after the stop: %v", h.received())
+		}
+		switch {
+		case !lost && n < 2:
+			t.Errorf("%d renewals in 5 periods", n)
+		case !lost && !slices.Equal(h.calls[0].args, []string{RemoteLockDir, "me", "1"}):
+			t.Errorf("renewal args %q", h.calls[0].args)
+		case lost && (n != 1 || len(rec.events) != 1 || !rec.events[0].Warning):
+			t.Errorf("a lock taken from the run: %d renewals, events %+v; want one, and a warning", n, rec.events)
+		}
+	}
+}
