@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"github.com/fleetfix/fleetfix/inventory"
 	"slices"
 	"time"
@@ -25,6 +26,10 @@ type step struct {
 	// found work to do, and unless the run is halted, the host's lock is
 	// taken as its last act, so a lock another run holds fails this step.
 	lock bool
+	// down: the host goes down during the step (a reboot) and cannot have
+	// the lock's lease renewed, so the lease is first extended to outlast
+	// the step.
+	down bool
 	run  func(hr *hostRun, ctx context.Context) (string, error)
 }
 
@@ -61,9 +66,13 @@ type hostRun struct {
 	// m is the run's record on the host; nil while there is none (a reboot
 	// keeps none).
 	m      *Manifest
-	locked bool  // this run holds the host's lock
-	saves  saver // the record of the last step that wrote files
-	last   Step  // the last step that ran
+	locked bool // this run holds the host's lock
+	// owner is the lock's owner line while the run holds it, and
+	// stopRenewal stops the renewal of its lease.
+	owner       string
+	stopRenewal func()
+	saves       saver // the record of the last step that wrote files
+	last        Step  // the last step that ran
 	// planned is reported with the done event of the step that set it (the
 	// preflight's changes).
 	planned []Change
@@ -113,6 +122,11 @@ func (hr *hostRun) do(s step) (Step, error) {
 	hr.last = s.name
 	t0, doneBefore := time.Now(), hr.done()
 	ctx, cancel := context.WithTimeout(hr.ctx, s.timeout)
+	var lost <-chan struct{}
+	if hr.h != nil {
+		hr.leaseFor(ctx, s)
+		lost = hr.h.Lost()
+	}
 	msg, err := s.run(hr, ctx)
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
@@ -123,7 +137,7 @@ func (hr *hostRun) do(s step) (Step, error) {
 		return s.name, err
 	}
 	hr.record(s.name, PhaseDone, t0, nil)
-	if s.writes && hr.done() > doneBefore {
+	if s.writes && hr.done() > doneBefore || hr.reconnected(lost) {
 		if failed, err := hr.saves.start(s.name); err != nil {
 			return failed, err
 		}
@@ -211,9 +225,19 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
-	hr.releaseReporting(hr.flow.failed)
+	status, state := StatusFailed, hr.flow.failed
+	if errors.Is(hr.ctx.Err(), context.Canceled) {
+		// The operator stopped the run now: the step did not fail, it was
+		// cut off, and the host does not count against the budget.
+		status = StatusCancelled
+		if state != "" {
+			state = StateInterrupted
+		}
+		hr.r.halt(errStopped)
+	}
+	hr.releaseReporting(state)
 	hr.res.Error, hr.res.err = err.Error(), he
-	return hr.report(StatusFailed, at, PhaseFail, err.Error())
+	return hr.report(status, at, PhaseFail, err.Error())
 }
 
 // releaseReporting is release on a way out where its own failure can only

@@ -217,8 +217,23 @@ func TestRollbackFlow(t *testing.T) {
 		if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "held by another run") {
 			t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
 		}
-		if got := h.received(); !slices.Equal(got, []string{"lock"}) {
+		if got := h.received(); !slices.Equal(got, []string{"lock", "lock-show"}) {
 			t.Errorf("host received %v after a held lock", got)
+		}
+	})
+	t.Run("the run's upload temporaries are removed first", func(t *testing.T) {
+		m := `{"schema":1,"run_id":"20261130_100000","host":"h1","state":"failed","resumed_by":["20261130_110000"],"changes":[{"path":"/usr/local/bin/demo","done":true}]}`
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""),
+			"list-runs": ok("20261130_100000.json\n"), "cat": ok(m), "clean-temps": ok("")}}
+		_, _ = run(h) // the fake has no stat: the undo itself fails
+		var args []string
+		for _, c := range h.calls {
+			if c.name == "clean-temps" {
+				args = c.args
+			}
+		}
+		if want := []string{"2", "20261130_100000", "20261130_110000", "/usr/local/bin/demo"}; !slices.Equal(args, want) {
+			t.Errorf("clean-temps %q, want %q (host received %v)", args, want, h.received())
 		}
 	})
 	t.Run("connect fails", func(t *testing.T) {
@@ -251,5 +266,38 @@ func TestStepsFollowTheFlow(t *testing.T) {
 	}
 	if got := Steps(PlanOptions(Options{Inventory: inv, NoReboot: true})); got[len(got)-1] != StepDropIn {
 		t.Errorf("a plan: %v", got)
+	}
+}
+
+// TestCancelledStepIsNotAFailure: a step cut off by the operator's stop
+// (the run's context cancelled) leaves the host cancelled, not failed: not
+// counted against the budget, its run interrupted, the halt the operator's.
+func TestCancelledStepIsNotAFailure(t *testing.T) {
+	inv := fakeInventory(t, 2, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	h1 := outdatedHost("h1")
+	ctx, cancel := context.WithCancel(context.Background())
+	h1.answers["health"] = func(call) ([]byte, error) {
+		cancel() // the operator's second Ctrl-C while the unit restarts
+		return nil, context.Canceled
+	}
+	rec := &recorder{}
+	s, err := Rollout(ctx, Options{Inventory: inv, Reporter: rec, Dial: func(_ context.Context, t inventory.Target) (Host, error) {
+		if t.Name == "h1" {
+			return h1, nil
+		}
+		return outdatedHost(t.Name), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Hosts[0]; r.Status != StatusCancelled || r.Step != StepRestart || s.Failed() != 0 || s.Cancelled() != 1 || !s.Halted || s.OK() {
+		t.Errorf("h1 %+v; failed %d cancelled %d halted %v", r, s.Failed(), s.Cancelled(), s.Halted)
+	}
+	if ms, _, _ := h1.saves(); ms[len(ms)-1].State != StateInterrupted {
+		t.Errorf("manifest state %s, want %s", ms[len(ms)-1].State, StateInterrupted)
+	}
+	last := rec.events[len(rec.events)-1]
+	if !strings.Contains(last.Message, "halted: stopped by the operator") || !strings.Contains(last.Message, "1 cancelled") || strings.Contains(last.Message, "budget") {
+		t.Errorf("run's end: %q", last.Message)
 	}
 }

@@ -528,7 +528,7 @@ func TestHeldLockStopsTheRunBeforeAnyChange(t *testing.T) {
 	if statuses(s) != "h6=failed" || s.Hosts[0].Step != fleet.StepPreflight {
 		t.Fatalf("want h6 failed at preflight: %s %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
 	}
-	if err := s.Hosts[0].Err(); err == nil || !strings.Contains(err.Error(), "lock the host") || !strings.Contains(err.Error(), owner) {
+	if err := s.Hosts[0].Err(); err == nil || !strings.Contains(err.Error(), "locked by") || !strings.Contains(err.Error(), owner) {
 		t.Errorf("error %v: want it to name the lock's holder", err)
 	}
 	if got := runs(); got != beforeRuns {

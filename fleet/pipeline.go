@@ -50,7 +50,7 @@ func rebootFlow(o Options) flow {
 // rebootSteps end a rollout's flow and make a reboot's.
 func rebootSteps(to inventory.Timeouts) []step {
 	return []step{
-		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, run: (*hostRun).reboot},
+		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, down: true, run: (*hostRun).reboot},
 		{name: StepJournal, timeout: to.Journal, run: (*hostRun).journal},
 	}
 }

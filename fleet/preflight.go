@@ -75,7 +75,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 			changed = append(changed, st.files[i])
 		}
 	}
-	// An unfinished run (failed or halted) is resumed rather than stacked on:
+	// An unfinished run (failed, halted or interrupted) is resumed rather than stacked on:
 	// its backups hold the files as they were before fleetfix touched them,
 	// and a host whose files are already new may still lack its reload and
 	// restart, so "nothing to change" is not "done".
@@ -86,7 +86,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && prev.RunID == r.runID {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
-	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
+	if prev != nil && resumable(prev.State) {
 		f.Resume = prev
 	}
 	// A destination that is a symbolic link is refused: the push would
@@ -101,6 +101,16 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// resumable reports whether a run in state is unfinished: a rollout resumes
+// it.
+func resumable(state string) bool {
+	switch state {
+	case StateRunning, StateFailed, StateHalted, StateInterrupted:
+		return true
+	}
+	return false
 }
 
 // units names the run's units, in inventory order.

@@ -91,6 +91,7 @@ func (hr *hostRun) rollback(ctx context.Context, runID string) (string, error) {
 		return "", nil
 	}
 	hr.setManifest(m)
+	hr.cleanTemps(ctx, m)
 	n, err := hr.r.undo(ctx, hr.h, m)
 	hr.res.Changed = n
 	if err != nil {

@@ -95,6 +95,9 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	}
 	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
 	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
+	if n := s.Cancelled(); n > 0 {
+		msg += fmt.Sprintf(", %d cancelled", n)
+	}
 	if s.Halted {
 		msg += "; halted: " + r.haltErr.Error()
 	}

@@ -41,6 +41,9 @@ const (
 	StatusHalted     Status = "halted"      // stopped at a step boundary
 	StatusNotStarted Status = "not-started" // the run halted before its turn
 	StatusRolledBack Status = "rolled-back"
+	// StatusCancelled: the operator stopped the run now (the second
+	// Ctrl-C) while a step ran; not a failure of the host.
+	StatusCancelled Status = "cancelled"
 )
 
 // HostResult is how one host's work ended.
@@ -72,10 +75,15 @@ type Summary struct {
 }
 
 // Failed counts hosts that failed.
-func (s *Summary) Failed() int {
+func (s *Summary) Failed() int { return s.count(StatusFailed) }
+
+// Cancelled counts hosts whose step the operator cut off.
+func (s *Summary) Cancelled() int { return s.count(StatusCancelled) }
+
+func (s *Summary) count(st Status) int {
 	n := 0
 	for _, h := range s.Hosts {
-		if h.Status == StatusFailed {
+		if h.Status == st {
 			n++
 		}
 	}
@@ -123,6 +131,7 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 			}
 		}
 		p.Changes, p.State = changes, StateRunning
+		p.ResumedBy = append(p.ResumedBy, r.runID)
 		return p
 	}
 	name, _ := os.Hostname()

@@ -12,6 +12,9 @@ var (
 	scriptRemoveDirs   = mustScript("remove-dirs.sh")   // remove the empty directories a run made
 	scriptLock         = mustScript("lock.sh")          // take the host's run lock
 	scriptUnlock       = mustScript("unlock.sh")        // release it
+	scriptLockRenew    = mustScript("lock-renew.sh")    // renew its lease
+	scriptLockShow     = mustScript("lock-show.sh")     // who holds it
+	scriptCleanTemps   = mustScript("clean-temps.sh")   // remove a run's leftover upload temporaries
 	scriptSaveManifest = mustScript("save-manifest.sh") // write the run manifest atomically, lock or unlock
 	scriptReload       = mustScript("reload.sh")        // daemon-reload, then show the units
 	scriptJournal      = mustScript("journal.sh")       // a boot's shutdown records, for journal.ParseShutdown

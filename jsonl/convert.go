@@ -29,7 +29,7 @@ func NewEvent(e fleet.Event, runID string) Event {
 // NewSummary is the last line of the command's run s.
 func NewSummary(command string, s *fleet.Summary) Summary {
 	out := Summary{Schema: Schema, Type: TypeSummary, Command: command, RunID: s.RunID, OK: s.OK(), Halted: s.Halted,
-		Failed: s.Failed(), DurationMS: MS(s.Duration), Hosts: []Host{}}
+		Failed: s.Failed(), Cancelled: s.Cancelled(), DurationMS: MS(s.Duration), Hosts: []Host{}}
 	for _, h := range s.Hosts {
 		out.Hosts = append(out.Hosts, NewHost(h))
 	}

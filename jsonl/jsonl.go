@@ -53,6 +53,7 @@ type Summary struct {
 	OK         bool    `json:"ok"`
 	Halted     bool    `json:"halted"`
 	Failed     int     `json:"failed"`
+	Cancelled  int     `json:"cancelled,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
 	Hosts      []Host  `json:"hosts"`
 }

@@ -120,7 +120,7 @@ func (m Model) noTimingsWhy(h *Host) string {
 		return "unchanged: not rebooted"
 	case StatusFailed:
 		return "failed at " + string(h.FailedStep) + ": no timings"
-	case StatusHalted, StatusNotStarted:
+	case StatusHalted, StatusNotStarted, StatusCancelled:
 		return string(h.Status) + ": no timings"
 	}
 	if h.Result != nil && h.Result.Reboot == nil {

@@ -178,7 +178,9 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	}
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	co := f.connectOptions()
+	co.RunID = runID
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
 	if !dry && f.interactive(cmd.OutOrStdout()) {
 		return tuiExit(runRolloutTUI(cmd, in, f, o))
 	}
