@@ -58,10 +58,10 @@ func rebootSteps(to inventory.Timeouts) []step {
 // rollbackFlow puts a host back as it was before run runID ("" the latest
 // not rolled back): one step, which connects and takes the lock itself, so
 // that all of a rollback is reported as the rollback step.
-func rollbackFlow(runID string, timeout time.Duration) flow {
+func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
 	return flow{name: StepRollback,
 		steps: []step{{name: StepRollback, timeout: timeout, acts: true,
-			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID) }}},
+			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID, force) }}},
 		complete: StateRolledBack,
 		finish: func(hr *hostRun) (Status, string) {
 			return StatusRolledBack, fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", hr.m.RunID, hr.res.Changed)

@@ -201,16 +201,18 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var invPath, runID string
-	var all bool
+	var all, force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID]",
+		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
 		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
 		Long: `rollback restores, on each named host (or --all), the files of the latest run
 that is not rolled back yet (or of --run ID) from their backups, checked against
 the sha256 recorded before the run; removes the files the run created;
 daemon-reload; restarts the units that were active; checks they are healthy.
-It needs only the inventory: the manifest lives on the host.`,
+It needs only the inventory: the manifest lives on the host. Every backup and
+every file is checked before anything is touched: a corrupt backup, or a file
+edited since the run (unless --force), leaves the host as it is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
@@ -229,7 +231,7 @@ It needs only the inventory: the manifest lives on the host.`,
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: in.halt})
+				Halt: in.halt, Force: force})
 			if err != nil {
 				return err
 			}
@@ -246,6 +248,7 @@ It needs only the inventory: the manifest lives on the host.`,
 	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
 	cmd.Flags().BoolVar(&all, "all", false, "roll back every host of the inventory (with --limit: those)")
 	cmd.Flags().StringVar(&runID, "run", "", "the run to undo (default: each host's latest run not rolled back)")
+	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
 	return cmd
 }
