@@ -19,10 +19,10 @@ func rolloutFlow(o Options) flow {
 		{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
 		{name: StepPreflight, timeout: to.Preflight, lock: true, run: (*hostRun).preflight},
 		{name: StepBackup, timeout: to.Backup, acts: true, run: (*hostRun).backup},
-		{name: StepPush, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushArtifacts},
-		{name: StepDropIn, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushDropIns},
-		{name: StepReload, timeout: to.Reload, acts: true, run: (*hostRun).reload},
-		{name: StepRestart, timeout: to.Restart, acts: true, run: (*hostRun).restart},
+		{name: StepPush, timeout: to.Push, acts: true, writes: true, undoes: true, run: (*hostRun).pushArtifacts},
+		{name: StepDropIn, timeout: to.Push, acts: true, writes: true, undoes: true, run: (*hostRun).pushDropIns},
+		{name: StepReload, timeout: to.Reload, acts: true, undoes: true, run: (*hostRun).reload},
+		{name: StepRestart, timeout: to.Restart, acts: true, undoes: true, run: (*hostRun).restart},
 	}
 	if o.Inventory.Rollout.Reboot && !o.NoReboot {
 		steps = append(steps, rebootSteps(to)...)
@@ -50,7 +50,7 @@ func rebootFlow(o Options) flow {
 // rebootSteps end a rollout's flow and make a reboot's.
 func rebootSteps(to inventory.Timeouts) []step {
 	return []step{
-		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, run: (*hostRun).reboot},
+		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, undoes: true, run: (*hostRun).reboot},
 		{name: StepJournal, timeout: to.Journal, run: (*hostRun).journal},
 	}
 }

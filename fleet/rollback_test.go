@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,12 @@ func newFilesHost(t *testing.T, m *Manifest, files map[string]string) *filesHost
 		"rm":        fh.rm,
 		"systemctl": ok(""),
 		"health":    ok(""),
+		"backup":    fh.backup,
+		"reload": func(c call) ([]byte, error) {
+			return []byte(strings.Repeat("fleetfix-unit\nLoadState=loaded\n", len(c.args))), nil
+		},
 	}}
+	fh.upload = fh.put
 	return fh
 }
 
@@ -56,8 +62,15 @@ func (fh *filesHost) preflight(c call) ([]byte, error) {
 	fh.mu.Lock()
 	defer fh.mu.Unlock()
 	var b bytes.Buffer
-	b.WriteString("fact systemd=yes\nfact uid=0\n")
-	for i, pair := range slices.Collect(slices.Chunk(c.args[2:], 2)) {
+	b.WriteString("fact systemd=yes\nfact journal=persistent\nfact uid=0\n")
+	n, err := strconv.Atoi(c.args[1])
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		fmt.Fprintf(&b, "unit %d\nprop LoadState=loaded\nprop ActiveState=active\n", i)
+	}
+	for i, pair := range slices.Collect(slices.Chunk(c.args[2+n:], 2)) {
 		if s, ok := fh.files[pair[1]]; ok {
 			fmt.Fprintf(&b, "stat %d 81ed root root 3\nsha256 %d %s\n", i, i, s)
 		} else {
@@ -66,6 +79,24 @@ func (fh *filesHost) preflight(c call) ([]byte, error) {
 		fmt.Fprintf(&b, "avail %d 1000000\n", i)
 	}
 	return b.Bytes(), nil
+}
+
+// backup copies each file to its backup.
+func (fh *filesHost) backup(c call) ([]byte, error) {
+	fh.mu.Lock()
+	defer fh.mu.Unlock()
+	for _, tr := range slices.Collect(slices.Chunk(c.args, 3)) {
+		fh.files[tr[1]] = fh.files[tr[0]]
+	}
+	return []byte("made\n"), nil
+}
+
+// put writes an upload.
+func (fh *filesHost) put(dst string, b []byte) (string, error) {
+	fh.mu.Lock()
+	defer fh.mu.Unlock()
+	fh.files[dst] = sum(string(b))
+	return fh.files[dst], nil
 }
 
 func (fh *filesHost) restore(c call) ([]byte, error) {

@@ -60,6 +60,13 @@ type HostResult struct {
 	err     error
 }
 
+// Failed reports whether the host failed, whether or not it was rolled
+// back after (status rolled-back with the failed step): either way it
+// counts against the failure budget and fails a canary.
+func (r HostResult) Failed() bool {
+	return r.Status == StatusFailed || r.Status == StatusRolledBack && r.Step != ""
+}
+
 // Err returns the host's error (a *HostError), or nil.
 func (r HostResult) Err() error { return r.err }
 
@@ -71,21 +78,22 @@ type Summary struct {
 	Duration time.Duration
 }
 
-// Failed counts hosts that failed.
+// Failed counts hosts that failed, rolled back after or not.
 func (s *Summary) Failed() int {
 	n := 0
 	for _, h := range s.Hosts {
-		if h.Status == StatusFailed {
+		if h.Failed() {
 			n++
 		}
 	}
 	return n
 }
 
-// OK reports whether every host ended ok, unchanged or rolled back.
+// OK reports whether every host ended ok, unchanged or rolled back by a
+// rollback (not after a failure).
 func (s *Summary) OK() bool {
 	for _, h := range s.Hosts {
-		if h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
+		if h.Failed() || h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
 			return false
 		}
 	}
