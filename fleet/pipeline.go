@@ -68,6 +68,22 @@ func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
 		}}
 }
 
+// pruneFlow connects to a host and prunes it, reported as the prune step.
+func pruneFlow(to inventory.Timeouts, keep int, dry bool) flow {
+	return flow{name: StepPrune,
+		steps: []step{
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true,
+				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.prune(ctx, keep, dry) }},
+		},
+		finish: func(hr *hostRun) (Status, string) {
+			if dry {
+				return StatusOK, fmt.Sprintf("would remove %d file(s)", hr.res.Changed)
+			}
+			return StatusOK, fmt.Sprintf("%d file(s) removed", hr.res.Changed)
+		}}
+}
+
 // Steps lists, in order, the steps a rollout with o runs on each host: the
 // list the TUI's columns and every report follow.
 func Steps(o Options) []Step {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -200,8 +199,9 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 
 func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
-	var invPath, runID string
-	var all, force bool
+	var hosts hostArgs
+	var runID string
+	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
@@ -217,14 +217,10 @@ edited since the run (unless --force), leaves the host as it is.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if all == (len(args) > 0) {
-				return usageError{errors.New("name the hosts to roll back, or --all (not both)")}
-			}
 			if runID != "" && !fleet.ValidRunID(runID) {
 				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
 			}
-			limit := append(slices.Clone(f.limit), args...)
-			inv, targets, err := loadTargets(invPath, limit)
+			inv, targets, err := hosts.targets(&f, args, "roll back")
 			if err != nil {
 				return err
 			}
@@ -236,17 +232,11 @@ edited since the run (unless --force), leaves the host as it is.`,
 				return err
 			}
 			summary("rollback", s)
-			for _, h := range s.Hosts {
-				if h.Status == fleet.StatusFailed {
-					return exitCode(exitFailedHosts)
-				}
-			}
-			return nil
+			return failedHosts(s)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
-	cmd.Flags().BoolVar(&all, "all", false, "roll back every host of the inventory (with --limit: those)")
+	hosts.register(cmd, "roll back")
 	cmd.Flags().StringVar(&runID, "run", "", "the run to undo (default: each host's latest run not rolled back)")
 	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
