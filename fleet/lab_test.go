@@ -455,6 +455,7 @@ func TestFailingBuildRollsItselfBack(t *testing.T) {
 		t.Fatalf("%s (step %s, halted %v, failed %d)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, s.Failed(), ev.text())
 	}
 	msg := s.Hosts[0].Error
+	t.Logf("h6: %s (host %s)", msg, s.Hosts[0].Duration)
 	if !strings.HasPrefix(msg, "failed at restart: ") || !strings.Contains(msg, "not healthy within 4s: unit is ") || !strings.Contains(msg, "; rolled back in ") {
 		t.Errorf("error %q: want the failed step, the cause and the rollback", msg)
 	}
