@@ -21,6 +21,7 @@ const (
 	StepReboot    Step = "reboot"
 	StepJournal   Step = "journal"
 	StepRollback  Step = "rollback"
+	StepPrune     Step = "prune"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
 )
 

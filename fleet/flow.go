@@ -3,9 +3,11 @@ package fleet
 import (
 	"context"
 	"errors"
-	"github.com/fleetfix/fleetfix/inventory"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // step is one step of a host's flow: a named piece of work with a timeout
@@ -30,7 +32,11 @@ type step struct {
 	// the lock's lease renewed, so the lease is first extended to outlast
 	// the step.
 	down bool
-	run  func(hr *hostRun, ctx context.Context) (string, error)
+	// undoes: a failure at this step, which may have left the host half
+	// changed, is rolled back at once when the policy's on_failure says so
+	// (hostRun.fail).
+	undoes bool
+	run    func(hr *hostRun, ctx context.Context) (string, error)
 }
 
 // flow is the whole of a host's work for one command, as its steps and what
@@ -220,8 +226,11 @@ func (hr *hostRun) halt(at Step) HostResult {
 	return hr.report(StatusHalted, at, PhaseHalted, msg)
 }
 
+// fail ends the host's flow at step at with err. A failure at a step that
+// undoes is rolled back first, when the policy says so: the host is then
+// reported rolled-back, with the failed step and the cause, and counts as
+// failed all the same (HostResult.Failed).
 func (hr *hostRun) fail(at Step, err error) HostResult {
-	he := &HostError{Host: hr.t.Name, Step: at, Err: err}
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
@@ -234,10 +243,67 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 			state = StateInterrupted
 		}
 		hr.r.halt(errStopped)
+	} else if hr.undoes(at) {
+		var undone bool
+		if err, undone = hr.undoFailure(at, err); undone {
+			status, state = StatusRolledBack, StateRolledBack
+		}
 	}
 	hr.releaseReporting(state)
-	hr.res.Error, hr.res.err = err.Error(), he
+	hr.res.Error, hr.res.err = err.Error(), &HostError{Host: hr.t.Name, Step: at, Err: err}
 	return hr.report(status, at, PhaseFail, err.Error())
+}
+
+// undoes reports whether a failure at step s is to be rolled back at once:
+// the step undoes, the policy rolls back, and the run has a record to
+// undo from.
+func (hr *hostRun) undoes(s Step) bool {
+	if hr.r.opts.Inventory.Rollout.OnFailure != inventory.OnFailureRollback || hr.m == nil || hr.h == nil {
+		return false
+	}
+	i := slices.IndexFunc(hr.flow.steps, func(st step) bool { return st.name == s })
+	return i >= 0 && hr.flow.steps[i].undoes
+}
+
+// undoFailure rolls the host back after its failure err at step at, from
+// its manifest, over the connection the run has (a host that did not come
+// back from its reboot has none: it is left as it is), with the code of
+// the rollback command. It returns the error the host is reported with,
+// and whether the host was rolled back.
+func (hr *hostRun) undoFailure(at Step, err error) (error, bool) {
+	r := hr.r
+	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseStart, Batch: hr.batch, Message: fmt.Sprintf("rolling back after the failure at %s", at)})
+	t0 := time.Now()
+	n, uerr := 0, hr.undoErr()
+	if uerr == nil {
+		// Detached: a rollback cut off half-way would leave a mixed host.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), undoTimeout)
+		n, uerr = r.undo(ctx, hr.h, hr.m, false)
+		cancel()
+	}
+	d := time.Since(t0)
+	if uerr != nil {
+		hr.record(StepRollback, PhaseFail, t0, uerr)
+		r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseFail, Batch: hr.batch, Duration: d, Message: uerr.Error()})
+		return fmt.Errorf("failed at %s: %w; not rolled back: %v", at, err, uerr), false
+	}
+	hr.record(StepRollback, PhaseDone, t0, nil)
+	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseDone, Batch: hr.batch, Duration: d,
+		Message: fmt.Sprintf("rolled back after the failure at %s: %d file(s) restored or removed", at, n)})
+	return fmt.Errorf("failed at %s: %w; rolled back in %s", at, err, roundDur(d)), true
+}
+
+// undoErr says why the host cannot be rolled back now, or nil.
+func (hr *hostRun) undoErr() error {
+	if hr.ctx.Err() != nil {
+		return errors.New("the run was stopped")
+	}
+	select {
+	case <-hr.h.Lost():
+		return errors.New("the connection to the host is gone")
+	default:
+		return nil
+	}
 }
 
 // releaseReporting is release on a way out where its own failure can only

@@ -301,3 +301,80 @@ func TestCancelledStepIsNotAFailure(t *testing.T) {
 		t.Errorf("run's end: %q", last.Message)
 	}
 }
+
+// A host that fails after a change is rolled back at once, over the same
+// connection, and still counts as failed: a failed canary halts the run.
+func TestFailureUndoesItself(t *testing.T) {
+	const bin = "/usr/local/bin/demo"
+	tests := []struct {
+		name      string
+		onFailure inventory.OnFailure
+		lost      bool
+		status    Status
+		errText   []string
+		file      string // the build at the end
+		state     string // the manifest's last state
+	}{
+		{name: "rollback: files restored, rolled-back with the cause", onFailure: inventory.OnFailureRollback,
+			status: StatusRolledBack, errText: []string{"failed at restart: demo.service not healthy within", "; rolled back in "},
+			file: sum("old"), state: StateRolledBack},
+		{name: "stop: left as it failed", onFailure: inventory.OnFailureStop,
+			status: StatusFailed, errText: []string{"demo.service not healthy within"}, file: sum("new build"), state: StateFailed},
+		{name: "rollback, but the connection is gone: left as it failed", onFailure: inventory.OnFailureRollback, lost: true,
+			status: StatusFailed, errText: []string{"failed at restart: ", "; not rolled back: the connection to the host is gone"},
+			file: sum("new build"), state: StateFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFilesHost(t, undoManifest(), map[string]string{bin: sum("old")})
+			restarts := 0
+			h.answers["health"] = func(call) ([]byte, error) {
+				if restarts++; restarts == 1 {
+					return []byte("unit is failed"), exitErr{status: 1}
+				}
+				return nil, nil // the old build starts
+			}
+			if tt.lost {
+				h.lost = make(chan struct{})
+				close(h.lost)
+			}
+			inv := fakeInventory(t, 2, inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: tt.onFailure})
+			rec := &recorder{}
+			s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec,
+				Dial: func(_ context.Context, tg inventory.Target) (Host, error) {
+					if tg.Name != "h1" {
+						t.Errorf("%s dialed after the canary failed", tg.Name)
+					}
+					return h, nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Hosts[0]
+			if res.Status != tt.status || res.Step != StepRestart || !res.Failed() {
+				t.Fatalf("h1 %s at %s (failed %v): %s\n%s", res.Status, res.Step, res.Failed(), res.Error, rec.trail("h1"))
+			}
+			for _, w := range tt.errText {
+				if !strings.Contains(res.Error, w) {
+					t.Errorf("error %q, want %q in it", res.Error, w)
+				}
+			}
+			if s.Hosts[1].Status != StatusNotStarted || !s.Halted || s.Failed() != 1 || s.OK() {
+				t.Errorf("run: %s halted=%v failed=%d ok=%v: a failed canary must halt it", s.Hosts[1].Status, s.Halted, s.Failed(), s.OK())
+			}
+			if got := h.files[bin]; got != tt.file {
+				t.Errorf("build at the end %s, want %s", short(got), short(tt.file))
+			}
+			ms, locks, err := h.saves()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := ms[len(ms)-1]; last.State != tt.state || locks[len(locks)-1] != "unlock" {
+				t.Errorf("last save: state %s lock %q, want %s and the lock released", last.State, locks[len(locks)-1], tt.state)
+			}
+			if undone := strings.Contains(rec.trail("h1"), "rollback:done restart:fail"); undone != (tt.status == StatusRolledBack) {
+				t.Errorf("events %s", rec.trail("h1"))
+			}
+		})
+	}
+}

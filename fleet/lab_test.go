@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -438,15 +439,66 @@ func TestBastionOnlyHost(t *testing.T) {
 	}
 }
 
-func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
+// TestFailingBuildRollsItselfBack: a build that does not start fails the
+// canary at its restart, which rolls it back at once (on_failure's
+// default): the old build's files byte for byte, the drop-in gone, the unit
+// active on the old build; the run halts with no other host touched.
+func TestFailingBuildRollsItselfBack(t *testing.T) {
 	labtest.Need(t, tl)
-	broken := []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
-	// h6 is the canary and fails; h4 must not be touched.
-	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: broken,
+	const bin, dropin = "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: brokenBuild,
 		settings: "        TimeoutStopSec: 5s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 4s\n",
 		policy: "  canary: 1\n  failure_budget: 0\n"})
+	h4before, h6before := fileState(t, 3, bin), fileState(t, 5, bin)
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=rolled-back h4=not-started" || s.Hosts[0].Step != fleet.StepRestart || !s.Halted || s.Failed() != 1 {
+		t.Fatalf("%s (step %s, halted %v, failed %d)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, s.Failed(), ev.text())
+	}
+	msg := s.Hosts[0].Error
+	t.Logf("h6: %s (host %s)", msg, s.Hosts[0].Duration)
+	if !strings.HasPrefix(msg, "failed at restart: ") || !strings.Contains(msg, "not healthy within 4s: unit is ") || !strings.Contains(msg, "; rolled back in ") {
+		t.Errorf("error %q: want the failed step, the cause and the rollback", msg)
+	}
+	if got := fileState(t, 5, bin); got != h6before {
+		t.Errorf("h6 build after the rollback: %s, want %s", got, h6before)
+	}
+	if got := fileState(t, 5, dropin); got != "missing" {
+		t.Errorf("h6 drop-in after the rollback: %s", got)
+	}
+	if got := tl.SSH(t, 5, "systemctl is-active smart-proxy.service; smart-proxy --version"); got != "active\nsmart-proxy 1.0.0 (buggy)" {
+		t.Errorf("h6 service after the rollback: %q", got)
+	}
+	if got := fileState(t, 3, bin); got != h4before {
+		t.Errorf("h4 was touched: %s -> %s", h4before, got)
+	}
+	if got := tl.SSH(t, 5, "grep -o '\"state\": \"[a-z-]*\"' /var/lib/fleetfix/runs/"+s.RunID+".json; [ -e /var/lib/fleetfix/lock ] && echo held || echo free"); got != "\"state\": \"rolled-back\"\nfree" {
+		t.Errorf("h6 manifest and lock: %q", got)
+	}
+	// Nothing is left to roll back.
+	if rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{}); statuses(rb) != "h6=unchanged" {
+		t.Errorf("rollback after the automatic one: %s\n%s", statuses(rb), ev.text())
+	}
+}
+
+// brokenBuild is a build that never starts.
+var brokenBuild = []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
+
+// TestFailingBuildStopsAndRollsBackByHand: with on_failure: stop the
+// failed canary is left as it failed; a re-run resumes its run, and a
+// rollback puts it back.
+func TestFailingBuildStopsAndRollsBackByHand(t *testing.T) {
+	labtest.Need(t, tl)
+	// h6 is the canary and fails; h4 must not be touched.
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: brokenBuild,
+		settings: "        TimeoutStopSec: 5s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 4s\n",
+		policy: "  canary: 1\n  failure_budget: 0\n  on_failure: stop\n"})
 	h4before := fileState(t, 3, "/usr/local/bin/smart-proxy")
 	h6before := fileState(t, 5, "/usr/local/bin/smart-proxy")
+	// Earlier tests of h6 left their backups.
+	backupsBefore, err := strconv.Atoi(tl.SSH(t, 5, "ls /usr/local/bin | grep -c 'bak\\.' || true"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s) != "h6=failed h4=not-started" || s.Hosts[0].Step != fleet.StepRestart || !s.Halted {
 		t.Fatalf("%s (step %s, halted %v)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, ev.text())
@@ -471,8 +523,8 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	if statuses(again) != "h6=failed h4=not-started" || again.Hosts[0].Step != fleet.StepRestart || again.Hosts[0].RunID != s.RunID {
 		t.Errorf("re-run: %s at %s, run %s (want the resumed %s)\n%s", statuses(again), again.Hosts[0].Step, again.Hosts[0].RunID, s.RunID, ev.text())
 	}
-	if got := tl.SSH(t, 5, "ls /usr/local/bin | grep -c bak"); got != "1" {
-		t.Errorf("backups after the resumed run: %s, want 1", got)
+	if got := tl.SSH(t, 5, "ls /usr/local/bin | grep -c 'bak\\.'; ls /usr/local/bin | grep -c 'bak\\.'"+s.RunID); got != fmt.Sprint(backupsBefore+1)+"\n1" {
+		t.Errorf("backups after the resumed run (all, the run's): %q, want %d and 1", got, backupsBefore+1)
 	}
 	rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{})
 	if statuses(rb) != "h6=rolled-back" {

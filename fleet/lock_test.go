@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -294,7 +296,9 @@ func TestRolloutTakesOverAStaleLock(t *testing.T) {
 // leftovers removed once the lock is held, and the removal said.
 func TestResumeRemovesTheRunsTemporaries(t *testing.T) {
 	h := outdatedHost("h1")
-	prev := `{"schema":1,"run_id":"20261130_100000","host":"h1","state":"interrupted","resumed_by":["20261130_110000"],"changes":[{"path":"/usr/local/bin/demo","kind":"artifact","done":false}]}`
+	// The same work as this inventory's (a resume continues only that).
+	sum := sha256.Sum256([]byte("new build"))
+	prev := fmt.Sprintf(`{"schema":1,"run_id":"20261130_100000","host":"h1","state":"interrupted","resumed_by":["20261130_110000"],"changes":[{"path":"/usr/local/bin/demo","kind":"artifact","new_sha256":%q,"done":false}]}`, hex.EncodeToString(sum[:]))
 	pre := h.answers["preflight"]
 	h.answers["preflight"] = func(c call) ([]byte, error) {
 		out, err := pre(c)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -87,6 +88,12 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
 	if prev != nil && resumable(prev.State) {
+		// Only the same work may be resumed: a run that changes other files
+		// would be recorded, and later rolled back, as one it is not.
+		if diff := sameChanges(prev, f.Changes, r.targets); diff != "" {
+			return nil, fmt.Errorf("unfinished run %s (%s) made other changes than this inventory: %s: roll it back first (fleetfix rollback -i %s --run %s %s), or finish it with its own inventory",
+				prev.RunID, prev.State, diff, inventoryPath(r.opts.Inventory), prev.RunID, h.Name())
+		}
 		f.Resume = prev
 	}
 	// A destination that is a symbolic link is refused: the push would
@@ -111,6 +118,42 @@ func resumable(state string) bool {
 		return true
 	}
 	return false
+}
+
+// sameChanges says how the unfinished run p differs from the work this
+// inventory does on the host (its targets, of which changes differ now),
+// or "" when a resume may continue it: the same paths, each with the same
+// new sha256.
+func sameChanges(p *Manifest, changes []Change, targets []fileTarget) string {
+	want := make(map[string]string, len(targets))
+	for _, t := range targets {
+		want[t.Path] = t.SHA256
+	}
+	inRun := make(map[string]bool, len(p.Changes))
+	var diffs []string
+	for _, c := range p.Changes {
+		inRun[c.Path] = true
+		switch sum, ok := want[c.Path]; {
+		case !ok:
+			diffs = append(diffs, c.Path+" is not in this inventory")
+		case sum != c.NewSHA256:
+			diffs = append(diffs, fmt.Sprintf("%s: the run writes sha256 %s, this inventory %s", c.Path, short(c.NewSHA256), short(sum)))
+		}
+	}
+	for _, c := range changes {
+		if !inRun[c.Path] {
+			diffs = append(diffs, c.Path+" is not in the run")
+		}
+	}
+	return strings.Join(diffs, "; ")
+}
+
+// inventoryPath is the inventory's file as a command line names it.
+func inventoryPath(inv *inventory.Inventory) string {
+	if inv == nil || inv.Path == "" {
+		return "INVENTORY"
+	}
+	return inv.Path
 }
 
 // units names the run's units, in inventory order.

@@ -1,9 +1,14 @@
 package fleet
 
 import (
+	"context"
 	"encoding/base64"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 func TestParseHostState(t *testing.T) {
@@ -64,6 +69,73 @@ func TestParseHostState(t *testing.T) {
 			_, err := parseHostState([]byte(tt.out), 1, targets)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// A resume continues only the same work: an unfinished run that changed
+// other files, or other content, fails the preflight before any change and
+// offers its rollback.
+func TestResumeOnlyTheSameChanges(t *testing.T) {
+	const run = "20261125_010000"
+	demo := Change{Path: "/usr/local/bin/demo", Kind: "artifact", Existed: true, OldSHA256: sum("old"), NewSHA256: sum("new build"),
+		OldMode: "0755", OldOwner: "root:root", Backup: "/usr/local/bin/demo.bak." + run, Done: true}
+	big := Change{Path: "/opt/big/c", Kind: "artifact", NewSHA256: sum("c")}
+	other := demo
+	other.NewSHA256 = sum("another build")
+	tests := []struct {
+		name    string
+		changes []Change
+		errText []string // "" resumes
+	}{
+		{name: "the same change: resumed", changes: []Change{demo}},
+		{name: "a file not in this inventory", changes: []Change{demo, big},
+			errText: []string{"unfinished run " + run + " (failed) made other changes than this inventory: /opt/big/c is not in this inventory",
+				"fleetfix rollback -i inv.yaml --run " + run + " h1"}},
+		{name: "another build for the same file", changes: []Change{other},
+			errText: []string{"/usr/local/bin/demo: the run writes sha256 " + short(sum("another build")) + ", this inventory " + short(sum("new build"))}},
+		{name: "a file this inventory changes that the run did not", changes: nil,
+			errText: []string{"/usr/local/bin/demo is not in the run"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := &Manifest{Schema: ManifestSchema, RunID: run, Host: "h1", State: StateFailed, Changes: tt.changes}
+			js, err := json.Marshal(prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := outdatedHost("h1")
+			pre := h.answers["preflight"]
+			h.answers["preflight"] = func(c call) ([]byte, error) {
+				out, err := pre(c)
+				return append(out, "run "+run+"\nmanifest "+base64.StdEncoding.EncodeToString(js)+"\n"...), err
+			}
+			inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+			inv.Path = "inv.yaml"
+			rec := &recorder{}
+			s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec,
+				Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Hosts[0]
+			if tt.errText == nil {
+				if res.Status != StatusOK || res.RunID != run {
+					t.Errorf("result %s run %s (%s), want the run %s resumed", res.Status, res.RunID, res.Error, run)
+				}
+				return
+			}
+			if res.Status != StatusFailed || res.Step != StepPreflight {
+				t.Fatalf("result %s at %s: %s", res.Status, res.Step, res.Error)
+			}
+			for _, w := range tt.errText {
+				if !strings.Contains(res.Error, w) {
+					t.Errorf("error %q, want %q in it", res.Error, w)
+				}
+			}
+			if got := h.received(); !slices.Equal(got, []string{"preflight"}) {
+				t.Errorf("host received %v: want nothing after the preflight", got)
 			}
 		})
 	}

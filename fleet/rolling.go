@@ -122,12 +122,12 @@ func (r *runner) canaries(ctx context.Context, targets []inventory.Target, resul
 		res := work(ctx, targets[i], 0)
 		<-sem
 		results[i] = res
-		switch res.Status {
-		case StatusOK:
-			proved++
-		case StatusFailed:
+		switch {
+		case res.Failed():
 			failed++
 			r.halt(fmt.Errorf("canary %s failed", res.Host))
+		case res.Status == StatusOK:
+			proved++
 		}
 	}
 	return next, failed
@@ -155,7 +155,7 @@ func (r *runner) batches(ctx context.Context, targets []inventory.Target, result
 				mu.Lock()
 				defer mu.Unlock()
 				results[i] = res
-				if res.Status == StatusFailed {
+				if res.Failed() {
 					failed++
 					if failed > budget {
 						r.halt(fmt.Errorf("%d host(s) failed, budget %d", failed, budget))

@@ -63,6 +63,13 @@ type HostResult struct {
 	err     error
 }
 
+// Failed reports whether the host failed, whether or not it was rolled
+// back after (status rolled-back with the failed step): either way it
+// counts against the failure budget and fails a canary.
+func (r HostResult) Failed() bool {
+	return r.Status == StatusFailed || r.Status == StatusRolledBack && r.Step != ""
+}
+
 // Err returns the host's error (a *HostError), or nil.
 func (r HostResult) Err() error { return r.err }
 
@@ -74,26 +81,29 @@ type Summary struct {
 	Duration time.Duration
 }
 
-// Failed counts hosts that failed.
-func (s *Summary) Failed() int { return s.count(StatusFailed) }
+// Failed counts hosts that failed, rolled back after or not.
+func (s *Summary) Failed() int { return s.count(HostResult.Failed) }
 
 // Cancelled counts hosts whose step the operator cut off.
-func (s *Summary) Cancelled() int { return s.count(StatusCancelled) }
+func (s *Summary) Cancelled() int {
+	return s.count(func(h HostResult) bool { return h.Status == StatusCancelled })
+}
 
-func (s *Summary) count(st Status) int {
+func (s *Summary) count(is func(HostResult) bool) int {
 	n := 0
 	for _, h := range s.Hosts {
-		if h.Status == st {
+		if is(h) {
 			n++
 		}
 	}
 	return n
 }
 
-// OK reports whether every host ended ok, unchanged or rolled back.
+// OK reports whether every host ended ok, unchanged or rolled back by a
+// rollback (not after a failure).
 func (s *Summary) OK() bool {
 	for _, h := range s.Hosts {
-		if h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
+		if h.Failed() || h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
 			return false
 		}
 	}

@@ -157,6 +157,7 @@ func badInventories() []badCase {
 		{"missing_name", []string{`:2: hosts[0].name: required`}},
 		{"mode_too_large", []string{`:9: services[0].artifacts[0].mode: "17777" is above 07777`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
+		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
 		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
 		{"no_services", []string{`:1: services: at least one service is required`}},
 		{"not_mapping", []string{`:1: must be a mapping with keys defaults, bastions, hosts, groups, services, rollout, got a list`}},
@@ -303,6 +304,7 @@ func TestFullInventory(t *testing.T) {
 
 	want := DefaultPolicy()
 	want.Canary, want.Batch, want.FailureBudget, want.Reboot = 0, Amount{N: 2}, Amount{N: 10, Percent: true}, false
+	want.OnFailure = OnFailureStop
 	want.Timeouts.RebootUp = 10 * time.Minute
 	equal(t, "rollout", inv.Rollout, want)
 

@@ -132,8 +132,23 @@ type Policy struct {
 	MaxParallel   int    // most hosts in flight at once
 	FailureBudget Amount // the run halts once MORE than this many hosts failed
 	Reboot        bool   // cold-reboot every host after the restart
-	Timeouts      Timeouts
+	// OnFailure is what becomes of a host that fails once it has been
+	// changed. The zero value stops, as a Policy built by hand always did;
+	// DefaultPolicy (and so every loaded inventory) rolls back.
+	OnFailure OnFailure
+	Timeouts  Timeouts
 }
+
+// OnFailure is what a rollout does with a host that failed after a change.
+type OnFailure string
+
+// What a failed host becomes.
+const (
+	// OnFailureRollback puts the host back at once, from its manifest.
+	OnFailureRollback OnFailure = "rollback"
+	// OnFailureStop leaves the host as it failed, for an operator.
+	OnFailureStop OnFailure = "stop"
+)
 
 // Timeouts bound each step of a host's rollout.
 type Timeouts struct {
@@ -205,6 +220,7 @@ func DefaultPolicy() Policy {
 		MaxParallel:   defaultMaxParallel,
 		FailureBudget: Amount{},
 		Reboot:        true,
+		OnFailure:     OnFailureRollback,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,
 			Preflight:  30 * time.Second,

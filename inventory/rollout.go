@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "timeouts")
 	if !ok {
 		return
 	}
@@ -40,6 +40,14 @@ func (l *loader) rollout(v value) {
 	}
 	if b := l.flag(f.get("reboot")); b != nil {
 		pol.Reboot = *b
+	}
+	onFailure := f.get("on_failure")
+	switch s, _ := l.str(onFailure); OnFailure(s) {
+	case "":
+	case OnFailureRollback, OnFailureStop:
+		pol.OnFailure = OnFailure(s)
+	default:
+		l.add(onFailure, "must be rollback or stop, got %q", s)
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 }

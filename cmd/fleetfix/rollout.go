@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -202,52 +201,46 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 
 func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
-	var invPath, runID string
-	var all bool
+	var hosts hostArgs
+	var runID string
+	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID]",
+		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
 		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
 		Long: `rollback restores, on each named host (or --all), the files of the latest run
 that is not rolled back yet (or of --run ID) from their backups, checked against
 the sha256 recorded before the run; removes the files the run created;
 daemon-reload; restarts the units that were active; checks they are healthy.
-It needs only the inventory: the manifest lives on the host.`,
+It needs only the inventory: the manifest lives on the host. Every backup and
+every file is checked before anything is touched: a corrupt backup, or a file
+edited since the run (unless --force), leaves the host as it is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if all == (len(args) > 0) {
-				return usageError{errors.New("name the hosts to roll back, or --all (not both)")}
-			}
 			if runID != "" && !fleet.ValidRunID(runID) {
 				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
 			}
-			limit := append(slices.Clone(f.limit), args...)
-			inv, targets, err := loadTargets(invPath, limit)
+			inv, targets, err := hosts.targets(&f, args, "roll back")
 			if err != nil {
 				return err
 			}
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: in.halt})
+				Halt: in.halt, Force: force})
 			if err != nil {
 				return err
 			}
 			summary("rollback", s)
-			for _, h := range s.Hosts {
-				if h.Status == fleet.StatusFailed {
-					return exitCode(exitFailedHosts)
-				}
-			}
-			return nil
+			return failedHosts(s)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
-	cmd.Flags().BoolVar(&all, "all", false, "roll back every host of the inventory (with --limit: those)")
+	hosts.register(cmd, "roll back")
 	cmd.Flags().StringVar(&runID, "run", "", "the run to undo (default: each host's latest run not rolled back)")
+	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
 	return cmd
 }
