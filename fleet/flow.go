@@ -211,6 +211,7 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
+	hr.r.detail(hr.t.Name, at, err)
 	hr.releaseReporting(hr.flow.failed)
 	hr.res.Error, hr.res.err = err.Error(), he
 	return hr.report(StatusFailed, at, PhaseFail, err.Error())
@@ -220,6 +221,7 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 // be reported.
 func (hr *hostRun) releaseReporting(state string) {
 	if err := hr.release(state); err != nil {
+		hr.r.detail(hr.t.Name, StepRun, err)
 		hr.r.info(hr.t.Name, StepRun, true, "could not record the outcome in the manifest: "+err.Error())
 	}
 }

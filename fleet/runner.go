@@ -77,6 +77,16 @@ func (r *runner) info(host string, step Step, warn bool, msg string) {
 	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Batch: -1, Warning: warn, Message: msg})
 }
 
+// detail reports, as an informational line (shown with -v), the whole
+// remote command and stderr behind err, which err's own one-line text
+// leaves out.
+func (r *runner) detail(host string, step Step, err error) {
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		r.info(host, step, false, d.Detail())
+	}
+}
+
 // halt stops the run: no new host starts, in-flight hosts stop at their next
 // step boundary.
 func (r *runner) halt(err error) {

@@ -22,7 +22,10 @@ const maxStderr = 64 << 10
 const killWait = 2 * time.Second
 
 // ExitError is a command that ran and exited non-zero (or was killed by a
-// signal: Status is then 128+signal number).
+// signal: Status is then 128+signal number). Its Error is one line, for an
+// operator: the cause (stderr's first line) and the command's name; the
+// whole command and stderr, often a script of a few kilobytes, are in Argv
+// and Stderr, and Detail, for a verbose log.
 type ExitError struct {
 	Host   string
 	Argv   []string
@@ -30,16 +33,50 @@ type ExitError struct {
 	Stderr []byte
 }
 
+// maxCause bounds the stderr line Error quotes.
+const maxCause = 300
+
 func (e *ExitError) Error() string {
+	cause := firstLine(e.Stderr)
+	if cause == "" {
+		return fmt.Sprintf("%s: %s exited with status %d", e.Host, CommandName(e.Argv), e.Status)
+	}
+	return fmt.Sprintf("%s: %s (%s exited with status %d)", e.Host, cause, CommandName(e.Argv), e.Status)
+}
+
+// Detail is the whole command and its stderr, for a verbose log.
+func (e *ExitError) Detail() string {
 	msg := fmt.Sprintf("%s: %s exited with status %d", e.Host, QuoteArgs(e.Argv), e.Status)
 	if s := strings.TrimSpace(string(e.Stderr)); s != "" {
-		const max = 2000
-		if len(s) > max {
-			s = "..." + s[len(s)-max:]
-		}
-		msg += ": " + s
+		msg += "; stderr:\n" + s
 	}
 	return msg
+}
+
+// CommandName names argv in one word: the name a script is run under
+// (`sh -c SCRIPT NAME ARGS...`, its $0) or else the program.
+func CommandName(argv []string) string {
+	switch {
+	case len(argv) == 0:
+		return "the command"
+	case len(argv) >= 4 && argv[1] == "-c":
+		return argv[3]
+	}
+	return argv[0]
+}
+
+// firstLine is the first non-blank line of b, trimmed and shortened to
+// maxCause bytes.
+func firstLine(b []byte) string {
+	for line := range strings.Lines(string(b)) {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > maxCause {
+				line = line[:maxCause] + "..."
+			}
+			return line
+		}
+	}
+	return ""
 }
 
 // ExitStatus returns the command's exit status.
@@ -86,7 +123,7 @@ func (cmd command) shown() []string {
 // privilege-separated child), so signalling the session alone is not enough.
 func (c *Client) session(ctx context.Context, argv []string, stdin []byte, display []string) ([]byte, error) {
 	fail := func(err error) error {
-		return fmt.Errorf("run %s on %s: %w", QuoteArgs(display), c.cfg.Name, err)
+		return fmt.Errorf("run %s on %s: %w", CommandName(display), c.cfg.Name, err)
 	}
 	if len(argv) == 0 {
 		return nil, fail(errors.New("empty command"))

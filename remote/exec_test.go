@@ -58,10 +58,13 @@ func TestRun(t *testing.T) {
 				t.Errorf("ExitError %+v, want status %d, stderr containing %q", ee, tc.wantStatus, tc.wantStderr)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "target") || !strings.Contains(msg, QuoteArgs(tc.argv)) ||
+			if !strings.Contains(msg, "target") || !strings.Contains(msg, CommandName(tc.argv)) ||
 				!strings.Contains(msg, fmt.Sprintf("status %d", tc.wantStatus)) ||
-				!strings.Contains(msg, strings.TrimSpace(tc.wantStderr)) {
-				t.Errorf("message %q lacks host, argv, status or stderr", msg)
+				!strings.Contains(msg, strings.TrimSpace(tc.wantStderr)) || strings.Contains(msg, "\n") {
+				t.Errorf("message %q lacks host, command name, status or stderr, or is not one line", msg)
+			}
+			if !strings.Contains(ee.Detail(), QuoteArgs(tc.argv)) {
+				t.Errorf("Detail %q lacks the command", ee.Detail())
 			}
 		})
 	}

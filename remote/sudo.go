@@ -100,7 +100,7 @@ func (c *Client) exec(ctx context.Context, cmd command) ([]byte, error) {
 	}
 	pw, ok, err := c.sudo.password()
 	if err != nil {
-		return nil, fmt.Errorf("run %s on %s: become password: %w", QuoteArgs(shown), c.cfg.Name, err)
+		return nil, fmt.Errorf("run %s on %s: become password: %w", CommandName(shown), c.cfg.Name, err)
 	}
 	if !ok {
 		out, err := c.session(ctx, sudoArgv(cmd.argv, false), cmd.stdin, shown)
@@ -131,12 +131,15 @@ type sudoError struct {
 }
 
 func (e *sudoError) Error() string {
-	s := fmt.Sprintf("%s: %s (running %s)", e.exit.Host, e.msg, QuoteArgs(e.exit.Argv))
-	if said := strings.TrimSpace(string(e.exit.Stderr)); said != "" {
-		s += "; sudo said: " + strings.Join(strings.Fields(said), " ")
+	s := fmt.Sprintf("%s: %s (running %s)", e.exit.Host, e.msg, CommandName(e.exit.Argv))
+	if said := firstLine(e.exit.Stderr); said != "" {
+		s += "; sudo said: " + said
 	}
 	return s
 }
+
+// Detail is the ExitError's, for a verbose log.
+func (e *sudoError) Detail() string { return e.exit.Detail() }
 
 func (e *sudoError) Unwrap() error { return e.exit }
 
