@@ -275,12 +275,14 @@ func TestBecome(t *testing.T) {
 		clientPW *string // nil: NOPASSWD config
 		wantErr  string
 		wantLog  []string // prefixes of sudo invocations, in order
+		attempts int      // password attempts sudo saw
 	}{
-		{name: "password", sudoPW: password, clientPW: ptr(password), wantLog: []string{"-k -S -p  -- sh -c"}},
+		{name: "password", sudoPW: password, clientPW: ptr(password), wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c"}, attempts: 1},
 		{name: "nopasswd config", nopasswd: true, wantLog: []string{"-n -- cat"}},
 		{name: "password but nopasswd rule", sudoPW: password, nopasswd: true, clientPW: ptr(password),
-			wantLog: []string{"-k -S -p  -- sh -c", "-n -- cat"}},
-		{name: "wrong password", sudoPW: "other", clientPW: ptr(password), wantErr: "sudo: wrong password or user not allowed"},
+			wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c", "-n -- cat"}},
+		// One attempt, not two: pam_faillock locks accounts by the count.
+		{name: "wrong password", sudoPW: "other", clientPW: ptr(password), wantErr: "sudo: wrong password or user not allowed", attempts: 1},
 		{name: "password needed", sudoPW: password, wantErr: "a password is required but none is configured"},
 	}
 	for _, tc := range tests {
@@ -304,6 +306,10 @@ func TestBecome(t *testing.T) {
 
 			out, err := c.RunInput(testContext(t), data, "cat")
 			log, _ := os.ReadFile(filepath.Join(e.sudoState, "argv.log"))
+			attempts, _ := os.ReadFile(filepath.Join(e.sudoState, "attempts"))
+			if n := strings.Count(string(attempts), "attempt"); n != tc.attempts {
+				t.Errorf("sudo saw %d password attempts, want %d", n, tc.attempts)
+			}
 			if strings.Contains(string(log), password) {
 				t.Errorf("password in sudo's argv: %q", log)
 			}
