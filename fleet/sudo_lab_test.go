@@ -9,9 +9,10 @@ import (
 )
 
 // TestWrongSudoPasswordOneAttempt: a wrong become password costs one
-// password attempt on the host (pam_unix logs one authentication failure),
-// not two, so pam_faillock's count per run is one; the error says so in a
-// line, without the script.
+// password attempt on the host, not two (sudo logged "2 incorrect password
+// attempts" when the stdin marker went with the password), so
+// pam_faillock's count per run is one; the error says so in a line,
+// without the script.
 func TestWrongSudoPasswordOneAttempt(t *testing.T) {
 	labtest.Need(t, tl)
 	const host = 3 // h4
