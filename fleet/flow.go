@@ -234,6 +234,7 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
+	hr.r.detail(hr.t.Name, at, err)
 	status, state := StatusFailed, hr.flow.failed
 	if errors.Is(hr.ctx.Err(), context.Canceled) {
 		// The operator stopped the run now: the step did not fail, it was
@@ -310,6 +311,7 @@ func (hr *hostRun) undoErr() error {
 // be reported.
 func (hr *hostRun) releaseReporting(state string) {
 	if err := hr.release(state); err != nil {
+		hr.r.detail(hr.t.Name, StepRun, err)
 		hr.r.info(hr.t.Name, StepRun, true, "could not record the outcome in the manifest: "+err.Error())
 	}
 }

@@ -41,6 +41,7 @@ type invSpec struct {
 	bastions  string
 	artifact  []byte // default: the fixed build
 	dest      string // default /usr/local/bin/smart-proxy
+	owner     string // the artifact's; default root:root
 	settings  string // drop-in settings block; default: the four of the fix
 	policy    string
 	health    string
@@ -59,6 +60,10 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
 	dest := s.dest
 	if dest == "" {
 		dest = "/usr/local/bin/smart-proxy"
+	}
+	owner := s.owner
+	if owner == "" {
+		owner = "root:root"
 	}
 	settings := s.settings
 	if settings == "" {
@@ -84,11 +89,11 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
       - src: smart-proxy
         dest: %q
         mode: "0755"
-        owner: root:root
+        owner: %s
     dropin:
       settings:
 %s    health:
-%s`, dest, settings, health)
+%s`, dest, owner, settings, health)
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

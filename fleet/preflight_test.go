@@ -140,3 +140,76 @@ func TestResumeOnlyTheSameChanges(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckFreeSpace(t *testing.T) {
+	const mib = 1 << 20
+	newFile := func(p string) Change { return Change{Path: p, NewSize: mib} }
+	tests := []struct {
+		name    string
+		changes []Change
+		at      []fileState
+		wantErr string
+	}{
+		// Three 1 MiB artifacts, 3.5 MiB free: each fits alone, not all
+		// three with the margin (the push that failed 93 % full).
+		{name: "summed per filesystem",
+			changes: []Change{newFile("/opt/a"), newFile("/opt/b"), newFile("/opt/c")},
+			at:      []fileState{{availKiB: 3584, dev: "2049"}, {availKiB: 3584, dev: "2049"}, {availKiB: 3584, dev: "2049"}},
+			wantErr: "not enough free space for /opt/a, /opt/b, /opt/c: 3670016 bytes available, 4194304 needed"},
+		{name: "on separate filesystems each fits",
+			changes: []Change{newFile("/opt/a"), newFile("/srv/b"), newFile("/var/c")},
+			at:      []fileState{{availKiB: 3584, dev: "1"}, {availKiB: 3584, dev: "2"}, {availKiB: 3584, dev: "3"}}},
+		{name: "backups count",
+			changes: []Change{{Path: "/opt/a", NewSize: mib, OldSize: 2 * mib}},
+			at:      []fileState{{availKiB: 3584, dev: "1"}},
+			wantErr: "4194304 needed"},
+		{name: "filesystem not known: each file alone",
+			changes: []Change{newFile("/opt/a"), newFile("/opt/b")},
+			at:      []fileState{{availKiB: 2048}, {availKiB: 2048}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkFreeSpace(tt.changes, tt.at)
+			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("checkFreeSpace = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPreflightChecksNewFiles(t *testing.T) {
+	targets := []fileTarget{
+		{Kind: "artifact", Path: "/opt/app/app.py", Owner: "root:nosuchgroup"},
+		{Kind: "dropin", Path: "/etc/systemd/system/app.service.d/override.conf", Content: []byte("[Service]\n"), Owner: "root:root"},
+		{Kind: "artifact", Path: "/opt/app/lib.py"},
+	}
+	wants := []string{"owner=root:nosuchgroup", "content,verify=" + base64.StdEncoding.EncodeToString([]byte("[Service]\n")) + ",owner=root:root", "-"}
+	for i, tg := range targets {
+		if got := tg.wants(); got != wants[i] {
+			t.Errorf("wants(%s) = %q, want %q", tg.Path, got, wants[i])
+		}
+	}
+	tests := []struct {
+		name, answer, wantErr string
+	}{
+		{"no group", "no-group 0 nosuchgroup\n", "owner root:nosuchgroup of /opt/app/app.py: no group nosuchgroup on the host"},
+		{"no user nor group", "no-user 0 root\nno-group 0 nosuchgroup\n", "no user root and no group nosuchgroup on the host"},
+		{"systemd refuses the drop-in", "verify 1 line 3: Failed to parse time value, ignoring: [Unit]\nverify 1 line 4: Unknown key\n",
+			"new drop-in /etc/systemd/system/app.service.d/override.conf: systemd-analyze verify: line 3: Failed to parse time value, ignoring: [Unit] (and 1 more)"},
+		{"all fine", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := "missing 0 /\navail 0 1 1\nmissing 1 /\navail 1 1 1\nmissing 2 /\navail 2 1 1\n" + tt.answer
+			st, err := parseHostState([]byte(out), 0, targets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &runner{targets: targets, rep: &recorder{}}
+			err = r.checkNewFiles("h1", map[string]string{}, st.files)
+			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("checkNewFiles = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -84,6 +84,16 @@ func (r *runner) info(host string, step Step, warn bool, msg string) {
 // cancelled).
 var errStopped = errors.New("stopped by the operator")
 
+// detail reports, as an informational line (shown with -v), the whole
+// remote command and stderr behind err, which err's own one-line text
+// leaves out.
+func (r *runner) detail(host string, step Step, err error) {
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		r.info(host, step, false, d.Detail())
+	}
+}
+
 // halt stops the run: no new host starts, in-flight hosts stop at their next
 // step boundary.
 func (r *runner) halt(err error) {

@@ -120,6 +120,20 @@ func badInventories() []badCase {
 		{"dropin_key", []string{`:9: services[0].dropin.settings.Kill-Mode: "Kill-Mode" is not a systemd setting name`}},
 		{"dropin_name", []string{`:7: services[0].dropin.name: "../override.conf" must be a plain file name ending in .conf`}},
 		{"dropin_no_value", []string{`:8: services[0].dropin.settings.KillMode: has no value; write "" to reset the setting`}},
+		{"dropin_values", []string{
+			`:8: services[0].dropin.settings.TimeoutStopSec: "[Unit]" is a section header, not a value`,
+			`:9: services[0].dropin.settings.TimeoutStartSec: "20 seconds later" is not a systemd time span, such as 20s, 1min 30s or infinity`,
+			`:10: services[0].dropin.settings.KillMode: "mixd" must be one of control-group, mixed, process, none; did you mean "mixed"?`,
+			`:11: services[0].dropin.settings.KillSignal: "SIGTERMINATE" is not a signal, such as SIGTERM or 15`,
+			`:12: services[0].dropin.settings.FinalKillSignal[1]: "99" is not a signal`,
+			`:13: services[0].dropin.settings.SendSIGKILL: "maybe" is not a boolean`,
+			`:17: services[0].dropin.settings.Environment: "[Unit]" is a section header`,
+		}},
+		{"dropin_unknown_setting", []string{
+			`:8: services[0].dropin.settings.TimeoutStopSecs: systemd has no setting "TimeoutStopSecs" in [Service]; did you mean "TimeoutStopSec"?`,
+			`:9: services[0].dropin.settings.Wants: systemd has no setting "Wants" in [Service]`,
+			`:12: services[1].dropin.section: unknown unit file section "Sevice"; did you mean "Service"?`,
+		}},
 		{"dropin_value_newline", []string{`:8: services[0].dropin.settings.ExecStartPre: value must be one line`}},
 		{"dropped_entries", []string{
 			`:4: hosts[0]: empty entry`,

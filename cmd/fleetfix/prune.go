@@ -27,7 +27,7 @@ func (a *hostArgs) targets(f *commonFlags, args []string, verb string) (*invento
 	if a.all == (len(args) > 0) {
 		return nil, nil, usageError{fmt.Errorf("name the hosts to %s, or --all (not both)", verb)}
 	}
-	return loadTargets(a.invPath, append(slices.Clone(f.limit), args...))
+	return f.loadTargets(a.invPath, append(slices.Clone(f.limit), args...))
 }
 
 // failedHosts is the exit of a command whose hosts' work is done: 1 when

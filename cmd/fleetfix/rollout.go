@@ -58,8 +58,9 @@ func defaultStateDir() string {
 }
 
 // loadTargets loads the inventory and picks the hosts; every mistake is a
-// usage error, reported before any host is touched.
-func loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
+// usage error, reported before any host is touched, as is a sudo password
+// the run cannot get (see passwordSource).
+func (f *commonFlags) loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
 	inv, err := inventory.Load(path)
 	if err != nil {
 		return nil, nil, usageError{err}
@@ -71,7 +72,43 @@ func loadTargets(path string, limit []string) (*inventory.Inventory, []inventory
 	if len(targets) == 0 {
 		return nil, nil, usageError{errors.New("no hosts selected")}
 	}
+	if err := passwordSource(inv, targets, f.passwordFile, haveTerminal); err != nil {
+		return nil, nil, usageError{err}
+	}
 	return inv, targets, nil
+}
+
+// passwordSource refuses a run that needs the sudo password (a target with
+// become_password: true) with nowhere to read it from: no
+// --become-password-file and no terminal to prompt on. Found at the first
+// host's connect instead, it would fail every host, one dial each.
+func passwordSource(inv *inventory.Inventory, targets []inventory.Target, passwordFile string, terminal func() bool) error {
+	if passwordFile != "" {
+		return nil
+	}
+	var need []string
+	for _, t := range targets {
+		if inv.Resolve(t).BecomePassword {
+			need = append(need, t.Name)
+		}
+	}
+	if len(need) == 0 || terminal() {
+		return nil
+	}
+	if len(need) > 3 {
+		need = append(need[:3], fmt.Sprintf("and %d more", len(need)-3))
+	}
+	return fmt.Errorf("%s: become_password is true but there is no terminal to ask for the sudo password on; give --become-password-file FILE", strings.Join(need, ", "))
+}
+
+// haveTerminal reports whether the process has a terminal to prompt on.
+func haveTerminal() bool {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	_ = tty.Close() // opened only to see that it opens
+	return true
 }
 
 // connectOptions prompts for secrets at most once per run, on the terminal;
@@ -171,7 +208,7 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	if err := f.validate(); err != nil {
 		return err
 	}
-	inv, targets, err := loadTargets(path, f.limit)
+	inv, targets, err := f.loadTargets(path, f.limit)
 	if err != nil {
 		return err
 	}

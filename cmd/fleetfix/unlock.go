@@ -27,7 +27,7 @@ its manifest still says running, is marked interrupted: the next rollout
 resumes it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inv, targets, err := loadTargets(invPath, slices.Clone(args))
+			inv, targets, err := f.loadTargets(invPath, slices.Clone(args))
 			if err != nil {
 				return err
 			}
