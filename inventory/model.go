@@ -91,6 +91,15 @@ type Service struct {
 	Artifacts []Artifact
 	DropIn    DropIn
 	Health    Health
+	Restart   Restart
+}
+
+// Restart says how the rollout's restart treats the build it replaces.
+type Restart struct {
+	// OldStopTimeout bounds the old build's stop at the restart: past it,
+	// fleetfix SIGKILLs the unit's processes and the restart goes on to start
+	// the new build. 0: the unit's own TimeoutStopSec applies.
+	OldStopTimeout time.Duration
 }
 
 // Artifact is a local file pushed to a remote path.
@@ -132,7 +141,11 @@ type Policy struct {
 	MaxParallel   int    // most hosts in flight at once
 	FailureBudget Amount // the run halts once MORE than this many hosts failed
 	Reboot        bool   // cold-reboot every host after the restart
-	Timeouts      Timeouts
+	// Restart is how a host's units restart: RestartTogether (one systemd
+	// transaction) or RestartSequential (one after the other, each healthy
+	// before the next).
+	Restart  string
+	Timeouts Timeouts
 }
 
 // Timeouts bound each step of a host's rollout.
@@ -147,6 +160,12 @@ type Timeouts struct {
 	RebootUp   time.Duration // until it answers over SSH again
 	Journal    time.Duration
 }
+
+// Restart orders of Policy.Restart.
+const (
+	RestartTogether   = "together"
+	RestartSequential = "sequential"
+)
 
 // ResolvedConn is the connection a host actually uses: defaults and
 // overrides merged, paths expanded, and the bastion chain resolved.
@@ -205,6 +224,7 @@ func DefaultPolicy() Policy {
 		MaxParallel:   defaultMaxParallel,
 		FailureBudget: Amount{},
 		Reboot:        true,
+		Restart:       RestartTogether,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,
 			Preflight:  30 * time.Second,

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "restart", "timeouts")
 	if !ok {
 		return
 	}
@@ -40,6 +40,15 @@ func (l *loader) rollout(v value) {
 	}
 	if b := l.flag(f.get("reboot")); b != nil {
 		pol.Reboot = *b
+	}
+	restart := f.get("restart")
+	if s, ok := l.str(restart); ok && s != "" {
+		switch s {
+		case RestartTogether, RestartSequential:
+			pol.Restart = s
+		default:
+			l.add(restart, "must be %s or %s, got %q", RestartTogether, RestartSequential, s)
+		}
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 }
