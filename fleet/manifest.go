@@ -98,6 +98,10 @@ type Manifest struct {
 	Units      []UnitRecord `json:"units"`
 	Changes    []Change     `json:"changes"`
 	Steps      []StepRecord `json:"steps"`
+
+	// BootID is the host's boot the run started in: a shutdown of that
+	// boot stopped whatever build the run left running.
+	BootID string `json:"boot_id,omitempty"`
 }
 
 func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }

@@ -28,6 +28,9 @@ type Facts struct {
 	// Resume is the manifest of an unfinished earlier run that this run
 	// continues (its backups are the ones a rollback needs).
 	Resume *Manifest
+	// Newest is the newest earlier run's manifest, whatever its state; nil
+	// when the host has none.
+	Newest *Manifest
 }
 
 // preflight checks the host can take the fix and works out what will
@@ -86,6 +89,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && prev.RunID == r.runID {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
+	f.Newest = prev
 	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
 		f.Resume = prev
 	}
