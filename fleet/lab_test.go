@@ -26,10 +26,11 @@ var tl *labtest.Lab
 // The fleet package's lab: h1-h3 take the main rollout, h4 the sudo tests,
 // h5 is reachable only through a bastion, h6 takes the failing build and
 // the quoting test; h7-h8 the reboot timings, h9-h10 a host that never comes
-// back, h11 a host key that changes across a reboot. The demo service stops
+// back, h11 a host key that changes across a reboot, h12-h13 the bounded
+// restart of the old build (restart_lab_test.go). The demo service stops
 // with a 3 s TimeoutStopSec, so the buggy build's hang takes 3 s, not 90.
 func TestMain(m *testing.M) {
-	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 11, StopTimeout: 3 * time.Second}, &tl))
+	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 13, StopTimeout: 3 * time.Second}, &tl))
 }
 
 // invSpec describes a test inventory.
@@ -43,6 +44,7 @@ type invSpec struct {
 	settings  string // drop-in settings block; default: the four of the fix
 	policy    string
 	health    string
+	restart   string // the service's restart block, if any
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -87,7 +89,7 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
     dropin:
       settings:
 %s    health:
-%s`, dest, settings, health)
+%s%s`, dest, settings, health, s.restart)
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -457,7 +459,7 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	}
 	// Nothing ever listened: the health wait asks the unit before giving up,
 	// and names its state rather than the port.
-	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy within 4s: unit is ") {
+	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy 4s after start: unit failed (exit 1)") {
 		t.Errorf("health failure %q does not name the unit's state", msg)
 	}
 	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {

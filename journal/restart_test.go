@@ -47,6 +47,10 @@ func TestRestartScenarios(t *testing.T) {
 	}{
 		// The buggy build SIGKILLed by systemd after TimeoutStopSec=5s.
 		{"timeout-kill.jsonl", "smart-proxy.service", true, false, "timeout", 5 * time.Second, 5100 * time.Millisecond},
+		// The buggy build SIGKILLed by fleetfix past old_stop_timeout 1s; the
+		// capture runs on to the reboot's clean stop, which is not the
+		// restart's.
+		{"bounded-kill.jsonl", "smart-proxy.service", true, true, "failed:signal", time.Second, 1500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
