@@ -268,11 +268,17 @@ func (rs *restartState) attach(ts []UnitTiming, newest *Manifest) []UnitTiming {
 		} else {
 			ut.BeforeNote = "the restart did not measure it"
 		}
-		if newest != nil && ut.PreviousBoot != "" && newest.BootID == ut.PreviousBoot && changedUnit(newest, ut.Unit) {
+		if newest != nil && ut.PreviousBoot != "" && sameBoot(newest.BootID, ut.PreviousBoot) && changedUnit(newest, ut.Unit) {
 			ut.PreviousChangedBy = newest.RunID
 		}
 	}
 	return ts
+}
+
+// sameBoot compares boot ids as /proc (with dashes) and the journal
+// (without) spell them.
+func sameBoot(a, b string) bool {
+	return strings.ReplaceAll(a, "-", "") == strings.ReplaceAll(b, "-", "")
 }
 
 // changedUnit reports whether run m replaced any of unit's files.

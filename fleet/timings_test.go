@@ -82,8 +82,10 @@ func TestAttachRestartToTimings(t *testing.T) {
 	killed := &journal.UnitStop{Unit: "a.service", Duration: 1020 * time.Millisecond, Killed: true, KilledOnRequest: true}
 	clean := &journal.UnitStop{Unit: "a.service", Duration: 12 * time.Millisecond, Result: "clean"}
 	prev := &journal.UnitStop{Unit: "a.service", Duration: 11 * time.Millisecond, Result: "clean"}
-	boot := "5f1c2d3e-0000-4000-8000-000000000001"
-	run := &Manifest{RunID: "20261201_101500", BootID: boot, Changes: []Change{{Unit: "a.service", Done: true}}}
+	boot := "5f1c2d3e000040008000000000000001"
+	// The manifest keeps the boot as /proc spells it, the journal without
+	// dashes.
+	run := &Manifest{RunID: "20261201_101500", BootID: "5f1c2d3e-0000-4000-8000-000000000001", Changes: []Change{{Unit: "a.service", Done: true}}}
 	tests := []struct {
 		name   string
 		rs     restartState
