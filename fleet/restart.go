@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -289,4 +290,49 @@ func changedUnit(m *Manifest, unit string) bool {
 		}
 	}
 	return false
+}
+
+// planRestart tells a run that stops before the restart (a plan) how the
+// restart would treat each old build: its bound, or, when the journal shows
+// the running build SIGKILLed at its last stop and no bound is set, a
+// suggestion of one. It costs one journal read, in plans only.
+func (hr *hostRun) planRestart(ctx context.Context) {
+	if slices.Contains(Steps(hr.r.opts), StepRestart) {
+		return
+	}
+	var last *journal.Shutdown
+	read := false
+	for _, svc := range hr.r.services {
+		if d := svc.Restart.OldStopTimeout; d > 0 {
+			hr.r.info(hr.t.Name, StepPreflight, false, fmt.Sprintf("%s: at the restart the old build is SIGKILLed if still stopping after %s (restart.old_stop_timeout)", svc.Unit, d))
+			continue
+		}
+		if !read {
+			last, _, _ = lastShutdown(ctx, hr.h, hr.facts.PersistentJournal, "", false)
+			read = true
+		}
+		if last == nil {
+			continue
+		}
+		if u, ok := last.Unit(svc.Unit); ok && u.Killed {
+			hr.r.info(hr.t.Name, StepPreflight, true, fmt.Sprintf("%s: the running build was SIGKILLed at its last stop (%s); the restart will wait up to %s for it: set services[].restart.old_stop_timeout (e.g. 1s) to bound it",
+				svc.Unit, DescribeStop(&u, ""), plannedStopTimeout(svc, hr.facts)))
+		}
+	}
+}
+
+// plannedStopTimeout is the TimeoutStopSec svc's stop will have after the
+// drop-in: the drop-in's own, else the unit's now, else systemd's default.
+func plannedStopTimeout(svc inventory.Service, f *Facts) string {
+	for _, s := range svc.DropIn.Settings {
+		if s.Key == "TimeoutStopSec" {
+			return s.Value
+		}
+	}
+	for _, u := range f.Units {
+		if v := u.Props["TimeoutStopUSec"]; u.Unit == svc.Unit && v != "" {
+			return v
+		}
+	}
+	return "90s"
 }

@@ -138,3 +138,42 @@ func TestStopBound(t *testing.T) {
 		}
 	}
 }
+
+// A plan says how the restart treats each old build: the bound set, or a
+// suggestion of one when the journal shows the running build SIGKILLed.
+func TestPlanRestartShowsOrSuggestsTheBound(t *testing.T) {
+	buggy, err := os.ReadFile(filepath.Join("..", "journal", "testdata", "buggy-reboot.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		lastStep Step
+		restart  inventory.Restart
+		want     string
+	}{
+		{"a bound is shown", StepDropIn, inventory.Restart{OldStopTimeout: time.Second},
+			"smart-proxy.service: at the restart the old build is SIGKILLed if still stopping after 1s (restart.old_stop_timeout)"},
+		{"a SIGKILLed build gets a suggestion", StepDropIn, inventory.Restart{},
+			"smart-proxy.service: the running build was SIGKILLed at its last stop (5.03s, SIGKILLed); the restart will wait up to 20s for it: set services[].restart.old_stop_timeout (e.g. 1s) to bound it"},
+		{"a rollout says nothing", "", inventory.Restart{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := inventory.Service{Unit: "smart-proxy.service", Restart: tt.restart, DropIn: inventory.DefaultDropIn()}
+			inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy(), Services: []inventory.Service{svc}}
+			rec := &recorder{}
+			r := &runner{opts: Options{Inventory: inv, LastStep: tt.lastStep}, services: inv.Services, rep: rec}
+			h := &scriptedHost{name: "h1", answers: map[string]answer{"journal": ok(string(buggy))}}
+			hr := &hostRun{r: r, h: h, t: inventory.Target{Name: "h1"}, facts: &Facts{PersistentJournal: true}}
+			hr.planRestart(context.Background())
+			var got []string
+			for _, e := range rec.events {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, "\n") != tt.want {
+				t.Errorf("info %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -33,6 +33,7 @@ func (hr *hostRun) preflight(ctx context.Context) (string, error) {
 	if hr.m.BootID == "" {
 		hr.m.BootID = f.BootID
 	}
+	hr.planRestart(ctx)
 	return msg, nil
 }
 
