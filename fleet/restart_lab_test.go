@@ -77,6 +77,27 @@ func TestRestartBoundsTheOldBuild(t *testing.T) {
 	if statuses(rb) != "h12=rolled-back" {
 		t.Fatalf("rollback: %s\n%s", statuses(rb), ev.text())
 	}
+
+	// Rolled back, then out again at once: the previous boot's shutdown
+	// stopped the fixed build, cleanly. The before is still the buggy
+	// build's, measured at the restart, and that clean figure is flagged as
+	// the first run's doing.
+	time.Sleep(time.Second) // a new run id
+	s2, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s2) != "h12=ok" || len(s2.Hosts[0].Timings) != 1 {
+		t.Fatalf("second rollout: %s\n%s", statuses(s2), ev.text())
+	}
+	tm = s2.Hosts[0].Timings[0]
+	if tm.Before == nil || !tm.Before.KilledOnRequest {
+		t.Errorf("second rollout's before: %+v %s", tm.Before, tm.BeforeNote)
+	}
+	if tm.Previous == nil || tm.Previous.Killed || tm.PreviousChangedBy != s.RunID {
+		t.Errorf("second rollout's previous: %+v changed by %q, want the first run's clean stop flagged with %s", tm.Previous, tm.PreviousChangedBy, s.RunID)
+	}
+	t.Logf("h12 again: %s; previous: %s", fleet.DescribeInFlight(tm.Before, tm.BeforeNote, tm.BeforeInFlight), fleet.DescribePrevious(tm))
+	if rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{}); statuses(rb) != "h12=rolled-back" {
+		t.Fatalf("rollback: %s\n%s", statuses(rb), ev.text())
+	}
 }
 
 // A new build that does not start, behind an old one that takes 12 s to
