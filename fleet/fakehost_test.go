@@ -157,6 +157,8 @@ func outdatedHost(name string) *scriptedHost {
 		"reload": func(c call) ([]byte, error) {
 			return []byte(strings.Repeat("fleetfix-unit\nLoadState=loaded\n", len(c.args))), nil
 		},
-		"health": ok(""),
+		"restart":         ok("inflight 0 2\nsince 1764000000.000000\nstopped 0 1\n"),
+		"health":          ok(""),
+		"restart-journal": ok(""),
 	}}
 }

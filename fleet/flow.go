@@ -87,6 +87,7 @@ type hostRun struct {
 	ending  string
 	endWith Status
 	jr      *shutdownRead // the reboot's journal read, when there was one
+	rst     restartState  // the restart's bounds and what it measured
 	cleanup []func()
 }
 

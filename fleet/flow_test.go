@@ -63,7 +63,7 @@ func TestRolloutFlowOnAScriptedHost(t *testing.T) {
 	// anywhere between the upload and the final save.
 	got := h.received()
 	commands := slices.DeleteFunc(slices.Clone(got), func(n string) bool { return n == "save-manifest" })
-	if want := []string{"preflight", "backup", "upload", "reload", "health"}; !slices.Equal(commands, want) {
+	if want := []string{"preflight", "backup", "upload", "reload", "restart", "health", "restart-journal"}; !slices.Equal(commands, want) {
 		t.Errorf("host received %v, want the commands %v", got, want)
 	}
 	if got[1] != "save-manifest" || got[len(got)-1] != "save-manifest" {
@@ -117,7 +117,7 @@ func TestRolloutFlowFailures(t *testing.T) {
 			step:   StepReload, errText: "0 unit answers for 1 units", state: StateFailed},
 		{name: "the restarted unit is not healthy",
 			change: func(h *scriptedHost) { h.answers["health"] = fails("demo.service: inactive", 1) },
-			step:   StepRestart, errText: "demo.service not healthy within", state: StateFailed},
+			step:   StepRestart, errText: "demo.service not healthy 15s after start: demo.service: inactive", state: StateFailed},
 		{name: "the push's record fails to save: blamed on the push",
 			change: func(h *scriptedHost) {
 				n := 0
@@ -316,10 +316,10 @@ func TestFailureUndoesItself(t *testing.T) {
 		state     string // the manifest's last state
 	}{
 		{name: "rollback: files restored, rolled-back with the cause", onFailure: inventory.OnFailureRollback,
-			status: StatusRolledBack, errText: []string{"failed at restart: demo.service not healthy within", "; rolled back in "},
+			status: StatusRolledBack, errText: []string{"failed at restart: demo.service not healthy 15s after start", "; rolled back in "},
 			file: sum("old"), state: StateRolledBack},
 		{name: "stop: left as it failed", onFailure: inventory.OnFailureStop,
-			status: StatusFailed, errText: []string{"demo.service not healthy within"}, file: sum("new build"), state: StateFailed},
+			status: StatusFailed, errText: []string{"demo.service not healthy 15s after start"}, file: sum("new build"), state: StateFailed},
 		{name: "rollback, but the connection is gone: left as it failed", onFailure: inventory.OnFailureRollback, lost: true,
 			status: StatusFailed, errText: []string{"failed at restart: ", "; not rolled back: the connection to the host is gone"},
 			file: sum("new build"), state: StateFailed},

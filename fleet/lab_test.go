@@ -27,10 +27,11 @@ var tl *labtest.Lab
 // The fleet package's lab: h1-h3 take the main rollout, h4 the sudo tests,
 // h5 is reachable only through a bastion, h6 takes the failing build and
 // the quoting test; h7-h8 the reboot timings, h9-h10 a host that never comes
-// back, h11 a host key that changes across a reboot. The demo service stops
+// back, h11 a host key that changes across a reboot, h12-h13 the bounded
+// restart of the old build (restart_lab_test.go). The demo service stops
 // with a 3 s TimeoutStopSec, so the buggy build's hang takes 3 s, not 90.
 func TestMain(m *testing.M) {
-	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 11, StopTimeout: 3 * time.Second}, &tl))
+	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 13, StopTimeout: 3 * time.Second}, &tl))
 }
 
 // invSpec describes a test inventory.
@@ -45,6 +46,7 @@ type invSpec struct {
 	settings  string // drop-in settings block; default: the four of the fix
 	policy    string
 	health    string
+	restart   string // the service's restart block, if any
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -93,7 +95,7 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
     dropin:
       settings:
 %s    health:
-%s`, dest, owner, settings, health)
+%s%s`, dest, owner, settings, health, s.restart)
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -461,7 +463,7 @@ func TestFailingBuildRollsItselfBack(t *testing.T) {
 	}
 	msg := s.Hosts[0].Error
 	t.Logf("h6: %s (host %s)", msg, s.Hosts[0].Duration)
-	if !strings.HasPrefix(msg, "failed at restart: ") || !strings.Contains(msg, "not healthy within 4s: unit is ") || !strings.Contains(msg, "; rolled back in ") {
+	if !strings.HasPrefix(msg, "failed at restart: ") || !strings.Contains(msg, "not healthy 4s after start: unit ") || !strings.Contains(msg, "; rolled back in ") {
 		t.Errorf("error %q: want the failed step, the cause and the rollback", msg)
 	}
 	if got := fileState(t, 5, bin); got != h6before {
@@ -514,7 +516,7 @@ func TestFailingBuildStopsAndRollsBackByHand(t *testing.T) {
 	}
 	// Nothing ever listened: the health wait asks the unit before giving up,
 	// and names its state rather than the port.
-	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy within 4s: unit is ") {
+	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy 4s after start: unit failed (exit 1)") {
 		t.Errorf("health failure %q does not name the unit's state", msg)
 	}
 	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {

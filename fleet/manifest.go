@@ -104,6 +104,10 @@ type Manifest struct {
 	// ResumedBy lists the runs that continued this one, oldest first: the
 	// temporary files their uploads leave carry their ids.
 	ResumedBy []string `json:"resumed_by,omitempty"`
+
+	// BootID is the host's boot the run started in: a shutdown of that
+	// boot stopped whatever build the run left running.
+	BootID string `json:"boot_id,omitempty"`
 }
 
 func (m *Manifest) remotePath() string { return RemoteRunsDir + "/" + m.RunID + ".json" }

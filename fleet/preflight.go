@@ -29,6 +29,9 @@ type Facts struct {
 	// Resume is the manifest of an unfinished earlier run that this run
 	// continues (its backups are the ones a rollback needs).
 	Resume *Manifest
+	// Newest is the newest earlier run's manifest, whatever its state; nil
+	// when the host has none.
+	Newest *Manifest
 }
 
 // preflight checks the host can take the fix and works out what will
@@ -87,6 +90,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && prev.RunID == r.runID {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
+	f.Newest = prev
 	if prev != nil && resumable(prev.State) {
 		// Only the same work may be resumed: a run that changes other files
 		// would be recorded, and later rolled back, as one it is not.

@@ -336,7 +336,9 @@ func (hr *hostRun) rebootPreflight(ctx context.Context) (string, error) {
 // the host's result and starts the journal read as soon as the host is back.
 func (hr *hostRun) reboot(ctx context.Context) (string, error) {
 	hr.jr = hr.r.newShutdownRead(hr.ctx, hr.h, hr.facts.PersistentJournal)
+	hr.jr.prev = hr.rst.ran
 	hr.cleanup = append(hr.cleanup, hr.jr.stop)
+	hr.countInFlight(ctx)
 	rt, err := hr.r.reboot(ctx, hr.h, hr.facts.BootID, hr.jr.start)
 	hr.res.Reboot = rt
 	if err != nil {
@@ -357,8 +359,8 @@ func (hr *hostRun) journal(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hr.res.Timings = timings
-	return describeTimings(timings), nil
+	hr.res.Timings = hr.rst.attach(timings, hr.facts.Newest)
+	return describeTimings(hr.res.Timings), nil
 }
 
 // shutdownRead reads from the journal the shutdown that ended a boot and the
@@ -372,6 +374,7 @@ type shutdownRead struct {
 	ctx        context.Context // the host's run: the read outlives the reboot step
 	h          Host
 	persistent bool
+	prev       bool // the run restarted: the shutdown before is the previous boot's figure
 
 	once    sync.Once
 	done    chan struct{}
@@ -402,7 +405,7 @@ func (s *shutdownRead) start(boot string) {
 			after, note, err := lastShutdown(ctx, s.h, s.persistent, boot, false)
 			wg.Wait()
 			if s.err = errors.Join(beforeErr, err); s.err == nil {
-				s.timings = unitTimings(s.r.services, before, after, beforeNote, note)
+				s.timings = unitTimings(s.r.services, before, after, beforeNote, note, s.prev)
 			}
 		}()
 	})

@@ -50,6 +50,9 @@ func newFilesHost(t *testing.T, m *Manifest, files map[string]string) *filesHost
 		"systemctl": ok(""),
 		"health":    ok(""),
 		"backup":    fh.backup,
+		// The rollout's restart (restart.bash) and its journal read.
+		"restart":         ok("inflight 0 2\nsince 1764000000.000000\nstopped 0 1\n"),
+		"restart-journal": ok(""),
 		"reload": func(c call) ([]byte, error) {
 			return []byte(strings.Repeat("fleetfix-unit\nLoadState=loaded\n", len(c.args))), nil
 		},

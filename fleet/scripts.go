@@ -19,4 +19,8 @@ var (
 	scriptReload       = mustScript("reload.sh")        // daemon-reload, then show the units
 	scriptJournal      = mustScript("journal.sh")       // a boot's shutdown records, for journal.ParseShutdown
 	scriptScan         = mustScript("scan.sh")          // the previous boot's, if the journal is persistent
+
+	scriptRestart        = mustScript("restart.bash")       // restart units together, the old build's stop bounded
+	scriptRestartJournal = mustScript("restart-journal.sh") // PID 1's records of a restart, for journal.ParseRestart
+	scriptInFlight       = mustScript("inflight.sh")        // each unit's established TCP connections
 )

@@ -75,6 +75,7 @@ func TestExampleInventory(t *testing.T) {
 	equal(t, "drop-in", svc.DropIn, DefaultDropIn())
 	equal(t, "drop-in path", svc.DropIn.Path(svc.Unit), "/etc/systemd/system/smart-proxy.service.d/override.conf")
 	equal(t, "health", svc.Health, Health{TCP: "127.0.0.1:8080", Timeout: 15 * time.Second})
+	equal(t, "restart", svc.Restart, Restart{})
 	// The example spells out the defaults, so the two must agree.
 	equal(t, "rollout", inv.Rollout, DefaultPolicy())
 }
@@ -114,6 +115,8 @@ func badInventories() []badCase {
 		{"batch_percent", []string{`:7: rollout.batch: 150% is more than 100%`}},
 		{"batch_zero", []string{`:7: rollout.batch: must be at least 1 host or 1%`}},
 		{"canary_negative", []string{`:7: rollout.canary: must be 0 (no canary) or more, got -1`}},
+		{"old_stop_timeout_zero", []string{`:7: services[0].restart.old_stop_timeout: must be positive, got 0s`}},
+		{"restart_order", []string{`:7: rollout.restart: must be together or sequential, got "parallel"`}},
 		{"comment_only", []string{`:1: the file is empty`}},
 		{"dest_is_dropin", []string{`:8: services[0].artifacts[0].dest: /etc/systemd/system/smart-proxy.service.d/override.conf is also written by services[0].dropin`}},
 		{"dotdot_dest", []string{`:8: services[0].artifacts[0].dest: "/usr/local/../../etc/shadow" must not contain ..`}},
@@ -463,7 +466,8 @@ func TestUnknownKeysEverywhere(t *testing.T) {
 		"defaults": "defaults: {usr: x}",
 		"bastion":  "bastions: [{name: b, address: 10.0.0.9, prot: 22}]",
 		"host":     "hosts: [{name: a, address: 10.0.0.1, adress: x}]",
-		"service":  "services: [{unit: x, health: {tcp: '127.0.0.1:1'}, restart: true}]",
+		"service":  "services: [{unit: x, health: {tcp: '127.0.0.1:1'}, reboot: true}]",
+		"restart":  "services: [{unit: x, restart: {old_stop: 1s}}]",
 		"artifact": "services: [{unit: x, artifacts: [{src: f, dest: /f, perms: '0755'}]}]",
 		"dropin":   "services: [{unit: x, dropin: {file: a.conf}}]",
 		"health":   "services: [{unit: x, health: {http: 'localhost:80'}}]",

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "timeouts")
 	if !ok {
 		return
 	}
@@ -48,6 +48,15 @@ func (l *loader) rollout(v value) {
 		pol.OnFailure = OnFailure(s)
 	default:
 		l.add(onFailure, "must be rollback or stop, got %q", s)
+	}
+	restart := f.get("restart")
+	if s, ok := l.str(restart); ok && s != "" {
+		switch s {
+		case RestartTogether, RestartSequential:
+			pol.Restart = s
+		default:
+			l.add(restart, "must be %s or %s, got %q", RestartTogether, RestartSequential, s)
+		}
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 }

@@ -44,15 +44,9 @@ func NewHost(h fleet.HostResult) Host {
 		l.Reboot = &Reboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: MS(r.Down), BackMS: MS(r.Back), ActiveMS: MS(r.Active), NoticedMS: MS(r.Noticed)}
 	}
 	for _, t := range h.Timings {
-		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote}
-		if t.Before != nil {
-			b := NewStop(*t.Before)
-			jt.Before = &b
-		}
-		if t.After != nil {
-			a := NewStop(*t.After)
-			jt.After = &a
-		}
+		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote,
+			BeforeInFlight: t.BeforeInFlight, InFlight: t.InFlight, Before: stopOf(t.Before), After: stopOf(t.After),
+			Previous: stopOf(t.Previous), PreviousBoot: t.PreviousBoot, PreviousNote: t.PreviousNote, PreviousChangedBy: t.PreviousChangedBy}
 		l.Timings = append(l.Timings, jt)
 	}
 	return l
@@ -60,7 +54,17 @@ func NewHost(h fleet.HostResult) Host {
 
 // NewStop is a unit's stop on the wire.
 func NewStop(u journal.UnitStop) Stop {
-	return Stop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: MS(u.Duration), Killed: u.Killed, Result: u.Result, Unfinished: u.Unfinished}
+	return Stop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: MS(u.Duration), Killed: u.Killed,
+		KilledOnRequest: u.KilledOnRequest, Result: u.Result, Unfinished: u.Unfinished}
+}
+
+// stopOf is NewStop of u, nil for none.
+func stopOf(u *journal.UnitStop) *Stop {
+	if u == nil {
+		return nil
+	}
+	s := NewStop(*u)
+	return &s
 }
 
 // NewScan is scan's line for results, which took took.
