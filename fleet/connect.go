@@ -17,6 +17,10 @@ type ConnectOptions struct {
 	BecomePassword func() ([]byte, error)
 	// Passphrase returns the passphrase of an encrypted identity file.
 	Passphrase func(keyFile string) ([]byte, error)
+	// RunID, when set, names the temporary files of the run's uploads, so
+	// that a resume or a rollback of the run finds those a cut-off upload
+	// left (remote.Config.TempTag).
+	RunID string
 }
 
 // RemoteDialer connects to inventory hosts over SSH with their resolved
@@ -45,13 +49,14 @@ func remoteConfig(rc inventory.ResolvedConn, o ConnectOptions, hostKeys *remote.
 		ConnectTimeout:  rc.ConnectTimeout,
 		Become:          rc.Become,
 		Passphrase:      o.Passphrase,
+		TempTag:         o.RunID,
 	}
 	if rc.Become && rc.BecomePassword {
 		c.BecomePassword = o.BecomePassword
 	}
 	if rc.Jump != nil {
 		j := remoteConfig(*rc.Jump, o, hostKeys)
-		j.Become, j.BecomePassword = false, nil // a bastion only forwards
+		j.Become, j.BecomePassword, j.TempTag = false, nil, "" // a bastion only forwards
 		c.Jump = &j
 	}
 	return c

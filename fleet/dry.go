@@ -111,12 +111,13 @@ func describe(argv []string) string {
 // PlanOptions turns rollout options into a plan's: the same rollout through
 // a DryDialer (reporting what it would do to o.Reporter), ending after the
 // drop-ins (reload and restart would only show their commands), on every
-// host at once and with no failure budget since nothing changes, and with no
-// local manifests.
+// host at once and with no failure budget or rollback since nothing
+// changes, and with no local manifests.
 func PlanOptions(o Options) Options {
 	inv := *o.Inventory
 	all := inventory.Amount{N: 100, Percent: true}
 	inv.Rollout.Canary, inv.Rollout.Batch, inv.Rollout.FailureBudget = 0, all, all
+	inv.Rollout.OnFailure = inventory.OnFailureStop // nothing to undo
 	o.Inventory, o.Dial, o.LastStep, o.StateDir = &inv, DryDialer(o.Dial, o.Reporter), StepDropIn, ""
 	return o
 }

@@ -23,6 +23,7 @@ const (
 	StepGuard     Step = "guard"   // the dead-man switch, before the reboot
 	StepConfirm   Step = "confirm" // its removal, once every check passed
 	StepRollback  Step = "rollback"
+	StepPrune     Step = "prune"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
 )
 

@@ -30,6 +30,8 @@ type scriptedHost struct {
 	calls   []call
 	// upload answers Upload; nil writes the content and returns its sha256.
 	upload func(dst string, content []byte) (string, error)
+	// lost is Lost's channel: close it to lose the connection.
+	lost chan struct{}
 }
 
 // call is one command the host received.
@@ -83,7 +85,7 @@ func (f *scriptedHost) Stat(context.Context, string) (remote.FileInfo, error) {
 }
 func (f *scriptedHost) Probe(context.Context, time.Duration) error { return nil }
 func (f *scriptedHost) Reconnect(context.Context) error            { return nil }
-func (f *scriptedHost) Lost() <-chan struct{}                      { return nil }
+func (f *scriptedHost) Lost() <-chan struct{}                      { return f.lost }
 func (f *scriptedHost) Close() error                               { return nil }
 
 // received lists the names of the calls received, in order.
@@ -155,6 +157,8 @@ func outdatedHost(name string) *scriptedHost {
 		"reload": func(c call) ([]byte, error) {
 			return []byte(strings.Repeat("fleetfix-unit\nLoadState=loaded\n", len(c.args))), nil
 		},
-		"health": ok(""),
+		"restart":         ok("inflight 0 2\nsince 1764000000.000000\nstopped 0 1\n"),
+		"health":          ok(""),
+		"restart-journal": ok(""),
 	}}
 }

@@ -2,9 +2,12 @@ package fleet
 
 import (
 	"context"
-	"github.com/fleetfix/fleetfix/inventory"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // step is one step of a host's flow: a named piece of work with a timeout
@@ -25,7 +28,15 @@ type step struct {
 	// found work to do, and unless the run is halted, the host's lock is
 	// taken as its last act, so a lock another run holds fails this step.
 	lock bool
-	run  func(hr *hostRun, ctx context.Context) (string, error)
+	// down: the host goes down during the step (a reboot) and cannot have
+	// the lock's lease renewed, so the lease is first extended to outlast
+	// the step.
+	down bool
+	// undoes: a failure at this step, which may have left the host half
+	// changed, is rolled back at once when the policy's on_failure says so
+	// (hostRun.fail).
+	undoes bool
+	run    func(hr *hostRun, ctx context.Context) (string, error)
 }
 
 // flow is the whole of a host's work for one command, as its steps and what
@@ -61,9 +72,13 @@ type hostRun struct {
 	// m is the run's record on the host; nil while there is none (a reboot
 	// keeps none).
 	m      *Manifest
-	locked bool  // this run holds the host's lock
-	saves  saver // the record of the last step that wrote files
-	last   Step  // the last step that ran
+	locked bool // this run holds the host's lock
+	// owner is the lock's owner line while the run holds it, and
+	// stopRenewal stops the renewal of its lease.
+	owner       string
+	stopRenewal func()
+	saves       saver // the record of the last step that wrote files
+	last        Step  // the last step that ran
 	// planned is reported with the done event of the step that set it (the
 	// preflight's changes).
 	planned []Change
@@ -72,6 +87,7 @@ type hostRun struct {
 	ending  string
 	endWith Status
 	jr      *shutdownRead // the reboot's journal read, when there was one
+	rst     restartState  // the restart's bounds and what it measured
 	cleanup []func()
 }
 
@@ -113,6 +129,11 @@ func (hr *hostRun) do(s step) (Step, error) {
 	hr.last = s.name
 	t0, doneBefore := time.Now(), hr.done()
 	ctx, cancel := context.WithTimeout(hr.ctx, s.timeout)
+	var lost <-chan struct{}
+	if hr.h != nil {
+		hr.leaseFor(ctx, s)
+		lost = hr.h.Lost()
+	}
 	msg, err := s.run(hr, ctx)
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
@@ -123,7 +144,7 @@ func (hr *hostRun) do(s step) (Step, error) {
 		return s.name, err
 	}
 	hr.record(s.name, PhaseDone, t0, nil)
-	if s.writes && hr.done() > doneBefore {
+	if s.writes && hr.done() > doneBefore || hr.reconnected(lost) {
 		if failed, err := hr.saves.start(s.name); err != nil {
 			return failed, err
 		}
@@ -206,20 +227,96 @@ func (hr *hostRun) halt(at Step) HostResult {
 	return hr.report(StatusHalted, at, PhaseHalted, msg)
 }
 
+// fail ends the host's flow at step at with err. A failure at a step that
+// undoes is rolled back first, when the policy says so: the host is then
+// reported rolled-back, with the failed step and the cause, and counts as
+// failed all the same (HostResult.Failed).
 func (hr *hostRun) fail(at Step, err error) HostResult {
-	he := &HostError{Host: hr.t.Name, Step: at, Err: err}
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
-	hr.releaseReporting(hr.flow.failed)
-	hr.res.Error, hr.res.err = err.Error(), he
-	return hr.report(StatusFailed, at, PhaseFail, err.Error())
+	hr.r.detail(hr.t.Name, at, err)
+	status, state := StatusFailed, hr.flow.failed
+	if errors.Is(hr.ctx.Err(), context.Canceled) {
+		// The operator stopped the run now: the step did not fail, it was
+		// cut off, and the host does not count against the budget.
+		status = StatusCancelled
+		if state != "" {
+			state = StateInterrupted
+		}
+		hr.r.halt(errStopped)
+	} else if hr.undoes(at) {
+		var undone bool
+		if err, undone = hr.undoFailure(at, err); undone {
+			status, state = StatusRolledBack, StateRolledBack
+		}
+	}
+	hr.releaseReporting(state)
+	hr.res.Error, hr.res.err = err.Error(), &HostError{Host: hr.t.Name, Step: at, Err: err}
+	return hr.report(status, at, PhaseFail, err.Error())
+}
+
+// undoes reports whether a failure at step s is to be rolled back at once:
+// the step undoes, the policy rolls back, and the run has a record to
+// undo from.
+func (hr *hostRun) undoes(s Step) bool {
+	if hr.r.opts.Inventory.Rollout.OnFailure != inventory.OnFailureRollback || hr.m == nil || hr.h == nil {
+		return false
+	}
+	i := slices.IndexFunc(hr.flow.steps, func(st step) bool { return st.name == s })
+	return i >= 0 && hr.flow.steps[i].undoes
+}
+
+// undoFailure rolls the host back after its failure err at step at, from
+// its manifest, over the connection the run has (a host that did not come
+// back from its reboot has none: it is left as it is), with the code of
+// the rollback command. It returns the error the host is reported with,
+// and whether the host was rolled back.
+func (hr *hostRun) undoFailure(at Step, err error) (error, bool) {
+	r := hr.r
+	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseStart, Batch: hr.batch, Message: fmt.Sprintf("rolling back after the failure at %s", at)})
+	t0 := time.Now()
+	n, uerr := 0, hr.undoErr()
+	if uerr == nil {
+		// Detached: a rollback cut off half-way would leave a mixed host.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), undoTimeout)
+		// The guard goes first: armed, it would restore the host again
+		// at its next boot.
+		if uerr = removeGuard(ctx, hr.h, hr.m); uerr == nil {
+			n, uerr = r.undo(ctx, hr.h, hr.m, false)
+		}
+		cancel()
+	}
+	d := time.Since(t0)
+	if uerr != nil {
+		hr.record(StepRollback, PhaseFail, t0, uerr)
+		r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseFail, Batch: hr.batch, Duration: d, Message: uerr.Error()})
+		return fmt.Errorf("failed at %s: %w; not rolled back: %v", at, err, uerr), false
+	}
+	hr.record(StepRollback, PhaseDone, t0, nil)
+	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseDone, Batch: hr.batch, Duration: d,
+		Message: fmt.Sprintf("rolled back after the failure at %s: %d file(s) restored or removed", at, n)})
+	return fmt.Errorf("failed at %s: %w; rolled back in %s", at, err, roundDur(d)), true
+}
+
+// undoErr says why the host cannot be rolled back now, or nil.
+func (hr *hostRun) undoErr() error {
+	if hr.ctx.Err() != nil {
+		return errors.New("the run was stopped")
+	}
+	select {
+	case <-hr.h.Lost():
+		return errors.New("the connection to the host is gone")
+	default:
+		return nil
+	}
 }
 
 // releaseReporting is release on a way out where its own failure can only
 // be reported.
 func (hr *hostRun) releaseReporting(state string) {
 	if err := hr.release(state); err != nil {
+		hr.r.detail(hr.t.Name, StepRun, err)
 		hr.r.info(hr.t.Name, StepRun, true, "could not record the outcome in the manifest: "+err.Error())
 	}
 }

@@ -63,7 +63,7 @@ func TestRolloutFlowOnAScriptedHost(t *testing.T) {
 	// anywhere between the upload and the final save.
 	got := h.received()
 	commands := slices.DeleteFunc(slices.Clone(got), func(n string) bool { return n == "save-manifest" })
-	if want := []string{"preflight", "backup", "upload", "reload", "health"}; !slices.Equal(commands, want) {
+	if want := []string{"preflight", "backup", "upload", "reload", "restart", "health", "restart-journal"}; !slices.Equal(commands, want) {
 		t.Errorf("host received %v, want the commands %v", got, want)
 	}
 	if got[1] != "save-manifest" || got[len(got)-1] != "save-manifest" {
@@ -117,7 +117,7 @@ func TestRolloutFlowFailures(t *testing.T) {
 			step:   StepReload, errText: "0 unit answers for 1 units", state: StateFailed},
 		{name: "the restarted unit is not healthy",
 			change: func(h *scriptedHost) { h.answers["health"] = fails("demo.service: inactive", 1) },
-			step:   StepRestart, errText: "demo.service not healthy within", state: StateFailed},
+			step:   StepRestart, errText: "demo.service not healthy 15s after start: demo.service: inactive", state: StateFailed},
 		{name: "the push's record fails to save: blamed on the push",
 			change: func(h *scriptedHost) {
 				n := 0
@@ -217,8 +217,23 @@ func TestRollbackFlow(t *testing.T) {
 		if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "held by another run") {
 			t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
 		}
-		if got := h.received(); !slices.Equal(got, []string{"lock"}) {
+		if got := h.received(); !slices.Equal(got, []string{"lock", "lock-show"}) {
 			t.Errorf("host received %v after a held lock", got)
+		}
+	})
+	t.Run("the run's upload temporaries are removed first", func(t *testing.T) {
+		m := `{"schema":1,"run_id":"20261130_100000","host":"h1","state":"failed","resumed_by":["20261130_110000"],"changes":[{"path":"/usr/local/bin/demo","done":true}]}`
+		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""),
+			"list-runs": ok("20261130_100000.json\n"), "cat": ok(m), "clean-temps": ok("")}}
+		_, _ = run(h) // the fake has no stat: the undo itself fails
+		var args []string
+		for _, c := range h.calls {
+			if c.name == "clean-temps" {
+				args = c.args
+			}
+		}
+		if want := []string{"2", "20261130_100000", "20261130_110000", "/usr/local/bin/demo"}; !slices.Equal(args, want) {
+			t.Errorf("clean-temps %q, want %q (host received %v)", args, want, h.received())
 		}
 	})
 	t.Run("connect fails", func(t *testing.T) {
@@ -256,5 +271,115 @@ func TestStepsFollowTheFlow(t *testing.T) {
 	}
 	if got := Steps(PlanOptions(Options{Inventory: inv, NoReboot: true})); got[len(got)-1] != StepDropIn {
 		t.Errorf("a plan: %v", got)
+	}
+}
+
+// TestCancelledStepIsNotAFailure: a step cut off by the operator's stop
+// (the run's context cancelled) leaves the host cancelled, not failed: not
+// counted against the budget, its run interrupted, the halt the operator's.
+func TestCancelledStepIsNotAFailure(t *testing.T) {
+	inv := fakeInventory(t, 2, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	h1 := outdatedHost("h1")
+	ctx, cancel := context.WithCancel(context.Background())
+	h1.answers["health"] = func(call) ([]byte, error) {
+		cancel() // the operator's second Ctrl-C while the unit restarts
+		return nil, context.Canceled
+	}
+	rec := &recorder{}
+	s, err := Rollout(ctx, Options{Inventory: inv, Reporter: rec, Dial: func(_ context.Context, t inventory.Target) (Host, error) {
+		if t.Name == "h1" {
+			return h1, nil
+		}
+		return outdatedHost(t.Name), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Hosts[0]; r.Status != StatusCancelled || r.Step != StepRestart || s.Failed() != 0 || s.Cancelled() != 1 || !s.Halted || s.OK() {
+		t.Errorf("h1 %+v; failed %d cancelled %d halted %v", r, s.Failed(), s.Cancelled(), s.Halted)
+	}
+	if ms, _, _ := h1.saves(); ms[len(ms)-1].State != StateInterrupted {
+		t.Errorf("manifest state %s, want %s", ms[len(ms)-1].State, StateInterrupted)
+	}
+	last := rec.events[len(rec.events)-1]
+	if !strings.Contains(last.Message, "halted: stopped by the operator") || !strings.Contains(last.Message, "1 cancelled") || strings.Contains(last.Message, "budget") {
+		t.Errorf("run's end: %q", last.Message)
+	}
+}
+
+// A host that fails after a change is rolled back at once, over the same
+// connection, and still counts as failed: a failed canary halts the run.
+func TestFailureUndoesItself(t *testing.T) {
+	const bin = "/usr/local/bin/demo"
+	tests := []struct {
+		name      string
+		onFailure inventory.OnFailure
+		lost      bool
+		status    Status
+		errText   []string
+		file      string // the build at the end
+		state     string // the manifest's last state
+	}{
+		{name: "rollback: files restored, rolled-back with the cause", onFailure: inventory.OnFailureRollback,
+			status: StatusRolledBack, errText: []string{"failed at restart: demo.service not healthy 15s after start", "; rolled back in "},
+			file: sum("old"), state: StateRolledBack},
+		{name: "stop: left as it failed", onFailure: inventory.OnFailureStop,
+			status: StatusFailed, errText: []string{"demo.service not healthy 15s after start"}, file: sum("new build"), state: StateFailed},
+		{name: "rollback, but the connection is gone: left as it failed", onFailure: inventory.OnFailureRollback, lost: true,
+			status: StatusFailed, errText: []string{"failed at restart: ", "; not rolled back: the connection to the host is gone"},
+			file: sum("new build"), state: StateFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFilesHost(t, undoManifest(), map[string]string{bin: sum("old")})
+			restarts := 0
+			h.answers["health"] = func(call) ([]byte, error) {
+				if restarts++; restarts == 1 {
+					return []byte("unit is failed"), exitErr{status: 1}
+				}
+				return nil, nil // the old build starts
+			}
+			if tt.lost {
+				h.lost = make(chan struct{})
+				close(h.lost)
+			}
+			inv := fakeInventory(t, 2, inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: tt.onFailure})
+			rec := &recorder{}
+			s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec,
+				Dial: func(_ context.Context, tg inventory.Target) (Host, error) {
+					if tg.Name != "h1" {
+						t.Errorf("%s dialed after the canary failed", tg.Name)
+					}
+					return h, nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Hosts[0]
+			if res.Status != tt.status || res.Step != StepRestart || !res.Failed() {
+				t.Fatalf("h1 %s at %s (failed %v): %s\n%s", res.Status, res.Step, res.Failed(), res.Error, rec.trail("h1"))
+			}
+			for _, w := range tt.errText {
+				if !strings.Contains(res.Error, w) {
+					t.Errorf("error %q, want %q in it", res.Error, w)
+				}
+			}
+			if s.Hosts[1].Status != StatusNotStarted || !s.Halted || s.Failed() != 1 || s.OK() {
+				t.Errorf("run: %s halted=%v failed=%d ok=%v: a failed canary must halt it", s.Hosts[1].Status, s.Halted, s.Failed(), s.OK())
+			}
+			if got := h.files[bin]; got != tt.file {
+				t.Errorf("build at the end %s, want %s", short(got), short(tt.file))
+			}
+			ms, locks, err := h.saves()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := ms[len(ms)-1]; last.State != tt.state || locks[len(locks)-1] != "unlock" {
+				t.Errorf("last save: state %s lock %q, want %s and the lock released", last.State, locks[len(locks)-1], tt.state)
+			}
+			if undone := strings.Contains(rec.trail("h1"), "rollback:done restart:fail"); undone != (tt.status == StatusRolledBack) {
+				t.Errorf("events %s", rec.trail("h1"))
+			}
+		})
 	}
 }

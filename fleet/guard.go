@@ -48,7 +48,7 @@ func (hr *hostRun) installGuard(ctx context.Context) (string, error) {
 	hr.m.Guard = name
 	boot := hr.facts.BootID
 	hr.cleanup = append(hr.cleanup, func() { hr.disarmGuard(boot) })
-	if err := hr.write(noLock); err != nil {
+	if err := hr.write(lockReq{}); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s armed: restores the host if not confirmed within %s of its next boot", name, timeout), nil

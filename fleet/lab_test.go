@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,10 +27,11 @@ var tl *labtest.Lab
 // The fleet package's lab: h1-h3 take the main rollout, h4 the sudo tests,
 // h5 is reachable only through a bastion, h6 takes the failing build and
 // the quoting test; h7-h8 the reboot timings, h9-h10 a host that never comes
-// back, h11 a host key that changes across a reboot. The demo service stops
+// back, h11 a host key that changes across a reboot, h12-h13 the bounded
+// restart of the old build (restart_lab_test.go). The demo service stops
 // with a 3 s TimeoutStopSec, so the buggy build's hang takes 3 s, not 90.
 func TestMain(m *testing.M) {
-	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 11, StopTimeout: 3 * time.Second}, &tl))
+	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 13, StopTimeout: 3 * time.Second}, &tl))
 }
 
 // invSpec describes a test inventory.
@@ -40,9 +42,11 @@ type invSpec struct {
 	bastions  string
 	artifact  []byte // default: the fixed build
 	dest      string // default /usr/local/bin/smart-proxy
+	owner     string // the artifact's; default root:root
 	settings  string // drop-in settings block; default: the four of the fix
 	policy    string
 	health    string
+	restart   string // the service's restart block, if any
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -58,6 +62,10 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
 	dest := s.dest
 	if dest == "" {
 		dest = "/usr/local/bin/smart-proxy"
+	}
+	owner := s.owner
+	if owner == "" {
+		owner = "root:root"
 	}
 	settings := s.settings
 	if settings == "" {
@@ -83,11 +91,11 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
       - src: smart-proxy
         dest: %q
         mode: "0755"
-        owner: root:root
+        owner: %s
     dropin:
       settings:
 %s    health:
-%s`, dest, settings, health)
+%s%s`, dest, owner, settings, health, s.restart)
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -438,15 +446,66 @@ func TestBastionOnlyHost(t *testing.T) {
 	}
 }
 
-func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
+// TestFailingBuildRollsItselfBack: a build that does not start fails the
+// canary at its restart, which rolls it back at once (on_failure's
+// default): the old build's files byte for byte, the drop-in gone, the unit
+// active on the old build; the run halts with no other host touched.
+func TestFailingBuildRollsItselfBack(t *testing.T) {
 	labtest.Need(t, tl)
-	broken := []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
-	// h6 is the canary and fails; h4 must not be touched.
-	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: broken,
+	const bin, dropin = "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: brokenBuild,
 		settings: "        TimeoutStopSec: 5s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 4s\n",
 		policy: "  canary: 1\n  failure_budget: 0\n"})
+	h4before, h6before := fileState(t, 3, bin), fileState(t, 5, bin)
+	s, ev := rollout(t, inv, fleet.ConnectOptions{})
+	if statuses(s) != "h6=rolled-back h4=not-started" || s.Hosts[0].Step != fleet.StepRestart || !s.Halted || s.Failed() != 1 {
+		t.Fatalf("%s (step %s, halted %v, failed %d)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, s.Failed(), ev.text())
+	}
+	msg := s.Hosts[0].Error
+	t.Logf("h6: %s (host %s)", msg, s.Hosts[0].Duration)
+	if !strings.HasPrefix(msg, "failed at restart: ") || !strings.Contains(msg, "not healthy 4s after start: unit ") || !strings.Contains(msg, "; rolled back in ") {
+		t.Errorf("error %q: want the failed step, the cause and the rollback", msg)
+	}
+	if got := fileState(t, 5, bin); got != h6before {
+		t.Errorf("h6 build after the rollback: %s, want %s", got, h6before)
+	}
+	if got := fileState(t, 5, dropin); got != "missing" {
+		t.Errorf("h6 drop-in after the rollback: %s", got)
+	}
+	if got := tl.SSH(t, 5, "systemctl is-active smart-proxy.service; smart-proxy --version"); got != "active\nsmart-proxy 1.0.0 (buggy)" {
+		t.Errorf("h6 service after the rollback: %q", got)
+	}
+	if got := fileState(t, 3, bin); got != h4before {
+		t.Errorf("h4 was touched: %s -> %s", h4before, got)
+	}
+	if got := tl.SSH(t, 5, "grep -o '\"state\": \"[a-z-]*\"' /var/lib/fleetfix/runs/"+s.RunID+".json; [ -e /var/lib/fleetfix/lock ] && echo held || echo free"); got != "\"state\": \"rolled-back\"\nfree" {
+		t.Errorf("h6 manifest and lock: %q", got)
+	}
+	// Nothing is left to roll back.
+	if rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{}); statuses(rb) != "h6=unchanged" {
+		t.Errorf("rollback after the automatic one: %s\n%s", statuses(rb), ev.text())
+	}
+}
+
+// brokenBuild is a build that never starts.
+var brokenBuild = []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
+
+// TestFailingBuildStopsAndRollsBackByHand: with on_failure: stop the
+// failed canary is left as it failed; a re-run resumes its run, and a
+// rollback puts it back.
+func TestFailingBuildStopsAndRollsBackByHand(t *testing.T) {
+	labtest.Need(t, tl)
+	// h6 is the canary and fails; h4 must not be touched.
+	inv, _ := writeInventory(t, invSpec{hosts: []int{5, 3}, artifact: brokenBuild,
+		settings: "        TimeoutStopSec: 5s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 4s\n",
+		policy: "  canary: 1\n  failure_budget: 0\n  on_failure: stop\n"})
 	h4before := fileState(t, 3, "/usr/local/bin/smart-proxy")
 	h6before := fileState(t, 5, "/usr/local/bin/smart-proxy")
+	// Earlier tests of h6 left their backups.
+	backupsBefore, err := strconv.Atoi(tl.SSH(t, 5, "ls /usr/local/bin | grep -c 'bak\\.' || true"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s) != "h6=failed h4=not-started" || s.Hosts[0].Step != fleet.StepRestart || !s.Halted {
 		t.Fatalf("%s (step %s, halted %v)\n%s", statuses(s), s.Hosts[0].Step, s.Halted, ev.text())
@@ -457,7 +516,7 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	}
 	// Nothing ever listened: the health wait asks the unit before giving up,
 	// and names its state rather than the port.
-	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy within 4s: unit is ") {
+	if msg := s.Hosts[0].Error; !strings.Contains(msg, "not healthy 4s after start: unit failed (exit 1)") {
 		t.Errorf("health failure %q does not name the unit's state", msg)
 	}
 	if got := fileState(t, 3, "/usr/local/bin/smart-proxy"); got != h4before {
@@ -471,8 +530,8 @@ func TestFailingBuildHaltsAndRollsBack(t *testing.T) {
 	if statuses(again) != "h6=failed h4=not-started" || again.Hosts[0].Step != fleet.StepRestart || again.Hosts[0].RunID != s.RunID {
 		t.Errorf("re-run: %s at %s, run %s (want the resumed %s)\n%s", statuses(again), again.Hosts[0].Step, again.Hosts[0].RunID, s.RunID, ev.text())
 	}
-	if got := tl.SSH(t, 5, "ls /usr/local/bin | grep -c bak"); got != "1" {
-		t.Errorf("backups after the resumed run: %s, want 1", got)
+	if got := tl.SSH(t, 5, "ls /usr/local/bin | grep -c 'bak\\.'; ls /usr/local/bin | grep -c 'bak\\.'"+s.RunID); got != fmt.Sprint(backupsBefore+1)+"\n1" {
+		t.Errorf("backups after the resumed run (all, the run's): %q, want %d and 1", got, backupsBefore+1)
 	}
 	rb, ev := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{})
 	if statuses(rb) != "h6=rolled-back" {
@@ -528,7 +587,7 @@ func TestHeldLockStopsTheRunBeforeAnyChange(t *testing.T) {
 	if statuses(s) != "h6=failed" || s.Hosts[0].Step != fleet.StepPreflight {
 		t.Fatalf("want h6 failed at preflight: %s %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
 	}
-	if err := s.Hosts[0].Err(); err == nil || !strings.Contains(err.Error(), "lock the host") || !strings.Contains(err.Error(), owner) {
+	if err := s.Hosts[0].Err(); err == nil || !strings.Contains(err.Error(), "locked by") || !strings.Contains(err.Error(), owner) {
 		t.Errorf("error %v: want it to name the lock's holder", err)
 	}
 	if got := runs(); got != beforeRuns {

@@ -41,6 +41,9 @@ const (
 	StateFailed     = "failed"
 	StateHalted     = "halted"
 	StateRolledBack = "rolled-back"
+	// StateInterrupted: the run was cut off (its controller gone, its
+	// lease expired, or the operator stopped it now); resumable.
+	StateInterrupted = "interrupted"
 )
 
 // Change is one file a run changes on a host.
@@ -98,6 +101,13 @@ type Manifest struct {
 	Units      []UnitRecord `json:"units"`
 	Changes    []Change     `json:"changes"`
 	Steps      []StepRecord `json:"steps"`
+	// ResumedBy lists the runs that continued this one, oldest first: the
+	// temporary files their uploads leave carry their ids.
+	ResumedBy []string `json:"resumed_by,omitempty"`
+
+	// BootID is the host's boot the run started in: a shutdown of that
+	// boot stopped whatever build the run left running.
+	BootID string `json:"boot_id,omitempty"`
 
 	// Note says how the run came to its state when that is not fleetfix's
 	// own doing ("restored by the guard at ...").
@@ -132,11 +142,10 @@ func (m *Manifest) snapshot(stateDir string) (*manifestWrite, error) {
 
 // write writes the manifest on the host (atomically) and, when a local path
 // is set, in the controller's state directory. lock takes the host's run lock
-// for run runID before writing (takeLock: nothing is written if another run
-// holds it) or releases it after (releaseLock), in the same session: a
-// session less at the start and at the end of every host. (runID is the
-// running one; the manifest may be a resumed run's.)
-func (w *manifestWrite) write(ctx context.Context, h Host, lock lockAction, runID string) error {
+// before writing (takeLock: nothing is written if another run holds it) or
+// releases it after (releaseLock), in the same session: a session less at
+// the start and at the end of every host.
+func (w *manifestWrite) write(ctx context.Context, h Host, lock lockReq) error {
 	if w.local != "" {
 		if err := os.MkdirAll(filepath.Dir(w.local), 0o700); err != nil {
 			return fmt.Errorf("local manifest: %w", err)
@@ -147,11 +156,9 @@ func (w *manifestWrite) write(ctx context.Context, h Host, lock lockAction, runI
 	}
 	sum := sha256.Sum256(w.data)
 	args := []string{w.remote, hex.EncodeToString(sum[:])}
-	if lock != noLock {
-		args = append(args, string(lock), RemoteLockDir, lockOwner(runID))
-	}
+	args = append(args, lock.args()...)
 	if _, err := runScriptInput(ctx, h, w.data, scriptSaveManifest, args...); err != nil {
-		if lock == takeLock {
+		if lock.action == takeLock {
 			if lerr := lockError(err); errors.Is(lerr, errLocked) {
 				return lerr
 			}

@@ -19,15 +19,15 @@ func rolloutFlow(o Options) flow {
 		{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
 		{name: StepPreflight, timeout: to.Preflight, lock: true, run: (*hostRun).preflight},
 		{name: StepBackup, timeout: to.Backup, acts: true, run: (*hostRun).backup},
-		{name: StepPush, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushArtifacts},
-		{name: StepDropIn, timeout: to.Push, acts: true, writes: true, run: (*hostRun).pushDropIns},
-		{name: StepReload, timeout: to.Reload, acts: true, run: (*hostRun).reload},
-		{name: StepRestart, timeout: to.Restart, acts: true, run: (*hostRun).restart},
+		{name: StepPush, timeout: to.Push, acts: true, writes: true, undoes: true, run: (*hostRun).pushArtifacts},
+		{name: StepDropIn, timeout: to.Push, acts: true, writes: true, undoes: true, run: (*hostRun).pushDropIns},
+		{name: StepReload, timeout: to.Reload, acts: true, undoes: true, run: (*hostRun).reload},
+		{name: StepRestart, timeout: to.Restart, acts: true, undoes: true, run: (*hostRun).restart},
 	}
 	if o.Inventory.Rollout.Reboot && !o.NoReboot {
 		guard := o.Inventory.Rollout.ConfirmTimeout > 0
 		if guard {
-			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, run: (*hostRun).installGuard})
+			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, undoes: true, run: (*hostRun).installGuard})
 		}
 		steps = append(steps, rebootSteps(to)...)
 		if guard {
@@ -59,7 +59,7 @@ func rebootFlow(o Options) flow {
 // rebootSteps end a rollout's flow and make a reboot's.
 func rebootSteps(to inventory.Timeouts) []step {
 	return []step{
-		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, run: (*hostRun).reboot},
+		{name: StepReboot, timeout: to.RebootDown + to.RebootUp + to.Restart, acts: true, down: true, undoes: true, run: (*hostRun).reboot},
 		{name: StepJournal, timeout: to.Journal, run: (*hostRun).journal},
 	}
 }
@@ -67,13 +67,29 @@ func rebootSteps(to inventory.Timeouts) []step {
 // rollbackFlow puts a host back as it was before run runID ("" the latest
 // not rolled back): one step, which connects and takes the lock itself, so
 // that all of a rollback is reported as the rollback step.
-func rollbackFlow(runID string, timeout time.Duration) flow {
+func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
 	return flow{name: StepRollback,
 		steps: []step{{name: StepRollback, timeout: timeout, acts: true,
-			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID) }}},
+			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID, force) }}},
 		complete: StateRolledBack,
 		finish: func(hr *hostRun) (Status, string) {
 			return StatusRolledBack, fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", hr.m.RunID, hr.res.Changed)
+		}}
+}
+
+// pruneFlow connects to a host and prunes it, reported as the prune step.
+func pruneFlow(to inventory.Timeouts, keep int, dry bool) flow {
+	return flow{name: StepPrune,
+		steps: []step{
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true,
+				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.prune(ctx, keep, dry) }},
+		},
+		finish: func(hr *hostRun) (Status, string) {
+			if dry {
+				return StatusOK, fmt.Sprintf("would remove %d file(s)", hr.res.Changed)
+			}
+			return StatusOK, fmt.Sprintf("%d file(s) removed", hr.res.Changed)
 		}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
 )
 
@@ -28,6 +29,9 @@ type Facts struct {
 	// Resume is the manifest of an unfinished earlier run that this run
 	// continues (its backups are the ones a rollback needs).
 	Resume *Manifest
+	// Newest is the newest earlier run's manifest, whatever its state; nil
+	// when the host has none.
+	Newest *Manifest
 }
 
 // preflight checks the host can take the fix and works out what will
@@ -75,7 +79,7 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 			changed = append(changed, st.files[i])
 		}
 	}
-	// An unfinished run (failed or halted) is resumed rather than stacked on:
+	// An unfinished run (failed, halted or interrupted) is resumed rather than stacked on:
 	// its backups hold the files as they were before fleetfix touched them,
 	// and a host whose files are already new may still lack its reload and
 	// restart, so "nothing to change" is not "done".
@@ -92,7 +96,14 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if prev != nil && prev.RunID == r.runID {
 		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
 	}
-	if prev != nil && (prev.State == StateRunning || prev.State == StateFailed || prev.State == StateHalted) {
+	f.Newest = prev
+	if prev != nil && resumable(prev.State) {
+		// Only the same work may be resumed: a run that changes other files
+		// would be recorded, and later rolled back, as one it is not.
+		if diff := sameChanges(prev, f.Changes, r.targets); diff != "" {
+			return nil, fmt.Errorf("unfinished run %s (%s) made other changes than this inventory: %s: roll it back first (fleetfix rollback -i %s --run %s %s), or finish it with its own inventory",
+				prev.RunID, prev.State, diff, inventoryPath(r.opts.Inventory), prev.RunID, h.Name())
+		}
 		f.Resume = prev
 	}
 	// A destination that is a symbolic link is refused: the push would
@@ -106,7 +117,79 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if err := checkFreeSpace(f.Changes, changed); err != nil {
 		return nil, err
 	}
+	if err := r.checkNewFiles(h.Name(), kv, st.files); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// resumable reports whether a run in state is unfinished: a rollout resumes
+// it.
+func resumable(state string) bool {
+	switch state {
+	case StateRunning, StateFailed, StateHalted, StateInterrupted:
+		return true
+	}
+	return false
+}
+
+// sameChanges says how the unfinished run p differs from the work this
+// inventory does on the host (its targets, of which changes differ now),
+// or "" when a resume may continue it: the same paths, each with the same
+// new sha256.
+func sameChanges(p *Manifest, changes []Change, targets []fileTarget) string {
+	want := make(map[string]string, len(targets))
+	for _, t := range targets {
+		want[t.Path] = t.SHA256
+	}
+	inRun := make(map[string]bool, len(p.Changes))
+	var diffs []string
+	for _, c := range p.Changes {
+		inRun[c.Path] = true
+		switch sum, ok := want[c.Path]; {
+		case !ok:
+			diffs = append(diffs, c.Path+" is not in this inventory")
+		case sum != c.NewSHA256:
+			diffs = append(diffs, fmt.Sprintf("%s: the run writes sha256 %s, this inventory %s", c.Path, short(c.NewSHA256), short(sum)))
+		}
+	}
+	for _, c := range changes {
+		if !inRun[c.Path] {
+			diffs = append(diffs, c.Path+" is not in the run")
+		}
+	}
+	return strings.Join(diffs, "; ")
+}
+
+// inventoryPath is the inventory's file as a command line names it.
+func inventoryPath(inv *inventory.Inventory) string {
+	if inv == nil || inv.Path == "" {
+		return "INVENTORY"
+	}
+	return inv.Path
+}
+
+// checkNewFiles refuses targets whose owner the host lacks (the push would
+// fail after the backup) or whose new drop-in systemd finds fault with (it
+// would be installed and fail at daemon-reload).
+func (r *runner) checkNewFiles(host string, facts map[string]string, files []fileState) error {
+	for i, t := range r.targets {
+		st := files[i]
+		if len(st.noOwner) > 0 {
+			return fmt.Errorf("owner %s of %s: no %s on the host; create it or fix owner in the inventory", t.Owner, t.Path, strings.Join(st.noOwner, " and no "))
+		}
+		if len(st.verify) > 0 {
+			more := ""
+			if len(st.verify) > 1 {
+				more = fmt.Sprintf(" (and %d more)", len(st.verify)-1)
+			}
+			return fmt.Errorf("new drop-in %s: systemd-analyze verify: %s%s; fix the settings in the inventory", t.Path, st.verify[0], more)
+		}
+	}
+	if facts["systemd_analyze"] == "no" {
+		r.info(host, StepPreflight, false, "no systemd-analyze on the host: the new drop-in is checked at daemon-reload only")
+	}
+	return nil
 }
 
 // units names the run's units, in inventory order.
@@ -137,10 +220,13 @@ type unitState struct {
 
 type fileState struct {
 	info     remote.FileInfo
-	link     string // the symbolic link's target, when the path is one
-	ancestor string // a missing file's nearest existing ancestor
-	availKiB int64  // free on the file's (or that ancestor's) filesystem
-	content  []byte // a drop-in's current content, to diff
+	link     string   // the symbolic link's target, when the path is one
+	ancestor string   // a missing file's nearest existing ancestor
+	availKiB int64    // free on the file's (or that ancestor's) filesystem
+	dev      string   // that filesystem's device number; "": not known
+	noOwner  []string // "user NAME", "group NAME": the owner's parts the host lacks
+	verify   []string // what systemd-analyze said of a new drop-in
+	content  []byte   // a drop-in's current content, to diff
 }
 
 // readHost runs scriptPreflight and parses its answer strictly: a line it
@@ -149,11 +235,7 @@ type fileState struct {
 func readHost(ctx context.Context, h Host, units []string, targets []fileTarget) (*hostState, error) {
 	args := append([]string{RemoteRunsDir, strconv.Itoa(len(units))}, units...)
 	for _, t := range targets {
-		want := "-"
-		if t.Kind == "dropin" {
-			want = "content"
-		}
-		args = append(args, want, t.Path)
+		args = append(args, t.wants(), t.Path)
 	}
 	out, err := runScript(ctx, h, scriptPreflight, args...)
 	if err != nil {
@@ -218,7 +300,7 @@ func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, e
 			unit = i
 			st.units[i] = unitState{props: map[string]string{}, err: rest}
 			continue
-		case "link", "stat", "sha256", "content", "missing", "avail":
+		case "link", "stat", "sha256", "content", "missing", "avail", "no-user", "no-group", "verify":
 			if i, rest, err = index(rest, len(targets)); err != nil {
 				return nil, err
 			}
@@ -239,9 +321,15 @@ func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, e
 				return nil, fmt.Errorf("content of %s: %w", targets[i].Path, err)
 			}
 		case "avail":
-			if f.availKiB, err = strconv.ParseInt(rest, 10, 64); err != nil {
+			kib, dev, _ := strings.Cut(rest, " ")
+			if f.availKiB, err = strconv.ParseInt(kib, 10, 64); err != nil {
 				return nil, fmt.Errorf("free space of %s: %q", targets[i].Path, rest)
 			}
+			f.dev = dev
+		case "no-user", "no-group":
+			f.noOwner = append(f.noOwner, strings.TrimPrefix(kind, "no-")+" "+rest)
+		case "verify":
+			f.verify = append(f.verify, rest)
 		}
 	}
 	for i, t := range targets {
@@ -281,6 +369,22 @@ type fileTarget struct {
 	SHA256  string
 	Mode    *fs.FileMode // nil: keep the existing file's mode (0644 for a new file)
 	Owner   string       // "": keep the existing owner (root:root for a new file)
+}
+
+// wants is what preflight.sh is to check of the target besides its state
+// (see the script's parameters).
+func (t fileTarget) wants() string {
+	var w []string
+	if t.Kind == "dropin" {
+		w = append(w, "content", "verify="+base64.StdEncoding.EncodeToString(t.Content))
+	}
+	if t.Owner != "" {
+		w = append(w, "owner="+t.Owner)
+	}
+	if len(w) == 0 {
+		return "-"
+	}
+	return strings.Join(w, ",")
 }
 
 // compare returns the change that brings the host's file to want, or nil
@@ -333,16 +437,36 @@ func normOwner(o string) string {
 	return o + ":root"
 }
 
-// checkFreeSpace wants room on each filesystem for a temporary copy of each
-// new file and a backup of each old one, plus a margin; at[i] is what the
-// host has at changes[i].
+// checkFreeSpace wants room on each filesystem for what the run puts there
+// together: a temporary copy of each new file and a backup of each old one,
+// plus one margin; at[i] is what the host has at changes[i]. Files whose
+// filesystem is not known count on their own.
 func checkFreeSpace(changes []Change, at []fileState) error {
 	const margin = 1 << 20
+	type filesystem struct {
+		avail, need int64
+		paths       []string
+	}
+	var order []string
+	fss := map[string]*filesystem{}
 	for i, c := range changes {
-		avail := at[i].availKiB * 1024
-		need := c.NewSize + c.OldSize + margin
-		if avail < need {
-			return fmt.Errorf("not enough free space for %s: %d bytes available, %d needed", c.Path, avail, need)
+		key := at[i].dev
+		if key == "" {
+			key = "file " + c.Path
+		}
+		fs := fss[key]
+		if fs == nil {
+			fs = &filesystem{avail: at[i].availKiB * 1024, need: margin}
+			fss[key] = fs
+			order = append(order, key)
+		}
+		fs.need += c.NewSize + c.OldSize
+		fs.paths = append(fs.paths, c.Path)
+	}
+	for _, key := range order {
+		if fs := fss[key]; fs.avail < fs.need {
+			return fmt.Errorf("not enough free space for %s: %d bytes available, %d needed (new files, backups and a 1 MiB margin); free some space on that filesystem",
+				strings.Join(fs.paths, ", "), fs.avail, fs.need)
 		}
 	}
 	return nil

@@ -377,7 +377,9 @@ func (hr *hostRun) rebootPreflight(ctx context.Context) (string, error) {
 // the host's result and starts the journal read as soon as the host is back.
 func (hr *hostRun) reboot(ctx context.Context) (string, error) {
 	hr.jr = hr.r.newShutdownRead(hr.ctx, hr.h, hr.facts.PersistentJournal)
+	hr.jr.prev = hr.rst.ran
 	hr.cleanup = append(hr.cleanup, hr.jr.stop)
+	hr.countInFlight(ctx)
 	rt, err := hr.r.reboot(ctx, hr.h, hr.facts.BootID, hr.jr.start)
 	hr.res.Reboot = rt
 	if err != nil {
@@ -398,8 +400,8 @@ func (hr *hostRun) journal(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hr.res.Timings = timings
-	msg := describeTimings(timings)
+	hr.res.Timings = hr.rst.attach(timings, hr.facts.Newest)
+	msg := describeTimings(hr.res.Timings)
 	if hr.res.Reboot != nil {
 		hr.res.Reboot.fromJournal(hr.jr.after)
 		if j := hr.res.Reboot.describeJournal(); j != "" {
@@ -420,6 +422,7 @@ type shutdownRead struct {
 	ctx        context.Context // the host's run: the read outlives the reboot step
 	h          Host
 	persistent bool
+	prev       bool // the run restarted: the shutdown before is the previous boot's figure
 
 	once    sync.Once
 	done    chan struct{}
@@ -451,7 +454,7 @@ func (s *shutdownRead) start(boot string) {
 			after, note, err := lastShutdown(ctx, s.h, s.persistent, boot, false)
 			wg.Wait()
 			if s.err = errors.Join(beforeErr, err); s.err == nil {
-				s.timings = unitTimings(s.r.services, before, after, beforeNote, note)
+				s.timings = unitTimings(s.r.services, before, after, beforeNote, note, s.prev)
 				s.after = after
 			}
 		}()

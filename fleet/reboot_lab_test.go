@@ -19,24 +19,33 @@ import (
 // the unit's last stop in the previous boot took (Stopping -> Stopped).
 func journalStop(t *testing.T, i int, unit string) time.Duration {
 	t.Helper()
+	stops := journalStops(t, i, unit)
+	return stops[len(stops)-1]
+}
+
+// journalStops are the unit's stops in the previous boot, in order: each
+// Stopping -> the first Stopped after it, with journalctl's short-unix
+// timestamps.
+func journalStops(t *testing.T, i int, unit string) []time.Duration {
+	t.Helper()
 	out := tl.SSH(t, i, "journalctl -b -1 -u "+unit+" -o short-unix --no-pager")
-	var start, end string
+	var stops []time.Duration
+	var start string
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
 		switch {
+		case len(f) == 0:
 		case strings.Contains(line, "Stopping "+unit):
 			start = f[0]
-		case strings.Contains(line, "Stopped "+unit):
-			end = f[0]
+		case start != "" && strings.Contains(line, "Stopped "+unit):
+			stops = append(stops, micros(t, f[0])-micros(t, start))
+			start = ""
 		}
 	}
-	if start == "" || end == "" {
+	if len(stops) == 0 {
 		t.Fatalf("no Stopping/Stopped of %s in the previous boot:\n%s", unit, out)
 	}
-	return micros(t, end) - micros(t, start)
+	return stops
 }
 
 // micros parses "1764019545.895493" exactly (no float rounding).

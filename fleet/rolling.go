@@ -95,6 +95,9 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	}
 	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
 	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
+	if n := s.Cancelled(); n > 0 {
+		msg += fmt.Sprintf(", %d cancelled", n)
+	}
 	if s.Halted {
 		msg += "; halted: " + r.haltErr.Error()
 	}
@@ -119,12 +122,12 @@ func (r *runner) canaries(ctx context.Context, targets []inventory.Target, resul
 		res := work(ctx, targets[i], 0)
 		<-sem
 		results[i] = res
-		switch res.Status {
-		case StatusOK:
-			proved++
-		case StatusFailed:
+		switch {
+		case res.Failed():
 			failed++
 			r.halt(fmt.Errorf("canary %s failed", res.Host))
+		case res.Status == StatusOK:
+			proved++
 		}
 	}
 	return next, failed
@@ -152,7 +155,7 @@ func (r *runner) batches(ctx context.Context, targets []inventory.Target, result
 				mu.Lock()
 				defer mu.Unlock()
 				results[i] = res
-				if res.Status == StatusFailed {
+				if res.Failed() {
 					failed++
 					if failed > budget {
 						r.halt(fmt.Errorf("%d host(s) failed, budget %d", failed, budget))

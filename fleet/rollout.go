@@ -41,6 +41,9 @@ const (
 	StatusHalted     Status = "halted"      // stopped at a step boundary
 	StatusNotStarted Status = "not-started" // the run halted before its turn
 	StatusRolledBack Status = "rolled-back"
+	// StatusCancelled: the operator stopped the run now (the second
+	// Ctrl-C) while a step ran; not a failure of the host.
+	StatusCancelled Status = "cancelled"
 )
 
 // HostResult is how one host's work ended.
@@ -60,6 +63,13 @@ type HostResult struct {
 	err     error
 }
 
+// Failed reports whether the host failed, whether or not it was rolled
+// back after (status rolled-back with the failed step): either way it
+// counts against the failure budget and fails a canary.
+func (r HostResult) Failed() bool {
+	return r.Status == StatusFailed || r.Status == StatusRolledBack && r.Step != ""
+}
+
 // Err returns the host's error (a *HostError), or nil.
 func (r HostResult) Err() error { return r.err }
 
@@ -71,21 +81,29 @@ type Summary struct {
 	Duration time.Duration
 }
 
-// Failed counts hosts that failed.
-func (s *Summary) Failed() int {
+// Failed counts hosts that failed, rolled back after or not.
+func (s *Summary) Failed() int { return s.count(HostResult.Failed) }
+
+// Cancelled counts hosts whose step the operator cut off.
+func (s *Summary) Cancelled() int {
+	return s.count(func(h HostResult) bool { return h.Status == StatusCancelled })
+}
+
+func (s *Summary) count(is func(HostResult) bool) int {
 	n := 0
 	for _, h := range s.Hosts {
-		if h.Status == StatusFailed {
+		if is(h) {
 			n++
 		}
 	}
 	return n
 }
 
-// OK reports whether every host ended ok, unchanged or rolled back.
+// OK reports whether every host ended ok, unchanged or rolled back by a
+// rollback (not after a failure).
 func (s *Summary) OK() bool {
 	for _, h := range s.Hosts {
-		if h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
+		if h.Failed() || h.Status != StatusOK && h.Status != StatusUnchanged && h.Status != StatusRolledBack {
 			return false
 		}
 	}
@@ -123,6 +141,7 @@ func (r *runner) manifestFor(host string, f *Facts) *Manifest {
 			}
 		}
 		p.Changes, p.State = changes, StateRunning
+		p.ResumedBy = append(p.ResumedBy, r.runID)
 		return p
 	}
 	name, _ := os.Hostname()

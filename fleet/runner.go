@@ -21,6 +21,8 @@ type runner struct {
 	content  map[string][]byte // remote path -> new content
 	rep      Reporter
 	wait     rebootWait
+	self     controller    // this process, as the host locks name it
+	lease    time.Duration // the host locks' lease (LockLease)
 
 	mu      sync.Mutex
 	halted  bool
@@ -41,7 +43,8 @@ func newRunner(o Options) (*runner, error) {
 	if !ValidRunID(o.RunID) {
 		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
 	}
-	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{})}
+	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
+		self: thisController(), lease: LockLease}
 	// Artifacts are read and hashed once for the whole fleet.
 	for _, svc := range o.Inventory.Services {
 		for _, a := range svc.Artifacts {
@@ -77,6 +80,20 @@ func (r *runner) info(host string, step Step, warn bool, msg string) {
 	r.emit(Event{Host: host, Step: step, Phase: PhaseInfo, Batch: -1, Warning: warn, Message: msg})
 }
 
+// errStopped is the halt of a run the operator stopped now (its context
+// cancelled).
+var errStopped = errors.New("stopped by the operator")
+
+// detail reports, as an informational line (shown with -v), the whole
+// remote command and stderr behind err, which err's own one-line text
+// leaves out.
+func (r *runner) detail(host string, step Step, err error) {
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		r.info(host, step, false, d.Detail())
+	}
+}
+
 // halt stops the run: no new host starts, in-flight hosts stop at their next
 // step boundary.
 func (r *runner) halt(err error) {
@@ -85,6 +102,8 @@ func (r *runner) halt(err error) {
 	if !r.halted {
 		r.halted, r.haltErr = true, err
 		close(r.haltCh)
+	} else if err == errStopped {
+		r.haltErr = err // whatever halted the run first, the operator ended it
 	}
 }
 

@@ -30,6 +30,10 @@ func (hr *hostRun) preflight(ctx context.Context) (string, error) {
 		return msg, nil
 	}
 	hr.setManifest(hr.r.manifestFor(hr.t.Name, f))
+	if hr.m.BootID == "" {
+		hr.m.BootID = f.BootID
+	}
+	hr.planRestart(ctx)
 	return msg, nil
 }
 
@@ -113,6 +117,7 @@ func (hr *hostRun) reload(ctx context.Context) (string, error) {
 	var checked []string
 	for i, svc := range r.services {
 		props := parseKV([]byte(blocks[i]), "=")
+		hr.rst.noteStopTimeout(svc.Unit, props)
 		if len(svc.DropIn.Settings) == 0 {
 			continue
 		}
@@ -133,30 +138,13 @@ func (hr *hostRun) reload(ctx context.Context) (string, error) {
 	return "settings in effect: " + strings.Join(checked, " "), nil
 }
 
-// restart restarts each unit and waits until it is active and healthy; the
-// host's result keeps how long that took.
-func (hr *hostRun) restart(ctx context.Context) (string, error) {
-	start := time.Now()
-	var msgs []string
-	for _, svc := range hr.r.services {
-		t0 := time.Now()
-		if err := health(ctx, hr.h, svc, "restart", 0); err != nil {
-			return "", err
-		}
-		msgs = append(msgs, fmt.Sprintf("%s active and healthy in %s", svc.Unit, roundDur(time.Since(t0))))
-	}
-	hr.res.RestartTime = time.Since(start)
-	return strings.Join(msgs, "; "), nil
-}
-
 // health runs scriptHealth for svc: mode "restart" restarts the unit first,
-// "boot" waits up to bootWait for the boot to finish first, "" only waits.
-// The unit then has its health timeout to be active and healthy.
+// "boot" waits up to bootWait for the boot to finish first, "" only waits,
+// and "started" only waits, right after the restart started the unit. The
+// unit then has its health timeout to be active and healthy; a failure
+// says what was seen last, never a bare deadline.
 func health(ctx context.Context, h Host, svc inventory.Service, mode string, bootWait time.Duration) error {
-	timeout := svc.Health.Timeout
-	if timeout <= 0 {
-		timeout = 15 * time.Second
-	}
+	timeout := healthTimeout(svc)
 	// The script keeps its own time; this deadline only catches a host
 	// that stops answering.
 	ctx, cancel := context.WithTimeout(ctx, bootWait+timeout+healthSlack)
@@ -166,12 +154,24 @@ func health(ctx context.Context, h Host, svc inventory.Service, mode string, boo
 	switch {
 	case err == nil:
 		return nil
+	case exitStatus(err) == 1 && mode == "started":
+		return fmt.Errorf("%s not healthy %s after start: %s", svc.Unit, timeout, strings.TrimSpace(string(out)))
 	case exitStatus(err) == 1:
 		return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, strings.TrimSpace(string(out)))
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s health: the host gave no answer within %s of the health wait (%s)", svc.Unit, roundDur(bootWait+timeout+healthSlack), err)
 	case mode == "restart":
 		return fmt.Errorf("restart %s: %w", svc.Unit, err)
 	}
 	return fmt.Errorf("%s health: %w", svc.Unit, err)
+}
+
+// healthTimeout is how long svc has to be healthy once started.
+func healthTimeout(svc inventory.Service) time.Duration {
+	if svc.Health.Timeout > 0 {
+		return svc.Health.Timeout
+	}
+	return 15 * time.Second
 }
 
 // healthSlack is what a health wait may overrun its timeout by before the

@@ -12,14 +12,32 @@ import (
 	"github.com/fleetfix/fleetfix/journal"
 )
 
-// UnitTiming is one unit's stop at the shutdown before the rollout and at
-// the reboot after it. A missing side has a note saying why.
+// UnitTiming is one unit's stop before the fix and at the reboot after it.
+// A missing figure has a note saying why.
 type UnitTiming struct {
-	Unit       string
-	Before     *journal.UnitStop
-	After      *journal.UnitStop
-	BeforeNote string
-	AfterNote  string
+	Unit string
+	// Before is the old build's stop at the rollout's restart, read from
+	// the journal of that boot: the same build, measured now. A reboot
+	// without a restart (fleetfix reboot) has the previous shutdown's here.
+	Before *journal.UnitStop
+	After  *journal.UnitStop
+	// BeforeInFlight and InFlight count the unit's established TCP
+	// connections just before the restart and just before the reboot: a
+	// stop proves something only when it had connections to end. nil: not
+	// counted.
+	BeforeInFlight *int
+	InFlight       *int
+	BeforeNote     string
+	AfterNote      string
+	// Previous is the unit's stop at the shutdown that ended the boot
+	// before the rollout's (PreviousBoot), a second figure beside Before.
+	// PreviousChangedBy names the fleetfix run that changed the unit's
+	// files during that boot: the build that stopped then may not be the
+	// one the restart replaced.
+	Previous          *journal.UnitStop
+	PreviousBoot      string
+	PreviousNote      string
+	PreviousChangedBy string
 }
 
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
@@ -67,13 +85,23 @@ func shutdownFrom(out []byte, err error, missing string) (*journal.Shutdown, str
 	return s, "", nil
 }
 
-// unitTimings pairs each service's stop before and after.
-func unitTimings(services []inventory.Service, before, after *journal.Shutdown, beforeNote, afterNote string) []UnitTiming {
+// unitTimings pairs each service's stop before and after: before is the
+// shutdown that ended the boot before the reboot's, which stands as the
+// before of a reboot without a restart (prev is false) or else as the
+// previous boot's figure beside the restart's.
+func unitTimings(services []inventory.Service, before, after *journal.Shutdown, beforeNote, afterNote string, prev bool) []UnitTiming {
 	var out []UnitTiming
 	for _, svc := range services {
 		ut := UnitTiming{Unit: svc.Unit}
-		ut.Before, ut.BeforeNote = pick(before, beforeNote, svc.Unit)
 		ut.After, ut.AfterNote = pick(after, afterNote, svc.Unit)
+		if prev {
+			ut.Previous, ut.PreviousNote = pick(before, beforeNote, svc.Unit)
+			if before != nil {
+				ut.PreviousBoot = before.BootID
+			}
+		} else {
+			ut.Before, ut.BeforeNote = pick(before, beforeNote, svc.Unit)
+		}
 		out = append(out, ut)
 	}
 	return out
@@ -101,6 +129,8 @@ func DescribeStop(u *journal.UnitStop, note string) string {
 	switch {
 	case u.Unfinished:
 		return "≥" + d + ", unfinished (the journal ends mid-stop)"
+	case u.KilledOnRequest:
+		return d + ", SIGKILLed by fleetfix"
 	case u.Killed:
 		return d + ", SIGKILLed"
 	case u.Result == "clean":
@@ -109,10 +139,54 @@ func DescribeStop(u *journal.UnitStop, note string) string {
 	return d + ", " + u.Result
 }
 
+// DescribeInFlight renders a stop with the connections it had to end:
+// "0.012s, clean, 2 in flight"; a count not taken is left out.
+func DescribeInFlight(u *journal.UnitStop, note string, inFlight *int) string {
+	d := DescribeStop(u, note)
+	if u != nil && inFlight != nil {
+		d += fmt.Sprintf(", %d in flight", *inFlight)
+	}
+	return d
+}
+
+// DescribePrevious renders the previous boot's shutdown figure: "90.12s,
+// SIGKILLed (boot 1a2b3c4d; run 20261201_101500 changed its files)".
+func DescribePrevious(ut UnitTiming) string {
+	if ut.Previous == nil && ut.PreviousNote == "" {
+		return "-"
+	}
+	d := DescribeStop(ut.Previous, ut.PreviousNote)
+	var label []string
+	if ut.PreviousBoot != "" {
+		label = append(label, "boot "+shortBoot(ut.PreviousBoot))
+	}
+	if ut.PreviousChangedBy != "" {
+		label = append(label, "run "+ut.PreviousChangedBy+" changed its files")
+	}
+	if len(label) > 0 {
+		d += " (" + strings.Join(label, "; ") + ")"
+	}
+	return d
+}
+
+// shortBoot is a boot id's first 8 hex digits, as journalctl --list-boots
+// users know them.
+func shortBoot(id string) string {
+	id = strings.ReplaceAll(id, "-", "")
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
 func describeTimings(ts []UnitTiming) string {
 	var parts []string
 	for _, ut := range ts {
-		parts = append(parts, fmt.Sprintf("%s: stop %s -> %s", ut.Unit, DescribeStop(ut.Before, ut.BeforeNote), DescribeStop(ut.After, ut.AfterNote)))
+		p := fmt.Sprintf("%s: stop %s -> %s", ut.Unit, DescribeInFlight(ut.Before, ut.BeforeNote, ut.BeforeInFlight), DescribeInFlight(ut.After, ut.AfterNote, ut.InFlight))
+		if ut.Previous != nil || ut.PreviousNote != "" {
+			p += "; previous shutdown " + DescribePrevious(ut)
+		}
+		parts = append(parts, p)
 	}
 	return strings.Join(parts, "; ")
 }

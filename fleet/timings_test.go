@@ -118,3 +118,44 @@ func TestRebootTimelineFromTheJournal(t *testing.T) {
 		})
 	}
 }
+
+func TestAttachRestartToTimings(t *testing.T) {
+	two, zero := 2, 0
+	killed := &journal.UnitStop{Unit: "a.service", Duration: 1020 * time.Millisecond, Killed: true, KilledOnRequest: true}
+	clean := &journal.UnitStop{Unit: "a.service", Duration: 12 * time.Millisecond, Result: "clean"}
+	prev := &journal.UnitStop{Unit: "a.service", Duration: 11 * time.Millisecond, Result: "clean"}
+	boot := "5f1c2d3e000040008000000000000001"
+	// The manifest keeps the boot as /proc spells it, the journal without
+	// dashes.
+	run := &Manifest{RunID: "20261201_101500", BootID: "5f1c2d3e-0000-4000-8000-000000000001", Changes: []Change{{Unit: "a.service", Done: true}}}
+	tests := []struct {
+		name   string
+		rs     restartState
+		newest *Manifest
+		want   string
+	}{
+		{"the restart's stop is the before, the previous boot's flagged",
+			restartState{ran: true, old: map[string]oldBuild{"a.service": {stop: killed, inFlight: &two}}, atReboot: map[string]int{"a.service": 0}}, run,
+			"a.service: stop 1.02s, SIGKILLed by fleetfix, 2 in flight -> 0.012s, clean, 0 in flight; previous shutdown 0.011s, clean (boot 5f1c2d3e; run 20261201_101500 changed its files)"},
+		{"a run of another boot does not flag it",
+			restartState{ran: true, old: map[string]oldBuild{"a.service": {stop: killed, inFlight: &zero}}}, &Manifest{RunID: "x", BootID: "other", Changes: run.Changes},
+			"a.service: stop 1.02s, SIGKILLed by fleetfix, 0 in flight -> 0.012s, clean; previous shutdown 0.011s, clean (boot 5f1c2d3e)"},
+		{"a reboot without a restart keeps the shutdown before",
+			restartState{atReboot: map[string]int{"a.service": 2}}, run,
+			"a.service: stop 0.011s, clean -> 0.012s, clean, 2 in flight"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ut := UnitTiming{Unit: "a.service", After: clean}
+			if tt.rs.ran {
+				ut.Previous, ut.PreviousBoot = prev, boot
+			} else {
+				ut.Before = prev
+			}
+			got := describeTimings(tt.rs.attach([]UnitTiming{ut}, tt.newest))
+			if got != tt.want {
+				t.Errorf("\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetfix/fleetfix/internal/unixmode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -112,24 +113,8 @@ func parseMode(n *yaml.Node) (*fs.FileMode, error) {
 	if err != nil || v > 0o7777 {
 		return nil, fmt.Errorf("%q is above 07777", n.Value)
 	}
-	m := goMode(v)
+	m := unixmode.FromBits(uint32(v))
 	return &m, nil
-}
-
-// goMode converts Unix permission bits (with setuid, setgid, sticky) to Go's
-// form.
-func goMode(v uint64) fs.FileMode {
-	m := fs.FileMode(v & 0o777)
-	if v&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if v&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if v&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
 }
 
 func hasControl(s string) bool {

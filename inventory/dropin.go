@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -23,18 +24,38 @@ func (l *loader) dropIn(v value) DropIn {
 	if n := l.matching(f.get("name"), dropInRE, "%q must be a plain file name ending in .conf, such as override.conf"); n != "" {
 		d.Name = n
 	}
-	if s := l.matching(f.get("section"), sectionRE, "%q is not a unit file section name, such as Service"); s != "" {
-		d.Section = s
+	keys := parseUnitKeys()
+	if sv := f.get("section"); sv.present() {
+		s := l.matching(sv, sectionRE, "%q is not a unit file section name, such as Service")
+		if _, known := keys[s]; s != "" && !known && !strings.HasPrefix(s, "X-") {
+			l.unknownSection(sv, s, keys.sections())
+			return d
+		}
+		if s != "" {
+			d.Section = s
+		}
 	}
 	if settings := f.get("settings"); settings.present() {
-		d.Settings = l.settings(settings)
+		d.Settings = l.settings(settings, keys, d.Section)
 	}
 	return d
 }
 
+// unknownSection reports a section systemd does not have.
+func (l *loader) unknownSection(v value, s string, known []string) {
+	msg := fmt.Sprintf("unknown unit file section %q", s)
+	if hint := suggest(s, known); hint != "" {
+		msg += fmt.Sprintf("; did you mean %q?", hint)
+	} else {
+		msg += "; expected one of: " + strings.Join(known, ", ") + ", or X-NAME of your own"
+	}
+	l.add(v, "%s", msg)
+}
+
 // settings reads the settings mapping at v in document order; a list value
 // repeats the key, e.g. ExecStart: ["", /usr/bin/x] resets ExecStart first.
-func (l *loader) settings(v value) []Setting {
+// Each key must be one systemd has in section, with a value of its type.
+func (l *loader) settings(v value, keys unitKeys, section string) []Setting {
 	n := v.node()
 	if n.Kind != yaml.MappingNode {
 		l.add(v, "must be a mapping of systemd settings, such as KillMode: mixed")
@@ -58,15 +79,30 @@ func (l *loader) settings(v value) []Setting {
 			continue
 		}
 		seen[k.Value] = k.Line
-		for _, val := range l.settingValues(at(n.Content[i+1], key.path)) {
+		typ, known := keys.settingType(section, k.Value)
+		if !known {
+			l.unknownSetting(key, k.Value, keys.keys(section), section)
+			continue
+		}
+		for _, val := range l.settingValues(at(n.Content[i+1], key.path), typ) {
 			out = append(out, Setting{Key: k.Value, Value: val})
 		}
 	}
 	return out
 }
 
-// settingValues reads the value or values of one setting at v.
-func (l *loader) settingValues(v value) []string {
+// unknownSetting reports a key systemd does not have in section.
+func (l *loader) unknownSetting(k value, key string, known []string, section string) {
+	msg := fmt.Sprintf("systemd has no setting %q in [%s]", key, section)
+	if hint := suggest(key, known); hint != "" {
+		msg += fmt.Sprintf("; did you mean %q?", hint)
+	}
+	l.add(k, "%s", msg)
+}
+
+// settingValues reads the value or values of one setting at v, of systemd
+// type typ.
+func (l *loader) settingValues(v value, typ string) []string {
 	var items []value
 	switch n := v.node(); {
 	case !v.present():
@@ -94,6 +130,10 @@ func (l *loader) settingValues(v value) []string {
 			// systemd would join the next line onto this one.
 			l.add(it, `value must not end with \`)
 		default:
+			if err := checkSettingValue(typ, in.Value); err != nil {
+				l.add(it, "%v", err)
+				continue
+			}
 			out = append(out, in.Value)
 		}
 	}

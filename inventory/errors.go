@@ -30,11 +30,21 @@ type Error struct {
 	Problems []Problem
 }
 
-// Error lists the problems one per line.
+// MaxShown is how many problems Error lists before it only counts the
+// rest: a generated file wrong in every entry would otherwise print
+// megabytes, and the first hundred show what is wrong.
+const MaxShown = 100
+
+// Error lists the problems one per line, at most MaxShown of them, then
+// "and N more problems".
 func (e *Error) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	shown := e.Problems[:min(len(e.Problems), MaxShown)]
+	lines := make([]string, len(shown), len(shown)+1)
+	for i, p := range shown {
 		lines[i] = p.Error()
+	}
+	if more := len(e.Problems) - len(shown); more > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more problems", more))
 	}
 	return strings.Join(lines, "\n")
 }

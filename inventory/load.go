@@ -2,17 +2,32 @@ package inventory
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"gopkg.in/yaml.v3"
 )
 
+// MaxSize is the largest inventory file fleetfix reads, in bytes: far
+// beyond any real fleet's (a 10,000-host inventory is about 1 MiB), and
+// small enough that a wrong file (a log, a disk image) is refused before it
+// is read into memory and parsed.
+const MaxSize = 10 << 20
+
 // Load reads, parses and validates the inventory file at path. Relative
 // paths inside it are relative to its directory. An invalid inventory yields
-// an *Error listing every problem found.
+// an *Error listing every problem found; a file over MaxSize is refused
+// unread.
 func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path) //nolint:gosec // G304: reading the file the operator named is the point
+	f, err := os.Open(path) //nolint:gosec // G304: reading the file the operator named is the point
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	// One byte past the cap tells a file at the cap from one beyond it,
+	// also for a pipe or a file still growing, which stat cannot size.
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
@@ -24,6 +39,10 @@ func Load(path string) (*Inventory, error) {
 // local file system. An invalid inventory yields an *Error.
 func Parse(path string, data []byte) (*Inventory, error) {
 	p := &problems{file: path}
+	if len(data) > MaxSize {
+		p.add(1, "", "the file is over %d MiB; an inventory is YAML text, is this the right file?", MaxSize>>20)
+		return nil, p.err()
+	}
 	root := parseDocument(p, data)
 	if len(p.list) > 0 {
 		return nil, p.err()

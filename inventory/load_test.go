@@ -75,6 +75,7 @@ func TestExampleInventory(t *testing.T) {
 	equal(t, "drop-in", svc.DropIn, DefaultDropIn())
 	equal(t, "drop-in path", svc.DropIn.Path(svc.Unit), "/etc/systemd/system/smart-proxy.service.d/override.conf")
 	equal(t, "health", svc.Health, Health{TCP: "127.0.0.1:8080", Timeout: 15 * time.Second})
+	equal(t, "restart", svc.Restart, Restart{})
 	// The example spells out the defaults, so the two must agree.
 	equal(t, "rollout", inv.Rollout, DefaultPolicy())
 }
@@ -114,12 +115,28 @@ func badInventories() []badCase {
 		{"batch_percent", []string{`:7: rollout.batch: 150% is more than 100%`}},
 		{"batch_zero", []string{`:7: rollout.batch: must be at least 1 host or 1%`}},
 		{"canary_negative", []string{`:7: rollout.canary: must be 0 (no canary) or more, got -1`}},
+		{"old_stop_timeout_zero", []string{`:7: services[0].restart.old_stop_timeout: must be positive, got 0s`}},
+		{"restart_order", []string{`:7: rollout.restart: must be together or sequential, got "parallel"`}},
 		{"comment_only", []string{`:1: the file is empty`}},
 		{"dest_is_dropin", []string{`:8: services[0].artifacts[0].dest: /etc/systemd/system/smart-proxy.service.d/override.conf is also written by services[0].dropin`}},
 		{"dotdot_dest", []string{`:8: services[0].artifacts[0].dest: "/usr/local/../../etc/shadow" must not contain ..`}},
 		{"dropin_key", []string{`:9: services[0].dropin.settings.Kill-Mode: "Kill-Mode" is not a systemd setting name`}},
 		{"dropin_name", []string{`:7: services[0].dropin.name: "../override.conf" must be a plain file name ending in .conf`}},
 		{"dropin_no_value", []string{`:8: services[0].dropin.settings.KillMode: has no value; write "" to reset the setting`}},
+		{"dropin_values", []string{
+			`:8: services[0].dropin.settings.TimeoutStopSec: "[Unit]" is a section header, not a value`,
+			`:9: services[0].dropin.settings.TimeoutStartSec: "20 seconds later" is not a systemd time span, such as 20s, 1min 30s or infinity`,
+			`:10: services[0].dropin.settings.KillMode: "mixd" must be one of control-group, mixed, process, none; did you mean "mixed"?`,
+			`:11: services[0].dropin.settings.KillSignal: "SIGTERMINATE" is not a signal, such as SIGTERM or 15`,
+			`:12: services[0].dropin.settings.FinalKillSignal[1]: "99" is not a signal`,
+			`:13: services[0].dropin.settings.SendSIGKILL: "maybe" is not a boolean`,
+			`:17: services[0].dropin.settings.Environment: "[Unit]" is a section header`,
+		}},
+		{"dropin_unknown_setting", []string{
+			`:8: services[0].dropin.settings.TimeoutStopSecs: systemd has no setting "TimeoutStopSecs" in [Service]; did you mean "TimeoutStopSec"?`,
+			`:9: services[0].dropin.settings.Wants: systemd has no setting "Wants" in [Service]`,
+			`:12: services[1].dropin.section: unknown unit file section "Sevice"; did you mean "Service"?`,
+		}},
 		{"dropin_value_newline", []string{`:8: services[0].dropin.settings.ExecStartPre: value must be one line`}},
 		{"dropped_entries", []string{
 			`:4: hosts[0]: empty entry`,
@@ -158,6 +175,7 @@ func badInventories() []badCase {
 		{"mode_too_large", []string{`:9: services[0].artifacts[0].mode: "17777" is above 07777`}},
 		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
+		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
 		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
 		{"no_services", []string{`:1: services: at least one service is required`}},
 		{"not_mapping", []string{`:1: must be a mapping with keys defaults, bastions, hosts, groups, services, rollout, got a list`}},
@@ -304,6 +322,7 @@ func TestFullInventory(t *testing.T) {
 
 	want := DefaultPolicy()
 	want.Canary, want.Batch, want.FailureBudget, want.Reboot = 0, Amount{N: 2}, Amount{N: 10, Percent: true}, false
+	want.OnFailure = OnFailureStop
 	want.Timeouts.RebootUp = 10 * time.Minute
 	want.ConfirmTimeout = 90 * time.Second
 	equal(t, "rollout", inv.Rollout, want)
@@ -449,7 +468,8 @@ func TestUnknownKeysEverywhere(t *testing.T) {
 		"defaults": "defaults: {usr: x}",
 		"bastion":  "bastions: [{name: b, address: 10.0.0.9, prot: 22}]",
 		"host":     "hosts: [{name: a, address: 10.0.0.1, adress: x}]",
-		"service":  "services: [{unit: x, health: {tcp: '127.0.0.1:1'}, restart: true}]",
+		"service":  "services: [{unit: x, health: {tcp: '127.0.0.1:1'}, reboot: true}]",
+		"restart":  "services: [{unit: x, restart: {old_stop: 1s}}]",
 		"artifact": "services: [{unit: x, artifacts: [{src: f, dest: /f, perms: '0755'}]}]",
 		"dropin":   "services: [{unit: x, dropin: {file: a.conf}}]",
 		"health":   "services: [{unit: x, health: {http: 'localhost:80'}}]",

@@ -91,6 +91,15 @@ type Service struct {
 	Artifacts []Artifact
 	DropIn    DropIn
 	Health    Health
+	Restart   Restart
+}
+
+// Restart says how the rollout's restart treats the build it replaces.
+type Restart struct {
+	// OldStopTimeout bounds the old build's stop at the restart: past it,
+	// fleetfix SIGKILLs the unit's processes and the restart goes on to start
+	// the new build. 0: the unit's own TimeoutStopSec applies.
+	OldStopTimeout time.Duration
 }
 
 // Artifact is a local file pushed to a remote path.
@@ -136,8 +145,27 @@ type Policy struct {
 	// fleetfix to confirm the rollout before its guard restores the run's
 	// backups; 0: no guard.
 	ConfirmTimeout time.Duration
-	Timeouts       Timeouts
+	// OnFailure is what becomes of a host that fails once it has been
+	// changed. The zero value stops, as a Policy built by hand always did;
+	// DefaultPolicy (and so every loaded inventory) rolls back.
+	OnFailure OnFailure
+	// Restart is how a host's units restart: RestartTogether (one systemd
+	// transaction) or RestartSequential (one after the other, each healthy
+	// before the next).
+	Restart  string
+	Timeouts Timeouts
 }
+
+// OnFailure is what a rollout does with a host that failed after a change.
+type OnFailure string
+
+// What a failed host becomes.
+const (
+	// OnFailureRollback puts the host back at once, from its manifest.
+	OnFailureRollback OnFailure = "rollback"
+	// OnFailureStop leaves the host as it failed, for an operator.
+	OnFailureStop OnFailure = "stop"
+)
 
 // Timeouts bound each step of a host's rollout.
 type Timeouts struct {
@@ -151,6 +179,12 @@ type Timeouts struct {
 	RebootUp   time.Duration // until it answers over SSH again
 	Journal    time.Duration
 }
+
+// Restart orders of Policy.Restart.
+const (
+	RestartTogether   = "together"
+	RestartSequential = "sequential"
+)
 
 // ResolvedConn is the connection a host actually uses: defaults and
 // overrides merged, paths expanded, and the bastion chain resolved.
@@ -209,6 +243,8 @@ func DefaultPolicy() Policy {
 		MaxParallel:    defaultMaxParallel,
 		FailureBudget:  Amount{},
 		Reboot:         true,
+		OnFailure:      OnFailureRollback,
+		Restart:        RestartTogether,
 		ConfirmTimeout: 10 * time.Minute,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,

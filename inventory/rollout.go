@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "confirm_timeout", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "timeouts")
 	if !ok {
 		return
 	}
@@ -46,6 +46,23 @@ func (l *loader) rollout(v value) {
 			l.add(f.get("confirm_timeout"), "must be 0 (no guard) or more, got %s", d)
 		}
 		pol.ConfirmTimeout = d
+	}
+	onFailure := f.get("on_failure")
+	switch s, _ := l.str(onFailure); OnFailure(s) {
+	case "":
+	case OnFailureRollback, OnFailureStop:
+		pol.OnFailure = OnFailure(s)
+	default:
+		l.add(onFailure, "must be rollback or stop, got %q", s)
+	}
+	restart := f.get("restart")
+	if s, ok := l.str(restart); ok && s != "" {
+		switch s {
+		case RestartTogether, RestartSequential:
+			pol.Restart = s
+		default:
+			l.add(restart, "must be %s or %s, got %q", RestartTogether, RestartSequential, s)
+		}
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 }

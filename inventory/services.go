@@ -37,7 +37,7 @@ func (l *loader) services(v value) {
 	// operator spelled out.
 	var dropIns, artifacts []written
 	for _, it := range items {
-		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health")
+		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health", "restart")
 		if !ok {
 			continue
 		}
@@ -59,6 +59,7 @@ func (l *loader) services(v value) {
 			dropIns = append(dropIns, written{svc.DropIn.Path(svc.Unit), f.get("dropin")})
 		}
 		svc.Health = l.health(f.get("health"))
+		svc.Restart = l.restart(f.get("restart"))
 		l.inv.Services = append(l.inv.Services, svc)
 	}
 	seen := make(map[string]string)
@@ -162,6 +163,18 @@ func (l *loader) health(v value) Health {
 		h.Timeout = d
 	}
 	return h
+}
+
+func (l *loader) restart(v value) Restart {
+	var r Restart
+	f, ok := l.mapping(v, "old_stop_timeout")
+	if !ok {
+		return r
+	}
+	if d, set := l.positive(f.get("old_stop_timeout")); set {
+		r.OldStopTimeout = d
+	}
+	return r
 }
 
 func checkHostPort(s string) error {

@@ -32,6 +32,10 @@ type UnitStop struct {
 	// Result is "clean" (Deactivated successfully), "timeout", "failed:<UNIT_RESULT>"
 	// (e.g. failed:exit-code), or "unknown" (no result record in the window).
 	Result string `json:"result"`
+	// KilledOnRequest: the SIGKILL was asked for (systemctl kill, as
+	// fleetfix does past a unit's old_stop_timeout at a restart), not sent
+	// after the stop timeout; Killed is set too.
+	KilledOnRequest bool `json:"killed_on_request,omitempty"`
 	// Unfinished: the journal ends before the job's "Stopped" record (a power
 	// cut or a crash during the stop); End is then the boot's last record and
 	// Duration a lower bound.
@@ -59,8 +63,10 @@ type Shutdown struct {
 
 // Unit returns how the named unit stopped at the shutdown; false when it was
 // not stopped by it (not running then, or stopped earlier by hand).
-func (s *Shutdown) Unit(name string) (UnitStop, bool) {
-	for _, u := range s.Units {
+func (s *Shutdown) Unit(name string) (UnitStop, bool) { return unitIn(s.Units, name) }
+
+func unitIn(units []UnitStop, name string) (UnitStop, bool) {
+	for _, u := range units {
 		if u.Unit == name {
 			return u, true
 		}
@@ -450,6 +456,8 @@ func unitStop(j *stopJob, bootEnd time.Time, recs []*record) UnitStop {
 			// process N with signal SIGKILL" alone is not: KillMode=mixed
 			// SIGKILLs leftovers of a clean stop at once.
 			u.Killed = true
+		case killedOnRequest(r.message):
+			u.Killed, u.KilledOnRequest = true, true
 		}
 	}
 	switch {

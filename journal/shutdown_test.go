@@ -21,7 +21,7 @@ import (
 // The captures in testdata were taken on lab hosts (systemd 252) with
 // fleet.ShutdownQuery's script; see testdata/README.md.
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from ParseShutdown's output")
+var update = flag.Bool("update", false, "rewrite the testdata goldens from the parsers' output")
 
 const journalDir = "testdata"
 
@@ -65,26 +65,32 @@ func TestJournalGolden(t *testing.T) {
 			} else {
 				v = s
 			}
-			got, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(f, ".jsonl") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestJournalGolden ./journal/ -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s:\n%s", name, filepath.Base(golden), lineDiffJournal(string(want), string(got)))
-			}
+			checkGolden(t, strings.TrimSuffix(f, ".jsonl")+".golden.json", v)
 		})
+	}
+}
+
+// checkGolden compares v, as indented JSON, with the golden file; -update
+// rewrites it instead.
+func checkGolden(t *testing.T, golden string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./journal/ -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("differs from %s:\n%s", filepath.Base(golden), lineDiffJournal(string(want), string(got)))
 	}
 }
 

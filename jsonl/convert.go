@@ -29,7 +29,7 @@ func NewEvent(e fleet.Event, runID string) Event {
 // NewSummary is the last line of the command's run s.
 func NewSummary(command string, s *fleet.Summary) Summary {
 	out := Summary{Schema: Schema, Type: TypeSummary, Command: command, RunID: s.RunID, OK: s.OK(), Halted: s.Halted,
-		Failed: s.Failed(), DurationMS: MS(s.Duration), Hosts: []Host{}}
+		Failed: s.Failed(), Cancelled: s.Cancelled(), DurationMS: MS(s.Duration), Hosts: []Host{}}
 	for _, h := range s.Hosts {
 		out.Hosts = append(out.Hosts, NewHost(h))
 	}
@@ -45,15 +45,9 @@ func NewHost(h fleet.HostResult) Host {
 			SSHDStoppedMS: MS(r.SSHDStopped), ShutdownMS: MS(r.Shutdown)}
 	}
 	for _, t := range h.Timings {
-		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote}
-		if t.Before != nil {
-			b := NewStop(*t.Before)
-			jt.Before = &b
-		}
-		if t.After != nil {
-			a := NewStop(*t.After)
-			jt.After = &a
-		}
+		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote,
+			BeforeInFlight: t.BeforeInFlight, InFlight: t.InFlight, Before: stopOf(t.Before), After: stopOf(t.After),
+			Previous: stopOf(t.Previous), PreviousBoot: t.PreviousBoot, PreviousNote: t.PreviousNote, PreviousChangedBy: t.PreviousChangedBy}
 		l.Timings = append(l.Timings, jt)
 	}
 	return l
@@ -61,7 +55,17 @@ func NewHost(h fleet.HostResult) Host {
 
 // NewStop is a unit's stop on the wire.
 func NewStop(u journal.UnitStop) Stop {
-	return Stop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: MS(u.Duration), Killed: u.Killed, Result: u.Result, Unfinished: u.Unfinished}
+	return Stop{Unit: u.Unit, Start: u.Start.UTC(), End: u.End.UTC(), StopMS: MS(u.Duration), Killed: u.Killed,
+		KilledOnRequest: u.KilledOnRequest, Result: u.Result, Unfinished: u.Unfinished}
+}
+
+// stopOf is NewStop of u, nil for none.
+func stopOf(u *journal.UnitStop) *Stop {
+	if u == nil {
+		return nil
+	}
+	s := NewStop(*u)
+	return &s
 }
 
 // NewScan is scan's line for results, which took took.

@@ -53,6 +53,7 @@ type Summary struct {
 	OK         bool    `json:"ok"`
 	Halted     bool    `json:"halted"`
 	Failed     int     `json:"failed"`
+	Cancelled  int     `json:"cancelled,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
 	Hosts      []Host  `json:"hosts"`
 }
@@ -95,7 +96,10 @@ type Stop struct {
 	End    time.Time `json:"end"`
 	StopMS float64   `json:"stop_ms"`
 	Killed bool      `json:"killed"`
-	Result string    `json:"result"`
+	// KilledOnRequest: the SIGKILL was fleetfix's (old_stop_timeout at the
+	// restart), not systemd's after the stop timeout.
+	KilledOnRequest bool   `json:"killed_on_request,omitempty"`
+	Result          string `json:"result"`
 	// Unfinished: the journal ends mid-stop; stop_ms is a lower bound.
 	Unfinished bool `json:"unfinished,omitempty"`
 }
@@ -108,6 +112,17 @@ type Timing struct {
 	After      *Stop  `json:"after,omitempty"`
 	BeforeNote string `json:"before_note,omitempty"`
 	AfterNote  string `json:"after_note,omitempty"`
+	// BeforeInFlight and InFlight are the unit's established TCP
+	// connections just before the restart and just before the reboot;
+	// absent when not counted.
+	BeforeInFlight *int `json:"before_in_flight,omitempty"`
+	InFlight       *int `json:"in_flight,omitempty"`
+	// Previous is the unit's stop at the previous boot's shutdown
+	// (PreviousBoot), beside the before measured at the restart.
+	Previous          *Stop  `json:"previous,omitempty"`
+	PreviousBoot      string `json:"previous_boot,omitempty"`
+	PreviousNote      string `json:"previous_note,omitempty"`
+	PreviousChangedBy string `json:"previous_changed_by,omitempty"`
 }
 
 // Scan is scan's single line, of type "scan".

@@ -40,6 +40,9 @@ func Summary(w io.Writer, s *fleet.Summary) {
 	verdict := "all hosts ok"
 	if !s.OK() {
 		verdict = fmt.Sprintf("%d failed", s.Failed())
+		if n := s.Cancelled(); n > 0 {
+			verdict += fmt.Sprintf(", %d cancelled", n)
+		}
 		if s.Halted {
 			verdict += ", run halted"
 		}

@@ -16,7 +16,7 @@ import (
 // stopped after the reboot was asked, the old boot's end, and fleetfix's
 // login after the new boot's sshd started; then the controller's, from
 // its reboot command.
-const timingsHeader = "HOST\tUNIT\tSTOP BEFORE\tSTOP AFTER\tSSHD DOWN\tBOOT ENDED\tLOGIN\tCONTROLLER: DOWN\tBACK\tACTIVE"
+const timingsHeader = "HOST\tUNIT\tSTOP BEFORE\tSTOP AFTER\tSSHD DOWN\tBOOT ENDED\tLOGIN\tCONTROLLER: DOWN\tBACK\tACTIVE\tPREVIOUS BOOT'S SHUTDOWN"
 
 // TimingRow is one line of the timings table: a unit's stop before and
 // after the fix on a host, with the host's reboot. A rebooted host without
@@ -53,17 +53,31 @@ func HostTimings(h fleet.HostResult) []TimingRow {
 	return rows
 }
 
-// Before is the stop before the fix in words: "90.12s, SIGKILLed".
-func (r TimingRow) Before() string { return r.stop(r.Timing.Before, r.Timing.BeforeNote) }
+// Before is the stop before the fix in words, with the connections it had
+// to end: "20.02s, SIGKILLed, 2 in flight".
+func (r TimingRow) Before() string {
+	return r.stop(r.Timing.Before, r.Timing.BeforeNote, r.Timing.BeforeInFlight)
+}
 
-// After is the stop after the fix in words: "0.061s, clean".
-func (r TimingRow) After() string { return r.stop(r.Timing.After, r.Timing.AfterNote) }
+// After is the stop after the fix in words: "0.061s, clean, 2 in flight".
+func (r TimingRow) After() string {
+	return r.stop(r.Timing.After, r.Timing.AfterNote, r.Timing.InFlight)
+}
 
-func (r TimingRow) stop(u *journal.UnitStop, note string) string {
+// Previous is the previous boot's shutdown in words, labelled with its
+// boot: "90.12s, SIGKILLed (boot 5f1c2d3e)"; "-" when there is none.
+func (r TimingRow) Previous() string {
 	if r.Timing.Unit == "" {
 		return "-"
 	}
-	return fleet.DescribeStop(u, note)
+	return fleet.DescribePrevious(r.Timing)
+}
+
+func (r TimingRow) stop(u *journal.UnitStop, note string, inFlight *int) string {
+	if r.Timing.Unit == "" {
+		return "-"
+	}
+	return fleet.DescribeInFlight(u, note, inFlight)
 }
 
 // Cells are the row's cells in the table's columns.
@@ -72,7 +86,7 @@ func (r TimingRow) Cells() []string {
 	if unit == "" {
 		unit = "-"
 	}
-	cells := []string{r.Host, unit, r.Before(), r.After(), "-", "-", "-", "-", "-", "-"}
+	cells := []string{r.Host, unit, r.Before(), r.After(), "-", "-", "-", "-", "-", "-", r.Previous()}
 	if b := r.Reboot; b != nil {
 		cells[4], cells[5], cells[6] = measured(b.SSHDStopped), measured(b.Shutdown), measured(b.Noticed)
 		cells[7], cells[8], cells[9] = Duration(b.Down), Duration(b.Back), Duration(b.Active)

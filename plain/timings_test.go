@@ -15,6 +15,8 @@ func TestTimingsRows(t *testing.T) {
 		SSHDStopped: 12 * time.Millisecond, Shutdown: 5148 * time.Millisecond, Noticed: 31 * time.Millisecond}
 	before := &journal.UnitStop{Unit: "a.service", Duration: 90120 * time.Millisecond, Killed: true, Result: "timeout"}
 	after := &journal.UnitStop{Unit: "a.service", Duration: 61 * time.Millisecond, Result: "clean"}
+	restart := &journal.UnitStop{Unit: "a.service", Duration: 1020 * time.Millisecond, Killed: true, KilledOnRequest: true, Result: "failed:signal"}
+	two, zero := 2, 0
 	tests := []struct {
 		name string
 		host fleet.HostResult
@@ -22,15 +24,22 @@ func TestTimingsRows(t *testing.T) {
 	}{
 		{"not rebooted", fleet.HostResult{Host: "h1"}, nil},
 		{"rebooted, no timings", fleet.HostResult{Host: "h2", Reboot: reboot},
-			[][]string{{"h2", "-", "-", "-", "-", "-", "-", "410ms", "1.20s", "1.50s"}}},
+			[][]string{{"h2", "-", "-", "-", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"}}},
 		{"rebooted, with the journal's timeline", fleet.HostResult{Host: "h4", Reboot: journaled},
-			[][]string{{"h4", "-", "-", "-", "12ms", "5.15s", "31ms", "4.05s", "6.00s", "7.00s"}}},
+			[][]string{{"h4", "-", "-", "-", "12ms", "5.15s", "31ms", "4.05s", "6.00s", "7.00s", "-"}}},
 		{"timings", fleet.HostResult{Host: "h3", Reboot: reboot, Timings: []fleet.UnitTiming{
 			{Unit: "a.service", Before: before, After: after},
 			{Unit: "b.service", AfterNote: "not stopped"}}},
 			[][]string{
-				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "-", "-", "-", "410ms", "1.20s", "1.50s"},
-				{"h3", "b.service", "no timings: ", "no timings: not stopped", "-", "-", "-", "410ms", "1.20s", "1.50s"},
+				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
+				{"h3", "b.service", "no timings: ", "no timings: not stopped", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
+			}},
+		{"the restart's stop, in-flight counts and the previous boot's", fleet.HostResult{Host: "h4", Reboot: reboot, Timings: []fleet.UnitTiming{
+			{Unit: "a.service", Before: restart, BeforeInFlight: &two, After: after, InFlight: &zero,
+				Previous: after, PreviousBoot: "5f1c2d3e-0000-4000-8000-000000000001", PreviousChangedBy: "20261201_101500"}}},
+			[][]string{
+				{"h4", "a.service", "1.02s, SIGKILLed by fleetfix, 2 in flight", "0.061s, clean, 0 in flight", "-", "-", "-", "410ms", "1.20s", "1.50s",
+					"0.061s, clean (boot 5f1c2d3e; run 20261201_101500 changed its files)"},
 			}},
 	}
 	for _, tt := range tests {

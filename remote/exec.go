@@ -22,7 +22,10 @@ const maxStderr = 64 << 10
 const killWait = 2 * time.Second
 
 // ExitError is a command that ran and exited non-zero (or was killed by a
-// signal: Status is then 128+signal number).
+// signal: Status is then 128+signal number). Its Error is one line, for an
+// operator: the cause (stderr's first line) and the command's name; the
+// whole command and stderr, often a script of a few kilobytes, are in Argv
+// and Stderr, and Detail, for a verbose log.
 type ExitError struct {
 	Host   string
 	Argv   []string
@@ -30,16 +33,50 @@ type ExitError struct {
 	Stderr []byte
 }
 
+// maxCause bounds the stderr line Error quotes.
+const maxCause = 300
+
 func (e *ExitError) Error() string {
+	cause := firstLine(e.Stderr)
+	if cause == "" {
+		return fmt.Sprintf("%s: %s exited with status %d", e.Host, CommandName(e.Argv), e.Status)
+	}
+	return fmt.Sprintf("%s: %s (%s exited with status %d)", e.Host, cause, CommandName(e.Argv), e.Status)
+}
+
+// Detail is the whole command and its stderr, for a verbose log.
+func (e *ExitError) Detail() string {
 	msg := fmt.Sprintf("%s: %s exited with status %d", e.Host, QuoteArgs(e.Argv), e.Status)
 	if s := strings.TrimSpace(string(e.Stderr)); s != "" {
-		const max = 2000
-		if len(s) > max {
-			s = "..." + s[len(s)-max:]
-		}
-		msg += ": " + s
+		msg += "; stderr:\n" + s
 	}
 	return msg
+}
+
+// CommandName names argv in one word: the name a script is run under
+// (`sh -c SCRIPT NAME ARGS...`, its $0) or else the program.
+func CommandName(argv []string) string {
+	switch {
+	case len(argv) == 0:
+		return "the command"
+	case len(argv) >= 4 && argv[1] == "-c":
+		return argv[3]
+	}
+	return argv[0]
+}
+
+// firstLine is the first non-blank line of b, trimmed and shortened to
+// maxCause bytes.
+func firstLine(b []byte) string {
+	for line := range strings.Lines(string(b)) {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > maxCause {
+				line = line[:maxCause] + "..."
+			}
+			return line
+		}
+	}
+	return ""
 }
 
 // ExitStatus returns the command's exit status.
@@ -84,9 +121,9 @@ func (cmd command) shown() []string {
 // group leader. A cancelled command can then be killed with its children:
 // sshd refuses signal requests on root logins (it only honours them from its
 // privilege-separated child), so signalling the session alone is not enough.
-func (c *Client) session(ctx context.Context, argv []string, stdin []byte, display []string) ([]byte, error) {
+func (c *Client) session(ctx context.Context, argv []string, in input, display []string) ([]byte, error) {
 	fail := func(err error) error {
-		return fmt.Errorf("run %s on %s: %w", QuoteArgs(display), c.cfg.Name, err)
+		return fmt.Errorf("run %s on %s: %w", CommandName(display), c.cfg.Name, err)
 	}
 	if len(argv) == 0 {
 		return nil, fail(errors.New("empty command"))
@@ -110,7 +147,12 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 	var stdout bytes.Buffer
 	stderr := &tailBuffer{max: maxStderr}
 	pid := &pidFilter{w: stderr}
-	sess, stdinDone, err := startSession(ctx, conn, pidAnnounce+"; exec "+QuoteArgs(argv), stdin, &stdout, pid)
+	var gate *sudoGate
+	if in.more != nil {
+		gate = newSudoGate(stderr)
+		pid.w = gate
+	}
+	sess, stdinDone, err := startSession(ctx, conn, pidAnnounce+"; exec "+QuoteArgs(argv), in, gate, &stdout, pid)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -134,6 +176,7 @@ func (c *Client) session(ctx context.Context, argv []string, stdin []byte, displ
 		}
 	}
 	pid.flush()
+	gate.flush()
 	if err == nil {
 		// As x/crypto/ssh does with a Stdin it copies: a command that
 		// exited 0 but could not be given all its input fails.
@@ -190,7 +233,7 @@ func newSession(ctx context.Context, conn *ssh.Client) (*ssh.Session, error) {
 	}
 }
 
-func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byte, stdout, stderr io.Writer) (sess *ssh.Session, stdinDone func() error, err error) {
+func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin input, gate *sudoGate, stdout, stderr io.Writer) (sess *ssh.Session, stdinDone func() error, err error) {
 	type result struct {
 		sess *ssh.Session
 		in   io.WriteCloser
@@ -207,7 +250,7 @@ func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byt
 		// through an io.Pipe with a 32 KiB buffer per command. A nil Stdin
 		// is EOF right away.
 		var in io.WriteCloser
-		if len(stdin) > 0 {
+		if len(stdin.data) > 0 {
 			if in, err = sess.StdinPipe(); err != nil {
 				_ = sess.Close()
 				ch <- result{err: fmt.Errorf("stdin: %w", err)}
@@ -227,7 +270,7 @@ func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byt
 		if r.err != nil {
 			return nil, nil, r.err
 		}
-		return r.sess, writeStdin(r.in, stdin), nil
+		return r.sess, writeStdin(r.in, stdin, gate), nil
 	case <-ctx.Done():
 		go func() {
 			if r := <-ch; r.sess != nil {
@@ -238,21 +281,34 @@ func startSession(ctx context.Context, conn *ssh.Client, cmd string, stdin []byt
 	}
 }
 
-// writeStdin writes data to in and closes it, in the background (the remote
-// end may not read it all), and returns a function waiting for that.
-func writeStdin(in io.WriteCloser, data []byte) func() error {
+// input is a command's stdin: data, written at once, and more, written
+// only once the command's sudo let it run (see sudoGate); nil more: none.
+type input struct {
+	data, more []byte
+}
+
+// writeStdin writes stdin to in and closes it, in the background (the
+// remote end may not read it all), and returns a function waiting for that.
+// Until gate decides, more waits; the returned function stops the wait.
+func writeStdin(in io.WriteCloser, stdin input, gate *sudoGate) func() error {
 	if in == nil {
 		return func() error { return nil }
 	}
-	done := make(chan error, 1)
+	done, stop := make(chan error, 1), make(chan struct{})
 	go func() {
-		_, err := in.Write(data)
+		_, err := in.Write(stdin.data)
+		if err == nil && gate != nil && gate.wait(stop) {
+			_, err = in.Write(stdin.more)
+		}
 		if cerr := in.Close(); err == nil && cerr != io.EOF {
 			err = cerr
 		}
 		done <- err
 	}()
-	return sync.OnceValue(func() error { return <-done })
+	return sync.OnceValue(func() error {
+		close(stop)
+		return <-done
+	})
 }
 
 // kill stops a command whose context ended, best effort: a KILL signal

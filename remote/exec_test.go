@@ -58,10 +58,13 @@ func TestRun(t *testing.T) {
 				t.Errorf("ExitError %+v, want status %d, stderr containing %q", ee, tc.wantStatus, tc.wantStderr)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "target") || !strings.Contains(msg, QuoteArgs(tc.argv)) ||
+			if !strings.Contains(msg, "target") || !strings.Contains(msg, CommandName(tc.argv)) ||
 				!strings.Contains(msg, fmt.Sprintf("status %d", tc.wantStatus)) ||
-				!strings.Contains(msg, strings.TrimSpace(tc.wantStderr)) {
-				t.Errorf("message %q lacks host, argv, status or stderr", msg)
+				!strings.Contains(msg, strings.TrimSpace(tc.wantStderr)) || strings.Contains(msg, "\n") {
+				t.Errorf("message %q lacks host, command name, status or stderr, or is not one line", msg)
+			}
+			if !strings.Contains(ee.Detail(), QuoteArgs(tc.argv)) {
+				t.Errorf("Detail %q lacks the command", ee.Detail())
 			}
 		})
 	}
@@ -272,12 +275,14 @@ func TestBecome(t *testing.T) {
 		clientPW *string // nil: NOPASSWD config
 		wantErr  string
 		wantLog  []string // prefixes of sudo invocations, in order
+		attempts int      // password attempts sudo saw
 	}{
-		{name: "password", sudoPW: password, clientPW: ptr(password), wantLog: []string{"-k -S -p  -- sh -c"}},
+		{name: "password", sudoPW: password, clientPW: ptr(password), wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c"}, attempts: 1},
 		{name: "nopasswd config", nopasswd: true, wantLog: []string{"-n -- cat"}},
 		{name: "password but nopasswd rule", sudoPW: password, nopasswd: true, clientPW: ptr(password),
-			wantLog: []string{"-k -S -p  -- sh -c", "-n -- cat"}},
-		{name: "wrong password", sudoPW: "other", clientPW: ptr(password), wantErr: "sudo: wrong password or user not allowed"},
+			wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c", "-n -- cat"}},
+		// One attempt, not two: pam_faillock locks accounts by the count.
+		{name: "wrong password", sudoPW: "other", clientPW: ptr(password), wantErr: "sudo: wrong password or user not allowed", attempts: 1},
 		{name: "password needed", sudoPW: password, wantErr: "a password is required but none is configured"},
 	}
 	for _, tc := range tests {
@@ -301,6 +306,10 @@ func TestBecome(t *testing.T) {
 
 			out, err := c.RunInput(testContext(t), data, "cat")
 			log, _ := os.ReadFile(filepath.Join(e.sudoState, "argv.log"))
+			attempts, _ := os.ReadFile(filepath.Join(e.sudoState, "attempts"))
+			if n := strings.Count(string(attempts), "attempt"); n != tc.attempts {
+				t.Errorf("sudo saw %d password attempts, want %d", n, tc.attempts)
+			}
 			if strings.Contains(string(log), password) {
 				t.Errorf("password in sudo's argv: %q", log)
 			}

@@ -3,13 +3,8 @@ package remote
 import (
 	"fmt"
 	"io/fs"
-)
 
-// Unix permission bits beyond rwx, as chmod and stat know them.
-const (
-	unixSetuid = 0o4000
-	unixSetgid = 0o2000
-	unixSticky = 0o1000
+	"github.com/fleetfix/fleetfix/internal/unixmode"
 )
 
 // unixPerm converts a mode for Upload into chmod bits. Setuid, setgid and
@@ -20,31 +15,9 @@ func unixPerm(m fs.FileMode) (uint32, error) {
 	if m&^allowed != 0 {
 		return 0, fmt.Errorf("mode %v: only permission, setuid, setgid and sticky bits can be set", m)
 	}
-	p := uint32(m) & 0o7777
-	if m&fs.ModeSetuid != 0 {
-		p |= unixSetuid
-	}
-	if m&fs.ModeSetgid != 0 {
-		p |= unixSetgid
-	}
-	if m&fs.ModeSticky != 0 {
-		p |= unixSticky
-	}
-	return p, nil
+	return uint32(m)&0o7000 | unixmode.Bits(m), nil
 }
 
 // goMode converts the permission part of a raw st_mode into Go's form; the
 // file type is dropped.
-func goMode(raw uint32) fs.FileMode {
-	m := fs.FileMode(raw & 0o777)
-	if raw&unixSetuid != 0 {
-		m |= fs.ModeSetuid
-	}
-	if raw&unixSetgid != 0 {
-		m |= fs.ModeSetgid
-	}
-	if raw&unixSticky != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
+func goMode(raw uint32) fs.FileMode { return unixmode.FromBits(raw) }

@@ -61,6 +61,11 @@ type Config struct {
 	BecomePassword  func() ([]byte, error)               // nil = NOPASSWD sudo; called at most once per Client, cached in memory
 	Passphrase      func(keyFile string) ([]byte, error) // for encrypted identity files; nil = skip them with an error
 	Jump            *Config                              // ProxyJump bastion (may itself have a Jump)
+	// TempTag goes into the names of Upload's temporary files
+	// (.NAME.fleetfix-tmp-TAG-HEX), so that what an upload cut off leaves
+	// can be found by whoever knows the tag (fleet uses the run id). Letters,
+	// digits and _ only, at most 32; "" leaves it out.
+	TempTag string
 }
 
 // withDefaults returns a copy of c with zero fields defaulted and paths
@@ -80,6 +85,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.User == "" {
 		c.User = defaultUser
+	}
+	if !validTempTag(c.TempTag) {
+		return c, fmt.Errorf("config %s: temp tag %q: want at most %d letters, digits or _", c.Name, c.TempTag, maxTempTag)
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = defaultConnectTimeout

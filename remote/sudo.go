@@ -17,22 +17,31 @@ import (
 // if sudo consumed exactly the password line before it. sudo reads the
 // password, and sh's read reads its line, one byte at a time, so neither
 // swallows the data behind it.
+//
+// The marker and the data are sent only once the guard says it runs
+// (sudoReady on stderr): sent with the password, a wrong password would make
+// sudo read the marker as a second attempt, and pam_faillock count two
+// failures per host. When sudo prompts again (sudoPrompt a second time),
+// stdin is closed instead, so a wrong password costs one attempt.
 const (
 	sudoMarker      = "fleetfix-sudo-stdin-follows"
+	sudoPrompt      = "fleetfix-sudo-prompt"
+	sudoReady       = "fleetfix-sudo-ready"
 	sudoGuardStatus = 125 // the exit status in sudoGuard
 	sudoGuardMsg    = "fleetfix: sudo did not read the password; command not run"
-	sudoGuard       = `IFS= read -r l || l=; if [ "$l" != '` + sudoMarker + `' ]; then ` +
+	sudoGuard       = `echo '` + sudoReady + `' >&2; IFS= read -r l || l=; if [ "$l" != '` + sudoMarker + `' ]; then ` +
 		`echo '` + sudoGuardMsg + `' >&2; exit 125; fi; l=; exec "$@"`
 )
 
 // sudoArgv wraps argv to run as root. -k makes sudo ignore a cached
 // credential, so it always reads the password line we send instead of
-// leaving it on the command's stdin; an empty -p prompt keeps stderr clean.
+// leaving it on the command's stdin; the -p prompt, a line of its own that
+// sudoGate counts and removes, tells a second attempt.
 func sudoArgv(argv []string, withPassword bool) []string {
 	if !withPassword {
 		return append([]string{"sudo", "-n", "--"}, argv...)
 	}
-	return append([]string{"sudo", "-k", "-S", "-p", "", "--", "sh", "-c", sudoGuard, "fleetfix-sudo"}, argv...)
+	return append([]string{"sudo", "-k", "-S", "-p", sudoPrompt + "\n", "--", "sh", "-c", sudoGuard, "fleetfix-sudo"}, argv...)
 }
 
 // sudoStdin is the stdin for sudoArgv(argv, true). The caller clears it after
@@ -96,23 +105,24 @@ func (s *sudoPassword) forget() {
 func (c *Client) exec(ctx context.Context, cmd command) ([]byte, error) {
 	shown := cmd.shown()
 	if !cmd.become || !c.sudoRoot {
-		return c.session(ctx, cmd.argv, cmd.stdin, shown)
+		return c.session(ctx, cmd.argv, input{data: cmd.stdin}, shown)
 	}
 	pw, ok, err := c.sudo.password()
 	if err != nil {
-		return nil, fmt.Errorf("run %s on %s: become password: %w", QuoteArgs(shown), c.cfg.Name, err)
+		return nil, fmt.Errorf("run %s on %s: become password: %w", CommandName(shown), c.cfg.Name, err)
 	}
 	if !ok {
-		out, err := c.session(ctx, sudoArgv(cmd.argv, false), cmd.stdin, shown)
+		out, err := c.session(ctx, sudoArgv(cmd.argv, false), input{data: cmd.stdin}, shown)
 		return out, sudoFailure(err, false)
 	}
 	in := sudoStdin(pw, cmd.stdin)
-	out, err := c.session(ctx, sudoArgv(cmd.argv, true), in, shown)
+	// The password line now, the rest once the guard runs.
+	out, err := c.session(ctx, sudoArgv(cmd.argv, true), input{data: in[:len(pw)+1], more: in[len(pw)+1:]}, shown)
 	clear(in)
 	if guardRefused(err) {
 		// sudo did not want the password for this command, and nothing
 		// ran: run it the NOPASSWD way.
-		out, err = c.session(ctx, sudoArgv(cmd.argv, false), cmd.stdin, shown)
+		out, err = c.session(ctx, sudoArgv(cmd.argv, false), input{data: cmd.stdin}, shown)
 		return out, sudoFailure(err, false)
 	}
 	return out, sudoFailure(err, true)
@@ -131,12 +141,15 @@ type sudoError struct {
 }
 
 func (e *sudoError) Error() string {
-	s := fmt.Sprintf("%s: %s (running %s)", e.exit.Host, e.msg, QuoteArgs(e.exit.Argv))
-	if said := strings.TrimSpace(string(e.exit.Stderr)); said != "" {
-		s += "; sudo said: " + strings.Join(strings.Fields(said), " ")
+	s := fmt.Sprintf("%s: %s (running %s)", e.exit.Host, e.msg, CommandName(e.exit.Argv))
+	if said := firstLine(e.exit.Stderr); said != "" {
+		s += "; sudo said: " + said
 	}
 	return s
 }
+
+// Detail is the ExitError's, for a verbose log.
+func (e *sudoError) Detail() string { return e.exit.Detail() }
 
 func (e *sudoError) Unwrap() error { return e.exit }
 

@@ -19,7 +19,7 @@ func TestSudoArgv(t *testing.T) {
 		wantPrefix   []string
 	}{
 		{"nopasswd", false, []string{"sudo", "-n", "--"}},
-		{"password", true, []string{"sudo", "-k", "-S", "-p", "", "--", "sh", "-c", sudoGuard, "fleetfix-sudo"}},
+		{"password", true, []string{"sudo", "-k", "-S", "-p", sudoPrompt + "\n", "--", "sh", "-c", sudoGuard, "fleetfix-sudo"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,19 +65,21 @@ func TestSudoPasswordNotInArgv(t *testing.T) {
 // test sshd's SetEnv) on the test host, with the behaviour that matters
 // here. Its state lives in $FAKE_SUDO_STATE: the expected password in
 // "password", a "nopasswd" file acting as a NOPASSWD rule, and every
-// invocation's arguments appended to "argv.log". Like sudo, with -S it reads
-// the password one line at a time (up to 3 tries) and the command inherits
-// the rest of stdin; -n fails unless NOPASSWD.
+// invocation's arguments appended to "argv.log", and each password attempt
+// to "attempts". Like sudo, with -S it writes the -p prompt to stderr and
+// reads the password one line at a time (up to 3 tries, stopping at the end
+// of stdin) and the command inherits the rest of stdin; -n fails unless
+// NOPASSWD.
 const fakeSudo = `#!/bin/sh
 state=${FAKE_SUDO_STATE:?}
-printf '%s\n' "$*" >> "$state/argv.log"
+printf '%s\n' "$(printf '%s' "$*" | tr '\n' ' ')" >> "$state/argv.log"
 mode=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--) shift; break ;;
 	-S) mode=S ;;
 	-n) mode=n ;;
-	-p) shift ;;
+	-p) prompt=$2; shift ;;
 	esac
 	shift
 done
@@ -90,7 +92,12 @@ if [ ! -e "$state/nopasswd" ]; then
 		want=$(cat "$state/password")
 		tries=0
 		while :; do
-			IFS= read -r pw || pw=
+			printf '%s' "$prompt" >&2
+			if ! IFS= read -r pw; then
+				echo "sudo: $tries incorrect password attempt(s)" >&2
+				exit 1
+			fi
+			echo attempt >> "$state/attempts"
 			[ "$pw" = "$want" ] && break
 			tries=$((tries + 1))
 			echo "Sorry, try again." >&2
@@ -107,7 +114,7 @@ exec "$@"
 // fakeSudoState prepares a state directory for fakeSudo.
 func fakeSudoState(t *testing.T, dir, password string, nopasswd bool) {
 	t.Helper()
-	for _, f := range []string{"argv.log", "nopasswd"} {
+	for _, f := range []string{"argv.log", "nopasswd", "attempts"} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}

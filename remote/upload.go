@@ -20,8 +20,12 @@ import (
 // runs even when the upload's context was cancelled.
 const cleanupTimeout = 30 * time.Second
 
-// maxTempBase keeps ".<base>.fleetfix-tmp-<16 hex>" within NAME_MAX (255).
-const maxTempBase = 200
+// maxTempBase and maxTempTag keep ".<base>.fleetfix-tmp-<tag>-<16 hex>"
+// within NAME_MAX (255).
+const (
+	maxTempBase = 191
+	maxTempTag  = 32
+)
 
 // installScript moves an uploaded file into place as the final step of
 // Upload, in one round trip. Arguments:
@@ -102,7 +106,7 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, dst string, mode fs.Fi
 		return fail(err)
 	}
 	dir := path.Dir(dst)
-	tmp := path.Join(dir, tempName(path.Base(dst), suffix))
+	tmp := path.Join(dir, tempName(path.Base(dst), c.cfg.TempTag, suffix))
 
 	// A small file (a drop-in, a script, a manifest) travels on the install
 	// command's stdin: one session, where SFTP takes an open, a chmod, the
@@ -244,12 +248,31 @@ func validAccount(s string) bool {
 }
 
 // tempName is the temporary name, next to the destination, of a file being
-// uploaded: hidden, and recognisable as ours if a crash leaves it behind.
-func tempName(base, suffix string) string {
+// uploaded: hidden, and recognisable as ours, and with tag as whose, if a
+// crash leaves it behind.
+func tempName(base, tag, suffix string) string {
 	if len(base) > maxTempBase {
 		base = base[:maxTempBase]
 	}
+	if tag != "" {
+		suffix = tag + "-" + suffix
+	}
 	return "." + base + ".fleetfix-tmp-" + suffix
+}
+
+// validTempTag accepts what goes into a temporary name unquoted in a shell
+// glob: letters, digits and _.
+func validTempTag(tag string) bool {
+	if len(tag) > maxTempTag {
+		return false
+	}
+	for _, r := range tag {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func randomHex() (string, error) {

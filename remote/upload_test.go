@@ -76,20 +76,34 @@ func TestValidOwner(t *testing.T) {
 
 func TestTempName(t *testing.T) {
 	long := strings.Repeat("x", 300)
+	tag := strings.Repeat("t", maxTempTag)
 	tests := []struct {
-		base, want string
+		base, tag, want string
 	}{
-		{"app", ".app.fleetfix-tmp-0123456789abcdef"},
-		{".env", "..env.fleetfix-tmp-0123456789abcdef"},
-		{long, "." + long[:maxTempBase] + ".fleetfix-tmp-0123456789abcdef"},
+		{"app", "", ".app.fleetfix-tmp-0123456789abcdef"},
+		{".env", "", "..env.fleetfix-tmp-0123456789abcdef"},
+		{long, "", "." + long[:maxTempBase] + ".fleetfix-tmp-0123456789abcdef"},
+		{"app", "20261201_081502", ".app.fleetfix-tmp-20261201_081502-0123456789abcdef"},
+		{long, tag, "." + long[:maxTempBase] + ".fleetfix-tmp-" + tag + "-0123456789abcdef"},
 	}
 	for _, tc := range tests {
-		got := tempName(tc.base, "0123456789abcdef")
+		got := tempName(tc.base, tc.tag, "0123456789abcdef")
 		if got != tc.want {
 			t.Errorf("tempName(%q) = %q, want %q", tc.base, got, tc.want)
 		}
 		if len(got) > 255 {
 			t.Errorf("tempName(%q) is %d bytes, over NAME_MAX", tc.base, len(got))
+		}
+	}
+}
+
+func TestValidTempTag(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"": true, "20261201_081502": true, strings.Repeat("a", maxTempTag): true,
+		strings.Repeat("a", maxTempTag+1): false, "a-b": false, "a*": false, "a b": false, "../x": false,
+	} {
+		if got := validTempTag(tag); got != want {
+			t.Errorf("validTempTag(%q) = %v, want %v", tag, got, want)
 		}
 	}
 }

@@ -245,13 +245,7 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case screenPlan:
 		return m.onPlanKey(k)
 	case screenHelp:
-		switch {
-		case key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit):
-			m.screen, m.scroll = m.back, 0
-		default:
-			m.scrollKey(k)
-		}
-		return m, nil
+		return m.onHelpKey(k)
 	}
 	switch {
 	case key.Matches(k, m.keys.Help):
@@ -278,24 +272,9 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Pause):
 		m.togglePause()
 	case key.Matches(k, m.keys.Abort):
-		switch {
-		case !m.started || m.run.Finished:
-			m.flash = "the run has ended: nothing to abort"
-		case m.aborting:
-			m.flash = "already aborting (ctrl+c: stop now)"
-		default:
-			m.confirm = confirmAbort
-		}
+		m.askAbort()
 	case key.Matches(k, m.keys.Rollback):
-		h := m.selectedHost()
-		if h == nil {
-			break
-		}
-		if ok, why := h.CanRollBack(); !ok {
-			m.flash = why
-			break
-		}
-		m.confirm, m.confirmHost = confirmRollback, h.Name
+		m.askRollback()
 	case m.screen == screenTimings || m.expanded:
 		if key.Matches(k, m.keys.Details) && m.expanded {
 			m.expanded, m.scroll = false, 0
@@ -313,6 +292,41 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.move(k)
 	}
 	return m, nil
+}
+
+func (m Model) onHelpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit) {
+		m.screen, m.scroll = m.back, 0
+	} else {
+		m.scrollKey(k)
+	}
+	return m, nil
+}
+
+// askAbort asks to confirm a graceful abort, or says why there is none.
+func (m *Model) askAbort() {
+	switch {
+	case !m.started || m.run.Finished:
+		m.flash = "the run has ended: nothing to abort"
+	case m.aborting:
+		m.flash = "already aborting (ctrl+c: stop now)"
+	default:
+		m.confirm = confirmAbort
+	}
+}
+
+// askRollback asks to confirm the selected host's rollback, or says why it
+// cannot be rolled back.
+func (m *Model) askRollback() {
+	h := m.selectedHost()
+	if h == nil {
+		return
+	}
+	if ok, why := h.CanRollBack(); !ok {
+		m.flash = why
+		return
+	}
+	m.confirm, m.confirmHost = confirmRollback, h.Name
 }
 
 func (m *Model) move(k tea.KeyPressMsg) {

@@ -230,8 +230,8 @@ func TestSessionStopCancelsTheStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statuses(sum); got["a"] != fleet.StatusFailed || got["b"] != fleet.StatusNotStarted || !s.Aborted() {
-		t.Errorf("summary %+v aborted %v, want a failed, b not started, aborted", sum.Hosts, s.Aborted())
+	if got := statuses(sum); got["a"] != fleet.StatusCancelled || got["b"] != fleet.StatusNotStarted || !s.Aborted() {
+		t.Errorf("summary %+v aborted %v, want a cancelled, b not started, aborted", sum.Hosts, s.Aborted())
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	StatusUnchanged      Status = "unchanged"
 	StatusFailed         Status = "failed"
 	StatusHalted         Status = "halted"
+	StatusCancelled      Status = "cancelled"
 	StatusNotStarted     Status = "not started"
 	StatusRollingBack    Status = "rolling back"
 	StatusRolledBack     Status = "rolled back"
@@ -228,7 +229,7 @@ func (s *RunState) Apply(e fleet.Event) {
 		if r.Error != "" {
 			h.Error = r.Error
 		}
-		if r.Status == fleet.StatusFailed && r.Step != "" {
+		if (r.Status == fleet.StatusFailed || r.Status == fleet.StatusCancelled) && r.Step != "" {
 			h.FailedStep = r.Step
 		}
 	}
@@ -267,6 +268,8 @@ func statusOf(s fleet.Status) Status {
 		return StatusFailed
 	case fleet.StatusHalted:
 		return StatusHalted
+	case fleet.StatusCancelled:
+		return StatusCancelled
 	case fleet.StatusNotStarted:
 		return StatusNotStarted
 	case fleet.StatusRolledBack:
@@ -326,7 +329,7 @@ func appendLog(l []LogLine, line LogLine) []LogLine {
 
 // Counts are the header's numbers.
 type Counts struct {
-	Total, Queued, Running, OK, Unchanged, Failed, Halted, RolledBack, RollingBack int
+	Total, Queued, Running, OK, Unchanged, Failed, Halted, Cancelled, RolledBack, RollingBack int
 }
 
 // Counts tallies hosts by status.
@@ -346,6 +349,8 @@ func (s *RunState) Counts() Counts {
 			c.Failed++
 		case StatusHalted, StatusNotStarted:
 			c.Halted++
+		case StatusCancelled:
+			c.Cancelled++
 		case StatusRolledBack:
 			c.RolledBack++
 		case StatusRollingBack:
@@ -423,7 +428,7 @@ func (h *Host) CanRollBack() (bool, string) {
 	switch h.Status {
 	case StatusOK, StatusRollbackFailed:
 		return true, ""
-	case StatusFailed:
+	case StatusFailed, StatusCancelled:
 		// Only a host the run got to change has a run to undo.
 		if h.FailedStep == fleet.StepConnect || h.FailedStep == fleet.StepPreflight {
 			return false, h.Name + " failed before any change: nothing to roll back"

@@ -68,7 +68,7 @@ func (s styles) status(st Status) lipgloss.Style {
 		return s.running
 	case StatusRolledBack:
 		return s.rolled
-	case StatusHalted:
+	case StatusHalted, StatusCancelled:
 		return s.warn
 	}
 	return s.queued

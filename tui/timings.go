@@ -42,6 +42,13 @@ func (m Model) timingsParts() parts {
 			}
 		}
 	}
+	valueW := 20
+	for i := range m.run.Hosts {
+		for _, r := range m.run.Hosts[i].TimingRows() {
+			t := r.Timing
+			valueW = max(valueW, lipgloss.Width(stopValue(t.Before, t.BeforeInFlight)), lipgloss.Width(stopValue(t.After, t.InFlight)))
+		}
+	}
 	title := "STOP TIME AT SHUTDOWN: before → after the fix"
 	if scale > 0 {
 		title += fmt.Sprintf(" · shared scale, full bar = %s", plain.StopTime(scale))
@@ -56,7 +63,7 @@ func (m Model) timingsParts() parts {
 			continue
 		}
 		for _, r := range rows {
-			body = append(body, m.timingLines(r, scale)...)
+			body = append(body, m.timingLines(r, scale, valueW)...)
 		}
 		if r := rows[0].Reboot; r != nil {
 			body = append(body, m.rebootLines(r, "  ")...)
@@ -66,9 +73,10 @@ func (m Model) timingsParts() parts {
 }
 
 // timingLines are a row of the timings table as the timings screen shows
-// it: the unit, then its stop before and after as bars on scale.
-func (m Model) timingLines(r plain.TimingRow, scale time.Duration) []string {
-	labelW, valueW := 9, 20
+// it: the unit, then its stop before and after as bars on scale, their
+// values in valueW cells, and the previous boot's figure when there is one.
+func (m Model) timingLines(r plain.TimingRow, scale time.Duration, valueW int) []string {
+	labelW := 9
 	barW := max(10, m.width-labelW-valueW-1)
 	t := r.Timing
 	head := m.st.bold.Render(r.Host) + "  " + t.Unit
@@ -77,11 +85,12 @@ func (m Model) timingLines(r plain.TimingRow, scale time.Duration) []string {
 	}
 	lines := []string{head}
 	for _, side := range []struct {
-		label string
-		u     *journal.UnitStop
-		note  string
-		st    lipgloss.Style
-	}{{"before", t.Before, t.BeforeNote, m.st.before}, {"after", t.After, t.AfterNote, m.st.after}} {
+		label    string
+		u        *journal.UnitStop
+		note     string
+		inFlight *int
+		st       lipgloss.Style
+	}{{"before", t.Before, t.BeforeNote, t.BeforeInFlight, m.st.before}, {"after", t.After, t.AfterNote, t.InFlight, m.st.after}} {
 		label := fit("  "+side.label, labelW)
 		if side.u == nil {
 			lines = append(lines, label+m.st.faint.Render("no timings: "+side.note))
@@ -91,16 +100,33 @@ func (m Model) timingLines(r plain.TimingRow, scale time.Duration) []string {
 		if side.u.Killed {
 			st = m.st.before
 		}
-		val := plain.StopTime(side.u.Duration) + " ✓ clean"
-		switch {
-		case side.u.Killed:
-			val = plain.StopTime(side.u.Duration) + " ✗ SIGKILLed"
-		case side.u.Result != "clean":
-			val = plain.StopTime(side.u.Duration) + " " + side.u.Result
-		}
-		lines = append(lines, label+st.Render(fit(bar(side.u.Duration, scale, barW), barW))+" "+st.Render(val))
+		lines = append(lines, label+st.Render(fit(bar(side.u.Duration, scale, barW), barW))+" "+st.Render(stopValue(side.u, side.inFlight)))
+	}
+	if t.Previous != nil || t.PreviousNote != "" {
+		lines = append(lines, fit("  prev.", labelW)+m.st.faint.Render(r.Previous()))
 	}
 	return lines
+}
+
+// stopValue is a stop's figure beside its bar: "1.02s ✗ SIGKILLed by
+// fleetfix, 2 in flight"; "" for none.
+func stopValue(u *journal.UnitStop, inFlight *int) string {
+	if u == nil {
+		return ""
+	}
+	val := plain.StopTime(u.Duration) + " ✓ clean"
+	switch {
+	case u.KilledOnRequest:
+		val = plain.StopTime(u.Duration) + " ✗ SIGKILLed by fleetfix"
+	case u.Killed:
+		val = plain.StopTime(u.Duration) + " ✗ SIGKILLed"
+	case u.Result != "clean":
+		val = plain.StopTime(u.Duration) + " " + u.Result
+	}
+	if inFlight != nil {
+		val += fmt.Sprintf(", %d in flight", *inFlight)
+	}
+	return val
 }
 
 func factor(before, after time.Duration) string {
@@ -121,7 +147,7 @@ func (m Model) noTimingsWhy(h *Host) string {
 		return "unchanged: not rebooted"
 	case StatusFailed:
 		return "failed at " + string(h.FailedStep) + ": no timings"
-	case StatusHalted, StatusNotStarted:
+	case StatusHalted, StatusNotStarted, StatusCancelled:
 		return string(h.Status) + ": no timings"
 	}
 	if h.Result != nil && h.Result.Reboot == nil {

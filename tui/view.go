@@ -234,6 +234,9 @@ func (m Model) countsLine() string {
 	if c.Halted > 0 {
 		parts = append(parts, item("halted", c.Halted, m.st.warn))
 	}
+	if c.Cancelled > 0 {
+		parts = append(parts, item("cancelled", c.Cancelled, m.st.warn))
+	}
 	if c.RollingBack > 0 {
 		parts = append(parts, item("rolling back", c.RollingBack, m.st.running))
 	}
@@ -324,7 +327,7 @@ func stepLabel(h *Host) string {
 		return "done"
 	case StatusUnchanged:
 		return "-"
-	case StatusFailed:
+	case StatusFailed, StatusCancelled:
 		return string(h.FailedStep)
 	case StatusHalted:
 		if h.Result != nil && h.Result.Step != "" {
@@ -386,7 +389,7 @@ func (m Model) lastColumn(h *Host) string {
 		return m.st.faint.Render("already at the target")
 	case StatusRolledBack:
 		return m.st.rolled.Render("files restored")
-	case StatusHalted, StatusNotStarted:
+	case StatusHalted, StatusNotStarted, StatusCancelled:
 		if h.Result != nil {
 			return m.st.warn.Render(h.Result.Error)
 		}

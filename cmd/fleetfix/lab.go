@@ -27,17 +27,22 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 	pf.StringVar(&cfg.CacheDir, "cache-dir", lab.DefaultCacheDir, "cache of built root filesystems, shared by labs")
 	pf.StringVar(&cfg.Bridge, "bridge", lab.DefaultBridge, "bridge interface name (also prefixes netns and veth names)")
 	pf.StringVar(&cfg.Subnet, "subnet", lab.DefaultSubnet, "lab address range; the bridge takes the first address")
-	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "lab: "+format+"\n", args...) }
+	cmd.AddCommand(newLabUpCmd(in, &cfg), newLabDownCmd(in, &cfg), newLabDestroyCmd(in, &cfg), newLabStatusCmd(&cfg))
+	return cmd
+}
 
+func labLogf(format string, args ...any) { fmt.Fprintf(os.Stderr, "lab: "+format+"\n", args...) }
+
+func newLabUpCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	var up lab.UpOptions
 	upCmd := &cobra.Command{
 		Use:   "up",
 		Short: "Build (once) the root filesystem and boot the lab's hosts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Logf = logf
+			cfg.Logf = labLogf
 			start := time.Now()
-			st, err := lab.Up(cancelOnHalt(cmd.Context(), in.halt), cfg, up)
+			st, err := lab.Up(cancelOnHalt(cmd.Context(), in.halt), *cfg, up)
 			if err != nil {
 				return err
 			}
@@ -52,16 +57,19 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 	upCmd.Flags().IntVar(&up.Parallel, "parallel", 32, "hosts set up at once")
 	upCmd.Flags().DurationVar(&up.ReadyTimeout, "ready-timeout", 0, "how long to wait for every host to be running (default 60s + 200ms a host)")
 	upCmd.Flags().DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "install the demo service with this TimeoutStopSec (a lab drop-in) on new hosts; 0 keeps systemd's 90s")
+	return upCmd
+}
 
+func newLabDownCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	var down lab.DownOptions
 	downCmd := &cobra.Command{
 		Use:   "down",
 		Short: "Halt every host and remove processes, mounts, netns, links and cgroups (keeps state)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Logf = logf
+			cfg.Logf = labLogf
 			start := time.Now()
-			if err := lab.Down(cancelOnHalt(cmd.Context(), in.halt), cfg, down); err != nil {
+			if err := lab.Down(cancelOnHalt(cmd.Context(), in.halt), *cfg, down); err != nil {
 				return err
 			}
 			fmt.Printf("lab down in %.1fs\n", time.Since(start).Seconds())
@@ -69,24 +77,31 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 		},
 	}
 	downCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
+	return downCmd
+}
 
+func newLabDestroyCmd(in interrupts, cfg *lab.Config) *cobra.Command {
+	var down lab.DownOptions
 	destroyCmd := &cobra.Command{
 		Use:   "destroy",
 		Short: "Bring the lab down and delete its state directory (keeps the cached root filesystem)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Logf = logf
-			return lab.Destroy(cancelOnHalt(cmd.Context(), in.halt), cfg, down)
+			cfg.Logf = labLogf
+			return lab.Destroy(cancelOnHalt(cmd.Context(), in.halt), *cfg, down)
 		},
 	}
 	destroyCmd.Flags().DurationVar(&down.HaltTimeout, "halt-timeout", 2*time.Minute, "time a host may take to halt before it is killed")
+	return destroyCmd
+}
 
-	statusCmd := &cobra.Command{
+func newLabStatusCmd(cfg *lab.Config) *cobra.Command {
+	return &cobra.Command{
 		Use:   "status",
 		Short: "Show each lab host: address, container running, sshd answering",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			hosts, err := lab.Status(cfg)
+			hosts, err := lab.Status(*cfg)
 			if err != nil {
 				return err
 			}
@@ -98,8 +113,6 @@ Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(upCmd, downCmd, destroyCmd, statusCmd)
-	return cmd
 }
 
 func yesNo(b bool, yes, no string) string {

@@ -20,13 +20,11 @@ func lastJSON(t *testing.T, out string, v any) {
 	}
 }
 
-// The operator's whole session with the binary: reboot (to have a shutdown
-// with the hang on record), scan, rollout with its reboot, rollback; JSON
-// and plain output.
-func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
-	labtest.Need(t, tl)
-	// The lab's own inventory, with a shorter TimeoutStopSec than the 20 s fix
-	// so that stopping the buggy build during the restart takes 4 s, not 20.
+// quickStopInventory is the lab's own inventory, with a shorter
+// TimeoutStopSec than the 20 s fix so that stopping the buggy build during
+// the restart takes 4 s, not 20.
+func quickStopInventory(t *testing.T) string {
+	t.Helper()
 	b, err := os.ReadFile(tl.Config.InventoryFile())
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +33,15 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if err := os.WriteFile(inv, []byte(strings.Replace(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return inv
+}
+
+// The operator's whole session with the binary: reboot (to have a shutdown
+// with the hang on record), scan, rollout with its reboot, rollback; JSON
+// and plain output.
+func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
+	labtest.Need(t, tl)
+	inv := quickStopInventory(t)
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
 
 	out, stderr, code := fleetfix(t, state, "reboot", "-i", inv, "--all", "-o", "json")

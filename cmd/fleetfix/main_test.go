@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
 		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
-		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"},
+		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"},
 	} {
 		out, _, code := fleetfix(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
@@ -156,15 +157,15 @@ func TestFailedHostExits1(t *testing.T) {
 	}
 }
 
-func TestInterruptIsGracefulAndExits130(t *testing.T) {
-	// A listener that accepts and says nothing keeps the connect step busy
-	// until its 5 s timeout: Ctrl-C must let it end, start nothing else,
-	// print the summary and exit 130.
+// silentListener accepts connections and says nothing: a connect step to
+// it is busy until its 5 s timeout.
+func silentListener(t *testing.T) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -174,24 +175,50 @@ func TestInterruptIsGracefulAndExits130(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	cmd := exec.Command(binary, "rollout", tinyInventory(t, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port))
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// interrupted runs a rollout to a silent host, sends it n SIGINTs a second
+// apart, and returns its output once it exited 130.
+func interrupted(t *testing.T, n int) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary, "rollout", tinyInventory(t, "127.0.0.1", silentListener(t)))
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	for range n {
+		time.Sleep(time.Second)
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("exit %v, want %d\n%s\n%s", err, exitInterrupted, o.String(), e.String())
 	}
-	if !strings.Contains(e.String(), "no new host starts") || !strings.Contains(o.String(), "HOST") {
-		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o.String(), e.String())
+	return o.String(), e.String()
+}
+
+func TestInterruptIsGracefulAndExits130(t *testing.T) {
+	// Ctrl-C must let the connect step end, start nothing else, print the
+	// summary and exit 130.
+	o, e := interrupted(t, 1)
+	if !strings.Contains(e, "no new host starts") || !strings.Contains(o, "HOST") {
+		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o, e)
+	}
+}
+
+func TestInterruptTwiceCancels(t *testing.T) {
+	// The second Ctrl-C cuts the connect step off: the host is cancelled,
+	// not failed, and the run's end says who stopped it.
+	o, e := interrupted(t, 2)
+	if !strings.Contains(e, "stopping now") || !regexp.MustCompile(`(?m)^web1 +canary +cancelled +connect `).MatchString(o) ||
+		!strings.Contains(o, "stopped by the operator") || !strings.Contains(o, "0 failed, 1 cancelled") {
+		t.Errorf("want web1 cancelled at connect, stopped by the operator:\n%s\n%s", o, e)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,8 +58,9 @@ func defaultStateDir() string {
 }
 
 // loadTargets loads the inventory and picks the hosts; every mistake is a
-// usage error, reported before any host is touched.
-func loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
+// usage error, reported before any host is touched, as is a sudo password
+// the run cannot get (see passwordSource).
+func (f *commonFlags) loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
 	inv, err := inventory.Load(path)
 	if err != nil {
 		return nil, nil, usageError{err}
@@ -72,7 +72,43 @@ func loadTargets(path string, limit []string) (*inventory.Inventory, []inventory
 	if len(targets) == 0 {
 		return nil, nil, usageError{errors.New("no hosts selected")}
 	}
+	if err := passwordSource(inv, targets, f.passwordFile, haveTerminal); err != nil {
+		return nil, nil, usageError{err}
+	}
 	return inv, targets, nil
+}
+
+// passwordSource refuses a run that needs the sudo password (a target with
+// become_password: true) with nowhere to read it from: no
+// --become-password-file and no terminal to prompt on. Found at the first
+// host's connect instead, it would fail every host, one dial each.
+func passwordSource(inv *inventory.Inventory, targets []inventory.Target, passwordFile string, terminal func() bool) error {
+	if passwordFile != "" {
+		return nil
+	}
+	var need []string
+	for _, t := range targets {
+		if inv.Resolve(t).BecomePassword {
+			need = append(need, t.Name)
+		}
+	}
+	if len(need) == 0 || terminal() {
+		return nil
+	}
+	if len(need) > 3 {
+		need = append(need[:3], fmt.Sprintf("and %d more", len(need)-3))
+	}
+	return fmt.Errorf("%s: become_password is true but there is no terminal to ask for the sudo password on; give --become-password-file FILE", strings.Join(need, ", "))
+}
+
+// haveTerminal reports whether the process has a terminal to prompt on.
+func haveTerminal() bool {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	_ = tty.Close() // opened only to see that it opens
+	return true
 }
 
 // connectOptions prompts for secrets at most once per run, on the terminal;
@@ -172,13 +208,15 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	if err := f.validate(); err != nil {
 		return err
 	}
-	inv, targets, err := loadTargets(path, f.limit)
+	inv, targets, err := f.loadTargets(path, f.limit)
 	if err != nil {
 		return err
 	}
 	runID := fleet.NewRunID(time.Now())
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	co := f.connectOptions()
+	co.RunID = runID
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
 	if !dry && f.interactive(cmd.OutOrStdout()) {
 		return tuiExit(runRolloutTUI(cmd, in, f, o))
 	}
@@ -200,52 +238,46 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 
 func newRollbackCmd(in interrupts) *cobra.Command {
 	var f commonFlags
-	var invPath, runID string
-	var all bool
+	var hosts hostArgs
+	var runID string
+	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID]",
+		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
 		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
 		Long: `rollback restores, on each named host (or --all), the files of the latest run
 that is not rolled back yet (or of --run ID) from their backups, checked against
 the sha256 recorded before the run; removes the files the run created;
 daemon-reload; restarts the units that were active; checks they are healthy.
-It needs only the inventory: the manifest lives on the host.`,
+It needs only the inventory: the manifest lives on the host. Every backup and
+every file is checked before anything is touched: a corrupt backup, or a file
+edited since the run (unless --force), leaves the host as it is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if all == (len(args) > 0) {
-				return usageError{errors.New("name the hosts to roll back, or --all (not both)")}
-			}
 			if runID != "" && !fleet.ValidRunID(runID) {
 				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
 			}
-			limit := append(slices.Clone(f.limit), args...)
-			inv, targets, err := loadTargets(invPath, limit)
+			inv, targets, err := hosts.targets(&f, args, "roll back")
 			if err != nil {
 				return err
 			}
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
 				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: in.halt})
+				Halt: in.halt, Force: force})
 			if err != nil {
 				return err
 			}
 			summary("rollback", s)
-			for _, h := range s.Hosts {
-				if h.Status == fleet.StatusFailed {
-					return exitCode(exitFailedHosts)
-				}
-			}
-			return nil
+			return failedHosts(s)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
-	cmd.Flags().BoolVar(&all, "all", false, "roll back every host of the inventory (with --limit: those)")
+	hosts.register(cmd, "roll back")
 	cmd.Flags().StringVar(&runID, "run", "", "the run to undo (default: each host's latest run not rolled back)")
+	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
 	return cmd
 }

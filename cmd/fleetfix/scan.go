@@ -23,7 +23,7 @@ KillMode. It changes nothing.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			inv, targets, err := loadTargets(args[0], f.limit)
+			inv, targets, err := f.loadTargets(args[0], f.limit)
 			if err != nil {
 				return err
 			}
@@ -70,7 +70,7 @@ Canary first and the failure budget apply as in a rollout.`,
 			if all == (len(args) > 0 || len(f.limit) > 0) {
 				return usageError{fmt.Errorf("name the hosts to reboot (or --limit), or --all")}
 			}
-			inv, targets, err := loadTargets(invPath, append(f.limit, args...))
+			inv, targets, err := f.loadTargets(invPath, append(f.limit, args...))
 			if err != nil {
 				return err
 			}

@@ -230,93 +230,110 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	grid := parse(string(b), *cols, *rows)
-	fs := loadFaces(*size)
-	m := fs.regular[0].Metrics()
-	adv, _ := fs.regular[0].GlyphAdvance('M')
-	cw := adv.Round()
-	ch := (m.Height.Ceil() * 115) / 100
-	ascent := m.Ascent.Ceil() + (ch-m.Height.Ceil())/2
-	pad := 16
-	img := image.NewRGBA(image.Rect(0, 0, *cols*cw+2*pad, *rows*ch+2*pad))
-	draw.Draw(img, img.Bounds(), &image.Uniform{defBG}, image.Point{}, draw.Src)
-	rect := func(x0, y0, x1, y1 int, c color.RGBA) {
-		draw.Draw(img, image.Rect(x0, y0, x1, y1), &image.Uniform{c}, image.Point{}, draw.Over)
-	}
-	for y, line := range grid {
+	cv := newCanvas(loadFaces(*size), *cols, *rows)
+	for y, line := range parse(string(b), *cols, *rows) {
 		for x, c := range line {
-			fg, bg := c.fg, c.bg
-			if c.rev {
-				fg, bg = bg, fg
-			}
-			if c.faint {
-				fg = mix(fg, bg, 0.45)
-			}
-			x0, y0 := pad+x*cw, pad+y*ch
-			x1, y1 := x0+cw, y0+ch
-			rect(x0, y0, x1, y1, bg)
-			if c.und {
-				rect(x0, y1-2, x1, y1-1, fg)
-			}
-			mx, my := x0+cw/2, y0+ch/2
-			switch r := c.r; {
-			case r == '█':
-				rect(x0, y0, x1, y1, fg)
-			case r >= '▉' && r <= '▏': // left 7/8 .. 1/8
-				w := cw * int('▐'-r) / 8
-				rect(x0, y0, x0+max(w, 1), y1, fg)
-			case r == '▌':
-				rect(x0, y0, mx, y1, fg)
-			case r == '▐':
-				rect(mx, y0, x1, y1, fg)
-			case r == '▀':
-				rect(x0, y0, x1, my, fg)
-			case r == '▄':
-				rect(x0, my, x1, y1, fg)
-			case r == '░' || r == '▒' || r == '▓':
-				rect(x0, y0, x1, y1, mix(bg, fg, map[rune]float64{'░': 0.25, '▒': 0.5, '▓': 0.75}[r]))
-			case strings.ContainsRune("─━│┃┌┐└┘╭╮╰╯├┤┬┴┼", r):
-				t := 1
-				if r == '━' || r == '┃' {
-					t = 2
-				}
-				left := strings.ContainsRune("─━┐┘╮╯┤┬┴┼", r)
-				right := strings.ContainsRune("─━┌└╭╰├┬┴┼", r)
-				up := strings.ContainsRune("│┃└┘╰╯├┤┴┼", r)
-				down := strings.ContainsRune("│┃┌┐╭╮├┤┬┼", r)
-				if left {
-					rect(x0, my, mx+t, my+t, fg)
-				}
-				if right {
-					rect(mx, my, x1, my+t, fg)
-				}
-				if up {
-					rect(mx, y0, mx+t, my+t, fg)
-				}
-				if down {
-					rect(mx, my, mx+t, y1, fg)
-				}
-			case r == ' ':
-			default:
-				face := fs.face(r, c.bold)
-				d := font.Drawer{Dst: img, Src: &image.Uniform{fg}, Face: face}
-				ga, _ := face.GlyphAdvance(r)
-				// Centre glyphs of other widths (fallback font) in the cell.
-				off := (fixed.I(cw) - ga) / 2
-				d.Dot = fixed.Point26_6{X: fixed.I(x0) + off, Y: fixed.I(y0 + ascent)}
-				d.DrawString(string(r))
-			}
+			cv.cell(x, y, c)
 		}
 	}
 	f, err := os.Create(*out)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := png.Encode(f, img); err != nil {
+	if err := png.Encode(f, cv.img); err != nil {
 		log.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %dx%d\n", *out, img.Bounds().Dx(), img.Bounds().Dy())
+	fmt.Printf("%s: %dx%d\n", *out, cv.img.Bounds().Dx(), cv.img.Bounds().Dy())
+}
+
+// canvas is the picture of a terminal: a grid of cells cw x ch pixels.
+type canvas struct {
+	img                 *image.RGBA
+	fs                  faces
+	cw, ch, ascent, pad int
+}
+
+func newCanvas(fs faces, cols, rows int) *canvas {
+	m := fs.regular[0].Metrics()
+	adv, _ := fs.regular[0].GlyphAdvance('M')
+	cv := &canvas{fs: fs, cw: adv.Round(), ch: (m.Height.Ceil() * 115) / 100, pad: 16}
+	cv.ascent = m.Ascent.Ceil() + (cv.ch-m.Height.Ceil())/2
+	cv.img = image.NewRGBA(image.Rect(0, 0, cols*cv.cw+2*cv.pad, rows*cv.ch+2*cv.pad))
+	draw.Draw(cv.img, cv.img.Bounds(), &image.Uniform{defBG}, image.Point{}, draw.Src)
+	return cv
+}
+
+func (cv *canvas) rect(x0, y0, x1, y1 int, c color.RGBA) {
+	draw.Draw(cv.img, image.Rect(x0, y0, x1, y1), &image.Uniform{c}, image.Point{}, draw.Over)
+}
+
+// cell draws one character cell: block and box-drawing characters as
+// shapes (so they join across cells whatever the font), the rest as glyphs.
+func (cv *canvas) cell(x, y int, c cell) {
+	fg, bg := c.fg, c.bg
+	if c.rev {
+		fg, bg = bg, fg
+	}
+	if c.faint {
+		fg = mix(fg, bg, 0.45)
+	}
+	x0, y0 := cv.pad+x*cv.cw, cv.pad+y*cv.ch
+	x1, y1 := x0+cv.cw, y0+cv.ch
+	cv.rect(x0, y0, x1, y1, bg)
+	if c.und {
+		cv.rect(x0, y1-2, x1, y1-1, fg)
+	}
+	mx, my := x0+cv.cw/2, y0+cv.ch/2
+	switch r := c.r; {
+	case r == '█':
+		cv.rect(x0, y0, x1, y1, fg)
+	case r >= '▉' && r <= '▏': // left 7/8 .. 1/8
+		w := cv.cw * int('▐'-r) / 8
+		cv.rect(x0, y0, x0+max(w, 1), y1, fg)
+	case r == '▌':
+		cv.rect(x0, y0, mx, y1, fg)
+	case r == '▐':
+		cv.rect(mx, y0, x1, y1, fg)
+	case r == '▀':
+		cv.rect(x0, y0, x1, my, fg)
+	case r == '▄':
+		cv.rect(x0, my, x1, y1, fg)
+	case r == '░' || r == '▒' || r == '▓':
+		cv.rect(x0, y0, x1, y1, mix(bg, fg, map[rune]float64{'░': 0.25, '▒': 0.5, '▓': 0.75}[r]))
+	case strings.ContainsRune("─━│┃┌┐└┘╭╮╰╯├┤┬┴┼", r):
+		cv.boxLine(r, x0, y0, x1, y1, fg)
+	case r == ' ':
+	default:
+		face := cv.fs.face(r, c.bold)
+		d := font.Drawer{Dst: cv.img, Src: &image.Uniform{fg}, Face: face}
+		ga, _ := face.GlyphAdvance(r)
+		// Centre glyphs of other widths (fallback font) in the cell.
+		off := (fixed.I(cv.cw) - ga) / 2
+		d.Dot = fixed.Point26_6{X: fixed.I(x0) + off, Y: fixed.I(y0 + cv.ascent)}
+		d.DrawString(string(r))
+	}
+}
+
+// boxLine draws a box-drawing character as the arms it has.
+func (cv *canvas) boxLine(r rune, x0, y0, x1, y1 int, fg color.RGBA) {
+	mx, my := (x0+x1)/2, (y0+y1)/2
+	t := 1
+	if r == '━' || r == '┃' {
+		t = 2
+	}
+	if strings.ContainsRune("─━┐┘╮╯┤┬┴┼", r) {
+		cv.rect(x0, my, mx+t, my+t, fg)
+	}
+	if strings.ContainsRune("─━┌└╭╰├┬┴┼", r) {
+		cv.rect(mx, my, x1, my+t, fg)
+	}
+	if strings.ContainsRune("│┃└┘╰╯├┤┴┼", r) {
+		cv.rect(mx, y0, mx+t, my+t, fg)
+	}
+	if strings.ContainsRune("│┃┌┐╭╮├┤┬┼", r) {
+		cv.rect(mx, my, mx+t, y1, fg)
+	}
 }

@@ -14,10 +14,11 @@
 # asked about once its port accepts, and when the time is up, so a failed
 # unit is still reported as failed.
 #
-# Parameters: $1 mode ("restart", "boot" or ""), $2 bootwait (seconds), $3
+# Parameters: $1 mode ("restart", "boot", or "" and "started": only wait), $2 bootwait (seconds), $3
 # the unit, $4 host:port (or "": no TCP check), $5 limit (centiseconds),
 # then the health command and its arguments, if any.
-# Output: on exit 1, the last failure.
+# Output: on exit 1, the last failure ("unit failed (exit 1)" for a unit
+# that is not active: systemd's account of its main process).
 # Exit status: 0 healthy; 1 not healthy in time; any other non-zero: the
 # restart failed (systemctl's words on stderr).
 
@@ -41,6 +42,25 @@ accepts() {
     timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
   fi
 }
+# why says why a unit is not active, from systemd's record of its main
+# process: "unit failed (exit 1)", "unit failed (signal 9), restarting" (a
+# Restart= wait), or else "unit is STATE".
+why() {
+  local k v state= sub= code= status= result= d
+  while IFS='=' read -r k v; do
+    case $k in
+    ActiveState) state=$v ;; SubState) sub=$v ;; ExecMainCode) code=$v ;;
+    ExecMainStatus) status=$v ;; Result) result=$v ;;
+    esac
+  done < <(systemctl show -p ActiveState,SubState,ExecMainCode,ExecMainStatus,Result -- "$unit")
+  if [ "$state" != failed ] && [ "$sub" != auto-restart ]; then
+    last="unit is $state"
+    return
+  fi
+  case $code in 1) d="exit $status" ;; 2 | 3) d="signal $status" ;; *) d=$result ;; esac
+  last="unit failed ($d)"
+  [ "$sub" != auto-restart ] || last="$last, restarting"
+}
 exec {nap}<> <(:)
 while :; do
   pause=0.02
@@ -61,7 +81,9 @@ while :; do
   if [ "$now" -ge "$end" ]; then
     if [ "$last" = "nothing accepts on $tcp" ]; then
       state=$(systemctl is-active -- "$unit")
-      [ "$state" = active ] || last="unit is $state"
+      [ "$state" = active ] || why
+    elif [ "${last#unit is }" != "$last" ]; then
+      why
     fi
     printf '%s\n' "$last"
     exit 1

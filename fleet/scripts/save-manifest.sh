@@ -4,8 +4,9 @@
 # per host, and an SFTP upload costs five round trips more.
 #
 # Parameters: $1 the manifest, $2 its sha256, then optionally $3 "lock" to
-# first take the lock $4 for owner $5 (writing nothing if it cannot), or
-# "unlock" to release it after.
+# first take the lock $4 for owner $5 with a lease of $6 seconds, taking it
+# over from the stale owner $7 if given (writing nothing if it cannot), or
+# "unlock" to release the lock $4 of owner $5 after.
 # Input: the manifest.
 # Exit status: 0; 3 when what arrived has another sha256; 75 when another
 # run holds the lock; any other non-zero: a command failed (its words on
@@ -15,7 +16,7 @@
 
 set -eu
 dst=$1 want=$2 dir=${1%/*} op=${3-}
-[ "$op" != lock ] || lock_take "$4" "$5"
+[ "$op" != lock ] || lock_take "$4" "$5" "$6" "${7-}"
 umask 077
 [ -d "$dir" ] || mkdir -p -- "$dir"
 tmp=$(mktemp -- "$dst.XXXXXX")

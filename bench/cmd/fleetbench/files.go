@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/lab"
 )
@@ -18,9 +20,10 @@ func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact string, err e
 }
 
 // writeBenchInventory is the lab's inventory for the first n hosts with the
-// benchmark's policy: canary 1, then every other host, mp at once, and the
-// drop-in TimeoutStopSec both tools install.
-func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop string) error {
+// benchmark's policy: canary 1, then batches of batch hosts (every other
+// host when batch is ""), mp at once, the drop-in TimeoutStopSec both tools
+// install and, when oldStop is not "", every service's old_stop_timeout.
+func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop, batch, oldStop string) error {
 	key, kh, art, err := labFiles(inv)
 	if err != nil {
 		return err
@@ -31,10 +34,63 @@ func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop 
 	}
 	b, err := lab.RenderInventory(lab.InventoryParams{Source: "fleetbench (generated from " + inv.Path + ")",
 		Key: key, KnownHosts: kh, Hosts: hosts, Artifact: art, StopTimeout: stop, MaxParallel: mp})
+	if err == nil && (batch != "" || oldStop != "") {
+		b, err = withPolicy(b, batch, oldStop)
+	}
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// withPolicy sets, in an inventory's text, rollout.batch (unless batch is
+// "") and each service's restart.old_stop_timeout (unless oldStop is ""),
+// whatever services the lab's inventory lists: the seed-shaped scenario
+// follows the lab's units, one or two.
+func withPolicy(text []byte, batch, oldStop string) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("lab inventory: %v", err)
+	}
+	root := doc.Content[0]
+	if batch != "" {
+		setKey(mapping(root, "rollout"), "batch", batch)
+	}
+	if svcs := lookup(root, "services"); oldStop != "" && svcs != nil {
+		for _, svc := range svcs.Content {
+			setKey(mapping(svc, "restart"), "old_stop_timeout", oldStop)
+		}
+	}
+	return yaml.Marshal(&doc)
+}
+
+// lookup is the value of key in mapping m, nil when absent.
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// mapping is the mapping at key in m, added when absent.
+func mapping(m *yaml.Node, key string) *yaml.Node {
+	if v := lookup(m, key); v != nil {
+		return v
+	}
+	v := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+	return v
+}
+
+// setKey sets key to the scalar value in mapping m.
+func setKey(m *yaml.Node, key, value string) {
+	if v := lookup(m, key); v != nil {
+		v.Kind, v.Tag, v.Value, v.Content = yaml.ScalarNode, "", value, nil
+		return
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, &yaml.Node{Kind: yaml.ScalarNode, Value: value})
 }
 
 // writeAnsible writes the Ansible inventory (the same hosts, key and

@@ -53,6 +53,7 @@ type config struct {
 	fleetfix, fleetprof      string
 	stateDir, bridge, subnet string
 	stopTimeout, dropinStop  string
+	batch, oldStop           string
 	rollout, scan, stubScan  []int
 	stubJournal              string
 	runs, scanRuns           int
@@ -73,6 +74,8 @@ func main() {
 	flag.StringVar(&c.subnet, "subnet", "10.80.0.0/16", "lab subnet")
 	flag.StringVar(&c.stopTimeout, "stop-timeout", "5s", "lab up --stop-timeout: the buggy service's TimeoutStopSec before the fix")
 	flag.StringVar(&c.dropinStop, "dropin-timeout", "5s", "TimeoutStopSec of the drop-in both tools install (the real fix uses 20s); the restart of the buggy build waits it out")
+	flag.StringVar(&c.batch, "batch", "", "hosts per batch after the canary (fleetfix's rollout.batch); empty: every other host at once")
+	flag.StringVar(&c.oldStop, "old-stop-timeout", "", "every service's restart.old_stop_timeout (fleetfix only): the old build's stop at the restart is SIGKILLed past it")
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
@@ -160,7 +163,7 @@ func logf(format string, args ...any) {
 func (c config) describe() map[string]string {
 	return map[string]string{
 		"fleetfix": c.fleetfix, "lab": fmt.Sprintf("%s bridge %s subnet %s", c.stateDir, c.bridge, c.subnet),
-		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop,
+		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop, "batch": c.batch, "old_stop_timeout": c.oldStop,
 		"runs": strconv.Itoa(c.runs), "ansible_max": strconv.Itoa(c.ansibleMax), "max_parallel": strconv.Itoa(c.maxParallel),
 		"cmdline": strings.Join(os.Args, " "),
 	}
@@ -252,7 +255,7 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 		}
 	}
 	invPath := filepath.Join(dir, "inventory.yaml")
-	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop); err != nil {
+	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, b.c.batch, b.c.oldStop); err != nil {
 		return err
 	}
 	inv, err := inventory.Load(invPath)
@@ -317,6 +320,15 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 	return nil
 }
 
+// batchSize is the hosts per batch after the canary, of rest hosts: -batch
+// as a number, else all of them.
+func (b *bench) batchSize(rest int) int {
+	if n, err := strconv.Atoi(b.c.batch); err == nil && n > 0 {
+		return n
+	}
+	return max(rest, 1)
+}
+
 func noteOf(s string) string {
 	if s == "" {
 		return ""
@@ -364,16 +376,18 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inve
 	if len(bad) > 0 {
 		rr.Note = strings.TrimPrefix(rr.Note+"; journal: "+strings.Join(bad, "; "), "; ")
 	}
-	// The critical path: the canary, then the slowest host of the batch (or,
-	// with fewer slots than hosts, the batch's own time spread over the
+	// The critical path: the canary, then the slowest host of each batch
+	// (or, with fewer slots than hosts, the batch's own time spread over the
 	// slots, if that is longer: a lower bound).
 	rr.CritOwn = rr.HostTimes[0].Own
-	var slowest, sum time.Duration
-	for _, ht := range rr.HostTimes[1:] {
-		slowest = max(slowest, ht.Own)
-		sum += ht.Own
+	for _, batch := range slices.Collect(slices.Chunk(rr.HostTimes[1:], b.batchSize(n-1))) {
+		var slowest, sum time.Duration
+		for _, ht := range batch {
+			slowest = max(slowest, ht.Own)
+			sum += ht.Own
+		}
+		rr.CritOwn += max(slowest, sum/time.Duration(min(mp, len(batch))))
 	}
-	rr.CritOwn += max(slowest, sum/time.Duration(mp))
 	rr.Overhead = u.Wall - rr.CritOwn
 	if tool == "fleetfix" {
 		ff, err := readFleetfixJSON(filepath.Join(dir, name+".out"))

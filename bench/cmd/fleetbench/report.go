@@ -120,7 +120,14 @@ func (b *bench) print(w io.Writer) {
 		fmt.Fprintf(w, "lab: %s\n", strings.Join(parts, "; "))
 	}
 	if len(r.Rollouts) > 0 {
-		fmt.Fprintf(w, "\nROLLOUT with reboot, canary 1 then the rest at once (median (min–max) over runs; times in s)\n")
+		shape := "canary 1 then the rest at once"
+		if b.c.batch != "" {
+			shape = "canary 1 then batches of " + b.c.batch
+		}
+		if b.c.oldStop != "" {
+			shape += ", old_stop_timeout " + b.c.oldStop
+		}
+		fmt.Fprintf(w, "\nROLLOUT with reboot, %s (median (min–max) over runs; times in s)\n", shape)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "HOSTS\tTOOL\tRUNS\tWALL\tHOSTS' OWN (crit. path)\tOVERHEAD (wall-own)\tOVERHEAD/HOST crit. path\tOVERHEAD/HOST span-own (max)\tCPU user+sys\tMAXRSS MiB\tTREE PSS MiB\tHOSTS' CPU\tMACHINE CPU BUSY\tFAILED")
 		for _, k := range rolloutKeys(r.Rollouts) {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/spf13/cobra"
+)
+
+// hostArgs are the inventory and hosts of a command that works on hosts
+// named on its command line (rollback, prune): HOST... or --all.
+type hostArgs struct {
+	invPath string
+	all     bool
+}
+
+func (a *hostArgs) register(cmd *cobra.Command, verb string) {
+	cmd.Flags().StringVarP(&a.invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
+	cmd.Flags().BoolVar(&a.all, "all", false, verb+" every host of the inventory (with --limit: those)")
+}
+
+// targets loads the inventory and picks the hosts named in args (and
+// --limit), or all with --all; it is a usage error to do both or neither.
+func (a *hostArgs) targets(f *commonFlags, args []string, verb string) (*inventory.Inventory, []inventory.Target, error) {
+	if a.all == (len(args) > 0) {
+		return nil, nil, usageError{fmt.Errorf("name the hosts to %s, or --all (not both)", verb)}
+	}
+	return f.loadTargets(a.invPath, append(slices.Clone(f.limit), args...))
+}
+
+// failedHosts is the exit of a command whose hosts' work is done: 1 when
+// any host failed.
+func failedHosts(s *fleet.Summary) error {
+	for _, h := range s.Hosts {
+		if h.Status == fleet.StatusFailed {
+			return exitCode(exitFailedHosts)
+		}
+	}
+	return nil
+}
+
+func newPruneCmd(in interrupts) *cobra.Command {
+	var f commonFlags
+	var hosts hostArgs
+	var keep int
+	var dry bool
+	cmd := &cobra.Command{
+		Use:   "prune [HOST...] (-i INVENTORY) [--all] [--keep N] [--dry-run]",
+		Short: "Remove the backups and manifests of old finished runs from hosts",
+		Long: `prune removes, on each named host (or --all), the backups (<path>.bak.<run id>)
+and the manifest of every run older than the newest --keep that is complete or
+rolled back. The newest --keep runs stay whatever their state, and so does any
+run that is running, failed, halted or interrupted: it may still be resumed or
+rolled back. A pruned run can no longer be rolled back. It takes each host's
+lock, as a rollout does; --dry-run shows what it would remove.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			if keep < 0 {
+				return usageError{fmt.Errorf("--keep %d: want 0 or more", keep)}
+			}
+			inv, targets, err := hosts.targets(&f, args, "prune")
+			if err != nil {
+				return err
+			}
+			rep, summary := f.reporter(cmd.OutOrStdout(), "")
+			s, err := fleet.Prune(cmd.Context(), fleet.PruneOptions{Inventory: inv, Targets: targets,
+				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, Keep: keep, DryRun: dry, Halt: in.halt})
+			if err != nil {
+				return err
+			}
+			summary("prune", s)
+			return failedHosts(s)
+		},
+	}
+	f.register(cmd)
+	hosts.register(cmd, "prune")
+	cmd.Flags().IntVar(&keep, "keep", fleet.DefaultKeep, "runs to keep on each host, newest first, whatever their state")
+	cmd.Flags().BoolVarP(&dry, "dry-run", "n", false, "show what would be removed and remove nothing")
+	return cmd
+}
