@@ -178,7 +178,7 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 
 	netConn := c.takeProbed()
 	if netConn == nil {
-		netConn, err = c.dialTransport(hctx, addr)
+		netConn, err = c.dialTransport(hctx, ctx, addr)
 	}
 	if err != nil {
 		if hctx.Err() != nil {
@@ -215,8 +215,10 @@ const jumpRedials = 2
 // a jump host whose connection has died (the bastion rebooted, or dropped
 // and keepalives gave up), the jump host is redialed, host key verified
 // again, and the dial tried again: a host behind a rebooted bastion is
-// otherwise unreachable for the rest of the run.
-func (c *Client) dialTransport(ctx context.Context, addr string) (net.Conn, error) {
+// otherwise unreachable for the rest of the run. The redial runs in
+// redialCtx, which may outlast ctx: a probe's short timeout is no bound for
+// a bastion's handshake, which has its own connect timeout.
+func (c *Client) dialTransport(ctx, redialCtx context.Context, addr string) (net.Conn, error) {
 	c.mu.Lock()
 	jump := c.jump
 	c.mu.Unlock()
@@ -239,7 +241,7 @@ func (c *Client) dialTransport(ctx context.Context, addr string) (net.Conn, erro
 		if redials == jumpRedials || ctx.Err() != nil || !jumpDead(jump, err) {
 			return nil, fmt.Errorf("via jump host %s: %w", jump.Name(), err)
 		}
-		if rerr := jump.redial(ctx, jc); rerr != nil {
+		if rerr := jump.redial(redialCtx, jc); rerr != nil {
 			return nil, fmt.Errorf("via jump host %s: %v; redial: %w", jump.Name(), err, rerr)
 		}
 	}
