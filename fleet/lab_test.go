@@ -413,23 +413,11 @@ func TestSudoUsers(t *testing.T) {
 
 func TestBastionOnlyHost(t *testing.T) {
 	labtest.Need(t, tl)
-	// h5 refuses logins from this machine (the lab gateway) but not from h1.
-	gw := strings.TrimSuffix(tl.State.Hosts[0].Address, ".2") + ".1"
-	tl.SSH(t, 4, "printf 'DenyUsers *@"+gw+"\\n' > /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh")
 	inv, _ := writeInventory(t, invSpec{hosts: []int{4}, settings: "        TimeoutStopSec: 5s\n",
 		bastions: fmt.Sprintf("  - name: jump\n    address: %s\n", tl.State.Hosts[0].Address),
 		defaults: "  proxy_jump: jump\n"})
-	// Open h5 again at the end, through the bastion since that is the way in.
-	t.Cleanup(func() {
-		h, err := fleet.RemoteDialer(inv, fleet.ConnectOptions{})(context.Background(), inv.Hosts[0])
-		if err != nil {
-			t.Errorf("reopen h5: %v", err)
-			return
-		}
-		defer h.Close()
-		if _, err := h.Run(context.Background(), "sh", "-c", "rm /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh"); err != nil {
-			t.Errorf("reopen h5: %v", err)
-		}
+	bastionOnly(t, 4, func() (fleet.Host, error) {
+		return fleet.RemoteDialer(inv, fleet.ConnectOptions{})(context.Background(), inv.Hosts[0])
 	})
 	direct := *inv
 	direct.Defaults.ProxyJump = ""

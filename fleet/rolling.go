@@ -3,24 +3,54 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"github.com/fleetfix/fleetfix/inventory"
 	"sync"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
-// Batches splits n hosts into the rollout's batches, as indexes: first the
-// canaries (one batch), then batches of p.Batch of the hosts that remain.
-func Batches(n int, p inventory.Policy) [][]int {
-	var out [][]int
-	i := 0
-	if c := min(p.Canary, n); c > 0 {
-		out = append(out, seq(0, c))
-		i = c
+// Batches splits targets into the run's batches, in the order they run, as
+// indexes into targets: first the canaries (one batch, one host at a time),
+// then batches of inv.Rollout.Batch of the hosts that remain. A target that
+// is another target's bastion runs before the hosts behind it, never beside
+// them: targets run in bastion order (see runOrder) and no batch after the
+// canaries holds two tiers.
+func Batches(inv *inventory.Inventory, targets []inventory.Target) [][]int {
+	order, tiers := runOrder(inv, targets)
+	out := split(tiers, inv.Rollout)
+	for _, b := range out {
+		for k, i := range b {
+			b[k] = order[i]
+		}
 	}
-	rest := n - i
-	size := max(p.Batch.Of(rest), 1)
-	for i < n {
-		j := min(i+size, n)
+	return out
+}
+
+// split is Batches of targets already in run order, with their tiers.
+func split(tiers []int, p inventory.Policy) [][]int {
+	var out [][]int
+	c := min(p.Canary, len(tiers))
+	if c > 0 {
+		out = append(out, seq(0, c))
+	}
+	for _, b := range chunks(tiers[c:], max(p.Batch.Of(len(tiers)-c), 1)) {
+		for k := range b {
+			b[k] += c
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// chunks cuts targets in run order into batches of at most size, and
+// between two tiers.
+func chunks(tiers []int, size int) [][]int {
+	var out [][]int
+	for i := 0; i < len(tiers); {
+		j := i + 1
+		for j < len(tiers) && j-i < size && tiers[j] == tiers[i] {
+			j++
+		}
 		out = append(out, seq(i, j))
 		i = j
 	}
@@ -77,8 +107,10 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	}
 	pol := o.Inventory.Rollout
 	start := time.Now()
+	order, tiers := runOrder(o.Inventory, targets)
+	targets = permute(targets, order)
 	results := make([]HostResult, len(targets))
-	batches := Batches(len(targets), pol)
+	batches := split(tiers, pol)
 	budget := pol.FailureBudget.Of(len(targets))
 	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)})
 
@@ -86,8 +118,9 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
 	}
 	sem := make(chan struct{}, max(pol.MaxParallel, 1))
+	r.noteBastions(targets, tiers)
 	next, failed := r.canaries(ctx, targets, results, sem, work)
-	r.batches(ctx, targets[next:], results[next:], sem, budget, failed, work)
+	r.batches(ctx, targets[next:], results[next:], tiers[next:], sem, budget, failed, work)
 	for _, res := range results {
 		if res.Status == StatusNotStarted {
 			r.emit(Event{Host: res.Host, Step: StepRun, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the run halted", Result: &res})
@@ -134,15 +167,16 @@ func (r *runner) canaries(ctx context.Context, targets []inventory.Target, resul
 }
 
 // batches runs the targets after the canaries in batches of the policy's
-// size, up to MaxParallel at once; once more hosts have failed than the
-// budget allows (failed counts the canaries'), the run halts.
-func (r *runner) batches(ctx context.Context, targets []inventory.Target, results []HostResult, sem chan struct{}, budget, failed int, work hostWork) {
+// size that never span two bastion tiers, up to MaxParallel at once; once
+// more hosts have failed than the budget allows (failed counts the
+// canaries'), the run halts.
+func (r *runner) batches(ctx context.Context, targets []inventory.Target, results []HostResult, tiers []int, sem chan struct{}, budget, failed int, work hostWork) {
 	var mu sync.Mutex
 	size := max(r.opts.Inventory.Rollout.Batch.Of(len(targets)), 1)
-	for bi, next := 1, 0; next < len(targets); bi++ {
-		end := min(next+size, len(targets))
+	for b, idx := range chunks(tiers, size) {
+		bi := b + 1
 		var wg sync.WaitGroup
-		for i := next; i < end; i++ {
+		for _, i := range idx {
 			results[i].Batch = bi
 			if !r.waitTurn(ctx, sem) {
 				continue
@@ -164,7 +198,6 @@ func (r *runner) batches(ctx context.Context, targets []inventory.Target, result
 			}()
 		}
 		wg.Wait()
-		next = end
 	}
 }
 

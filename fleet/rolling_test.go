@@ -36,7 +36,12 @@ func TestBatches(t *testing.T) {
 		{0, inventory.Policy{Canary: 1, Batch: pct(10)}, nil},
 	}
 	for _, tt := range tests {
-		if got := Batches(tt.n, tt.p); !reflect.DeepEqual(got, tt.want) {
+		var hosts []inventory.Target
+		for i := range tt.n {
+			hosts = append(hosts, inventory.Target{Name: fmt.Sprint("h", i), Address: "10.0.0.1"})
+		}
+		inv := &inventory.Inventory{Hosts: hosts, Rollout: tt.p}
+		if got := Batches(inv, hosts); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Batches(%d, canary %d batch %s) = %v, want %v", tt.n, tt.p.Canary, tt.p.Batch, got, tt.want)
 		}
 	}

@@ -23,7 +23,9 @@
 // defaults (user root, port 22, ssh-agent on, ~/.ssh/known_hosts, 10s
 // connect timeout), the defaults section, and the host's own keys. A list
 // (identity_files, known_hosts) replaces the one below it rather than adding
-// to it. Hosts inherit the default proxy_jump, bastions do not, and
-// proxy_jump: none connects directly. Inventory.Resolve applies these rules;
+// to it. Hosts inherit the default proxy_jump, bastions do not (nor the
+// host the default names), and proxy_jump: none connects directly. A
+// proxy_jump names a bastion or a host: a fleet host may be another's
+// bastion, and the engine then orders their reboots. Inventory.Resolve applies these rules;
 // Inventory.Select applies --limit.
 package inventory

@@ -122,6 +122,8 @@ func (l *loader) target(f fields, seen map[string]string) Target {
 			l.add(nv, "required")
 		case !nameRE.MatchString(n):
 			l.add(nv, "%q is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit", n)
+		case dup && strings.HasPrefix(seen[n], "bastions[") && strings.HasPrefix(f.at.path, "hosts["):
+			l.add(nv, "duplicate name %q, already used by %s; a host serves as a bastion by its name: drop the bastions entry", n, seen[n])
 		case dup:
 			l.add(nv, "duplicate name %q, already used by %s", n, seen[n])
 		default:
@@ -151,27 +153,20 @@ func (l *loader) address(a string, v value) {
 	}
 }
 
-// proxyJumps checks that every proxy_jump names a bastion and that no chain
-// of bastions loops.
+// proxyJumps checks that every proxy_jump names a bastion or a host and
+// that no chain of jumps loops.
 func (l *loader) proxyJumps() {
 	inv := l.inv
-	bastionIdx := make(map[string]int)
-	for i, b := range inv.Bastions {
-		bastionIdx[b.Name] = i
+	names := make(map[string]bool)
+	for _, m := range slices.Concat(inv.Bastions, inv.Hosts) {
+		names[m.Name] = true
 	}
 	check := func(jump string, v value) {
-		if jump == "" || jump == ProxyJumpNone || !nameRE.MatchString(jump) {
-			return // absent, or already refused as a bad name
-		}
-		if _, ok := bastionIdx[jump]; ok {
-			return
-		}
-		if _, ok := inv.host(jump); ok {
-			l.add(v, "%q is a host; jump hosts must be listed under bastions", jump)
-			return
+		if jump == "" || jump == ProxyJumpNone || !nameRE.MatchString(jump) || names[jump] {
+			return // absent, already refused as a bad name, or known
 		}
 		msg := fmt.Sprintf("unknown bastion %q", jump)
-		if s := suggest(jump, slices.Sorted(maps.Keys(bastionIdx))); s != "" {
+		if s := suggest(jump, slices.Sorted(maps.Keys(names))); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		l.add(v, "%s", msg)
@@ -183,38 +178,68 @@ func (l *loader) proxyJumps() {
 	for i, h := range inv.Hosts {
 		check(h.ProxyJump, l.hostAt[i].get("proxy_jump"))
 	}
-	l.jumpCycles(bastionIdx)
+	l.jumpCycles()
 }
 
-// jumpCycles follows each bastion's chain; a name seen twice on one walk is
-// a cycle. Each cycle is reported once, at its first bastion in file order.
-func (l *loader) jumpCycles(bastionIdx map[string]int) {
-	inCycle := make(map[string]bool)
+// hop is one machine's next jump, and where the inventory says so.
+type hop struct {
+	next string
+	at   value
+}
+
+// hops maps every machine that connects through another to that hop: a
+// bastion's own proxy_jump, a host's own or the default one (which a host
+// that is the default bastion does not inherit).
+func (l *loader) hops() map[string]hop {
+	out := make(map[string]hop)
 	for i, b := range l.inv.Bastions {
-		if inCycle[b.Name] {
+		if b.ProxyJump != "" && b.ProxyJump != ProxyJumpNone {
+			out[b.Name] = hop{b.ProxyJump, l.bastionAt[i].get("proxy_jump")}
+		}
+	}
+	def := l.inv.Defaults.ProxyJump
+	for i, h := range l.inv.Hosts {
+		switch {
+		case h.ProxyJump == ProxyJumpNone:
+		case h.ProxyJump != "":
+			out[h.Name] = hop{h.ProxyJump, l.hostAt[i].get("proxy_jump")}
+		case def != "" && def != ProxyJumpNone && def != h.Name:
+			out[h.Name] = hop{def, l.defaults.get("proxy_jump")}
+		}
+	}
+	return out
+}
+
+// jumpCycles follows each machine's chain; a name seen twice on one walk is
+// a cycle. Each cycle is reported once, at its first member in file order
+// (bastions, then hosts), on the proxy_jump that member follows.
+func (l *loader) jumpCycles() {
+	hops := l.hops()
+	inCycle := make(map[string]bool)
+	for _, m := range slices.Concat(l.inv.Bastions, l.inv.Hosts) {
+		if inCycle[m.Name] {
 			continue
 		}
-		chain := []string{b.Name}
-		cur := b
-		for {
-			next, ok := bastionIdx[cur.ProxyJump]
-			if !ok || cur.ProxyJump == ProxyJumpNone {
+		chain := []string{m.Name}
+		for cur := m.Name; ; {
+			h, ok := hops[cur]
+			if !ok {
 				break
 			}
-			cur = l.inv.Bastions[next]
-			if at := slices.Index(chain, cur.Name); at >= 0 {
+			cur = h.next
+			if at := slices.Index(chain, cur); at >= 0 {
 				if at == 0 {
 					for _, n := range chain {
 						inCycle[n] = true
 					}
-					chain = append(chain, cur.Name)
-					l.add(l.bastionAt[i].get("proxy_jump"), "proxy_jump cycle: %s", strings.Join(chain, " -> "))
+					chain = append(chain, cur)
+					l.add(hops[m.Name].at, "proxy_jump cycle: %s", strings.Join(chain, " -> "))
 				}
-				// Otherwise b only leads into a cycle, reported at its
+				// Otherwise m only leads into a cycle, reported at its
 				// own first member.
 				break
 			}
-			chain = append(chain, cur.Name)
+			chain = append(chain, cur)
 		}
 	}
 }

@@ -111,7 +111,7 @@ func badInventories() []badCase {
 		{"bad_mode", []string{`:9: services[0].artifacts[0].mode: "rwxr-xr-x" is not octal permission bits`}},
 		{"bad_owner", []string{`:9: services[0].artifacts[0].owner: "root;reboot" is not user or user:group`}},
 		{"bastion_groups", []string{`:4: bastions[0].groups: unknown key "groups"; expected one of: name, address, user,`}},
-		{"bastion_named_like_host", []string{`:5: hosts[0].name: duplicate name "web1", already used by bastions[0] (line 2)`}},
+		{"bastion_named_like_host", []string{`:5: hosts[0].name: duplicate name "web1", already used by bastions[0] (line 2); a host serves as a bastion by its name: drop the bastions entry`}},
 		{"batch_percent", []string{`:7: rollout.batch: 150% is more than 100%`}},
 		{"batch_zero", []string{`:7: rollout.batch: must be at least 1 host or 1%`}},
 		{"canary_negative", []string{`:7: rollout.canary: must be 0 (no canary) or more, got -1`}},
@@ -155,6 +155,9 @@ func badInventories() []badCase {
 		{"failure_budget", []string{`:7: rollout.failure_budget: "-2" is not a number of hosts`}},
 		{"group_is_host", []string{`:7: groups.web2: group "web2" has the name of a host`}},
 		{"group_unknown_host", []string{`:7: groups.web[1]: unknown host "web3"; did you mean "web1"?`}},
+		{"host_jump_cycle", []string{`:2: defaults.proxy_jump: proxy_jump cycle: web2 -> web1 -> web2`}},
+		{"host_jump_self", []string{`:4: hosts[0].proxy_jump: proxy_jump cycle: web1 -> web1`}},
+		{"host_jump_unknown", []string{`:6: hosts[1].proxy_jump: unknown bastion "wbe1"; did you mean "web1"?`}},
 		{"health_tcp", []string{`:7: services[0].health.tcp: "8080" is not host:port`}},
 		{"health_timeout", []string{`:8: services[0].health.timeout: must be positive, got 0s`}},
 		{"many_mistakes", []string{

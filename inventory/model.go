@@ -16,7 +16,8 @@ type Inventory struct {
 	// Defaults is the connection every host and bastion starts from, with
 	// the built-in defaults filled in (user root, port 22, agent on, ...).
 	Defaults Conn
-	// Bastions are jump hosts. They are never rollout targets.
+	// Bastions are jump hosts that are not rollout targets. A host may
+	// serve as a bastion too, named by proxy_jump like one.
 	Bastions []Target
 	// Hosts are the rollout targets, in rollout order.
 	Hosts []Target
@@ -58,7 +59,7 @@ type Conn struct {
 	// BecomePassword asks the operator for the sudo password once per run;
 	// the password itself never lives in the inventory.
 	BecomePassword *bool
-	// ProxyJump names the bastion to connect through; ProxyJumpNone
+	// ProxyJump names the bastion or host to connect through; ProxyJumpNone
 	// connects directly even when the defaults name a bastion.
 	ProxyJump string
 }

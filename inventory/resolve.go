@@ -13,18 +13,20 @@ import (
 // Resolve returns the connection h actually uses. Settings come from, in
 // increasing precedence: the built-in defaults, the defaults section, and
 // h's own keys. A host inherits the default proxy_jump; a bastion does not,
-// since a default bastion would otherwise have to jump through itself.
+// nor does the host the default names, since a default bastion would
+// otherwise have to jump through itself. A proxy_jump may name a bastion or
+// a host: a host serving as a bastion connects as it does as a target.
 func (inv *Inventory) Resolve(h Target) ResolvedConn {
 	_, isBastion := inv.bastion(h.Name)
 	// Validation refuses cycles; the hop limit only keeps a hand-built,
 	// unvalidated Inventory from recursing forever.
-	return inv.resolve(h, isBastion, len(inv.Bastions))
+	return inv.resolve(h, isBastion, len(inv.Bastions)+len(inv.Hosts))
 }
 
 func (inv *Inventory) resolve(h Target, isBastion bool, hops int) ResolvedConn {
 	c := mergeConn(withBuiltinDefaults(inv.Defaults), h.Conn)
 	jump := h.ProxyJump
-	if jump == "" && !isBastion {
+	if jump == "" && !isBastion && inv.Defaults.ProxyJump != h.Name {
 		jump = inv.Defaults.ProxyJump
 	}
 	rc := ResolvedConn{
@@ -42,6 +44,9 @@ func (inv *Inventory) resolve(h Target, isBastion bool, hops int) ResolvedConn {
 	if jump != "" && jump != ProxyJumpNone && hops > 0 {
 		if b, ok := inv.bastion(jump); ok {
 			j := inv.resolve(b, true, hops-1)
+			rc.Jump = &j
+		} else if t, ok := inv.host(jump); ok {
+			j := inv.resolve(t, false, hops-1)
 			rc.Jump = &j
 		}
 	}

@@ -66,6 +66,36 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestResolveHostAsBastion: a proxy_jump naming a host reaches it as a
+// target is reached, and the host the default names connects directly.
+func TestResolveHostAsBastion(t *testing.T) {
+	inv := mustLoad(t, filepath.Join(goodDir, "host_bastion.yaml"))
+	chain := func(name string) string {
+		h, ok := inv.host(name)
+		if !ok {
+			t.Fatalf("no host %q", name)
+		}
+		var hops []string
+		for rc := inv.Resolve(h); ; rc = *rc.Jump {
+			hops = append(hops, rc.Name+"@"+rc.User)
+			if rc.Jump == nil {
+				return strings.Join(hops, " -> ")
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"gw1":  "gw1@deploy", // the default bastion does not jump through itself
+		"web1": "web1@deploy -> gw1@deploy",
+		"web2": "web2@deploy -> web1@deploy -> gw1@deploy",
+		"db1":  "db1@deploy",
+	} {
+		equal(t, name, chain(name), want)
+	}
+	if _, err := inv.Select([]string{"gw1"}); err != nil {
+		t.Errorf("a host serving as a bastion is still a target: %v", err)
+	}
+}
+
 func TestResolveBuiltinDefaults(t *testing.T) {
 	t.Setenv("HOME", "/home/op")
 	// A hand-built Inventory gets the same defaults as a loaded one.

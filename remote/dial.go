@@ -65,38 +65,74 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 // connection is never reused silently.
 func (c *Client) Reconnect(ctx context.Context) error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	cur, jump := c.conn, c.jump
+	c.mu.Unlock()
+	if !c.detach(cur) {
 		return fmt.Errorf("reconnect %s: client closed", c.cfg.Name)
 	}
-	conn, stopKA, sc := c.conn, c.stopKA, c.sftp
-	c.conn, c.stopKA, c.sftp = nil, nil, nil
-	jump := c.jump
-	c.mu.Unlock()
-
-	// Closing first (rather than dialing first and swapping) makes sessions
-	// still using the old connection fail fast instead of hanging on what is
-	// often a dead TCP connection (Reconnect follows a reboot or an sshd
-	// restart).
-	_ = closeConn(conn, stopKA, sc)
-
 	if jump != nil {
 		if err := jump.Reconnect(ctx); err != nil {
 			return fmt.Errorf("reconnect %s: %w", c.cfg.Name, err)
 		}
 	}
-	newConn, err := c.connect(ctx)
-	if err != nil {
+	if err := c.attach(ctx); err != nil {
 		return fmt.Errorf("reconnect: %w", err)
 	}
+	return nil
+}
 
+// redial replaces dead, a connection found dead, with a new one, host key
+// verified again; its own jump host is redialed only if it is dead too (see
+// dialTransport). A connection another caller already replaced is kept: it
+// may carry that caller's sessions.
+func (c *Client) redial(ctx context.Context, dead *ssh.Client) error {
+	c.mu.Lock()
+	replaced := c.conn != dead
+	c.mu.Unlock()
+	if replaced {
+		return nil
+	}
+	if !c.detach(dead) {
+		return fmt.Errorf("%s: client closed", c.cfg.Name)
+	}
+	return c.attach(ctx)
+}
+
+// detach closes the connection if it is still old; it returns false once
+// the client is closed. Closing first (rather than dialing first and
+// swapping) makes sessions still using the old connection fail fast instead
+// of hanging on what is often a dead TCP connection (a reconnect follows a
+// reboot or an sshd restart).
+func (c *Client) detach(old *ssh.Client) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	if c.conn != old {
+		c.mu.Unlock()
+		return true
+	}
+	conn, stopKA, sc := c.conn, c.stopKA, c.sftp
+	c.conn, c.stopKA, c.sftp = nil, nil, nil
+	c.mu.Unlock()
+	_ = closeConn(conn, stopKA, sc)
+	return true
+}
+
+// attach dials and installs a new connection, unless another caller
+// installed one while this one dialed.
+func (c *Client) attach(ctx context.Context) error {
+	newConn, err := c.connect(ctx)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.conn != nil {
-		// Closed, or another Reconnect won the race, while we dialed.
 		_ = newConn.Close()
 		if c.closed {
-			return fmt.Errorf("reconnect %s: client closed", c.cfg.Name)
+			return fmt.Errorf("%s: client closed", c.cfg.Name)
 		}
 		return nil
 	}
@@ -142,7 +178,7 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 
 	netConn := c.takeProbed()
 	if netConn == nil {
-		netConn, err = c.dialTransport(hctx, addr)
+		netConn, err = c.dialTransport(hctx, ctx, addr)
 	}
 	if err != nil {
 		if hctx.Err() != nil {
@@ -170,9 +206,23 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 	return ssh.NewClient(sc, chans, reqs), nil
 }
 
-// dialTransport opens the byte stream the SSH connection runs over.
-func (c *Client) dialTransport(ctx context.Context, addr string) (net.Conn, error) {
-	if c.jump == nil {
+// jumpRedials bounds the redials of a dead jump connection within one
+// dial: one is what a bastion that rebooted or dropped needs, and a bastion
+// that drops every new connection must fail the dial, not loop in it.
+const jumpRedials = 2
+
+// dialTransport opens the byte stream the SSH connection runs over. Through
+// a jump host whose connection has died (the bastion rebooted, or dropped
+// and keepalives gave up), the jump host is redialed, host key verified
+// again, and the dial tried again: a host behind a rebooted bastion is
+// otherwise unreachable for the rest of the run. The redial runs in
+// redialCtx, which may outlast ctx: a probe's short timeout is no bound for
+// a bastion's handshake, which has its own connect timeout.
+func (c *Client) dialTransport(ctx, redialCtx context.Context, addr string) (net.Conn, error) {
+	c.mu.Lock()
+	jump := c.jump
+	c.mu.Unlock()
+	if jump == nil {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -180,15 +230,35 @@ func (c *Client) dialTransport(ctx context.Context, addr string) (net.Conn, erro
 		}
 		return quickAck(conn), nil
 	}
-	jc, err := c.jump.connection()
-	if err != nil {
-		return nil, fmt.Errorf("via jump host %s: %w", c.jump.Name(), err)
+	for redials := 0; ; redials++ {
+		jc, err := jump.connection()
+		if err == nil {
+			var conn net.Conn
+			if conn, err = jc.DialContext(ctx, "tcp", addr); err == nil {
+				return conn, nil
+			}
+		}
+		if redials == jumpRedials || ctx.Err() != nil || !jumpDead(jump, err) {
+			return nil, fmt.Errorf("via jump host %s: %w", jump.Name(), err)
+		}
+		if rerr := jump.redial(redialCtx, jc); rerr != nil {
+			return nil, fmt.Errorf("via jump host %s: %v; redial: %w", jump.Name(), err, rerr)
+		}
 	}
-	conn, err := jc.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("via jump host %s: %w", c.jump.Name(), err)
+}
+
+// jumpDead reports whether err, from reaching a host through jump, means
+// the jump connection is gone, rather than the host refusing (an
+// *ssh.OpenChannelError: the bastion is alive and answered) or jump closed
+// by its owner.
+func jumpDead(jump *Client, err error) bool {
+	var refused *ssh.OpenChannelError
+	if errors.As(err, &refused) {
+		return false
 	}
-	return conn, nil
+	jump.mu.Lock()
+	defer jump.mu.Unlock()
+	return !jump.closed
 }
 
 func hostPort(cfg Config) string {

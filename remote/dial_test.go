@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -647,101 +646,12 @@ func TestLost(t *testing.T) {
 	}
 }
 
-// freezableProxy forwards TCP connections to target until frozen, after
-// which it silently stops moving bytes, like a host that lost power. It
-// counts the connections it accepted and those still open.
-type freezableProxy struct {
-	l        net.Listener
-	frozen   chan struct{}
-	once     sync.Once
-	accepted atomic.Int32
-	open     atomic.Int32
-}
-
-func newFreezableProxy(t *testing.T, target string) *freezableProxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &freezableProxy{l: l, frozen: make(chan struct{})}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			in, err := l.Accept()
-			if err != nil {
-				return
-			}
-			p.accepted.Add(1)
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			p.open.Add(1)
-			var ended sync.Once
-			end := func() {
-				in.Close()
-				out.Close()
-				ended.Do(func() { p.open.Add(-1) })
-			}
-			pipe := func(dst, src net.Conn) {
-				defer wg.Done()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := src.Read(buf)
-					select {
-					case <-p.frozen:
-						<-done // hold everything until the test ends
-						end()
-						return
-					default:
-					}
-					if err != nil {
-						end()
-						return
-					}
-					if _, err := dst.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}
-			wg.Add(2)
-			go pipe(out, in)
-			go pipe(in, out)
-		}
-	}()
-	return p
-}
-
-func (p *freezableProxy) port() int { return p.l.Addr().(*net.TCPAddr).Port }
-
-func (p *freezableProxy) freeze() { p.once.Do(func() { close(p.frozen) }) }
-
-// proxiedConfig is a Config for the target reached through proxy, whose
-// address known_hosts lists with the target's key.
-func (e *sshEnv) proxiedConfig(t *testing.T, proxy *freezableProxy) Config {
-	t.Helper()
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(proxy.port()))
-	if err := os.WriteFile(kh, []byte(knownhosts.Line([]string{proxyAddr}, e.target.hostKey.PublicKey())+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config(e.target, kh)
-	cfg.Port = proxy.port()
-	return cfg
-}
-
 // dialFrozen dials the target through a freezable proxy, with SFTP started.
 func dialFrozen(t *testing.T, keepAlive time.Duration) (*Client, *freezableProxy) {
 	t.Helper()
 	e := needSSH(t)
 	proxy := newFreezableProxy(t, e.target.addr())
-	cfg := e.proxiedConfig(t, proxy)
+	cfg := e.proxiedConfig(t, e.target, proxy)
 	cfg.KeepAlive = keepAlive
 	c, err := Dial(testContext(t), cfg)
 	if err != nil {

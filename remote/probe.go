@@ -21,10 +21,13 @@ import (
 // probeReuse: the login a reboot wait makes right after the first answered
 // probe runs its handshake on it, rather than connecting again and waiting
 // for another sshd to start and send its banner.
+//
+// A dead jump connection is dialed again within ctx, not within timeout.
 func (c *Client) Probe(ctx context.Context, timeout time.Duration) error {
+	outer := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := c.dialTransport(ctx, c.addr())
+	conn, err := c.dialTransport(ctx, outer, c.addr())
 	if err != nil {
 		return fmt.Errorf("probe %s: %w", c.cfg.Name, err)
 	}

@@ -60,7 +60,7 @@ func TestProbeConnectionCarriesTheNextLogin(t *testing.T) {
 	e := needSSH(t)
 	ctx := testContext(t)
 	fwd := newFreezableProxy(t, e.target.addr()) // never frozen: it counts
-	c, err := Dial(ctx, e.proxiedConfig(t, fwd))
+	c, err := Dial(ctx, e.proxiedConfig(t, e.target, fwd))
 	if err != nil {
 		t.Fatal(err)
 	}

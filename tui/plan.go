@@ -29,13 +29,13 @@ func Plan(ctx context.Context, o fleet.Options) ([]fleet.Event, error) {
 	return plan, nil
 }
 
-// Rows lists the targets in the order the policy's batches take them, each
+// Rows lists the targets in the order the run's batches take them, each
 // with its planned batch (0 = canary), for Config.Hosts.
-func Rows(targets []inventory.Target, pol inventory.Policy) []HostRow {
+func Rows(inv *inventory.Inventory, targets []inventory.Target) []HostRow {
 	var rows []HostRow
-	for bi, idx := range fleet.Batches(len(targets), pol) {
+	for bi, idx := range fleet.Batches(inv, targets) {
 		b := bi
-		if pol.Canary <= 0 {
+		if inv.Rollout.Canary <= 0 {
 			b++ // no canary batch: batches count from 1
 		}
 		for _, i := range idx {
