@@ -58,15 +58,8 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if !f.PersistentJournal {
 		r.info(h.Name(), StepPreflight, true, "no persistent journal (/var/log/journal): stop timings after a reboot will be unavailable")
 	}
-	for i, svc := range r.services {
-		u := st.units[i]
-		if u.err != "" {
-			return nil, fmt.Errorf("systemctl show %s: %s", svc.Unit, u.err)
-		}
-		if u.props["LoadState"] != "loaded" {
-			return nil, fmt.Errorf("unit %s: LoadState=%s", svc.Unit, u.props["LoadState"])
-		}
-		f.Units = append(f.Units, UnitRecord{Unit: svc.Unit, Props: u.props})
+	if f.Units, err = r.unitRecords(st); err != nil {
+		return nil, err
 	}
 	var changed []fileState // what the host has at each of f.Changes
 	for i, want := range r.targets {
@@ -79,32 +72,8 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 			changed = append(changed, st.files[i])
 		}
 	}
-	// An unfinished run (failed, halted or interrupted) is resumed rather than stacked on:
-	// its backups hold the files as they were before fleetfix touched them,
-	// and a host whose files are already new may still lack its reload and
-	// restart, so "nothing to change" is not "done".
-	prev, err := st.newestManifest(h.Name())
-	if err != nil {
+	if err := r.resumeOrNot(h.Name(), st, f); err != nil {
 		return nil, err
-	}
-	if prev != nil && st.restored != "" {
-		// The guard put the host back: the run is not one to resume,
-		// whatever its controller last wrote.
-		prev.State, prev.Note = StateRolledBack, guardNote(st.restored)
-		r.info(h.Name(), StepPreflight, true, restoredMessage(prev.RunID, prev.Note))
-	}
-	if prev != nil && prev.RunID == r.runID {
-		return nil, fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
-	}
-	f.Newest = prev
-	if prev != nil && resumable(prev.State) {
-		// Only the same work may be resumed: a run that changes other files
-		// would be recorded, and later rolled back, as one it is not.
-		if diff := sameChanges(prev, f.Changes, r.targets); diff != "" {
-			return nil, fmt.Errorf("unfinished run %s (%s) made other changes than this inventory: %s: roll it back first (fleetfix rollback -i %s --run %s %s), or finish it with its own inventory",
-				prev.RunID, prev.State, diff, inventoryPath(r.opts.Inventory), prev.RunID, h.Name())
-		}
-		f.Resume = prev
 	}
 	// A destination that is a symbolic link is refused: the push would
 	// replace the link with a file, and the backup would hold the link's
@@ -121,6 +90,56 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// unitRecords keeps each unit's properties as preflight read them, and
+// refuses a unit systemd does not have loaded.
+func (r *runner) unitRecords(st *hostState) ([]UnitRecord, error) {
+	var units []UnitRecord
+	for i, svc := range r.services {
+		u := st.units[i]
+		if u.err != "" {
+			return nil, fmt.Errorf("systemctl show %s: %s", svc.Unit, u.err)
+		}
+		if u.props["LoadState"] != "loaded" {
+			return nil, fmt.Errorf("unit %s: LoadState=%s", svc.Unit, u.props["LoadState"])
+		}
+		units = append(units, UnitRecord{Unit: svc.Unit, Props: u.props})
+	}
+	return units, nil
+}
+
+// resumeOrNot finds the host's newest run (f.Newest) and, when it is
+// unfinished (failed, halted or interrupted), makes it the run this one
+// resumes rather than stacks on: its backups hold the files as they were
+// before fleetfix touched them, and a host whose files are already new may
+// still lack its reload and restart, so "nothing to change" is not "done".
+func (r *runner) resumeOrNot(host string, st *hostState, f *Facts) error {
+	prev, err := st.newestManifest(host)
+	if err != nil {
+		return err
+	}
+	if prev != nil && st.restored != "" {
+		// The guard put the host back: the run is not one to resume,
+		// whatever its controller last wrote.
+		prev.State, prev.Note = StateRolledBack, guardNote(st.restored)
+		r.info(host, StepPreflight, true, restoredMessage(prev.RunID, prev.Note))
+	}
+	if prev != nil && prev.RunID == r.runID {
+		return fmt.Errorf("run id %s is already used on this host (two runs started in the same second?)", r.runID)
+	}
+	f.Newest = prev
+	if prev == nil || !resumable(prev.State) {
+		return nil
+	}
+	// Only the same work may be resumed: a run that changes other files
+	// would be recorded, and later rolled back, as one it is not.
+	if diff := sameChanges(prev, f.Changes, r.targets); diff != "" {
+		return fmt.Errorf("unfinished run %s (%s) made other changes than this inventory: %s: roll it back first (fleetfix rollback -i %s --run %s %s), or finish it with its own inventory",
+			prev.RunID, prev.State, diff, inventoryPath(r.opts.Inventory), prev.RunID, host)
+	}
+	f.Resume = prev
+	return nil
 }
 
 // resumable reports whether a run in state is unfinished: a rollout resumes
