@@ -302,22 +302,28 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 			b.res.Rollouts = append(b.res.Rollouts, rr)
 			logf("rollout %d hosts, run %d, %s: wall %.2fs, exit %d, crit-path own %.2fs, overhead %.2fs, CPU %.2fs, maxrss %d MiB%s",
 				n, r, tool, rr.Usage.Wall.Seconds(), rr.Usage.Exit, rr.CritOwn.Seconds(), rr.Overhead.Seconds(), rr.Usage.CPU().Seconds(), rr.Usage.MaxRSSKiB/1024, noteOf(rr.Note))
-			// Back to the starting state.
-			if tool == "fleetfix" {
-				err = runQuiet(ctx, b.log(), b.c.fleetfix, "rollback", "-i", invPath, "--all", "--state-dir", filepath.Join(dir, "ffstate"))
-			} else {
-				_, err = runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "buggy_build=" + buggy, filepath.Join(b.c.ansibleDir, "restore.yml")},
-					ansibleEnv(dir, fmt.Sprintf("restore-%d", r)), true)
-			}
-			if err != nil {
-				logf("restore after %s: %v", tool, err)
-			}
+			b.restore(ctx, dir, invPath, buggy, tool, r)
 			if err := b.ensureStart(ctx, inv); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// restore puts the lab back in its starting state after run r of tool:
+// each tool undoes its own rollout, the way an operator would.
+func (b *bench) restore(ctx context.Context, dir, invPath, buggy, tool string, r int) {
+	var err error
+	if tool == "fleetfix" {
+		err = runQuiet(ctx, b.log(), b.c.fleetfix, "rollback", "-i", invPath, "--all", "--state-dir", filepath.Join(dir, "ffstate"))
+	} else {
+		_, err = runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "buggy_build=" + buggy, filepath.Join(b.c.ansibleDir, "restore.yml")},
+			ansibleEnv(dir, fmt.Sprintf("restore-%d", r)), true)
+	}
+	if err != nil {
+		logf("restore after %s: %v", tool, err)
+	}
 }
 
 // batchSize is the hosts per batch after the canary, of rest hosts: -batch

@@ -59,24 +59,7 @@ func main() {
 	var events atomic.Int64
 	rep := fleet.ReporterFunc(func(fleet.Event) { events.Add(1) })
 	start := time.Now()
-	failed, hosts := 0, 0
-	switch *mode {
-	case "scan":
-		for _, r := range fleet.Scan(ctx, fleet.ScanOptions{Inventory: in, Dial: dial, Reporter: rep, Parallel: *parallel}) {
-			hosts++
-			if r.Err() != nil {
-				failed++
-			}
-		}
-	case "rollout":
-		s, err := fleet.Rollout(ctx, fleet.Options{Inventory: in, Dial: dial, Reporter: rep, NoReboot: *noReboot})
-		if err != nil {
-			fail(err)
-		}
-		hosts, failed = len(s.Hosts), s.Failed()
-	default:
-		fail(fmt.Errorf("-mode %q: want scan or rollout", *mode))
-	}
+	hosts, failed := measured(ctx, *mode, fleet.Options{Inventory: in, Dial: dial, Reporter: rep, NoReboot: *noReboot}, *parallel)
 	wall := time.Since(start)
 	stop() // the measured run is over: a Ctrl-C from here on ends fleetprof at once
 	if *cpuProf != "" {
@@ -107,6 +90,29 @@ func main() {
 	if failed > 0 {
 		os.Exit(1)
 	}
+}
+
+// measured runs the profiled work, a scan or a rollout, and counts its
+// hosts and failures.
+func measured(ctx context.Context, mode string, o fleet.Options, parallel int) (hosts, failed int) {
+	switch mode {
+	case "scan":
+		for _, r := range fleet.Scan(ctx, fleet.ScanOptions{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, Parallel: parallel}) {
+			hosts++
+			if r.Err() != nil {
+				failed++
+			}
+		}
+	case "rollout":
+		s, err := fleet.Rollout(ctx, o)
+		if err != nil {
+			fail(err)
+		}
+		hosts, failed = len(s.Hosts), s.Failed()
+	default:
+		fail(fmt.Errorf("-mode %q: want scan or rollout", mode))
+	}
+	return hosts, failed
 }
 
 func fail(err error) {
