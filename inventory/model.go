@@ -91,6 +91,7 @@ type Service struct {
 	Artifacts []Artifact
 	DropIn    DropIn
 	Health    Health
+	Verify    Verify
 }
 
 // Artifact is a local file pushed to a remote path.
@@ -125,6 +126,17 @@ type Health struct {
 	Timeout time.Duration
 }
 
+// Verify is what a service's stop at the reboot after the rollout must show
+// for the host to pass: the proof that the fix took.
+type Verify struct {
+	AllowSIGKILL bool          // a stop that ended in SIGKILL passes
+	MaxStop      time.Duration // the longest stop that passes; 0: any
+	// MinInFlight is the fewest TCP connections the unit must have had
+	// established when the reboot began: a stop with nothing to cancel
+	// proves little.
+	MinInFlight int
+}
+
 // Policy is the rollout policy.
 type Policy struct {
 	Canary        int    // hosts rolled out first, as a batch of their own
@@ -133,6 +145,10 @@ type Policy struct {
 	FailureBudget Amount // the run halts once MORE than this many hosts failed
 	Reboot        bool   // cold-reboot every host after the restart
 	Timeouts      Timeouts
+
+	// Settle is how long a host waits between the restart and the reboot,
+	// so that clients reconnect and the stop at the reboot has work to do.
+	Settle time.Duration
 }
 
 // Timeouts bound each step of a host's rollout.

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "timeouts", "settle")
 	if !ok {
 		return
 	}
@@ -42,6 +42,13 @@ func (l *loader) rollout(v value) {
 		pol.Reboot = *b
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
+	settle := f.get("settle")
+	if d, set := scalar[time.Duration](l, settle, wantDuration); set {
+		if d < 0 {
+			l.add(settle, "must be 0 (no wait) or more, got %s", d)
+		}
+		pol.Settle = d
+	}
 }
 
 // timeouts reads the timeouts at v over t.
