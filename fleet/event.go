@@ -18,8 +18,10 @@ const (
 	StepDropIn    Step = "dropin"
 	StepReload    Step = "reload"
 	StepRestart   Step = "restart"
+	StepSettle    Step = "settle" // only with rollout.settle
 	StepReboot    Step = "reboot"
 	StepJournal   Step = "journal"
+	StepVerify    Step = "verify"
 	StepRollback  Step = "rollback"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
 )

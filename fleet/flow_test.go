@@ -236,7 +236,7 @@ func TestStepsFollowTheFlow(t *testing.T) {
 	inv := fakeInventory(t, 1, inventory.DefaultPolicy())
 	inv.Rollout.Reboot = true
 	full := Steps(Options{Inventory: inv})
-	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepReboot, StepJournal}; !slices.Equal(full, want) {
+	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepReboot, StepJournal, StepVerify}; !slices.Equal(full, want) {
 		t.Errorf("Steps = %v, want %v", full, want)
 	}
 	var flowNames []Step

@@ -11,8 +11,8 @@ import (
 // function and one line here; the front ends learn of it through Steps.
 
 // rolloutFlow is a rollout's work on one host: check, back up, replace,
-// reload, restart and, when the policy asks, the cold reboot and the
-// journal's proof.
+// reload, restart and, when the policy asks, the cold reboot (after the
+// settle wait, if any), the journal's proof and its gate.
 func rolloutFlow(o Options) flow {
 	to := o.Inventory.Rollout.Timeouts
 	steps := []step{
@@ -24,8 +24,12 @@ func rolloutFlow(o Options) flow {
 		{name: StepReload, timeout: to.Reload, acts: true, run: (*hostRun).reload},
 		{name: StepRestart, timeout: to.Restart, acts: true, run: (*hostRun).restart},
 	}
-	if o.Inventory.Rollout.Reboot && !o.NoReboot {
+	if pol := o.Inventory.Rollout; pol.Reboot && !o.NoReboot {
+		if pol.Settle > 0 {
+			steps = append(steps, step{name: StepSettle, timeout: pol.Settle + time.Second, run: (*hostRun).settle})
+		}
 		steps = append(steps, rebootSteps(to)...)
+		steps = append(steps, step{name: StepVerify, timeout: to.Journal, run: (*hostRun).verify})
 	}
 	return flow{name: StepRun, steps: steps, keepsRun: true,
 		complete: StateComplete, failed: StateFailed, halted: StateHalted,

@@ -20,6 +20,18 @@ type UnitTiming struct {
 	After      *journal.UnitStop
 	BeforeNote string
 	AfterNote  string
+	// InFlight is how many TCP connections the unit's processes had
+	// established when the reboot began; nil when not counted.
+	InFlight *int
+}
+
+// IdleNote marks a stop after the fix that had no connection to close.
+const IdleNote = "idle: proves nothing"
+
+// Idle reports whether the stop after the fix had nothing in flight: a
+// clean stop of an idle unit is what the buggy build gives too.
+func (t UnitTiming) Idle() bool {
+	return t.After != nil && t.InFlight != nil && *t.InFlight == 0
 }
 
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
