@@ -44,7 +44,7 @@ func NewHost(h fleet.HostResult) Host {
 		l.Reboot = &Reboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: MS(r.Down), BackMS: MS(r.Back), ActiveMS: MS(r.Active), NoticedMS: MS(r.Noticed)}
 	}
 	for _, t := range h.Timings {
-		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote}
+		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote, Idle: t.Idle()}
 		if t.Before != nil {
 			b := NewStop(*t.Before)
 			jt.Before = &b

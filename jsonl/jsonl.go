@@ -103,6 +103,9 @@ type Timing struct {
 	After      *Stop  `json:"after,omitempty"`
 	BeforeNote string `json:"before_note,omitempty"`
 	AfterNote  string `json:"after_note,omitempty"`
+	// Idle: the unit had no connection in flight when the reboot began, so
+	// its clean stop proves nothing.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // Scan is scan's single line, of type "scan".

@@ -51,8 +51,15 @@ func HostTimings(h fleet.HostResult) []TimingRow {
 // Before is the stop before the fix in words: "90.12s, SIGKILLed".
 func (r TimingRow) Before() string { return r.stop(r.Timing.Before, r.Timing.BeforeNote) }
 
-// After is the stop after the fix in words: "0.061s, clean".
-func (r TimingRow) After() string { return r.stop(r.Timing.After, r.Timing.AfterNote) }
+// After is the stop after the fix in words: "0.061s, clean", marked
+// "idle: proves nothing" when the unit had no connection in flight.
+func (r TimingRow) After() string {
+	s := r.stop(r.Timing.After, r.Timing.AfterNote)
+	if r.Timing.Idle() {
+		s += ", " + fleet.IdleNote
+	}
+	return s
+}
 
 func (r TimingRow) stop(u *journal.UnitStop, note string) string {
 	if r.Timing.Unit == "" {

@@ -13,6 +13,7 @@ func TestTimingsRows(t *testing.T) {
 	reboot := &fleet.RebootTiming{Down: 410 * time.Millisecond, Back: 1200 * time.Millisecond, Active: 1500 * time.Millisecond}
 	before := &journal.UnitStop{Unit: "a.service", Duration: 90120 * time.Millisecond, Killed: true, Result: "timeout"}
 	after := &journal.UnitStop{Unit: "a.service", Duration: 61 * time.Millisecond, Result: "clean"}
+	idle, busy := 0, 2
 	tests := []struct {
 		name string
 		host fleet.HostResult
@@ -23,10 +24,14 @@ func TestTimingsRows(t *testing.T) {
 			[][]string{{"h2", "-", "-", "-", "410ms", "1.20s", "1.50s"}}},
 		{"timings", fleet.HostResult{Host: "h3", Reboot: reboot, Timings: []fleet.UnitTiming{
 			{Unit: "a.service", Before: before, After: after},
-			{Unit: "b.service", AfterNote: "not stopped"}}},
+			{Unit: "b.service", AfterNote: "not stopped"},
+			{Unit: "c.service", Before: before, After: after, InFlight: &idle},
+			{Unit: "d.service", Before: before, After: after, InFlight: &busy}}},
 			[][]string{
 				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "410ms", "1.20s", "1.50s"},
 				{"h3", "b.service", "no timings: ", "no timings: not stopped", "410ms", "1.20s", "1.50s"},
+				{"h3", "c.service", "90.12s, SIGKILLed", "0.061s, clean, idle: proves nothing", "410ms", "1.20s", "1.50s"},
+				{"h3", "d.service", "90.12s, SIGKILLed", "0.061s, clean", "410ms", "1.20s", "1.50s"},
 			}},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/plain"
 )
@@ -98,6 +99,9 @@ func (m Model) timingLines(r plain.TimingRow, scale time.Duration) []string {
 			val = plain.StopTime(side.u.Duration) + " " + side.u.Result
 		}
 		lines = append(lines, label+st.Render(fit(bar(side.u.Duration, scale, barW), barW))+" "+st.Render(val))
+		if side.label == "after" && t.Idle() {
+			lines = append(lines, fit("", labelW)+m.st.faint.Render(fleet.IdleNote+": no connection in flight when the reboot began"))
+		}
 	}
 	return lines
 }
