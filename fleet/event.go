@@ -18,10 +18,12 @@ const (
 	StepDropIn    Step = "dropin"
 	StepReload    Step = "reload"
 	StepRestart   Step = "restart"
+	StepSettle    Step = "settle" // only with rollout.settle
 	StepReboot    Step = "reboot"
 	StepJournal   Step = "journal"
 	StepGuard     Step = "guard"   // the dead-man switch, before the reboot
 	StepConfirm   Step = "confirm" // its removal, once every check passed
+	StepVerify    Step = "verify"
 	StepRollback  Step = "rollback"
 	StepPrune     Step = "prune"
 	StepRun       Step = "run" // the run as a whole (batches, summary)

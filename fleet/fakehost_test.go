@@ -32,6 +32,8 @@ type scriptedHost struct {
 	upload func(dst string, content []byte) (string, error)
 	// lost is Lost's channel: close it to lose the connection.
 	lost chan struct{}
+	// probe answers Probe; nil: sshd always answers.
+	probe func() error
 }
 
 // call is one command the host received.
@@ -83,10 +85,18 @@ func (f *scriptedHost) Upload(_ context.Context, r io.Reader, dst string, _ fs.F
 func (f *scriptedHost) Stat(context.Context, string) (remote.FileInfo, error) {
 	return remote.FileInfo{}, errors.New("scripted host: no stat")
 }
-func (f *scriptedHost) Probe(context.Context, time.Duration) error { return nil }
-func (f *scriptedHost) Reconnect(context.Context) error            { return nil }
-func (f *scriptedHost) Lost() <-chan struct{}                      { return f.lost }
-func (f *scriptedHost) Close() error                               { return nil }
+func (f *scriptedHost) Probe(context.Context, time.Duration) error {
+	f.mu.Lock()
+	p := f.probe
+	f.mu.Unlock()
+	if p != nil {
+		return p()
+	}
+	return nil
+}
+func (f *scriptedHost) Reconnect(context.Context) error { return nil }
+func (f *scriptedHost) Lost() <-chan struct{}           { return f.lost }
+func (f *scriptedHost) Close() error                    { return nil }
 
 // received lists the names of the calls received, in order.
 func (f *scriptedHost) received() []string {

@@ -251,12 +251,12 @@ func TestStepsFollowTheFlow(t *testing.T) {
 	inv := fakeInventory(t, 1, inventory.DefaultPolicy())
 	inv.Rollout.Reboot = true
 	full := Steps(Options{Inventory: inv})
-	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepGuard, StepReboot, StepJournal, StepConfirm}; !slices.Equal(full, want) {
+	if want := []Step{StepConnect, StepPreflight, StepBackup, StepPush, StepDropIn, StepReload, StepRestart, StepGuard, StepReboot, StepJournal, StepVerify, StepConfirm}; !slices.Equal(full, want) {
 		t.Errorf("Steps = %v, want %v", full, want)
 	}
 	unguarded := *inv
 	unguarded.Rollout.ConfirmTimeout = 0
-	if got := Steps(Options{Inventory: &unguarded}); slices.Contains(got, StepGuard) || slices.Contains(got, StepConfirm) || got[len(got)-1] != StepJournal {
+	if got := Steps(Options{Inventory: &unguarded}); slices.Contains(got, StepGuard) || slices.Contains(got, StepConfirm) || got[len(got)-1] != StepVerify {
 		t.Errorf("confirm_timeout 0: %v, want no guard", got)
 	}
 	var flowNames []Step

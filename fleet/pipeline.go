@@ -11,8 +11,8 @@ import (
 // function and one line here; the front ends learn of it through Steps.
 
 // rolloutFlow is a rollout's work on one host: check, back up, replace,
-// reload, restart and, when the policy asks, the cold reboot and the
-// journal's proof.
+// reload, restart and, when the policy asks, the cold reboot (after the
+// settle wait, if any), the journal's proof and its gate.
 func rolloutFlow(o Options) flow {
 	to := o.Inventory.Rollout.Timeouts
 	steps := []step{
@@ -24,12 +24,16 @@ func rolloutFlow(o Options) flow {
 		{name: StepReload, timeout: to.Reload, acts: true, undoes: true, run: (*hostRun).reload},
 		{name: StepRestart, timeout: to.Restart, acts: true, undoes: true, run: (*hostRun).restart},
 	}
-	if o.Inventory.Rollout.Reboot && !o.NoReboot {
-		guard := o.Inventory.Rollout.ConfirmTimeout > 0
+	if pol := o.Inventory.Rollout; pol.Reboot && !o.NoReboot {
+		guard := pol.ConfirmTimeout > 0
+		if pol.Settle > 0 {
+			steps = append(steps, step{name: StepSettle, timeout: pol.Settle + time.Second, run: (*hostRun).settle})
+		}
 		if guard {
 			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, undoes: true, run: (*hostRun).installGuard})
 		}
 		steps = append(steps, rebootSteps(to)...)
+		steps = append(steps, step{name: StepVerify, timeout: to.Journal, undoes: true, run: (*hostRun).verify})
 		if guard {
 			// Last, after every check of the reboot: not acting, so that a
 			// halt does not leave the guard to undo a good host.

@@ -40,6 +40,15 @@ type UnitTiming struct {
 	PreviousChangedBy string
 }
 
+// IdleNote marks a stop after the fix that had no connection to close.
+const IdleNote = "idle: proves nothing"
+
+// Idle reports whether the stop after the fix had nothing in flight: a
+// clean stop of an idle unit is what the buggy build gives too.
+func (t UnitTiming) Idle() bool {
+	return t.After != nil && t.InFlight != nil && *t.InFlight == 0
+}
+
 // lastShutdown reads a boot's shutdown from the host's journal: the boot
 // with that id (before: the boot before it), or the previous one when boot
 // is "". When there is none it returns a nil Shutdown and a note for the

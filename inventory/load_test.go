@@ -76,6 +76,7 @@ func TestExampleInventory(t *testing.T) {
 	equal(t, "drop-in path", svc.DropIn.Path(svc.Unit), "/etc/systemd/system/smart-proxy.service.d/override.conf")
 	equal(t, "health", svc.Health, Health{TCP: "127.0.0.1:8080", Timeout: 15 * time.Second})
 	equal(t, "restart", svc.Restart, Restart{})
+	equal(t, "verify", svc.Verify, Verify{})
 	// The example spells out the defaults, so the two must agree.
 	equal(t, "rollout", inv.Rollout, DefaultPolicy())
 }
@@ -177,6 +178,12 @@ func badInventories() []badCase {
 		{"missing_name", []string{`:2: hosts[0].name: required`}},
 		{"mode_too_large", []string{`:9: services[0].artifacts[0].mode: "17777" is above 07777`}},
 		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
+		{"verify_values", []string{
+			`:7: services[0].verify.allow_sigkill: must be true or false, got "sometimes"`,
+			`:8: services[0].verify.max_stop: must be positive, got 0s`,
+			`:9: services[0].verify.min_in_flight: must be 0 or more, got -1`,
+		}},
+		{"settle_negative", []string{`:7: rollout.settle: must be 0 (no wait) or more, got -1s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
 		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
 		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
@@ -195,6 +202,7 @@ func badInventories() []badCase {
 		{"unit_template", []string{`:5: services[0].unit: "getty@.service" is a template; name an instance`}},
 		{"unit_with_command", []string{`:5: services[0].unit: "smart-proxy$(reboot).service": invalid character '$'`}},
 		{"unit_with_space", []string{`:5: services[0].unit: "smart proxy.service": invalid character ' '`}},
+		{"unknown_verify_key", []string{`:7: services[0].verify.max_stops: unknown key "max_stops"; did you mean "max_stop"?`}},
 		{"unknown_health_key", []string{`:8: services[0].health.retries: unknown key "retries"; expected one of: tcp, command, timeout`}},
 		{"unknown_host_key", []string{`:6: hosts[1].usr: unknown key "usr"; did you mean "user"?`}},
 		{"unknown_top_key", []string{`:6: rollouts: unknown key "rollouts"; did you mean "rollout"?`}},
@@ -322,12 +330,15 @@ func TestFullInventory(t *testing.T) {
 	})
 	equal(t, "health", inv.Services[0].Health, Health{Command: []string{"/usr/local/bin/smart-proxy", "--check"}, Timeout: 30 * time.Second})
 	equal(t, "second service drop-in", inv.Services[1].DropIn, DefaultDropIn())
+	equal(t, "verify", inv.Services[0].Verify, Verify{AllowSIGKILL: true, MaxStop: 2 * time.Second, MinInFlight: 1})
+	equal(t, "second service verify", inv.Services[1].Verify, Verify{})
 
 	want := DefaultPolicy()
 	want.Canary, want.Batch, want.FailureBudget, want.Reboot = 0, Amount{N: 2}, Amount{N: 10, Percent: true}, false
 	want.OnFailure = OnFailureStop
 	want.Timeouts.RebootUp = 10 * time.Minute
 	want.ConfirmTimeout = 90 * time.Second
+	want.Settle = 5 * time.Second
 	equal(t, "rollout", inv.Rollout, want)
 
 	equal(t, "groups", inv.Groups, map[string][]string{

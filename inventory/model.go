@@ -93,6 +93,7 @@ type Service struct {
 	DropIn    DropIn
 	Health    Health
 	Restart   Restart
+	Verify    Verify
 }
 
 // Restart says how the rollout's restart treats the build it replaces.
@@ -135,6 +136,17 @@ type Health struct {
 	Timeout time.Duration
 }
 
+// Verify is what a service's stop at the reboot after the rollout must show
+// for the host to pass: the proof that the fix took.
+type Verify struct {
+	AllowSIGKILL bool          // a stop that ended in SIGKILL passes
+	MaxStop      time.Duration // the longest stop that passes; 0: any
+	// MinInFlight is the fewest TCP connections the unit must have had
+	// established when the reboot began: a stop with nothing to cancel
+	// proves little.
+	MinInFlight int
+}
+
 // Policy is the rollout policy.
 type Policy struct {
 	Canary        int    // hosts rolled out first, as a batch of their own
@@ -155,6 +167,10 @@ type Policy struct {
 	// before the next).
 	Restart  string
 	Timeouts Timeouts
+
+	// Settle is how long a host waits between the restart and the reboot,
+	// so that clients reconnect and the stop at the reboot has work to do.
+	Settle time.Duration
 }
 
 // OnFailure is what a rollout does with a host that failed after a change.

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "timeouts")
 	if !ok {
 		return
 	}
@@ -65,6 +65,13 @@ func (l *loader) rollout(v value) {
 		}
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
+	settle := f.get("settle")
+	if d, set := scalar[time.Duration](l, settle, wantDuration); set {
+		if d < 0 {
+			l.add(settle, "must be 0 (no wait) or more, got %s", d)
+		}
+		pol.Settle = d
+	}
 }
 
 // timeouts reads the timeouts at v over t.

@@ -37,7 +37,7 @@ func (l *loader) services(v value) {
 	// operator spelled out.
 	var dropIns, artifacts []written
 	for _, it := range items {
-		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health", "restart")
+		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health", "restart", "verify")
 		if !ok {
 			continue
 		}
@@ -60,6 +60,7 @@ func (l *loader) services(v value) {
 		}
 		svc.Health = l.health(f.get("health"))
 		svc.Restart = l.restart(f.get("restart"))
+		svc.Verify = l.verify(f.get("verify"))
 		l.inv.Services = append(l.inv.Services, svc)
 	}
 	seen := make(map[string]string)
@@ -175,6 +176,30 @@ func (l *loader) restart(v value) Restart {
 		r.OldStopTimeout = d
 	}
 	return r
+}
+
+// verify reads what a service's stop at the reboot must show; absent, a
+// SIGKILLed stop fails and nothing else is asked.
+func (l *loader) verify(v value) Verify {
+	var vf Verify
+	f, ok := l.mapping(v, "allow_sigkill", "max_stop", "min_in_flight")
+	if !ok {
+		return vf
+	}
+	if b := l.flag(f.get("allow_sigkill")); b != nil {
+		vf.AllowSIGKILL = *b
+	}
+	if d, set := l.positive(f.get("max_stop")); set {
+		vf.MaxStop = d
+	}
+	minIn := f.get("min_in_flight")
+	if n, set := scalar[int](l, minIn, wantInt); set {
+		if n < 0 {
+			l.add(minIn, "must be 0 or more, got %d", n)
+		}
+		vf.MinInFlight = n
+	}
+	return vf
 }
 
 func checkHostPort(s string) error {

@@ -47,7 +47,7 @@ func NewHost(h fleet.HostResult) Host {
 	for _, t := range h.Timings {
 		jt := Timing{Unit: t.Unit, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote,
 			BeforeInFlight: t.BeforeInFlight, InFlight: t.InFlight, Before: stopOf(t.Before), After: stopOf(t.After),
-			Previous: stopOf(t.Previous), PreviousBoot: t.PreviousBoot, PreviousNote: t.PreviousNote, PreviousChangedBy: t.PreviousChangedBy}
+			Previous: stopOf(t.Previous), PreviousBoot: t.PreviousBoot, PreviousNote: t.PreviousNote, PreviousChangedBy: t.PreviousChangedBy, Idle: t.Idle()}
 		l.Timings = append(l.Timings, jt)
 	}
 	return l

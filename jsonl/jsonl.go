@@ -123,6 +123,9 @@ type Timing struct {
 	PreviousBoot      string `json:"previous_boot,omitempty"`
 	PreviousNote      string `json:"previous_note,omitempty"`
 	PreviousChangedBy string `json:"previous_changed_by,omitempty"`
+	// Idle: the unit had no connection in flight when the reboot began, so
+	// its clean stop proves nothing.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // Scan is scan's single line, of type "scan".

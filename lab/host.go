@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -83,8 +84,10 @@ func mountRoot(c Config, h, rootfs string) error {
 
 // provision writes what makes a host itself: its machine id (a stable one is
 // what lets `journalctl -b -1` find the previous boot), hostname, host key,
-// the lab's authorized key, and on first boot the demo service in its buggy build.
-// It returns the host's public host key.
+// the lab's authorized key, and the demo services in their buggy builds: on
+// first boot, and again when the demo's files changed since (a marker keeps
+// their hash), so a lab made before a demo change gets the new demo instead
+// of an inventory for units it lacks. It returns the host's public host key.
 func provision(c Config, h Host, labPub []byte) (ssh.PublicKey, error) {
 	root := c.rootDir(h.Name)
 	idPath := filepath.Join(root, "etc/machine-id")
@@ -113,37 +116,64 @@ func provision(c Config, h Host, labPub []byte) (ssh.PublicKey, error) {
 	if err := os.WriteFile(filepath.Join(root, "etc/ssh/fleetlab_authorized_keys"), labPub, 0o644); err != nil {
 		return nil, err
 	}
+	files := demoFiles(c.StopTimeout)
 	marker := filepath.Join(root, "etc/fleetlab-provisioned")
-	if _, err := os.Stat(marker); err == nil {
+	want := "fleetfix lab demo " + demoHash(files) + "\n"
+	if got, err := os.ReadFile(marker); err == nil && string(got) == want {
 		return pub, nil
 	}
-	if err := installDemo(root, c.StopTimeout); err != nil {
+	if err := installDemo(root, files); err != nil {
 		return nil, fmt.Errorf("install demo service on %s: %w", h.Name, err)
 	}
-	return pub, os.WriteFile(marker, []byte("fleetfix lab\n"), 0o644)
+	return pub, os.WriteFile(marker, []byte(want), 0o644)
 }
 
-// installDemo installs the demo service's buggy build, its upstream and units,
-// enabled, as a package would.
-func installDemo(root string, stopTimeout time.Duration) error {
-	files := []struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}{
+// demoFile is a file of the demo, at its path under a host's root.
+type demoFile struct {
+	path string
+	data []byte
+	mode os.FileMode
+}
+
+// demoUnits are the demo's units, enabled on every host.
+func demoUnits() []string {
+	return []string{"smart-proxy.service", "smart-upstream.service", "rule-proxy.service"}
+}
+
+// demoFiles are the demo's files: both hanging services in their buggy
+// builds, their upstream, their units and, with a stopTimeout, the lab
+// drop-in that shortens their hang.
+func demoFiles(stopTimeout time.Duration) []demoFile {
+	files := []demoFile{
 		{"usr/local/bin/smart-proxy", smartproxy.Buggy, 0o755},
 		{"usr/local/bin/smart-upstream", smartproxy.Upstream, 0o755},
+		{"usr/local/bin/rule-proxy", smartproxy.RuleBuggy, 0o755},
 		{"etc/systemd/system/smart-proxy.service", smartproxy.ProxyUnit, 0o644},
 		{"etc/systemd/system/smart-upstream.service", smartproxy.UpstreamUnit, 0o644},
+		{"etc/systemd/system/rule-proxy.service", smartproxy.RuleUnit, 0o644},
 	}
 	if stopTimeout > 0 {
 		conf := fmt.Sprintf("# fleetfix lab: a short stop timeout so the hang takes seconds, not 90\n[Service]\nTimeoutStopSec=%dms\n", stopTimeout.Milliseconds())
-		files = append(files, struct {
-			path string
-			data []byte
-			mode os.FileMode
-		}{"etc/systemd/system/smart-proxy.service.d/10-lab.conf", []byte(conf), 0o644})
+		for _, u := range []string{"smart-proxy.service", "rule-proxy.service"} {
+			files = append(files, demoFile{"etc/systemd/system/" + u + ".d/10-lab.conf", []byte(conf), 0o644})
+		}
 	}
+	return files
+}
+
+// demoHash names the demo's content: its files' paths, modes and bytes.
+func demoHash(files []demoFile) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s %o %d\n", f.path, f.mode, len(f.data))
+		h.Write(f.data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// installDemo installs the demo's files and enables its units, as a package
+// would.
+func installDemo(root string, files []demoFile) error {
 	for _, f := range files {
 		p := filepath.Join(root, f.path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -157,7 +187,7 @@ func installDemo(root string, stopTimeout time.Duration) error {
 	if err := os.MkdirAll(wants, 0o755); err != nil {
 		return err
 	}
-	for _, u := range []string{"smart-proxy.service", "smart-upstream.service"} {
+	for _, u := range demoUnits() {
 		link := filepath.Join(wants, u)
 		// An earlier enable's link, if any: Symlink reports what matters.
 		_ = os.Remove(link)

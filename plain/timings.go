@@ -59,9 +59,14 @@ func (r TimingRow) Before() string {
 	return r.stop(r.Timing.Before, r.Timing.BeforeNote, r.Timing.BeforeInFlight)
 }
 
-// After is the stop after the fix in words: "0.061s, clean, 2 in flight".
+// After is the stop after the fix in words: "0.061s, clean, 2 in flight",
+// marked "idle: proves nothing" when the unit had no connection in flight.
 func (r TimingRow) After() string {
-	return r.stop(r.Timing.After, r.Timing.AfterNote, r.Timing.InFlight)
+	s := r.stop(r.Timing.After, r.Timing.AfterNote, r.Timing.InFlight)
+	if r.Timing.Idle() {
+		s += ", " + fleet.IdleNote
+	}
+	return s
 }
 
 // Previous is the previous boot's shutdown in words, labelled with its

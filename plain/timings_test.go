@@ -17,6 +17,7 @@ func TestTimingsRows(t *testing.T) {
 	after := &journal.UnitStop{Unit: "a.service", Duration: 61 * time.Millisecond, Result: "clean"}
 	restart := &journal.UnitStop{Unit: "a.service", Duration: 1020 * time.Millisecond, Killed: true, KilledOnRequest: true, Result: "failed:signal"}
 	two, zero := 2, 0
+	idle, busy := 0, 2
 	tests := []struct {
 		name string
 		host fleet.HostResult
@@ -29,16 +30,20 @@ func TestTimingsRows(t *testing.T) {
 			[][]string{{"h4", "-", "-", "-", "12ms", "5.15s", "31ms", "4.05s", "6.00s", "7.00s", "-"}}},
 		{"timings", fleet.HostResult{Host: "h3", Reboot: reboot, Timings: []fleet.UnitTiming{
 			{Unit: "a.service", Before: before, After: after},
-			{Unit: "b.service", AfterNote: "not stopped"}}},
+			{Unit: "b.service", AfterNote: "not stopped"},
+			{Unit: "c.service", Before: before, After: after, InFlight: &idle},
+			{Unit: "d.service", Before: before, After: after, InFlight: &busy}}},
 			[][]string{
 				{"h3", "a.service", "90.12s, SIGKILLed", "0.061s, clean", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
 				{"h3", "b.service", "no timings: ", "no timings: not stopped", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
+				{"h3", "c.service", "90.12s, SIGKILLed", "0.061s, clean, 0 in flight, idle: proves nothing", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
+				{"h3", "d.service", "90.12s, SIGKILLed", "0.061s, clean, 2 in flight", "-", "-", "-", "410ms", "1.20s", "1.50s", "-"},
 			}},
 		{"the restart's stop, in-flight counts and the previous boot's", fleet.HostResult{Host: "h4", Reboot: reboot, Timings: []fleet.UnitTiming{
 			{Unit: "a.service", Before: restart, BeforeInFlight: &two, After: after, InFlight: &zero,
 				Previous: after, PreviousBoot: "5f1c2d3e-0000-4000-8000-000000000001", PreviousChangedBy: "20261201_101500"}}},
 			[][]string{
-				{"h4", "a.service", "1.02s, SIGKILLed by fleetfix, 2 in flight", "0.061s, clean, 0 in flight", "-", "-", "-", "410ms", "1.20s", "1.50s",
+				{"h4", "a.service", "1.02s, SIGKILLed by fleetfix, 2 in flight", "0.061s, clean, 0 in flight, idle: proves nothing", "-", "-", "-", "410ms", "1.20s", "1.50s",
 					"0.061s, clean (boot 5f1c2d3e; run 20261201_101500 changed its files)"},
 			}},
 	}

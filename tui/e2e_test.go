@@ -129,8 +129,8 @@ func TestEndToEndInTmux(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fleetfix").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	// The lab's inventory with a 4 s stop timeout in the fix's drop-in, so
-	// the restart of the buggy build (which ignores SIGTERM) takes 4 s.
+	// The lab's inventory with a 4 s stop timeout in the fix's drop-ins, so
+	// the restart of each buggy build (which ignores SIGTERM) takes 4 s.
 	inv, err := os.ReadFile(tl.Config.InventoryFile())
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestEndToEndInTmux(t *testing.T) {
 		t.Fatalf("lab inventory has no TimeoutStopSec: 20s:\n%s", inv)
 	}
 	invFile := filepath.Join(dir, "inventory.yaml")
-	if err := os.WriteFile(invFile, bytes.Replace(inv, []byte("TimeoutStopSec: 20s"), []byte("TimeoutStopSec: 4s"), 1), 0o644); err != nil {
+	if err := os.WriteFile(invFile, bytes.ReplaceAll(inv, []byte("TimeoutStopSec: 20s"), []byte("TimeoutStopSec: 4s")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for i := range tl.State.Hosts {
@@ -168,7 +168,7 @@ func TestEndToEndInTmux(t *testing.T) {
 
 	// The plan: every host, what changes, and nothing started.
 	s := tm.waitFor("the plan", 60*time.Second, contains("Start the rollout?"))
-	for _, want := range []string{"fleetfix rollout inventory.yaml (run ", "PLAN · 3 host(s)", "h1  2 file(s) to change", "h3  2 file(s) to change",
+	for _, want := range []string{"fleetfix rollout inventory.yaml (run ", "PLAN · 3 host(s)", "h1  4 file(s) to change", "h2  4 file(s) to change",
 		"~ /usr/local/bin/smart-proxy", "+ /etc/systemd/system/smart-proxy.service.d/override.conf", "+TimeoutStopSec=4s"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("plan screen lacks %q:\n%s", want, s)

@@ -82,6 +82,8 @@ func hostSteps(host string, batch int, start, step float64, last fleet.Step) []f
 			e.Message = "down after 0.41s, back with a new boot id after 1.2s, units active after 1.5s"
 		case fleet.StepJournal:
 			e.Message = "smart-proxy.service: stop 3.17s, SIGKILLed -> 0.018s, clean"
+		case fleet.StepVerify:
+			e.Message = "every stop passes: smart-proxy.service 0.018s, clean"
 		}
 		ev = append(ev, e)
 		if s == last {
@@ -96,7 +98,7 @@ func hostSteps(host string, batch int, start, step float64, last fleet.Step) []f
 func runEvents() []fleet.Event {
 	ev := []fleet.Event{{Time: at(0), Step: fleet.StepRun, Phase: fleet.PhaseStart, Batch: -1,
 		Message: "run " + runID + ": 3 host(s) in 3 batch(es), failure budget 1"}}
-	ev = append(ev, hostSteps("h1", 0, 0, 1.5, fleet.StepJournal)...)
+	ev = append(ev, hostSteps("h1", 0, 0, 1.35, fleet.StepVerify)...)
 	ev = append(ev, fleet.Event{Time: at(13.5), Host: "h1", Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: 0, Duration: 13500 * time.Millisecond,
 		Message: "2 file(s) changed", Result: &fleet.HostResult{Host: "h1", Batch: 0, Status: fleet.StatusOK, Changed: 2, RunID: runID,
 			RestartTime: 4020 * time.Millisecond, Duration: 13500 * time.Millisecond,
@@ -133,7 +135,7 @@ func fleetEvents() ([]HostRow, []fleet.Event) {
 	afters := []time.Duration{61 * time.Millisecond, 58 * time.Millisecond, 1240 * time.Millisecond}
 	start := 0.0
 	for i, h := range rows[:3] {
-		ev = append(ev, hostSteps(h.Name, h.Batch, start, 3, fleet.StepJournal)...)
+		ev = append(ev, hostSteps(h.Name, h.Batch, start, 2.7, fleet.StepVerify)...)
 		end := start + 27
 		ev = append(ev, fleet.Event{Time: at(end), Host: h.Name, Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: h.Batch,
 			Result: &fleet.HostResult{Host: h.Name, Batch: h.Batch, Status: fleet.StatusOK, Changed: 2, RunID: runID, Duration: 27 * time.Second,

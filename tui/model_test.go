@@ -30,8 +30,8 @@ func TestApplyRunningRun(t *testing.T) {
 		t.Errorf("counts %+v, want %+v", got, want)
 	}
 	h1, h2, h3 := s.Host("h1"), s.Host("h2"), s.Host("h3")
-	if h1.Status != StatusOK || len(h1.Done) != 9 || h1.Step != fleet.StepJournal {
-		t.Errorf("h1: %s, %d steps done, step %s; want ok, 9, journal", h1.Status, len(h1.Done), h1.Step)
+	if h1.Status != StatusOK || len(h1.Done) != 10 || h1.Step != fleet.StepVerify {
+		t.Errorf("h1: %s, %d steps done, step %s; want ok, 10, verify", h1.Status, len(h1.Done), h1.Step)
 	}
 	if ts := h1.Timings(); len(ts) != 1 || ts[0].Before.Duration != 3170*time.Millisecond || !ts[0].Before.Killed || ts[0].After.Duration != 18*time.Millisecond {
 		t.Errorf("h1 timings %+v", ts)
@@ -79,8 +79,8 @@ func TestApplyRunningHostMidway(t *testing.T) {
 	if db.Status != StatusRunning || db.Step != fleet.StepDropIn || db.Phase != fleet.PhaseStart {
 		t.Errorf("db-01: %s at %s/%s", db.Status, db.Step, db.Phase)
 	}
-	if got := s.HostProgress(db); got != 4.0/9 {
-		t.Errorf("db-01 progress %.3f, want 4/9", got)
+	if got := s.HostProgress(db); got != 4.0/10 {
+		t.Errorf("db-01 progress %.3f, want 4/10", got)
 	}
 	if got := s.HostElapsed(db, at(64)); got != 10*time.Second {
 		t.Errorf("db-01 elapsed %s, want 10s", got)
@@ -529,5 +529,22 @@ func TestEventsReachTheModelOneAtATime(t *testing.T) {
 	}
 	if h := m.State().Host("h1"); !h.Done[fleet.StepConnect] {
 		t.Error("events not applied")
+	}
+}
+
+// The timings screen marks a stop after the fix with nothing in flight: its
+// clean stop proves nothing.
+func TestTimingsMarkAnIdleStop(t *testing.T) {
+	for _, inFlight := range []int{0, 3} {
+		evs := runEvents()
+		for _, e := range evs {
+			if e.Host == "h1" && e.Result != nil {
+				e.Result.Timings[0].InFlight = &inFlight
+			}
+		}
+		v := press(feed(press(testModel(rows, planEvents(), at(36), Controls{}), "enter"), evs), "t").Render()
+		if got := strings.Contains(v, "idle: proves nothing"); got != (inFlight == 0) {
+			t.Errorf("%d in flight: idle marked %v\n%s", inFlight, got, v)
+		}
 	}
 }

@@ -101,6 +101,9 @@ func (m Model) timingLines(r plain.TimingRow, scale time.Duration, valueW int) [
 			st = m.st.before
 		}
 		lines = append(lines, label+st.Render(fit(bar(side.u.Duration, scale, barW), barW))+" "+st.Render(stopValue(side.u, side.inFlight)))
+		if side.label == "after" && t.Idle() {
+			lines = append(lines, fit("", labelW)+m.st.faint.Render(fleet.IdleNote+": no connection in flight when the reboot began"))
+		}
 	}
 	if t.Previous != nil || t.PreviousNote != "" {
 		lines = append(lines, fit("  prev.", labelW)+m.st.faint.Render(r.Previous()))

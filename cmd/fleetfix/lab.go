@@ -18,7 +18,7 @@ func newLabCmd(in interrupts) *cobra.Command {
 		Short: "Run a local rehearsal fleet of systemd-nspawn hosts (root only)",
 		Long: `A lab is a fleet of Debian hosts on this machine, booted with systemd-nspawn:
 real systemd, persistent journal, sshd, each with its own address on a bridge,
-running the demo service smart-proxy in its buggy build. "lab up" writes an SSH
+running the demo services smart-proxy and rule-proxy in their buggy builds. "lab up" writes an SSH
 key, a known_hosts file and an inventory for them into the state directory.
 Two labs can run side by side with distinct --state-dir, --bridge and --subnet.`,
 	}

@@ -30,7 +30,7 @@ func quickStopInventory(t *testing.T) string {
 		t.Fatal(err)
 	}
 	inv := filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s", 1)), 0o644); err != nil {
+	if err := os.WriteFile(inv, []byte(strings.ReplaceAll(string(b), "TimeoutStopSec: 20s", "TimeoutStopSec: 4s")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return inv
@@ -50,7 +50,7 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	}
 	var sum jsonl.Summary
 	lastJSON(t, out, &sum)
-	if !sum.OK || sum.Command != "reboot" || len(sum.Hosts) != 1 || sum.Hosts[0].Reboot == nil || len(sum.Hosts[0].Timings) != 1 {
+	if !sum.OK || sum.Command != "reboot" || len(sum.Hosts) != 1 || sum.Hosts[0].Reboot == nil || len(sum.Hosts[0].Timings) != 2 {
 		t.Fatalf("reboot summary: %+v", sum)
 	}
 
@@ -60,8 +60,11 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if code != 0 || len(scan.Hosts) != 1 || len(scan.Hosts[0].Units) == 0 {
 		t.Fatalf("scan: exit %d %+v", code, scan)
 	}
-	if u := scan.Hosts[0].Units[0]; u.Unit != "smart-proxy.service" || !u.Killed || u.StopMS < 3000 || u.TimeoutStop != "3s" {
-		t.Errorf("scan: first unit %+v", u)
+	// Both demo units hang alike: the two slowest stops are theirs.
+	for _, u := range scan.Hosts[0].Units[:min(2, len(scan.Hosts[0].Units))] {
+		if u.Unit != "smart-proxy.service" && u.Unit != "rule-proxy.service" || !u.Killed || u.StopMS < 3000 || u.TimeoutStop != "3s" {
+			t.Errorf("scan: slow unit %+v", u)
+		}
 	}
 	plain, _, _ := fleetfix(t, state, "scan", tl.Config.InventoryFile())
 	if !strings.Contains(plain, "smart-proxy.service") || !strings.Contains(plain, "SIGKILLed") {
@@ -74,7 +77,7 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	}
 	lastJSON(t, out, &sum)
 	h := sum.Hosts[0]
-	if h.Status != "ok" || len(h.Timings) != 1 || h.Timings[0].Before == nil || h.Timings[0].After == nil {
+	if h.Status != "ok" || len(h.Timings) != 2 || h.Timings[0].Before == nil || h.Timings[0].After == nil {
 		t.Fatalf("rollout summary: %+v", h)
 	}
 	before, after := h.Timings[0].Before, h.Timings[0].After

@@ -6,7 +6,9 @@
 // The lab installs these files into test hosts: one of the two proxy builds as
 // /usr/local/bin/smart-proxy, Upstream as /usr/local/bin/smart-upstream, the
 // two units under /etc/systemd/system/ and DropIn as
-// /etc/systemd/system/smart-proxy.service.d/override.conf.
+// /etc/systemd/system/smart-proxy.service.d/override.conf; and the second
+// hanging service, rule-proxy (listening on 8081, its rule feed the same
+// upstream), as /usr/local/bin/rule-proxy and rule-proxy.service.
 package smartproxy
 
 import _ "embed"
@@ -38,6 +40,24 @@ var ProxyUnit []byte
 //go:embed smart-upstream.service
 var UpstreamUnit []byte
 
+// RuleBuggy is rule-proxy 2.3.0, the demo's second service: the same bug
+// (on SIGTERM it waits for handler tasks parked on idle reads of its rule
+// feed) in a service of its own.
+//
+//go:embed rule/buggy/rule-proxy
+var RuleBuggy []byte
+
+// RuleFixed is rule-proxy 2.3.1: the same fix (cancel the handlers, abort
+// their sockets).
+//
+//go:embed rule/fixed/rule-proxy
+var RuleFixed []byte
+
+// RuleUnit is rule-proxy.service (default TimeoutStopSec/KillMode: the bug).
+//
+//go:embed rule/rule-proxy.service
+var RuleUnit []byte
+
 // DropIn is the smart-proxy.service.d/override.conf drop-in that bounds the
 // stop: TimeoutStopSec=20s, KillMode=mixed.
 //
@@ -51,4 +71,6 @@ const (
 	ProxyUnitPath    = "/etc/systemd/system/smart-proxy.service"
 	UpstreamUnitPath = "/etc/systemd/system/smart-upstream.service"
 	DropInPath       = "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	RulePath         = "/usr/local/bin/rule-proxy"
+	RuleUnitPath     = "/etc/systemd/system/rule-proxy.service"
 )

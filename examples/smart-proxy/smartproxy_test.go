@@ -127,9 +127,11 @@ func TestVersion(t *testing.T) {
 	python(t)
 	t.Parallel()
 	for script, want := range map[string]string{
-		"buggy/smart-proxy": "smart-proxy 1.0.0 (buggy)",
-		"fixed/smart-proxy": "smart-proxy 1.0.1 (fixed)",
-		"smart-upstream":    "smart-upstream 1.0.0",
+		"buggy/smart-proxy":     "smart-proxy 1.0.0 (buggy)",
+		"fixed/smart-proxy":     "smart-proxy 1.0.1 (fixed)",
+		"smart-upstream":        "smart-upstream 1.0.0",
+		"rule/buggy/rule-proxy": "rule-proxy 2.3.0 (buggy)",
+		"rule/fixed/rule-proxy": "rule-proxy 2.3.1 (fixed)",
 	} {
 		out, code := run(t, script, "--version")
 		if code != 0 || strings.TrimSpace(out) != want {
@@ -142,8 +144,8 @@ func TestCheckFailsWhenNotListening(t *testing.T) {
 	python(t)
 	t.Parallel()
 	addr := freeAddr(t)
-	for _, b := range []string{"buggy", "fixed"} {
-		if _, code := run(t, b+"/smart-proxy", "--check", "--listen", addr); code != 1 {
+	for _, b := range []string{"buggy/smart-proxy", "fixed/smart-proxy", "rule/buggy/rule-proxy", "rule/fixed/rule-proxy"} {
+		if _, code := run(t, b, "--check", "--listen", addr); code != 1 {
 			t.Errorf("%s --check on closed %s: exit %d, want 1", b, addr, code)
 		}
 	}
@@ -161,24 +163,28 @@ func TestBuildsDifferOnlyInShutdown(t *testing.T) {
 		}
 		return shutdown.ReplaceAllString(s, "\n    <shutdown>\n\n\ndef check(")
 	}
-	if norm(Buggy) != norm(Fixed) {
-		t.Error("buggy and fixed builds differ outside VERSION and shutdown()")
+	for name, pair := range map[string][2][]byte{"smart-proxy": {Buggy, Fixed}, "rule-proxy": {RuleBuggy, RuleFixed}} {
+		if norm(pair[0]) != norm(pair[1]) {
+			t.Errorf("%s: buggy and fixed builds differ outside VERSION and shutdown()", name)
+		}
+		if bytes.Equal(pair[0], pair[1]) {
+			t.Errorf("%s: buggy and fixed builds are identical", name)
+		}
 	}
-	if bytes.Equal(Buggy, Fixed) {
-		t.Error("buggy and fixed builds are identical")
-	}
-	for name, b := range map[string][]byte{"Buggy": Buggy, "Fixed": Fixed, "Upstream": Upstream} {
+	for name, b := range map[string][]byte{"Buggy": Buggy, "Fixed": Fixed, "Upstream": Upstream, "RuleBuggy": RuleBuggy, "RuleFixed": RuleFixed} {
 		if !bytes.HasPrefix(b, []byte("#!/usr/bin/python3\n")) {
 			t.Errorf("%s lacks the #!/usr/bin/python3 shebang", name)
 		}
 	}
-	for _, f := range []string{"buggy/smart-proxy", "fixed/smart-proxy", "smart-upstream"} {
+	for _, f := range []string{"buggy/smart-proxy", "fixed/smart-proxy", "smart-upstream", "rule/buggy/rule-proxy", "rule/fixed/rule-proxy"} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode()&0o111 == 0 {
 			t.Errorf("%s is not executable (%v)", f, err)
 		}
 	}
-	if regexp.MustCompile(`(?m)^\s*(TimeoutStopSec|TimeoutSec|KillMode)\s*=`).Match(ProxyUnit) {
-		t.Error("smart-proxy.service must keep the default TimeoutStopSec/KillMode (that is the bug)")
+	for name, unit := range map[string][]byte{"smart-proxy.service": ProxyUnit, "rule-proxy.service": RuleUnit} {
+		if regexp.MustCompile(`(?m)^\s*(TimeoutStopSec|TimeoutSec|KillMode)\s*=`).Match(unit) {
+			t.Errorf("%s must keep the default TimeoutStopSec/KillMode (that is the bug)", name)
+		}
 	}
 	if !bytes.Contains(DropIn, []byte("TimeoutStopSec=20s")) || !bytes.Contains(DropIn, []byte("KillMode=mixed")) {
 		t.Error("override.conf lacks TimeoutStopSec=20s / KillMode=mixed")

@@ -13,7 +13,7 @@ import (
 )
 
 func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact string, err error) {
-	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 || len(lab.Services) != 1 || len(lab.Services[0].Artifacts) != 1 {
+	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 || len(lab.Services) == 0 || len(lab.Services[0].Artifacts) != 1 {
 		return "", "", "", fmt.Errorf("%s: not a lab inventory as fleetfix lab up writes it", lab.Path)
 	}
 	return lab.Defaults.IdentityFiles[0], lab.Defaults.KnownHosts[0], lab.Services[0].Artifacts[0].Src, nil
