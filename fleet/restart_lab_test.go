@@ -107,7 +107,8 @@ func TestRestartBoundsTheOldBuild(t *testing.T) {
 func TestFailingBuildBehindASlowOldOne(t *testing.T) {
 	labtest.Need(t, tl)
 	broken := []byte("#!/bin/sh\necho 'smart-proxy: cannot start' >&2\nexit 1\n")
-	inv, _ := writeInventory(t, invSpec{hosts: []int{12}, artifact: broken, policy: "  canary: 1\n  reboot: false\n",
+	// on_failure: stop leaves it failed, for the rollback by hand below.
+	inv, _ := writeInventory(t, invSpec{hosts: []int{12}, artifact: broken, policy: "  canary: 1\n  reboot: false\n  on_failure: stop\n",
 		settings: "        TimeoutStopSec: 12s\n", health: "      tcp: 127.0.0.1:8080\n      timeout: 3s\n"})
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s) != "h13=failed" || s.Hosts[0].Step != fleet.StepRestart {
