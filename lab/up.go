@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -48,22 +49,8 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, err := LoadState(c); err == nil {
-		if old.Bridge != c.Bridge || old.Subnet != c.Subnet {
-			return nil, fmt.Errorf("the lab at %s uses bridge %s and subnet %s: bring it down first or pick another --state-dir", c.StateDir, old.Bridge, old.Subnet)
-		}
-		if len(old.Hosts) > len(hosts) {
-			// Surplus hosts halt in parallel: one at a time, a buggy demo
-			// service's stop timeout each would add up to half an hour.
-			g, gctx := errgroup.WithContext(ctx)
-			g.SetLimit(64)
-			for _, h := range old.Hosts[len(hosts):] {
-				g.Go(func() error { return stopHost(gctx, c, h, 2*time.Minute) })
-			}
-			if err := g.Wait(); err != nil {
-				return nil, err
-			}
-		}
+	if err := stopSurplus(ctx, c, len(hosts)); err != nil {
+		return nil, err
 	}
 	raiseInotifyLimits()
 	rootfs, err := ensureRootfs(ctx, c, DefaultSuite)
@@ -82,10 +69,55 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 		return nil, err
 	}
 	start := time.Now()
+	keys, err := bootHosts(ctx, c, hosts, gw, rootfs, labPub, o.Parallel)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKnownHosts(c, keys, hosts); err != nil {
+		return nil, err
+	}
+	if err := writeInventory(c, hosts); err != nil {
+		return nil, err
+	}
+	c.Logf("%d hosts started in %.1fs; waiting for them to answer over SSH", len(hosts), time.Since(start).Seconds())
+	if err := waitReady(ctx, c, hosts, o.ReadyTimeout, o.Parallel); err != nil {
+		return nil, err
+	}
+	c.Logf("%d hosts running in %.1fs", len(hosts), time.Since(start).Seconds())
+	return st, nil
+}
+
+// stopSurplus halts the hosts of the lab already there beyond the first n,
+// after checking the lab is this one (same bridge and subnet).
+func stopSurplus(ctx context.Context, c Config, n int) error {
+	old, err := LoadState(c)
+	if err != nil {
+		return nil // no lab yet
+	}
+	if old.Bridge != c.Bridge || old.Subnet != c.Subnet {
+		return fmt.Errorf("the lab at %s uses bridge %s and subnet %s: bring it down first or pick another --state-dir", c.StateDir, old.Bridge, old.Subnet)
+	}
+	if len(old.Hosts) <= n {
+		return nil
+	}
+	// Surplus hosts halt in parallel: one at a time, a buggy demo service's
+	// stop timeout each would add up to half an hour.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	for _, h := range old.Hosts[n:] {
+		g.Go(func() error { return stopHost(gctx, c, h, 2*time.Minute) })
+	}
+	return g.Wait()
+}
+
+// bootHosts sets up and starts each host, parallel at a time: its network,
+// its overlay on the shared root, its provisioning; it returns each host's
+// SSH host key.
+func bootHosts(ctx context.Context, c Config, hosts []Host, gw netip.Prefix, rootfs string, labPub []byte, parallel int) (map[string]ssh.PublicKey, error) {
 	var mu sync.Mutex
 	keys := make(map[string]ssh.PublicKey, len(hosts))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Parallel)
+	g.SetLimit(parallel)
 	for _, h := range hosts {
 		g.Go(func() error {
 			if gctx.Err() != nil {
@@ -107,21 +139,7 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 			return startHost(c, h)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := writeKnownHosts(c, keys, hosts); err != nil {
-		return nil, err
-	}
-	if err := writeInventory(c, hosts); err != nil {
-		return nil, err
-	}
-	c.Logf("%d hosts started in %.1fs; waiting for them to answer over SSH", len(hosts), time.Since(start).Seconds())
-	if err := waitReady(ctx, c, hosts, o.ReadyTimeout, o.Parallel); err != nil {
-		return nil, err
-	}
-	c.Logf("%d hosts running in %.1fs", len(hosts), time.Since(start).Seconds())
-	return st, nil
+	return keys, g.Wait()
 }
 
 // raiseInotifyLimits: at the default of 128 instances, about the 20th
