@@ -44,6 +44,13 @@ func TestFleetHostAsBastion(t *testing.T) {
 	labtest.Need(t, tl)
 	inv, _ := writeInventory(t, invSpec{hosts: []int{4, 0}, hostExtra: map[int]string{4: "    proxy_jump: h1\n"},
 		policy: "  canary: 0\n  batch: 100%\n"})
+	// The reboot's lock leaves /var/lib/fleetfix behind; other tests take
+	// these hosts as fleetfix never touched them.
+	t.Cleanup(func() {
+		for _, i := range []int{0, 4} {
+			_, _ = tl.TrySSH(i, "rm -rf /var/lib/fleetfix")
+		}
+	})
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	bastionOnly(t, 4, func() (fleet.Host, error) { return dial(context.Background(), inv.Hosts[0]) })
 	if got := fleet.Batches(inv, inv.Hosts); !reflect.DeepEqual(got, [][]int{{1}, {0}}) {
