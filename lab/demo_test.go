@@ -54,8 +54,10 @@ func TestStillSIGKILLedFailsTheCanaryAtVerify(t *testing.T) {
 	for _, row := range plain.Timings(s.Hosts) {
 		t.Logf("%s", strings.Join(row.Cells(), " | "))
 	}
-	if h1.Status != fleet.StatusFailed || h1.Step != fleet.StepVerify {
-		t.Fatalf("h1: %s at %s: %s; want failed at verify", h1.Status, h1.Step, h1.Error)
+	// on_failure: rollback (the default): the canary that failed at verify
+	// is put back at once, and still counts as failed.
+	if h1.Status != fleet.StatusRolledBack || h1.Step != fleet.StepVerify || !h1.Failed() || !strings.Contains(h1.Error, "; rolled back in ") {
+		t.Fatalf("h1: %s at %s: %s; want failed at verify and rolled back", h1.Status, h1.Step, h1.Error)
 	}
 	t.Logf("h1 failed at verify: %s", h1.Error)
 	for _, unit := range []string{"smart-proxy.service", "rule-proxy.service"} {
@@ -81,8 +83,8 @@ func TestStillSIGKILLedFailsTheCanaryAtVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := rb.Hosts[0].Status; st != fleet.StatusRolledBack {
-		t.Errorf("rollback of h1: %s %s", st, rb.Hosts[0].Error)
+	if st := rb.Hosts[0].Status; st != fleet.StatusUnchanged {
+		t.Errorf("rollback of h1: %s %s: want nothing left to roll back", st, rb.Hosts[0].Error)
 	}
 }
 
