@@ -89,16 +89,25 @@ func TestRolloutFlowOnAScriptedHost(t *testing.T) {
 	}
 }
 
+// flowFailure is a host that fails one step of the rollout flow.
+type flowFailure struct {
+	name    string
+	change  func(h *scriptedHost)
+	step    Step
+	errText string
+	// state is the manifest's final state; "" means the run never
+	// saved one (it failed before it held the lock).
+	state string
+}
+
 func TestRolloutFlowFailures(t *testing.T) {
-	tests := []struct {
-		name    string
-		change  func(h *scriptedHost)
-		step    Step
-		errText string
-		// state is the manifest's final state; "" means the run never
-		// saved one (it failed before it held the lock).
-		state string
-	}{
+	for _, tt := range flowFailures() {
+		t.Run(tt.name, func(t *testing.T) { checkFlowFailure(t, tt) })
+	}
+}
+
+func flowFailures() []flowFailure {
+	return []flowFailure{
 		{name: "a lock another run holds fails the preflight, nothing written",
 			change: func(h *scriptedHost) {
 				h.answers["save-manifest"] = fails("lock held by run 20990101_000000 from elsewhere pid 1", lockedStatus)
@@ -140,35 +149,37 @@ func TestRolloutFlowFailures(t *testing.T) {
 			},
 			step: StepRestart, errText: "write manifest: connection lost", state: StateComplete},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := outdatedHost("h1")
-			tt.change(h)
-			res, rec := rollOne(t, h, nil)
-			var he *HostError
-			if res.Status != StatusFailed || res.Step != tt.step || !errors.As(res.Err(), &he) || he.Step != tt.step || he.Host != "h1" {
-				t.Fatalf("result %s at %s (%v), want failed at %s\n%s", res.Status, res.Step, res.Err(), tt.step, rec.trail("h1"))
-			}
-			if !strings.Contains(res.Error, tt.errText) {
-				t.Errorf("error %q, want %q in it", res.Error, tt.errText)
-			}
-			if !strings.HasSuffix(rec.trail("h1"), string(tt.step)+":fail") {
-				t.Errorf("the host's last event is not its step's failure: %s", rec.trail("h1"))
-			}
-			ms, locks, err := h.saves()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.state == "" {
-				if slices.Contains(h.received(), "backup") || slices.Contains(h.received(), "upload") {
-					t.Errorf("changed the host without the lock: %v", h.received())
-				}
-				return
-			}
-			if last := ms[len(ms)-1]; last.State != tt.state || locks[len(locks)-1] != "unlock" {
-				t.Errorf("last save: state %s lock %q, want %s and the lock released", last.State, locks[len(locks)-1], tt.state)
-			}
-		})
+}
+
+// checkFlowFailure rolls tt's host out and checks the run failed at tt's
+// step, with tt's error, leaving the manifest in tt's state.
+func checkFlowFailure(t *testing.T, tt flowFailure) {
+	t.Helper()
+	h := outdatedHost("h1")
+	tt.change(h)
+	res, rec := rollOne(t, h, nil)
+	var he *HostError
+	if res.Status != StatusFailed || res.Step != tt.step || !errors.As(res.Err(), &he) || he.Step != tt.step || he.Host != "h1" {
+		t.Fatalf("result %s at %s (%v), want failed at %s\n%s", res.Status, res.Step, res.Err(), tt.step, rec.trail("h1"))
+	}
+	if !strings.Contains(res.Error, tt.errText) {
+		t.Errorf("error %q, want %q in it", res.Error, tt.errText)
+	}
+	if !strings.HasSuffix(rec.trail("h1"), string(tt.step)+":fail") {
+		t.Errorf("the host's last event is not its step's failure: %s", rec.trail("h1"))
+	}
+	ms, locks, err := h.saves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt.state == "" {
+		if slices.Contains(h.received(), "backup") || slices.Contains(h.received(), "upload") {
+			t.Errorf("changed the host without the lock: %v", h.received())
+		}
+		return
+	}
+	if last := ms[len(ms)-1]; last.State != tt.state || locks[len(locks)-1] != "unlock" {
+		t.Errorf("last save: state %s lock %q, want %s and the lock released", last.State, locks[len(locks)-1], tt.state)
 	}
 }
 

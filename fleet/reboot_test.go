@@ -141,19 +141,29 @@ func (f *rebootingHost) Reconnect(context.Context) error {
 }
 func (f *rebootingHost) Close() error { return nil }
 
+// rebootCase is a host rebooting on a schedule, waited for under the
+// policy's timeouts.
+type rebootCase struct {
+	name     string
+	host     *rebootingHost
+	down, up time.Duration // policy timeouts
+	wantErr  string
+	check    func(t *testing.T, rt *RebootTiming, h *rebootingHost)
+}
+
 func TestRebootWait(t *testing.T) {
-	// The schedules and the wait's own intervals run at a fifth of real
-	// time (the policy's timeouts, upper bounds, in real time): the logic
-	// is the same, the test takes seconds less.
+	for _, tt := range rebootCases() {
+		t.Run(tt.name, func(t *testing.T) { checkRebootWait(t, tt) })
+	}
+}
+
+// rebootCases are TestRebootWait's schedules. They and the wait's own
+// intervals run at a fifth of real time (the policy's timeouts, upper
+// bounds, in real time): the logic is the same, the test takes seconds less.
+func rebootCases() []rebootCase {
 	const ms, sec = time.Millisecond / timeScale, time.Second / timeScale
 	never := time.Hour
-	tests := []struct {
-		name     string
-		host     *rebootingHost
-		down, up time.Duration // policy timeouts
-		wantErr  string
-		check    func(t *testing.T, rt *RebootTiming, h *rebootingHost)
-	}{
+	return []rebootCase{
 		{name: "quick reboot", host: &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms}, down: 5 * time.Second, up: 5 * time.Second,
 			check: func(t *testing.T, rt *RebootTiming, h *rebootingHost) {
 				if rt.NewBootID != newID || rt.Down < 250*ms || rt.Down > 600*ms || rt.Back < 700*ms || rt.Back > 1200*ms {
@@ -228,24 +238,26 @@ func TestRebootWait(t *testing.T) {
 		{name: "never comes back", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: never}, down: sec, up: sec, wantErr: "did not come back within 200ms"},
 		{name: "host key changed", host: &rebootingHost{down: 200 * ms, dies: 200 * ms, up: 400 * ms, newKey: true}, down: sec, up: 2 * sec, wantErr: "host key"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy()}
-			inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
-			r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
-			rt, err := r.reboot(context.Background(), tt.host, "", nil)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, rt, tt.host)
-		})
+}
+
+// checkRebootWait waits for tt's host to reboot and checks the error or,
+// when none is wanted, the timing with tt's check.
+func checkRebootWait(t *testing.T, tt rebootCase) {
+	t.Helper()
+	inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy()}
+	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
+	r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
+	rt, err := r.reboot(context.Background(), tt.host, "", nil)
+	if tt.wantErr != "" {
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
+			t.Fatalf("err = %v, want %q", err, tt.wantErr)
+		}
+		return
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt.check(t, rt, tt.host)
 }
 
 // timeScale is how many times faster than real the reboot wait tests run.

@@ -112,14 +112,18 @@ func fakeInventory(t *testing.T, n int, p inventory.Policy) *inventory.Inventory
 	return inv
 }
 
+// rollingCase is a rollout of five hosts under policy, of which the bad ones
+// refuse the connection.
+type rollingCase struct {
+	name   string
+	policy inventory.Policy
+	bad    []string
+	want   string
+	halted bool
+}
+
 func TestRollingBudgetAndParallelism(t *testing.T) {
-	tests := []struct {
-		name   string
-		policy inventory.Policy
-		bad    []string
-		want   string
-		halted bool
-	}{
+	tests := []rollingCase{
 		{"all ok", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}, MaxParallel: 2}, nil,
 			"h1=unchanged h2=unchanged h3=unchanged h4=unchanged h5=unchanged", false},
 		{"canary fails: nothing else starts", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}, MaxParallel: 2, FailureBudget: inventory.Amount{N: 3}}, []string{"h1"},
@@ -134,63 +138,68 @@ func TestRollingBudgetAndParallelism(t *testing.T) {
 			"h1=unchanged h2=failed h3=failed h4=not-started h5=not-started", true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			inv := fakeInventory(t, 5, tt.policy)
-			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return nil, nil }})
-			if err != nil {
-				t.Fatal(err)
+		t.Run(tt.name, func(t *testing.T) { checkRolling(t, tt) })
+	}
+}
+
+// checkRolling rolls tt out and checks each host's status, the halt, the
+// parallelism bound and that the canary went first.
+func checkRolling(t *testing.T, tt rollingCase) {
+	t.Helper()
+	inv := fakeInventory(t, 5, tt.policy)
+	r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, ft := range r.targets {
+		sums[ft.Path] = ft.SHA256
+	}
+	var inFlight, most atomic.Int32
+	var mu sync.Mutex
+	var order []string
+	dial := func(_ context.Context, tg inventory.Target) (Host, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
 			}
-			sums := map[string]string{}
-			for _, ft := range r.targets {
-				sums[ft.Path] = ft.SHA256
+		}
+		mu.Lock()
+		order = append(order, tg.Name)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		for _, b := range tt.bad {
+			if b == tg.Name {
+				return nil, errors.New("connection refused")
 			}
-			var inFlight, most atomic.Int32
-			var mu sync.Mutex
-			var order []string
-			dial := func(_ context.Context, tg inventory.Target) (Host, error) {
-				n := inFlight.Add(1)
-				defer inFlight.Add(-1)
-				for {
-					m := most.Load()
-					if n <= m || most.CompareAndSwap(m, n) {
-						break
-					}
-				}
-				mu.Lock()
-				order = append(order, tg.Name)
-				mu.Unlock()
-				time.Sleep(20 * time.Millisecond)
-				for _, b := range tt.bad {
-					if b == tg.Name {
-						return nil, errors.New("connection refused")
-					}
-				}
-				return &fakeHost{name: tg.Name, targets: sums}, nil
+		}
+		return &fakeHost{name: tg.Name, targets: sums}, nil
+	}
+	s, err := Rollout(context.Background(), Options{Inventory: inv, Dial: dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range s.Hosts {
+		got = append(got, h.Host+"="+string(h.Status))
+		if h.Status == StatusFailed {
+			var he *HostError
+			if !errors.As(h.Err(), &he) || he.Host != h.Host || he.Step != StepConnect {
+				t.Errorf("%s: error %v is not a HostError at connect", h.Host, h.Err())
 			}
-			s, err := Rollout(context.Background(), Options{Inventory: inv, Dial: dial})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, h := range s.Hosts {
-				got = append(got, h.Host+"="+string(h.Status))
-				if h.Status == StatusFailed {
-					var he *HostError
-					if !errors.As(h.Err(), &he) || he.Host != h.Host || he.Step != StepConnect {
-						t.Errorf("%s: error %v is not a HostError at connect", h.Host, h.Err())
-					}
-				}
-			}
-			if strings.Join(got, " ") != tt.want || s.Halted != tt.halted {
-				t.Errorf("got %s halted=%v\nwant %s halted=%v", strings.Join(got, " "), s.Halted, tt.want, tt.halted)
-			}
-			if int(most.Load()) > tt.policy.MaxParallel {
-				t.Errorf("%d hosts in flight, max_parallel %d", most.Load(), tt.policy.MaxParallel)
-			}
-			if len(order) > 0 && tt.policy.Canary > 0 && order[0] != "h1" {
-				t.Errorf("canary did not go first: %v", order)
-			}
-		})
+		}
+	}
+	if strings.Join(got, " ") != tt.want || s.Halted != tt.halted {
+		t.Errorf("got %s halted=%v\nwant %s halted=%v", strings.Join(got, " "), s.Halted, tt.want, tt.halted)
+	}
+	if int(most.Load()) > tt.policy.MaxParallel {
+		t.Errorf("%d hosts in flight, max_parallel %d", most.Load(), tt.policy.MaxParallel)
+	}
+	if len(order) > 0 && tt.policy.Canary > 0 && order[0] != "h1" {
+		t.Errorf("canary did not go first: %v", order)
 	}
 }
 

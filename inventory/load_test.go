@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,21 +105,72 @@ type badCase struct {
 	want []string // substrings of the error; those starting with ":LINE:" are one problem each
 }
 
+// badInventories are TestBadInventories' cases.
 func badInventories() []badCase {
+	return slices.Concat(badHostInventories(), badServiceInventories(), badRolloutInventories())
+}
+
+// badHostInventories are the files wrong as a whole or in their defaults,
+// hosts, bastions or groups.
+func badHostInventories() []badCase {
 	return []badCase{
 		{"address_with_port", []string{`:3: hosts[0].address: "10.0.0.11:2222": give the address only`}},
-		{"artifact_is_directory", []string{`:7: services[0].artifacts[0].src: `, `/testdata/files is not a regular file`}},
 		{"bad_host_name", []string{`:2: hosts[0].name: "web 1" is not a valid name`}},
-		{"bad_mode", []string{`:9: services[0].artifacts[0].mode: "rwxr-xr-x" is not octal permission bits`}},
-		{"bad_owner", []string{`:9: services[0].artifacts[0].owner: "root;reboot" is not user or user:group`}},
 		{"bastion_groups", []string{`:4: bastions[0].groups: unknown key "groups"; expected one of: name, address, user,`}},
 		{"bastion_named_like_host", []string{`:5: hosts[0].name: duplicate name "web1", already used by bastions[0] (line 2); a host serves as a bastion by its name: drop the bastions entry`}},
-		{"batch_percent", []string{`:7: rollout.batch: 150% is more than 100%`}},
-		{"batch_zero", []string{`:7: rollout.batch: must be at least 1 host or 1%`}},
-		{"canary_negative", []string{`:7: rollout.canary: must be 0 (no canary) or more, got -1`}},
-		{"old_stop_timeout_zero", []string{`:7: services[0].restart.old_stop_timeout: must be positive, got 0s`}},
-		{"restart_order", []string{`:7: rollout.restart: must be together or sequential, got "parallel"`}},
 		{"comment_only", []string{`:1: the file is empty`}},
+		{"dropped_entries", []string{
+			`:4: hosts[0]: empty entry`,
+			`:5: hosts[1]: must be a mapping with keys name, address, groups, user,`,
+			`:7: hosts[2].name: key "name" repeated (first at line 6)`,
+			`:10: hosts[3].usr: unknown key "usr"; did you mean "user"?`,
+			`:11: hosts[4].address: required`,
+			`:12: hosts[4].port: 0 is out of range 1-65535`,
+		}},
+		{"duplicate_host", []string{`:6: hosts[2].name: duplicate name "web1", already used by hosts[0] (line 2)`}},
+		{"duplicate_key", []string{`:4: hosts[0].address: key "address" repeated (first at line 3)`}},
+		{"duration_without_unit", []string{`:2: defaults.connect_timeout: must be a duration with a unit, such as 10s or 2m, got "10"`}},
+		{"empty", []string{`:1: the file is empty`}},
+		{"group_is_host", []string{`:7: groups.web2: group "web2" has the name of a host`}},
+		{"group_unknown_host", []string{`:7: groups.web[1]: unknown host "web3"; did you mean "web1"?`}},
+		{"host_jump_cycle", []string{`:2: defaults.proxy_jump: proxy_jump cycle: web2 -> web1 -> web2`}},
+		{"host_jump_self", []string{`:4: hosts[0].proxy_jump: proxy_jump cycle: web1 -> web1`}},
+		{"host_jump_unknown", []string{`:6: hosts[1].proxy_jump: unknown bastion "wbe1"; did you mean "web1"?`}},
+		{"many_mistakes", []string{
+			`:3: defaults.port: 0 is out of range 1-65535`,
+			`:4: defaults.agnet: unknown key "agnet"; did you mean "agent"?`,
+			`:8: hosts[1].name: duplicate name "web1", already used by hosts[0] (line 6)`,
+			`:10: hosts[2].address: required`,
+			`:12: services[0].unit: "smart proxy": invalid character ' '`,
+			`:15: services[0].artifacts[0].dest: "relative/path" must be an absolute path`,
+			`:16: services[0].artifacts[0].mode: "0999" is not octal permission bits`,
+			`:18: rollout.batch: 150% is more than 100%`,
+			`:19: rollout.max_parallel: must be a whole number, got "many"`,
+		}},
+		{"missing_address", []string{`:6: hosts[2].address: required`}},
+		{"missing_name", []string{`:2: hosts[0].name: required`}},
+		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
+		{"not_mapping", []string{`:1: must be a mapping with keys defaults, bastions, hosts, groups, services, rollout, got a list`}},
+		{"port_not_number", []string{`:4: hosts[0].port: must be a whole number, got "ssh"`}},
+		{"port_range", []string{`:2: defaults.port: 70000 is out of range 1-65535`}},
+		{"proxy_jump_cycle", []string{`:6: bastions[0].proxy_jump: proxy_jump cycle: jump1 -> jump2 -> jump1`}},
+		{"proxy_jump_unknown", []string{`:7: hosts[0].proxy_jump: unknown bastion "jump2"; did you mean "jump1"?`}},
+		{"same_machine", []string{`:5: hosts[1].address: 10.0.0.11 port 22 is the same machine as hosts[0] (web1)`}},
+		{"second_document", []string{`:6: a second YAML document follows`}},
+		{"syntax", []string{`:4: invalid YAML: did not find expected '-' indicator`}},
+		{"tilde_user", []string{`:2: defaults.identity_files[0]: only ~ and ~/ are expanded, not ~user`}},
+		{"unknown_host_key", []string{`:6: hosts[1].usr: unknown key "usr"; did you mean "user"?`}},
+		{"unknown_top_key", []string{`:6: rollouts: unknown key "rollouts"; did you mean "rollout"?`}},
+	}
+}
+
+// badServiceInventories are the files wrong in their services.
+func badServiceInventories() []badCase {
+	return []badCase{
+		{"artifact_is_directory", []string{`:7: services[0].artifacts[0].src: `, `/testdata/files is not a regular file`}},
+		{"bad_mode", []string{`:9: services[0].artifacts[0].mode: "rwxr-xr-x" is not octal permission bits`}},
+		{"bad_owner", []string{`:9: services[0].artifacts[0].owner: "root;reboot" is not user or user:group`}},
+		{"old_stop_timeout_zero", []string{`:7: services[0].restart.old_stop_timeout: must be positive, got 0s`}},
 		{"dest_is_dropin", []string{`:8: services[0].artifacts[0].dest: /etc/systemd/system/smart-proxy.service.d/override.conf is also written by services[0].dropin`}},
 		{"dotdot_dest", []string{`:8: services[0].artifacts[0].dest: "/usr/local/../../etc/shadow" must not contain ..`}},
 		{"dropin_key", []string{`:9: services[0].dropin.settings.Kill-Mode: "Kill-Mode" is not a systemd setting name`}},
@@ -139,73 +191,41 @@ func badInventories() []badCase {
 			`:12: services[1].dropin.section: unknown unit file section "Sevice"; did you mean "Service"?`,
 		}},
 		{"dropin_value_newline", []string{`:8: services[0].dropin.settings.ExecStartPre: value must be one line`}},
-		{"dropped_entries", []string{
-			`:4: hosts[0]: empty entry`,
-			`:5: hosts[1]: must be a mapping with keys name, address, groups, user,`,
-			`:7: hosts[2].name: key "name" repeated (first at line 6)`,
-			`:10: hosts[3].usr: unknown key "usr"; did you mean "user"?`,
-			`:11: hosts[4].address: required`,
-			`:12: hosts[4].port: 0 is out of range 1-65535`,
-		}},
 		{"duplicate_dest", []string{`:12: services[1].artifacts[0].dest: /usr/local/bin/smart-proxy is also written by services[0].artifacts[0].dest`}},
-		{"duplicate_host", []string{`:6: hosts[2].name: duplicate name "web1", already used by hosts[0] (line 2)`}},
-		{"duplicate_key", []string{`:4: hosts[0].address: key "address" repeated (first at line 3)`}},
 		{"duplicate_unit", []string{`:6: services[1].unit: duplicate unit smart-proxy.service, already in services[0]`}},
-		{"duration_without_unit", []string{`:2: defaults.connect_timeout: must be a duration with a unit, such as 10s or 2m, got "10"`}},
-		{"empty", []string{`:1: the file is empty`}},
-		{"failure_budget", []string{`:7: rollout.failure_budget: "-2" is not a number of hosts`}},
-		{"group_is_host", []string{`:7: groups.web2: group "web2" has the name of a host`}},
-		{"group_unknown_host", []string{`:7: groups.web[1]: unknown host "web3"; did you mean "web1"?`}},
-		{"host_jump_cycle", []string{`:2: defaults.proxy_jump: proxy_jump cycle: web2 -> web1 -> web2`}},
-		{"host_jump_self", []string{`:4: hosts[0].proxy_jump: proxy_jump cycle: web1 -> web1`}},
-		{"host_jump_unknown", []string{`:6: hosts[1].proxy_jump: unknown bastion "wbe1"; did you mean "web1"?`}},
 		{"health_tcp", []string{`:7: services[0].health.tcp: "8080" is not host:port`}},
 		{"health_timeout", []string{`:8: services[0].health.timeout: must be positive, got 0s`}},
-		{"many_mistakes", []string{
-			`:3: defaults.port: 0 is out of range 1-65535`,
-			`:4: defaults.agnet: unknown key "agnet"; did you mean "agent"?`,
-			`:8: hosts[1].name: duplicate name "web1", already used by hosts[0] (line 6)`,
-			`:10: hosts[2].address: required`,
-			`:12: services[0].unit: "smart proxy": invalid character ' '`,
-			`:15: services[0].artifacts[0].dest: "relative/path" must be an absolute path`,
-			`:16: services[0].artifacts[0].mode: "0999" is not octal permission bits`,
-			`:18: rollout.batch: 150% is more than 100%`,
-			`:19: rollout.max_parallel: must be a whole number, got "many"`,
-		}},
-		{"max_parallel_zero", []string{`:7: rollout.max_parallel: must be at least 1, got 0`}},
-		{"missing_address", []string{`:6: hosts[2].address: required`}},
 		{"missing_artifact", []string{`:7: services[0].artifacts[0].src: `, `/testdata/files/no-such-build does not exist`}},
-		{"missing_name", []string{`:2: hosts[0].name: required`}},
 		{"mode_too_large", []string{`:9: services[0].artifacts[0].mode: "17777" is above 07777`}},
-		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
 		{"verify_values", []string{
 			`:7: services[0].verify.allow_sigkill: must be true or false, got "sometimes"`,
 			`:8: services[0].verify.max_stop: must be positive, got 0s`,
 			`:9: services[0].verify.min_in_flight: must be 0 or more, got -1`,
 		}},
-		{"settle_negative", []string{`:7: rollout.settle: must be 0 (no wait) or more, got -1s`}},
-		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
-		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
-		{"no_hosts", []string{`:1: hosts: at least one host is required`}},
 		{"no_services", []string{`:1: services: at least one service is required`}},
-		{"not_mapping", []string{`:1: must be a mapping with keys defaults, bastions, hosts, groups, services, rollout, got a list`}},
-		{"port_not_number", []string{`:4: hosts[0].port: must be a whole number, got "ssh"`}},
-		{"port_range", []string{`:2: defaults.port: 70000 is out of range 1-65535`}},
-		{"proxy_jump_cycle", []string{`:6: bastions[0].proxy_jump: proxy_jump cycle: jump1 -> jump2 -> jump1`}},
-		{"proxy_jump_unknown", []string{`:7: hosts[0].proxy_jump: unknown bastion "jump2"; did you mean "jump1"?`}},
 		{"relative_dest", []string{`:8: services[0].artifacts[0].dest: "usr/local/bin/smart-proxy" must be an absolute path`}},
-		{"same_machine", []string{`:5: hosts[1].address: 10.0.0.11 port 22 is the same machine as hosts[0] (web1)`}},
-		{"second_document", []string{`:6: a second YAML document follows`}},
-		{"syntax", []string{`:4: invalid YAML: did not find expected '-' indicator`}},
-		{"tilde_user", []string{`:2: defaults.identity_files[0]: only ~ and ~/ are expanded, not ~user`}},
 		{"unclean_dest", []string{`:8: services[0].artifacts[0].dest: "/usr/local//bin/smart-proxy" is not a clean path; write "/usr/local/bin/smart-proxy"`}},
 		{"unit_template", []string{`:5: services[0].unit: "getty@.service" is a template; name an instance`}},
 		{"unit_with_command", []string{`:5: services[0].unit: "smart-proxy$(reboot).service": invalid character '$'`}},
 		{"unit_with_space", []string{`:5: services[0].unit: "smart proxy.service": invalid character ' '`}},
 		{"unknown_verify_key", []string{`:7: services[0].verify.max_stops: unknown key "max_stops"; did you mean "max_stop"?`}},
 		{"unknown_health_key", []string{`:8: services[0].health.retries: unknown key "retries"; expected one of: tcp, command, timeout`}},
-		{"unknown_host_key", []string{`:6: hosts[1].usr: unknown key "usr"; did you mean "user"?`}},
-		{"unknown_top_key", []string{`:6: rollouts: unknown key "rollouts"; did you mean "rollout"?`}},
+	}
+}
+
+// badRolloutInventories are the files wrong in their rollout policy.
+func badRolloutInventories() []badCase {
+	return []badCase{
+		{"batch_percent", []string{`:7: rollout.batch: 150% is more than 100%`}},
+		{"batch_zero", []string{`:7: rollout.batch: must be at least 1 host or 1%`}},
+		{"canary_negative", []string{`:7: rollout.canary: must be 0 (no canary) or more, got -1`}},
+		{"restart_order", []string{`:7: rollout.restart: must be together or sequential, got "parallel"`}},
+		{"failure_budget", []string{`:7: rollout.failure_budget: "-2" is not a number of hosts`}},
+		{"max_parallel_zero", []string{`:7: rollout.max_parallel: must be at least 1, got 0`}},
+		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
+		{"settle_negative", []string{`:7: rollout.settle: must be 0 (no wait) or more, got -1s`}},
+		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
+		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
 	}
 }
 

@@ -262,6 +262,8 @@ func logindMark(t *testing.T, name string) time.Time {
 	return time.Time{}
 }
 
+// TestShutdownScenarios covers reboots through logind: which unit stops
+// belong to the shutdown, and how each stopped.
 func TestShutdownScenarios(t *testing.T) {
 	t.Run("buggy build is SIGKILLed after the timeout", func(t *testing.T) {
 		s := mustParseJournal(t, "buggy-reboot.jsonl")
@@ -339,6 +341,11 @@ func TestShutdownScenarios(t *testing.T) {
 			t.Errorf("Start %v, want the straddling stop's %v", s.Start, u.Start)
 		}
 	})
+}
+
+// TestShutdownUnusualJournals covers shutdowns that logind did not start,
+// and journals out of order, cut short or damaged.
+func TestShutdownUnusualJournals(t *testing.T) {
 	t.Run("reboot without logind (SIGRTMIN+5 to PID 1)", func(t *testing.T) {
 		s := mustParseJournal(t, "sigrtmin5-no-logind.jsonl")
 		checkKilled(t, mustUnit(t, s, proxy))

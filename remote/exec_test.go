@@ -266,105 +266,123 @@ func TestInjection(t *testing.T) {
 // use sudo anyway (sudoRoot), which Config alone never does for root.
 func TestBecome(t *testing.T) {
 	e := needSSH(t)
-	const password = "pw with spaces ' \" $(x)"
-	data := []byte("stdin data\nsecond line\n")
-	tests := []struct {
-		name     string
-		sudoPW   string // what (fake) sudo accepts
-		nopasswd bool
-		clientPW *string // nil: NOPASSWD config
-		wantErr  string
-		wantLog  []string // prefixes of sudo invocations, in order
-		attempts int      // password attempts sudo saw
-	}{
-		{name: "password", sudoPW: password, clientPW: ptr(password), wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c"}, attempts: 1},
+	tests := []becomeCase{
+		{name: "password", sudoPW: becomePassword, clientPW: ptr(becomePassword), wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c"}, attempts: 1},
 		{name: "nopasswd config", nopasswd: true, wantLog: []string{"-n -- cat"}},
-		{name: "password but nopasswd rule", sudoPW: password, nopasswd: true, clientPW: ptr(password),
+		{name: "password but nopasswd rule", sudoPW: becomePassword, nopasswd: true, clientPW: ptr(becomePassword),
 			wantLog: []string{"-k -S -p " + sudoPrompt + "  -- sh -c", "-n -- cat"}},
 		// One attempt, not two: pam_faillock locks accounts by the count.
-		{name: "wrong password", sudoPW: "other", clientPW: ptr(password), wantErr: "sudo: wrong password or user not allowed", attempts: 1},
-		{name: "password needed", sudoPW: password, wantErr: "a password is required but none is configured"},
+		{name: "wrong password", sudoPW: "other", clientPW: ptr(becomePassword), wantErr: "sudo: wrong password or user not allowed", attempts: 1},
+		{name: "password needed", sudoPW: becomePassword, wantErr: "a password is required but none is configured"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			fakeSudoState(t, e.sudoState, tc.sudoPW, tc.nopasswd)
-			cfg := e.config(e.target, knownHostsFile(t, e.target))
-			cfg.Become = true
-			calls := 0
-			if tc.clientPW != nil {
-				cfg.BecomePassword = func() ([]byte, error) {
-					calls++
-					return []byte(*tc.clientPW), nil
-				}
-			}
-			c, err := Dial(testContext(t), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.sudoRoot = true
+		t.Run(tc.name, func(t *testing.T) { checkBecome(t, e, tc) })
+	}
+}
 
-			out, err := c.RunInput(testContext(t), data, "cat")
-			log, _ := os.ReadFile(filepath.Join(e.sudoState, "argv.log"))
-			attempts, _ := os.ReadFile(filepath.Join(e.sudoState, "attempts"))
-			if n := strings.Count(string(attempts), "attempt"); n != tc.attempts {
-				t.Errorf("sudo saw %d password attempts, want %d", n, tc.attempts)
-			}
-			if strings.Contains(string(log), password) {
-				t.Errorf("password in sudo's argv: %q", log)
-			}
-			if bytes.Contains(out, []byte(password)) || bytes.Contains(out, []byte(sudoMarker)) {
-				t.Errorf("password or marker reached the command: %q", out)
-			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("RunInput error %v, want %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), password) {
-					t.Errorf("password in error: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("RunInput: %v", err)
-			}
-			if string(out) != string(data) {
-				t.Errorf("stdout %q, want %q", out, data)
-			}
-			lines := strings.Split(strings.TrimSuffix(string(log), "\n"), "\n")
-			if len(lines) != len(tc.wantLog) {
-				t.Fatalf("sudo ran %d times, want %d: %q", len(lines), len(tc.wantLog), lines)
-			}
-			for i, w := range tc.wantLog {
-				if !strings.HasPrefix(lines[i], w) {
-					t.Errorf("sudo invocation %d: %q, want prefix %q", i, lines[i], w)
-				}
-			}
+// becomePassword is the password of TestBecome's sudo, with what a shell
+// would split or expand.
+const becomePassword = "pw with spaces ' \" $(x)"
 
-			// Stat and Upload go through sudo too; the password is asked
-			// for once per Client. The fake sudo gives no root: a run as
-			// another user (go test -short) can only chown to itself.
-			owner := "nobody"
-			if os.Geteuid() != 0 {
-				owner = e.user
-			}
-			dst := filepath.Join(t.TempDir(), "up")
-			staged := stagingDirs(t)
-			sum, err := c.Upload(testContext(t), strings.NewReader("as root"), dst, 0o600, owner)
-			if err != nil {
-				t.Fatalf("Upload with Become: %v", err)
-			}
-			fi, err := c.Stat(testContext(t), dst)
-			if err != nil || fi.SHA256 != sum || fi.Owner != owner || fi.Mode != 0o600 {
-				t.Errorf("Stat after Upload = %+v, %v", fi, err)
-			}
-			if left := newEntries(staged, stagingDirs(t)); len(left) > 0 {
-				t.Errorf("staging directories left behind: %q", left)
-			}
-			if tc.clientPW != nil && calls != 1 {
-				t.Errorf("BecomePassword called %d times, want 1", calls)
-			}
-		})
+// becomeCase is what TestBecome's fake sudo accepts, what the client is
+// configured with, and what must come of a command run through sudo.
+type becomeCase struct {
+	name     string
+	sudoPW   string // what (fake) sudo accepts
+	nopasswd bool
+	clientPW *string // nil: NOPASSWD config
+	wantErr  string
+	wantLog  []string // prefixes of sudo invocations, in order
+	attempts int      // password attempts sudo saw
+}
+
+// checkBecome runs cat through sudo as tc configures it and checks what sudo
+// saw and what came out, then Upload and Stat through the same sudo.
+func checkBecome(t *testing.T, e *sshEnv, tc becomeCase) {
+	t.Helper()
+	data := []byte("stdin data\nsecond line\n")
+	fakeSudoState(t, e.sudoState, tc.sudoPW, tc.nopasswd)
+	cfg := e.config(e.target, knownHostsFile(t, e.target))
+	cfg.Become = true
+	calls := 0
+	if tc.clientPW != nil {
+		cfg.BecomePassword = func() ([]byte, error) {
+			calls++
+			return []byte(*tc.clientPW), nil
+		}
+	}
+	c, err := Dial(testContext(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.sudoRoot = true
+
+	out, err := c.RunInput(testContext(t), data, "cat")
+	log, _ := os.ReadFile(filepath.Join(e.sudoState, "argv.log"))
+	attempts, _ := os.ReadFile(filepath.Join(e.sudoState, "attempts"))
+	if n := strings.Count(string(attempts), "attempt"); n != tc.attempts {
+		t.Errorf("sudo saw %d password attempts, want %d", n, tc.attempts)
+	}
+	if strings.Contains(string(log), becomePassword) {
+		t.Errorf("password in sudo's argv: %q", log)
+	}
+	if bytes.Contains(out, []byte(becomePassword)) || bytes.Contains(out, []byte(sudoMarker)) {
+		t.Errorf("password or marker reached the command: %q", out)
+	}
+	if tc.wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Fatalf("RunInput error %v, want %q", err, tc.wantErr)
+		}
+		if strings.Contains(err.Error(), becomePassword) {
+			t.Errorf("password in error: %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("RunInput: %v", err)
+	}
+	if string(out) != string(data) {
+		t.Errorf("stdout %q, want %q", out, data)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(log), "\n"), "\n")
+	if len(lines) != len(tc.wantLog) {
+		t.Fatalf("sudo ran %d times, want %d: %q", len(lines), len(tc.wantLog), lines)
+	}
+	for i, w := range tc.wantLog {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("sudo invocation %d: %q, want prefix %q", i, lines[i], w)
+		}
+	}
+
+	// The password is asked for once per Client.
+	checkUploadBecome(t, e, c)
+	if tc.clientPW != nil && calls != 1 {
+		t.Errorf("BecomePassword called %d times, want 1", calls)
+	}
+}
+
+// checkUploadBecome checks that Stat and Upload go through sudo too. The
+// fake sudo gives no root: a run as another user (go test -short) can only
+// chown to itself.
+func checkUploadBecome(t *testing.T, e *sshEnv, c *Client) {
+	t.Helper()
+	owner := "nobody"
+	if os.Geteuid() != 0 {
+		owner = e.user
+	}
+	dst := filepath.Join(t.TempDir(), "up")
+	staged := stagingDirs(t)
+	sum, err := c.Upload(testContext(t), strings.NewReader("as root"), dst, 0o600, owner)
+	if err != nil {
+		t.Fatalf("Upload with Become: %v", err)
+	}
+	fi, err := c.Stat(testContext(t), dst)
+	if err != nil || fi.SHA256 != sum || fi.Owner != owner || fi.Mode != 0o600 {
+		t.Errorf("Stat after Upload = %+v, %v", fi, err)
+	}
+	if left := newEntries(staged, stagingDirs(t)); len(left) > 0 {
+		t.Errorf("staging directories left behind: %q", left)
 	}
 }
 

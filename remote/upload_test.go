@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -156,16 +157,7 @@ func TestUpload(t *testing.T) {
 	if _, err := rand.Read(random); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name      string
-		content   []byte
-		mode      fs.FileMode
-		owner     string
-		wantPerm  uint32
-		wantUID   string
-		wantGID   string
-		preexists bool
-	}{
+	tests := []uploadCase{
 		{name: "new file root owned", content: []byte("hello\n"), mode: 0o644, wantPerm: 0o644, wantUID: "0", wantGID: "0"},
 		{name: "owner and group", content: []byte("secret"), mode: 0o640, owner: "nobody:nogroup", wantPerm: 0o640, wantUID: nobody.Uid, wantGID: nogroup.Gid},
 		{name: "owner only", content: []byte("x"), mode: 0o600, owner: "nobody", wantPerm: 0o600, wantUID: nobody.Uid, wantGID: "0"},
@@ -179,47 +171,64 @@ func TestUpload(t *testing.T) {
 		{name: "smallest sent over SFTP", content: random[:inlineMax+1], mode: 0o640, owner: "nobody", wantPerm: 0o640, wantUID: nobody.Uid, wantGID: "0"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			dst := filepath.Join(dir, "target file")
-			if tc.preexists {
-				if err := os.WriteFile(dst, []byte("old content, longer than the new"), 0o666); err != nil {
-					t.Fatal(err)
-				}
-			}
-			sum, err := c.Upload(ctx, bytes.NewReader(tc.content), dst, tc.mode, tc.owner)
-			if err != nil {
-				t.Fatalf("Upload: %v", err)
-			}
-			want := sha256.Sum256(tc.content)
-			if sum != hex.EncodeToString(want[:]) {
-				t.Errorf("returned sha256 %s, want %x", sum, want)
-			}
-			got, err := os.ReadFile(dst)
-			if err != nil || !bytes.Equal(got, tc.content) {
-				t.Fatalf("content differs (%d bytes, %v)", len(got), err)
-			}
-			st := localStat(t, dst)
-			if perm := st.Mode & 0o7777; perm != tc.wantPerm {
-				t.Errorf("mode %o, want %o", perm, tc.wantPerm)
-			}
-			if uid, gid := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid)); uid != tc.wantUID || gid != tc.wantGID {
-				t.Errorf("owner %s:%s, want %s:%s", uid, gid, tc.wantUID, tc.wantGID)
-			}
-			assertOnlyEntries(t, dir, "target file")
+		t.Run(tc.name, func(t *testing.T) { checkUpload(ctx, t, c, tc) })
+	}
+}
 
-			fi, err := c.Stat(ctx, dst)
-			if err != nil || fi.SHA256 != sum || fi.Size != int64(len(tc.content)) || fi.Mode != goMode(tc.wantPerm) {
-				t.Errorf("Stat = %+v, %v", fi, err)
-			}
-			// FileInfo.Mode fed back to Upload gives the same mode.
-			if _, err := c.Upload(ctx, bytes.NewReader(tc.content), dst, fi.Mode, tc.owner); err != nil {
-				t.Fatal(err)
-			}
-			if perm := localStat(t, dst).Mode & 0o7777; perm != tc.wantPerm {
-				t.Errorf("mode %o after re-upload with FileInfo.Mode, want %o", perm, tc.wantPerm)
-			}
-		})
+// uploadCase is a file to upload and the mode and owner it must end with.
+type uploadCase struct {
+	name      string
+	content   []byte
+	mode      fs.FileMode
+	owner     string
+	wantPerm  uint32
+	wantUID   string
+	wantGID   string
+	preexists bool
+}
+
+// checkUpload uploads tc's file through c and checks its content, mode and
+// owner, what Stat says of it, and that Stat's mode uploads to the same.
+func checkUpload(ctx context.Context, t *testing.T, c *Client, tc uploadCase) {
+	t.Helper()
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "target file")
+	if tc.preexists {
+		if err := os.WriteFile(dst, []byte("old content, longer than the new"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := c.Upload(ctx, bytes.NewReader(tc.content), dst, tc.mode, tc.owner)
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	want := sha256.Sum256(tc.content)
+	if sum != hex.EncodeToString(want[:]) {
+		t.Errorf("returned sha256 %s, want %x", sum, want)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil || !bytes.Equal(got, tc.content) {
+		t.Fatalf("content differs (%d bytes, %v)", len(got), err)
+	}
+	st := localStat(t, dst)
+	if perm := st.Mode & 0o7777; perm != tc.wantPerm {
+		t.Errorf("mode %o, want %o", perm, tc.wantPerm)
+	}
+	if uid, gid := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid)); uid != tc.wantUID || gid != tc.wantGID {
+		t.Errorf("owner %s:%s, want %s:%s", uid, gid, tc.wantUID, tc.wantGID)
+	}
+	assertOnlyEntries(t, dir, "target file")
+
+	fi, err := c.Stat(ctx, dst)
+	if err != nil || fi.SHA256 != sum || fi.Size != int64(len(tc.content)) || fi.Mode != goMode(tc.wantPerm) {
+		t.Errorf("Stat = %+v, %v", fi, err)
+	}
+	// FileInfo.Mode fed back to Upload gives the same mode.
+	if _, err := c.Upload(ctx, bytes.NewReader(tc.content), dst, fi.Mode, tc.owner); err != nil {
+		t.Fatal(err)
+	}
+	if perm := localStat(t, dst).Mode & 0o7777; perm != tc.wantPerm {
+		t.Errorf("mode %o after re-upload with FileInfo.Mode, want %o", perm, tc.wantPerm)
 	}
 }
 
