@@ -9,6 +9,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // guardFiles lists a host's guard files, timers and records, one a line.
@@ -22,11 +23,26 @@ const guardFiles = `ls /etc/systemd/system /etc/systemd/system/timers.target.wan
 // left alone.
 func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 	labtest.Need(t, tl)
-	const host, bin, dropin = 9, "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	const host = 9
 	inv, _ := writeInventory(t, invSpec{hosts: []int{host}, settings: "        TimeoutStopSec: 5s\n", policy: "  confirm_timeout: 5s\n"})
-	before := fileState(t, host, bin) + " / " + fileState(t, host, dropin)
+	before := fileState(t, host, labBin) + " / " + fileState(t, host, labDropIn)
+	s := rolloutWhoseControllerVanishes(t, inv, host)
+	checkGuardRestores(t, host, s, before)
 
-	// The controller dies once the reboot has taken sshd down.
+	// The next rollback finds nothing to undo, and says why.
+	rb, rev := rollback(t, inv, nil, fleet.ConnectOptions{})
+	if statuses(rb) != "h10=unchanged" || !strings.Contains(rev.text(), "run "+s.RunID+" restored itself: restored by the guard at ") {
+		t.Errorf("rollback after the guard: %s\n%s", statuses(rb), rev.text())
+	}
+
+	checkConfirmedRolloutLeavesNoGuard(t, host, s)
+}
+
+// rolloutWhoseControllerVanishes rolls out to the lab host with a controller
+// that dies once the reboot has taken sshd down, and checks the run was
+// cut off with its guard armed.
+func rolloutWhoseControllerVanishes(t *testing.T, inv *inventory.Inventory, host int) *fleet.Summary {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ev := &events{}
@@ -58,9 +74,15 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 	if statuses(s) != "h10=cancelled" || s.Hosts[0].Step != fleet.StepReboot || !strings.Contains(ev.text(), "h10 guard done fleetfix-guard-"+s.RunID+" armed") {
 		t.Fatalf("the vanished controller's run: %s at %s\n%s", statuses(s), s.Hosts[0].Step, ev.text())
 	}
-	guard := "fleetfix-guard-" + s.RunID
+	return s
+}
 
-	// The host comes back and, nobody confirming, restores itself.
+// checkGuardRestores checks that the lab host comes back from run s and,
+// nobody confirming, restores itself to before within confirm_timeout of
+// its boot, and leaves no guard behind.
+func checkGuardRestores(t *testing.T, host int, s *fleet.Summary, before string) {
+	t.Helper()
+	guard := "fleetfix-guard-" + s.RunID
 	var record string
 	for deadline := time.Now().Add(2 * time.Minute); record == "" && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		if out, err := tl.TrySSH(host, "cat /var/lib/fleetfix/runs/"+s.RunID+".restored"); err == nil {
@@ -78,10 +100,10 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 		t.Errorf("the guard started %s after the boot, want about confirm_timeout (5s)", d)
 	}
 	t.Logf("the guard started %s after the boot's first record; record %q", started-booted, record)
-	if got := fileState(t, host, bin) + " / " + fileState(t, host, dropin); got != before {
+	if got := fileState(t, host, labBin) + " / " + fileState(t, host, labDropIn); got != before {
 		t.Errorf("after the guard: %s, want %s", got, before)
 	}
-	restoredAt := micros(t, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service -o short-unix --no-pager | grep 'restored "+bin+"' | cut -d' ' -f1"))
+	restoredAt := micros(t, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service -o short-unix --no-pager | grep 'restored "+labBin+"' | cut -d' ' -f1"))
 	startedAt := micros(t, tl.SSH(t, host, "journalctl -b 0 -u smart-proxy.service -o short-unix --no-pager | grep Started | tail -n1 | cut -d' ' -f1"))
 	if got := tl.SSH(t, host, "systemctl is-active smart-proxy.service; smart-proxy --version"); got != "active\nsmart-proxy 1.0.0 (buggy)" || startedAt < restoredAt {
 		t.Errorf("smart-proxy after the guard: %q, started %s after the restore", got, startedAt-restoredAt)
@@ -89,15 +111,13 @@ func TestGuardRestoresAHostWhoseControllerVanished(t *testing.T) {
 	if got := tl.SSH(t, host, guardFiles+"; ls /var/lib/fleetfix/lock 2>/dev/null; grep -c '\"state\": \"rolled-back\"' /var/lib/fleetfix/runs/"+s.RunID+".json"); got != "1" {
 		t.Errorf("after the guard: %q, want no guard files, no lock, the manifest rolled back", got)
 	}
+}
 
-	// The next rollback finds nothing to undo, and says why.
-	rb, rev := rollback(t, inv, nil, fleet.ConnectOptions{})
-	if statuses(rb) != "h10=unchanged" || !strings.Contains(rev.text(), "run "+s.RunID+" restored itself: restored by the guard at ") {
-		t.Errorf("rollback after the guard: %s\n%s", statuses(rb), rev.text())
-	}
-
-	// The next rollout says so too, and, confirmed, leaves no guard.
-	inv, _ = writeInventory(t, invSpec{hosts: []int{host}, settings: "        TimeoutStopSec: 5s\n", policy: "  confirm_timeout: 2m\n"})
+// checkConfirmedRolloutLeavesNoGuard checks that the rollout after the
+// guard restored run s says so too, and, confirmed, leaves no guard.
+func checkConfirmedRolloutLeavesNoGuard(t *testing.T, host int, s *fleet.Summary) {
+	t.Helper()
+	inv, _ := writeInventory(t, invSpec{hosts: []int{host}, settings: "        TimeoutStopSec: 5s\n", policy: "  confirm_timeout: 2m\n"})
 	again, aev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(again) != "h10=ok" || !strings.Contains(aev.text(), "h10 preflight info run "+s.RunID+" restored itself") ||
 		!strings.Contains(aev.text(), "h10 confirm done confirmed: fleetfix-guard-"+again.RunID+" removed") {

@@ -172,21 +172,38 @@ func fileState(t *testing.T, i int, path string) string {
 func TestRolloutNoopRollbackRollout(t *testing.T) {
 	labtest.Need(t, tl)
 	inv, _ := writeInventory(t, invSpec{hosts: []int{0, 1, 2}, policy: "  canary: 1\n  batch: 100%\n"})
-	const bin, dropin = "/usr/local/bin/smart-proxy", "/etc/systemd/system/smart-proxy.service.d/override.conf"
+	before := oddlyOwnedBuggyBuilds(t)
+	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
+	checkPlanLeavesNoTrace(t, inv, dial, before)
+	s := rolloutAndCheck(t, inv, before)
+	checkNoopRerun(t, inv)
+	rollbackAndCheck(t, inv, before)
+	s3 := rolloutAgainAndCheck(t, inv, s, before)
+	checkRollbacksByRunID(t, inv, dial, s, s3, before)
+}
+
+// oddlyOwnedBuggyBuilds gives h1-h3's builds a mode and owner a rollback
+// must restore, not just the defaults, and returns their fileStates.
+func oddlyOwnedBuggyBuilds(t *testing.T) map[int]string {
+	t.Helper()
 	before := map[int]string{}
 	for i := 0; i < 3; i++ {
 		// A run id is per second; make the file's mode and owner something a
 		// rollback must restore, not just the defaults.
-		tl.SSH(t, i, "chmod 0750 "+bin+" && chown root:adm "+bin)
-		before[i] = fileState(t, i, bin)
+		tl.SSH(t, i, "chmod 0750 "+labBin+" && chown root:adm "+labBin)
+		before[i] = fileState(t, i, labBin)
 		if want := sha(smartproxy.Buggy) + " 750 root:adm"; before[i] != want {
 			t.Fatalf("h%d starts as %s, want %s", i+1, before[i], want)
 		}
 	}
+	return before
+}
 
-	// A plan (the same steps through a dry host) changes nothing.
+// checkPlanLeavesNoTrace runs a plan (the same steps through a dry host)
+// and checks that it says what it would do and changes nothing.
+func checkPlanLeavesNoTrace(t *testing.T, inv *inventory.Inventory, dial fleet.Dialer, before map[int]string) {
+	t.Helper()
 	pev := &events{}
-	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	plan, err := fleet.Rollout(context.Background(), fleet.PlanOptions(fleet.Options{Inventory: inv, Dial: dial, Reporter: pev}))
 	if err != nil || statuses(plan) != "h1=ok h2=ok h3=ok" {
 		t.Fatalf("plan: %v %s\n%s", err, statuses(plan), pev.text())
@@ -195,14 +212,19 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 		t.Errorf("the plan does not say what it would do:\n%s", pev.text())
 	}
 	for i := 0; i < 3; i++ {
-		if got := fileState(t, i, bin); got != before[i] {
+		if got := fileState(t, i, labBin); got != before[i] {
 			t.Errorf("h%d changed by a plan: %s", i+1, got)
 		}
-		if got := tl.SSH(t, i, "ls -d /var/lib/fleetfix 2>/dev/null; ls /usr/local/bin | grep -c bak; test -e "+dropin+" && echo dropin; true"); got != "0" {
+		if got := tl.SSH(t, i, "ls -d /var/lib/fleetfix 2>/dev/null; ls /usr/local/bin | grep -c bak; test -e "+labDropIn+" && echo dropin; true"); got != "0" {
 			t.Errorf("h%d: a plan left traces: %q", i+1, got)
 		}
 	}
+}
 
+// rolloutAndCheck rolls the fix out, canary first, and checks each host's
+// build, backup, drop-in, unit and manifest.
+func rolloutAndCheck(t *testing.T, inv *inventory.Inventory, before map[int]string) *fleet.Summary {
+	t.Helper()
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if !s.OK() || statuses(s) != "h1=ok h2=ok h3=ok" {
 		t.Fatalf("rollout: %s\n%s", statuses(s), ev.text())
@@ -211,14 +233,14 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 		t.Errorf("batches: canary then the rest, got %d %d %d", s.Hosts[0].Batch, s.Hosts[1].Batch, s.Hosts[2].Batch)
 	}
 	for i := 0; i < 3; i++ {
-		if got, want := fileState(t, i, bin), sha(smartproxy.Fixed)+" 755 root:root"; got != want {
+		if got, want := fileState(t, i, labBin), sha(smartproxy.Fixed)+" 755 root:root"; got != want {
 			t.Errorf("h%d artifact: %s, want %s", i+1, got, want)
 		}
-		bak := bin + ".bak." + s.RunID
+		bak := labBin + ".bak." + s.RunID
 		if got := fileState(t, i, bak); got != before[i] {
 			t.Errorf("h%d backup %s: %s, want the old file %s", i+1, bak, got, before[i])
 		}
-		if got := tl.SSH(t, i, "cat "+dropin); !strings.Contains(got, "TimeoutStopSec=20s") || !strings.Contains(got, "KillMode=mixed") {
+		if got := tl.SSH(t, i, "cat "+labDropIn); !strings.Contains(got, "TimeoutStopSec=20s") || !strings.Contains(got, "KillMode=mixed") {
 			t.Errorf("h%d drop-in: %s", i+1, got)
 		}
 		if got := tl.SSH(t, i, "systemctl show -p TimeoutStopUSec -p KillMode -p ActiveState smart-proxy.service"); got != "TimeoutStopUSec=20s\nKillMode=mixed\nActiveState=active" && got != "KillMode=mixed\nTimeoutStopUSec=20s\nActiveState=active" {
@@ -229,8 +251,13 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 		}
 	}
 	t.Logf("rollout of 3 hosts: %s (restart of h1: %s)", s.Duration, s.Hosts[0].RestartTime)
+	return s
+}
 
-	// A second run changes nothing and makes no backup.
+// checkNoopRerun checks that a second run changes nothing and makes no
+// backup.
+func checkNoopRerun(t *testing.T, inv *inventory.Inventory) {
+	t.Helper()
 	time.Sleep(time.Second) // a new run id
 	s2, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s2) != "h1=unchanged h2=unchanged h3=unchanged" {
@@ -241,17 +268,22 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 			t.Errorf("h%d after a no-op run: backups and manifests %q, want 1 and 1", i+1, got)
 		}
 	}
+}
 
-	// Rollback restores every byte, mode and owner and removes the drop-in.
+// rollbackAndCheck checks that a rollback restores every byte, mode and
+// owner and removes the drop-in, and that a second one finds nothing left
+// to undo.
+func rollbackAndCheck(t *testing.T, inv *inventory.Inventory, before map[int]string) {
+	t.Helper()
 	rb, ev := rollback(t, inv, inv.Hosts, fleet.ConnectOptions{})
 	if statuses(rb) != "h1=rolled-back h2=rolled-back h3=rolled-back" {
 		t.Fatalf("rollback: %s\n%s", statuses(rb), ev.text())
 	}
 	for i := 0; i < 3; i++ {
-		if got := fileState(t, i, bin); got != before[i] {
+		if got := fileState(t, i, labBin); got != before[i] {
 			t.Errorf("h%d after rollback: %s, want %s", i+1, got, before[i])
 		}
-		if got := fileState(t, i, dropin); got != "missing" {
+		if got := fileState(t, i, labDropIn); got != "missing" {
 			t.Errorf("h%d drop-in after rollback: %s", i+1, got)
 		}
 		// The lab's own drop-in (10-lab.conf) was there before and stays.
@@ -264,27 +296,38 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 	if statuses(rb2) != "h1=unchanged" {
 		t.Errorf("second rollback: %s\n%s", statuses(rb2), ev.text())
 	}
+}
 
-	// rollout -> rollback -> rollout: the fix goes on again, with new backups.
+// rolloutAgainAndCheck checks rollout -> rollback -> rollout: the fix goes
+// on again, with new backups.
+func rolloutAgainAndCheck(t *testing.T, inv *inventory.Inventory, s *fleet.Summary, before map[int]string) *fleet.Summary {
+	t.Helper()
 	time.Sleep(time.Second)
 	s3, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s3) != "h1=ok h2=ok h3=ok" || s3.RunID == s.RunID {
 		t.Fatalf("rollout after rollback: %s\n%s", statuses(s3), ev.text())
 	}
 	for i := 0; i < 3; i++ {
-		if got := fileState(t, i, bin+".bak."+s3.RunID); got != before[i] {
+		if got := fileState(t, i, labBin+".bak."+s3.RunID); got != before[i] {
 			t.Errorf("h%d new backup: %s", i+1, got)
 		}
 	}
-	// Undo by run id: the first run is rolled back already; the third is not.
-	ev = &events{}
+	return s3
+}
+
+// checkRollbacksByRunID undoes h1's runs by id: the first run s is rolled
+// back already; the third, s3, is refused while a fourth stands and undone
+// once the fourth is.
+func checkRollbacksByRunID(t *testing.T, inv *inventory.Inventory, dial fleet.Dialer, s, s3 *fleet.Summary, before map[int]string) {
+	t.Helper()
+	ev := &events{}
 	old, _ := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[:1], Dial: dial, Reporter: ev, RunID: s.RunID})
 	if statuses(old) != "h1=failed" || !strings.Contains(old.Hosts[0].Error, "already rolled back") {
 		t.Errorf("rollback --run of a rolled-back run: %s %s", statuses(old), old.Hosts[0].Error)
 	}
 	// Someone deletes h1's drop-in; a fourth run puts it back. Runs undo
 	// newest first: --run of the third is refused while the fourth stands.
-	tl.SSH(t, 0, "rm "+dropin+" && systemctl daemon-reload")
+	tl.SSH(t, 0, "rm "+labDropIn+" && systemctl daemon-reload")
 	time.Sleep(time.Second)
 	s4, ev := rollout(t, &inventory.Inventory{Path: inv.Path, Defaults: inv.Defaults, Hosts: inv.Hosts[:1], Services: inv.Services, Rollout: inv.Rollout}, fleet.ConnectOptions{})
 	if statuses(s4) != "h1=ok" || s4.Hosts[0].Changed != 1 {
@@ -294,12 +337,12 @@ func TestRolloutNoopRollbackRollout(t *testing.T) {
 	if statuses(refused) != "h1=failed" || !strings.Contains(refused.Hosts[0].Error, "newer") {
 		t.Errorf("rollback --run under a newer run: %s %s", statuses(refused), refused.Hosts[0].Error)
 	}
-	if rb4, _ := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{}); statuses(rb4) != "h1=rolled-back" || fileState(t, 0, dropin) != "missing" {
-		t.Errorf("rollback of the fourth run: %s, drop-in %s", statuses(rb4), fileState(t, 0, dropin))
+	if rb4, _ := rollback(t, inv, inv.Hosts[:1], fleet.ConnectOptions{}); statuses(rb4) != "h1=rolled-back" || fileState(t, 0, labDropIn) != "missing" {
+		t.Errorf("rollback of the fourth run: %s, drop-in %s", statuses(rb4), fileState(t, 0, labDropIn))
 	}
 	byID, _ := fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[:1], Dial: dial, Reporter: ev, RunID: s3.RunID})
-	if statuses(byID) != "h1=rolled-back" || fileState(t, 0, bin) != before[0] {
-		t.Errorf("rollback --run %s: %s %s\n%s", s3.RunID, statuses(byID), fileState(t, 0, bin), ev.text())
+	if statuses(byID) != "h1=rolled-back" || fileState(t, 0, labBin) != before[0] {
+		t.Errorf("rollback --run %s: %s %s\n%s", s3.RunID, statuses(byID), fileState(t, 0, labBin), ev.text())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/lab"
 	"github.com/fleetfix/fleetfix/remote"
 )
@@ -71,8 +72,15 @@ func TestScanRolloutRebootTimings(t *testing.T) {
 	inv, _ := writeInventory(t, invSpec{hosts: []int{6, 7}, policy: "  canary: 1\n  batch: 100%\n"})
 	ctx := context.Background()
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
+	rebootBuggyAndCheck(t, ctx, inv, dial)
+	checkScanNamesTheHang(t, ctx, inv, dial)
+	checkRolloutStopTimings(t, inv)
+}
 
-	// A first reboot with the buggy build: the "before" shutdown.
+// rebootBuggyAndCheck reboots the hosts with the buggy build, for the
+// "before" shutdown, and checks the hang and the reboot's timeline.
+func rebootBuggyAndCheck(t *testing.T, ctx context.Context, inv *inventory.Inventory, dial fleet.Dialer) {
+	t.Helper()
 	ev := &events{}
 	rb, err := fleet.Reboot(ctx, fleet.Options{Inventory: inv, Dial: dial, Reporter: ev})
 	if err != nil {
@@ -100,10 +108,13 @@ func TestScanRolloutRebootTimings(t *testing.T) {
 		t.Logf("%s (buggy build) reboot: journal: sshd stopped %s, boot ended %s after the request, login %s after sshd; controller: down %s, back %s, active %s",
 			h.Host, h.Reboot.SSHDStopped, h.Reboot.Shutdown, h.Reboot.Noticed, h.Reboot.Down, h.Reboot.Back, h.Reboot.Active)
 	}
+}
 
-	// scan names the demo service as SIGKILLed after about 3 s, with the
-	// settings that allowed it, beside rule-proxy, the lab's other hanging
-	// service.
+// checkScanNamesTheHang checks that scan names the demo service as
+// SIGKILLed after about 3 s, with the settings that allowed it, beside
+// rule-proxy, the lab's other hanging service.
+func checkScanNamesTheHang(t *testing.T, ctx context.Context, inv *inventory.Inventory, dial fleet.Dialer) {
+	t.Helper()
 	res := fleet.Scan(ctx, fleet.ScanOptions{Inventory: inv, Dial: dial})
 	for i, r := range res {
 		if r.Err() != nil || len(r.Units) == 0 {
@@ -121,8 +132,12 @@ func TestScanRolloutRebootTimings(t *testing.T) {
 			t.Errorf("scan %s: stop %s, the journal says %s", r.Host, u.Duration, j)
 		}
 	}
+}
 
-	// The rollout, with its reboot: before -> after, per host and unit.
+// checkRolloutStopTimings rolls the fix out, with its reboot, and checks
+// the stop timings before -> after, per host and unit, against the journal.
+func checkRolloutStopTimings(t *testing.T, inv *inventory.Inventory) {
+	t.Helper()
 	s, ev := rollout(t, inv, fleet.ConnectOptions{})
 	if statuses(s) != "h7=ok h8=ok" {
 		t.Fatalf("rollout: %s\n%s", statuses(s), ev.text())

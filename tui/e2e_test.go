@@ -129,8 +129,27 @@ func TestEndToEndInTmux(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fleetfix").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	// The lab's inventory with a 4 s stop timeout in the fix's drop-ins, so
-	// the restart of each buggy build (which ignores SIGTERM) takes 4 s.
+	invFile := writeQuickStopInventory(t, dir)
+	rebootBuggyHosts(t, invFile)
+
+	tm := &term{t: t, socket: fmt.Sprintf("fftui-%d", os.Getpid())}
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	script := fmt.Sprintf("%s rollout inventory.yaml --state-dir %s; echo EXIT=$?; sleep 600", bin, filepath.Join(dir, "state"))
+	tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "fftui", "-x", "120", "-y", "40", "-c", dir,
+		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", "-e", "NO_COLOR=", "sh", "-c", script)
+
+	checkPlanAndConfirm(t, tm)
+	pauseTheCanaryAndResume(t, tm)
+	rollBackH1ToTheEnd(t, tm)
+	checkTerminalAfterExit(t, tm)
+	checkHostsAfterRun(t)
+}
+
+// writeQuickStopInventory writes into dir the lab's inventory with a 4 s
+// stop timeout in the fix's drop-ins, so the restart of each buggy build
+// (which ignores SIGTERM) takes 4 s, and returns its path.
+func writeQuickStopInventory(t *testing.T, dir string) string {
+	t.Helper()
 	inv, err := os.ReadFile(tl.Config.InventoryFile())
 	if err != nil {
 		t.Fatal(err)
@@ -142,13 +161,19 @@ func TestEndToEndInTmux(t *testing.T) {
 	if err := os.WriteFile(invFile, bytes.ReplaceAll(inv, []byte("TimeoutStopSec: 20s"), []byte("TimeoutStopSec: 4s")), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return invFile
+}
+
+// rebootBuggyHosts checks every host runs the buggy build and reboots
+// them, so each journal holds a shutdown where the buggy service was
+// SIGKILLed: the "before" of the stop timings.
+func rebootBuggyHosts(t *testing.T, invFile string) {
+	t.Helper()
 	for i := range tl.State.Hosts {
 		if v := tl.SSH(t, i, "smart-proxy --version"); !strings.Contains(v, "1.0.0") {
 			t.Fatalf("host %d runs %q before the rollout, want the buggy 1.0.0", i, v)
 		}
 	}
-	// A reboot first, so each journal holds a shutdown where the buggy
-	// service was SIGKILLed: the "before" of the stop timings.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	fi, err := inventory.Load(invFile)
@@ -159,14 +184,12 @@ func TestEndToEndInTmux(t *testing.T) {
 	if err != nil || !sum.OK() {
 		t.Fatalf("reboot before the rollout: %v %+v", err, sum)
 	}
+}
 
-	tm := &term{t: t, socket: fmt.Sprintf("fftui-%d", os.Getpid())}
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
-	script := fmt.Sprintf("%s rollout inventory.yaml --state-dir %s; echo EXIT=$?; sleep 600", bin, filepath.Join(dir, "state"))
-	tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "fftui", "-x", "120", "-y", "40", "-c", dir,
-		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", "-e", "NO_COLOR=", "sh", "-c", script)
-
-	// The plan: every host, what changes, and nothing started.
+// checkPlanAndConfirm checks the plan shows every host, what changes, and
+// nothing started, then confirms it.
+func checkPlanAndConfirm(t *testing.T, tm *term) {
+	t.Helper()
 	s := tm.waitFor("the plan", 60*time.Second, contains("Start the rollout?"))
 	for _, want := range []string{"fleetfix rollout inventory.yaml (run ", "PLAN · 3 host(s)", "h1  4 file(s) to change", "h2  4 file(s) to change",
 		"~ /usr/local/bin/smart-proxy", "+ /etc/systemd/system/smart-proxy.service.d/override.conf", "+TimeoutStopSec=4s"} {
@@ -175,10 +198,15 @@ func TestEndToEndInTmux(t *testing.T) {
 		}
 	}
 	tm.keys("y")
-	// The canary starts; pause while it runs.
+}
+
+// pauseTheCanaryAndResume pauses while the canary runs, checks that no
+// new host starts while paused, and resumes.
+func pauseTheCanaryAndResume(t *testing.T, tm *term) {
+	t.Helper()
 	tm.waitFor("h1 running", 30*time.Second, rowHas("h1", "running"))
 	tm.keys("p")
-	s = tm.waitFor("paused", 10*time.Second, contains("PAUSED"))
+	s := tm.waitFor("paused", 10*time.Second, contains("PAUSED"))
 	if !strings.Contains(s, "paused: no new host starts") {
 		t.Errorf("paused screen lacks the explanation:\n%s", s)
 	}
@@ -206,14 +234,18 @@ func TestEndToEndInTmux(t *testing.T) {
 		time.Sleep(2500 * time.Millisecond)
 		shot(t, tm, "running")
 	}
+}
 
-	// Roll h1 back: select it, r, confirm.
+// rollBackH1ToTheEnd rolls h1 back (select it, r, confirm), waits for the
+// run's end, checks the table and the timings view, and quits.
+func rollBackH1ToTheEnd(t *testing.T, tm *term) {
+	t.Helper()
 	time.Sleep(time.Second) // h1's host lock is released just after its last event
 	tm.keys("k", "k", "k", "r")
 	tm.waitFor("the rollback question", 10*time.Second, contains("Roll back h1?"))
 	tm.keys("y")
 	tm.waitFor("h1 rolled back", 90*time.Second, rowHas("h1", "rolled back"))
-	s = tm.waitFor("the run's end", 120*time.Second, contains("FINISHED"))
+	s := tm.waitFor("the run's end", 120*time.Second, contains("FINISHED"))
 	for h, want := range map[string]string{"h1": "rolled back", "h2": "✓ ok", "h3": "✓ ok"} {
 		if r := row(s, h); !strings.Contains(r, want) {
 			t.Errorf("%s: row %q, want %q", h, r, want)
@@ -234,9 +266,13 @@ func TestEndToEndInTmux(t *testing.T) {
 		shot(t, tm, "timings")
 	}
 	tm.keys("t", "q")
+}
 
-	// The terminal is back: no alternate screen, the summary printed.
-	s = tm.waitFor("fleetfix to exit", 30*time.Second, contains("EXIT="))
+// checkTerminalAfterExit checks the terminal is back once fleetfix exits:
+// no alternate screen, the summary printed.
+func checkTerminalAfterExit(t *testing.T, tm *term) {
+	t.Helper()
+	s := tm.waitFor("fleetfix to exit", 30*time.Second, contains("EXIT="))
 	t.Logf("the terminal after fleetfix exited:\n%s", strings.TrimRight(s, "\n"))
 	if !strings.Contains(s, "EXIT=0") {
 		t.Errorf("exit status:\n%s", s)
@@ -249,9 +285,12 @@ func TestEndToEndInTmux(t *testing.T) {
 	if alt := strings.TrimSpace(tm.tmux("display-message", "-p", "-t", "fftui", "#{alternate_on} #{cursor_flag}")); alt != "0 1" {
 		t.Errorf("terminal not restored: alternate screen, cursor = %q, want \"0 1\"", alt)
 	}
+}
 
-	// The hosts: h1 back on the buggy build without the drop-in, the others
-	// fixed; every service running.
+// checkHostsAfterRun checks the hosts: h1 back on the buggy build without
+// the drop-in, the others fixed; every service running.
+func checkHostsAfterRun(t *testing.T) {
+	t.Helper()
 	want := []string{"smart-proxy 1.0.0 (buggy)", "smart-proxy 1.0.1 (fixed)", "smart-proxy 1.0.1 (fixed)"}
 	for i, w := range want {
 		if v := tl.SSH(t, i, "smart-proxy --version"); v != w {
