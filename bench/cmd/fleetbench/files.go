@@ -39,8 +39,8 @@ func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact, rule string,
 // demo services when the lab has them, with the benchmark's policy: canary
 // 1, then batches of batch hosts (every other host when batch is ""), mp at
 // once, the drop-in TimeoutStopSec both tools install and every service's
-// old_stop_timeout (none when oldStop is "").
-func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop, batch, oldStop string) error {
+// old_stop_timeout (see policy).
+func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop string, p policy) error {
 	key, kh, art, rule, err := labFiles(inv)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop,
 	b, err := lab.RenderInventory(lab.InventoryParams{Source: "fleetbench (generated from " + inv.Path + ")",
 		Key: key, KnownHosts: kh, Hosts: hosts, Artifact: art, RuleArtifact: rule, StopTimeout: stop, MaxParallel: mp})
 	if err == nil {
-		b, err = withPolicy(b, batch, oldStop)
+		b, err = withPolicy(b, p)
 	}
 	if err != nil {
 		return err
@@ -60,24 +60,32 @@ func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop,
 	return os.WriteFile(path, b, 0o644)
 }
 
-// withPolicy sets, in an inventory's text, rollout.batch (unless batch is
-// "") and each service's restart.old_stop_timeout (removed when oldStop is
-// "", so the restart waits out the drop-in's TimeoutStopSec), whatever
-// services the lab's inventory lists: the seed-shaped scenario follows the
-// lab's units, one or two.
-func withPolicy(text []byte, batch, oldStop string) ([]byte, error) {
+// policy is the rollout policy fleetbench sets in the lab's inventory.
+type policy struct {
+	batch   string // rollout.batch; "": the template's (every other host at once)
+	oldStop string // every service's restart.old_stop_timeout; "": none, the restart waits out the drop-in
+	confirm string // rollout.confirm_timeout (0 disables the guard); "": fleetfix's default
+}
+
+// withPolicy sets p in an inventory's text, whatever services the lab's
+// inventory lists: the seed-shaped scenario follows the lab's units, one
+// or two.
+func withPolicy(text []byte, p policy) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) != 1 {
 		return nil, fmt.Errorf("lab inventory: %v", err)
 	}
 	root := doc.Content[0]
-	if batch != "" {
-		setKey(mapping(root, "rollout"), "batch", batch)
+	if p.batch != "" {
+		setKey(mapping(root, "rollout"), "batch", p.batch)
+	}
+	if p.confirm != "" {
+		setKey(mapping(root, "rollout"), "confirm_timeout", p.confirm)
 	}
 	if svcs := lookup(root, "services"); svcs != nil {
 		for _, svc := range svcs.Content {
-			if oldStop != "" {
-				setKey(mapping(svc, "restart"), "old_stop_timeout", oldStop)
+			if p.oldStop != "" {
+				setKey(mapping(svc, "restart"), "old_stop_timeout", p.oldStop)
 			} else if r := lookup(svc, "restart"); r != nil {
 				deleteKey(r, "old_stop_timeout")
 				if len(r.Content) == 0 {

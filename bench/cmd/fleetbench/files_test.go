@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +28,17 @@ func labInventory(t *testing.T) []byte {
 func TestWithPolicy(t *testing.T) {
 	text := labInventory(t)
 	tests := []struct {
-		batch, oldStop string
-		wantBatch      int
-		wantOld        time.Duration
+		p           policy
+		wantBatch   int
+		wantOld     time.Duration
+		wantConfirm time.Duration
 	}{
-		{"2", "1s", 2, time.Second},
-		{"", "", 0, 0},
+		{policy{"2", "1s", "0s"}, 2, time.Second, 0},
+		{policy{}, 0, 0, 10 * time.Minute},
 	}
 	for _, tt := range tests {
-		t.Run(tt.batch+"/"+tt.oldStop, func(t *testing.T) {
-			out, err := withPolicy(text, tt.batch, tt.oldStop)
+		t.Run(fmt.Sprint(tt.p), func(t *testing.T) {
+			out, err := withPolicy(text, tt.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +46,7 @@ func TestWithPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
-			if tt.wantBatch != 0 && (inv.Rollout.Batch.N != tt.wantBatch || inv.Rollout.Batch.Percent) || inv.Rollout.MaxParallel != 4 {
+			if tt.wantBatch != 0 && (inv.Rollout.Batch.N != tt.wantBatch || inv.Rollout.Batch.Percent) || inv.Rollout.MaxParallel != 4 || inv.Rollout.ConfirmTimeout != tt.wantConfirm {
 				t.Errorf("rollout %+v", inv.Rollout)
 			}
 			if len(inv.Services) != 2 {

@@ -53,7 +53,7 @@ type config struct {
 	fleetfix, fleetprof      string
 	stateDir, bridge, subnet string
 	stopTimeout, dropinStop  string
-	batch, oldStop           string
+	batch, oldStop, confirm  string
 	rollout, scan, stubScan  []int
 	stubJournal              string
 	runs, scanRuns           int
@@ -76,6 +76,7 @@ func main() {
 	flag.StringVar(&c.dropinStop, "dropin-timeout", "5s", "TimeoutStopSec of the drop-in both tools install (the real fix uses 20s); the restart of the buggy build waits it out")
 	flag.StringVar(&c.batch, "batch", "", "hosts per batch after the canary (fleetfix's rollout.batch); empty: every other host at once")
 	flag.StringVar(&c.oldStop, "old-stop-timeout", "", "every service's restart.old_stop_timeout (fleetfix only): the old build's stop at the restart is SIGKILLed past it; empty: none, the restart waits out the drop-in's TimeoutStopSec")
+	flag.StringVar(&c.confirm, "confirm-timeout", "", "rollout.confirm_timeout (fleetfix only; 0s disables the guard installed before the reboot); empty: fleetfix's default")
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
@@ -163,7 +164,7 @@ func logf(format string, args ...any) {
 func (c config) describe() map[string]string {
 	return map[string]string{
 		"fleetfix": c.fleetfix, "lab": fmt.Sprintf("%s bridge %s subnet %s", c.stateDir, c.bridge, c.subnet),
-		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop, "batch": c.batch, "old_stop_timeout": c.oldStop,
+		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop, "batch": c.batch, "old_stop_timeout": c.oldStop, "confirm_timeout": c.confirm,
 		"runs": strconv.Itoa(c.runs), "ansible_max": strconv.Itoa(c.ansibleMax), "max_parallel": strconv.Itoa(c.maxParallel),
 		"cmdline": strings.Join(os.Args, " "),
 	}
@@ -255,7 +256,7 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 		}
 	}
 	invPath := filepath.Join(dir, "inventory.yaml")
-	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, b.c.batch, b.c.oldStop); err != nil {
+	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, policy{b.c.batch, b.c.oldStop, b.c.confirm}); err != nil {
 		return err
 	}
 	inv, err := inventory.Load(invPath)
