@@ -12,19 +12,36 @@ import (
 	"github.com/fleetfix/fleetfix/lab"
 )
 
-func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact string, err error) {
-	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 || len(lab.Services) == 0 || len(lab.Services[0].Artifacts) != 1 {
-		return "", "", "", fmt.Errorf("%s: not a lab inventory as fleetfix lab up writes it", lab.Path)
+// labFiles are the lab inventory's key, known_hosts and fixed builds:
+// smart-proxy's, and rule-proxy's ("" when the lab has smart-proxy alone).
+func labFiles(lab *inventory.Inventory) (key, knownHosts, artifact, rule string, err error) {
+	if len(lab.Defaults.IdentityFiles) != 1 || len(lab.Defaults.KnownHosts) != 1 {
+		return "", "", "", "", fmt.Errorf("%s: not a lab inventory as fleetfix lab up writes it", lab.Path)
 	}
-	return lab.Defaults.IdentityFiles[0], lab.Defaults.KnownHosts[0], lab.Services[0].Artifacts[0].Src, nil
+	for _, s := range lab.Services {
+		if len(s.Artifacts) != 1 {
+			continue
+		}
+		switch s.Unit {
+		case "smart-proxy.service":
+			artifact = s.Artifacts[0].Src
+		case "rule-proxy.service":
+			rule = s.Artifacts[0].Src
+		}
+	}
+	if artifact == "" {
+		return "", "", "", "", fmt.Errorf("%s: no smart-proxy.service with one artifact", lab.Path)
+	}
+	return lab.Defaults.IdentityFiles[0], lab.Defaults.KnownHosts[0], artifact, rule, nil
 }
 
-// writeBenchInventory is the lab's inventory for the first n hosts with the
-// benchmark's policy: canary 1, then batches of batch hosts (every other
-// host when batch is ""), mp at once, the drop-in TimeoutStopSec both tools
-// install and, when oldStop is not "", every service's old_stop_timeout.
-func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop, batch, oldStop string) error {
-	key, kh, art, err := labFiles(inv)
+// writeBenchInventory is the lab's inventory for the first n hosts, both
+// demo services when the lab has them, with the benchmark's policy: canary
+// 1, then batches of batch hosts (every other host when batch is ""), mp at
+// once, the drop-in TimeoutStopSec both tools install and every service's
+// old_stop_timeout (see policy).
+func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop string, p policy) error {
+	key, kh, art, rule, err := labFiles(inv)
 	if err != nil {
 		return err
 	}
@@ -33,9 +50,9 @@ func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop,
 		hosts[i] = lab.Host{Name: h.Name, Address: h.Address}
 	}
 	b, err := lab.RenderInventory(lab.InventoryParams{Source: "fleetbench (generated from " + inv.Path + ")",
-		Key: key, KnownHosts: kh, Hosts: hosts, Artifact: art, StopTimeout: stop, MaxParallel: mp})
-	if err == nil && (batch != "" || oldStop != "") {
-		b, err = withPolicy(b, batch, oldStop)
+		Key: key, KnownHosts: kh, Hosts: hosts, Artifact: art, RuleArtifact: rule, StopTimeout: stop, MaxParallel: mp})
+	if err == nil {
+		b, err = withPolicy(b, p)
 	}
 	if err != nil {
 		return err
@@ -43,22 +60,38 @@ func writeBenchInventory(path string, inv *inventory.Inventory, n, mp int, stop,
 	return os.WriteFile(path, b, 0o644)
 }
 
-// withPolicy sets, in an inventory's text, rollout.batch (unless batch is
-// "") and each service's restart.old_stop_timeout (unless oldStop is ""),
-// whatever services the lab's inventory lists: the seed-shaped scenario
-// follows the lab's units, one or two.
-func withPolicy(text []byte, batch, oldStop string) ([]byte, error) {
+// policy is the rollout policy fleetbench sets in the lab's inventory.
+type policy struct {
+	batch   string // rollout.batch; "": the template's (every other host at once)
+	oldStop string // every service's restart.old_stop_timeout; "": none, the restart waits out the drop-in
+	confirm string // rollout.confirm_timeout (0 disables the guard); "": fleetfix's default
+}
+
+// withPolicy sets p in an inventory's text, whatever services the lab's
+// inventory lists: the seed-shaped scenario follows the lab's units, one
+// or two.
+func withPolicy(text []byte, p policy) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) != 1 {
 		return nil, fmt.Errorf("lab inventory: %v", err)
 	}
 	root := doc.Content[0]
-	if batch != "" {
-		setKey(mapping(root, "rollout"), "batch", batch)
+	if p.batch != "" {
+		setKey(mapping(root, "rollout"), "batch", p.batch)
 	}
-	if svcs := lookup(root, "services"); oldStop != "" && svcs != nil {
+	if p.confirm != "" {
+		setKey(mapping(root, "rollout"), "confirm_timeout", p.confirm)
+	}
+	if svcs := lookup(root, "services"); svcs != nil {
 		for _, svc := range svcs.Content {
-			setKey(mapping(svc, "restart"), "old_stop_timeout", oldStop)
+			if p.oldStop != "" {
+				setKey(mapping(svc, "restart"), "old_stop_timeout", p.oldStop)
+			} else if r := lookup(svc, "restart"); r != nil {
+				deleteKey(r, "old_stop_timeout")
+				if len(r.Content) == 0 {
+					deleteKey(svc, "restart")
+				}
+			}
 		}
 	}
 	return yaml.Marshal(&doc)
@@ -84,6 +117,16 @@ func mapping(m *yaml.Node, key string) *yaml.Node {
 	return v
 }
 
+// deleteKey removes key and its value from mapping m.
+func deleteKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
 // setKey sets key to the scalar value in mapping m.
 func setKey(m *yaml.Node, key, value string) {
 	if v := lookup(m, key); v != nil {
@@ -97,7 +140,7 @@ func setKey(m *yaml.Node, key, value string) {
 // known_hosts as fleetfix's) and ansible.cfg: forks = fleet size,
 // pipelining, strict host key checking against the lab's known_hosts.
 func writeAnsible(dir string, lab *inventory.Inventory, n, forks int) error {
-	key, kh, _, err := labFiles(lab)
+	key, kh, _, _, err := labFiles(lab)
 	if err != nil {
 		return err
 	}

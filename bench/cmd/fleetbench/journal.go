@@ -22,18 +22,19 @@ import (
 // to it while it shut down.
 type HostTimes struct {
 	Host string `json:"host"`
-	// The restart: systemd's "Stopping smart-proxy" of the restart job ->
-	// the new process's "listening on" (healthy: port 8080 accepts).
+	// The restart: systemd's first "Stopping" of the restart jobs of the
+	// bench's units -> the last of their new processes' "listening on"
+	// (healthy: their ports accept).
 	RestartStop  time.Time `json:"restart_stop"`
 	RestartReady time.Time `json:"restart_ready"`
 	// The reboot: logind's "System is rebooting." -> the new boot's sshd
-	// "Started ssh.service" and smart-proxy "listening on", whichever is
-	// later (both tools wait for both).
+	// "Started ssh.service" and every unit's "listening on", whichever is
+	// last (both tools wait for all).
 	RebootStart  time.Time `json:"reboot_start"`
 	PrevBootEnd  time.Time `json:"prev_boot_end"` // last record of the boot the reboot ended
 	NewBootStart time.Time `json:"new_boot_start"`
 	SSHDStarted  time.Time `json:"sshd_started"`
-	ProxyReady   time.Time `json:"proxy_ready"`
+	ProxyReady   time.Time `json:"proxy_ready"` // the last unit's "listening on"
 	// FirstLogin is the first "Accepted publickey" of the new boot: the
 	// controller logging in after the reboot.
 	FirstLogin time.Time `json:"first_login"`
@@ -60,8 +61,9 @@ type jrec struct {
 const journalFields = "MESSAGE,SYSLOG_IDENTIFIER,UNIT,_SOURCE_REALTIME_TIMESTAMP"
 
 // collectTimes reads, on every host at once (bounded), the journal records
-// of the run that started at since, and analyses them.
-func collectTimes(ctx context.Context, inv *inventory.Inventory, since time.Time) []HostTimes {
+// of the run that started at since, and analyses them for the units whose
+// SYSLOG_IDENTIFIERs are units.
+func collectTimes(ctx context.Context, inv *inventory.Inventory, units []string, since time.Time) []HostTimes {
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	out := make([]HostTimes, len(inv.Hosts))
 	sem := make(chan struct{}, 32)
@@ -72,14 +74,14 @@ func collectTimes(ctx context.Context, inv *inventory.Inventory, since time.Time
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = hostTimes(ctx, dial, t, since)
+			out[i] = hostTimes(ctx, dial, t, units, since)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func hostTimes(ctx context.Context, dial fleet.Dialer, t inventory.Target, since time.Time) HostTimes {
+func hostTimes(ctx context.Context, dial fleet.Dialer, t inventory.Target, units []string, since time.Time) HostTimes {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	ht := HostTimes{Host: t.Name}
@@ -109,7 +111,7 @@ func hostTimes(ctx context.Context, dial fleet.Dialer, t inventory.Target, since
 		ht.Err = err.Error()
 		return ht
 	}
-	analyse(&ht, prev, cur)
+	analyse(&ht, prev, cur, units)
 	return ht
 }
 
@@ -156,23 +158,43 @@ func first(recs []jrec, after time.Time, match func(jrec) bool) time.Time {
 	return time.Time{}
 }
 
-func isProxyListening(r jrec) bool {
-	return r.ident == "smart-proxy" && strings.Contains(r.msg, "listening on")
+func isListening(ident string) func(jrec) bool {
+	return func(r jrec) bool { return r.ident == ident && strings.Contains(r.msg, "listening on") }
+}
+
+// allListening is when the last of units logged "listening on" at or after
+// from, zero (with the units that did not) unless every one did.
+func allListening(recs []jrec, from time.Time, units []string) (time.Time, []string) {
+	var last time.Time
+	var missing []string
+	for _, u := range units {
+		t := first(recs, from, isListening(u))
+		if t.IsZero() {
+			missing = append(missing, u)
+		} else if t.After(last) {
+			last = t
+		}
+	}
+	if len(missing) > 0 {
+		return time.Time{}, missing
+	}
+	return last, nil
 }
 
 // analyse fills ht from the records of the boot the run's reboot ended
-// (prev) and of the boot it started (cur).
-func analyse(ht *HostTimes, prev, cur []jrec) {
+// (prev) and of the boot it started (cur), for the units whose
+// SYSLOG_IDENTIFIERs are units (each unit's name without ".service").
+func analyse(ht *HostTimes, prev, cur []jrec, units []string) {
 	var problems []string
 	ht.RestartStop = first(prev, time.Time{}, func(r jrec) bool {
-		return r.ident == "systemd" && r.unit == "smart-proxy.service" && strings.HasPrefix(r.msg, "Stopping ")
+		return r.ident == "systemd" && slices.Contains(units, strings.TrimSuffix(r.unit, ".service")) && strings.HasPrefix(r.msg, "Stopping ")
 	})
 	if ht.RestartStop.IsZero() {
-		problems = append(problems, "no restart of smart-proxy in the previous boot")
+		problems = append(problems, "no restart of "+strings.Join(units, ", ")+" in the previous boot")
 	} else {
-		ht.RestartReady = first(prev, ht.RestartStop, isProxyListening)
-		if ht.RestartReady.IsZero() {
-			problems = append(problems, "smart-proxy never listened after its restart")
+		var missing []string
+		if ht.RestartReady, missing = allListening(prev, ht.RestartStop, units); missing != nil {
+			problems = append(problems, strings.Join(missing, ", ")+" never listened after the restart")
 		}
 	}
 	after := ht.RestartReady
@@ -211,12 +233,12 @@ func analyse(ht *HostTimes, prev, cur []jrec) {
 	ht.SSHDStarted = first(cur, time.Time{}, func(r jrec) bool {
 		return r.ident == "systemd" && r.unit == "ssh.service" && strings.HasPrefix(r.msg, "Started ")
 	})
-	ht.ProxyReady = first(cur, time.Time{}, isProxyListening)
+	ht.ProxyReady, _ = allListening(cur, time.Time{}, units)
 	ht.FirstLogin = first(cur, time.Time{}, func(r jrec) bool {
 		return r.ident == "sshd" && strings.HasPrefix(r.msg, "Accepted ")
 	})
 	if ht.SSHDStarted.IsZero() || ht.ProxyReady.IsZero() {
-		problems = append(problems, "new boot without sshd started or smart-proxy listening")
+		problems = append(problems, "new boot without sshd started or every unit listening")
 	}
 	if !ht.RestartStop.IsZero() && !ht.RestartReady.IsZero() {
 		ht.OwnRestart = ht.RestartReady.Sub(ht.RestartStop)

@@ -45,7 +45,7 @@ func TestAnalyse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ht HostTimes
-	analyse(&ht, p, c)
+	analyse(&ht, p, c, []string{"smart-proxy"})
 	if ht.Err != "" {
 		t.Fatal(ht.Err)
 	}
@@ -76,7 +76,7 @@ func TestAnalyseAnsibleReboot(t *testing.T) {
 	p, _ := parseJournal([]byte(prev))
 	c, _ := parseJournal([]byte(cur))
 	var ht HostTimes
-	analyse(&ht, p, c)
+	analyse(&ht, p, c, []string{"smart-proxy"})
 	if ht.OwnReboot != 1500*time.Millisecond || ht.ShutdownLogins != 1 {
 		t.Errorf("own reboot %v logins %d, want 1.5s and 1", ht.OwnReboot, ht.ShutdownLogins)
 	}
@@ -85,9 +85,51 @@ func TestAnalyseAnsibleReboot(t *testing.T) {
 	}
 }
 
+// Two units restarted one after the other (Ansible's loop): the restart
+// runs from the first unit's stop to the last unit's listening, and the
+// reboot waits for both.
+func TestAnalyseTwoUnits(t *testing.T) {
+	units := []string{"smart-proxy", "rule-proxy"}
+	prev := strings.Join([]string{
+		rec(1, "systemd", "smart-proxy.service", "Stopping smart-proxy.service - smart-proxy..."),
+		rec(2, "smart-proxy", "", "smart-proxy: listening on 0.0.0.0:8080"),
+		rec(2.1, "systemd", "rule-proxy.service", "Stopping rule-proxy.service - rule-proxy..."),
+		rec(3.5, "rule-proxy", "", "rule-proxy: listening on 0.0.0.0:8081, feed 127.0.0.1:9090, feeds 2"),
+		rec(4, "systemd-logind", "", "System is rebooting."),
+	}, "\n")
+	cur := strings.Join([]string{
+		rec(5, "systemd", "ssh.service", "Started ssh.service"),
+		rec(5.2, "smart-proxy", "", "smart-proxy: listening on 0.0.0.0:8080"),
+		rec(5.6, "rule-proxy", "", "rule-proxy: listening on 0.0.0.0:8081"),
+	}, "\n")
+	p, _ := parseJournal([]byte(prev))
+	c, _ := parseJournal([]byte(cur))
+	tests := []struct {
+		name          string
+		cur           []jrec
+		restart, boot time.Duration
+		err           string
+	}{
+		{"both listen", c, 2500 * time.Millisecond, 1600 * time.Millisecond, ""},
+		{"rule-proxy never back", c[:2], 2500 * time.Millisecond, 0, "every unit listening"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ht HostTimes
+			analyse(&ht, p, tt.cur, units)
+			if ht.OwnRestart != tt.restart || ht.OwnReboot != tt.boot {
+				t.Errorf("own restart %v reboot %v, want %v and %v", ht.OwnRestart, ht.OwnReboot, tt.restart, tt.boot)
+			}
+			if (tt.err == "") != (ht.Err == "") || !strings.Contains(ht.Err, tt.err) {
+				t.Errorf("problems %q, want %q", ht.Err, tt.err)
+			}
+		})
+	}
+}
+
 func TestAnalyseMissing(t *testing.T) {
 	var ht HostTimes
-	analyse(&ht, nil, nil)
+	analyse(&ht, nil, nil, []string{"smart-proxy"})
 	if ht.Err == "" || ht.Own != 0 {
 		t.Errorf("no records: err %q own %v, want an error and no time", ht.Err, ht.Own)
 	}

@@ -27,6 +27,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,7 +45,6 @@ import (
 	"syscall"
 	"time"
 
-	smartproxy "github.com/fleetfix/fleetfix/examples/smart-proxy"
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
 )
@@ -53,7 +53,7 @@ type config struct {
 	fleetfix, fleetprof      string
 	stateDir, bridge, subnet string
 	stopTimeout, dropinStop  string
-	batch, oldStop           string
+	batch, oldStop, confirm  string
 	rollout, scan, stubScan  []int
 	stubJournal              string
 	runs, scanRuns           int
@@ -75,7 +75,8 @@ func main() {
 	flag.StringVar(&c.stopTimeout, "stop-timeout", "5s", "lab up --stop-timeout: the buggy service's TimeoutStopSec before the fix")
 	flag.StringVar(&c.dropinStop, "dropin-timeout", "5s", "TimeoutStopSec of the drop-in both tools install (the real fix uses 20s); the restart of the buggy build waits it out")
 	flag.StringVar(&c.batch, "batch", "", "hosts per batch after the canary (fleetfix's rollout.batch); empty: every other host at once")
-	flag.StringVar(&c.oldStop, "old-stop-timeout", "", "every service's restart.old_stop_timeout (fleetfix only): the old build's stop at the restart is SIGKILLed past it")
+	flag.StringVar(&c.oldStop, "old-stop-timeout", "", "every service's restart.old_stop_timeout (fleetfix only): the old build's stop at the restart is SIGKILLed past it; empty: none, the restart waits out the drop-in's TimeoutStopSec")
+	flag.StringVar(&c.confirm, "confirm-timeout", "", "rollout.confirm_timeout (fleetfix only; 0s disables the guard installed before the reboot); empty: fleetfix's default")
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
@@ -163,7 +164,7 @@ func logf(format string, args ...any) {
 func (c config) describe() map[string]string {
 	return map[string]string{
 		"fleetfix": c.fleetfix, "lab": fmt.Sprintf("%s bridge %s subnet %s", c.stateDir, c.bridge, c.subnet),
-		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop, "batch": c.batch, "old_stop_timeout": c.oldStop,
+		"lab_stop_timeout": c.stopTimeout, "dropin_timeout_stop_sec": c.dropinStop, "batch": c.batch, "old_stop_timeout": c.oldStop, "confirm_timeout": c.confirm,
 		"runs": strconv.Itoa(c.runs), "ansible_max": strconv.Itoa(c.ansibleMax), "max_parallel": strconv.Itoa(c.maxParallel),
 		"cmdline": strings.Join(os.Args, " "),
 	}
@@ -255,7 +256,7 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 		}
 	}
 	invPath := filepath.Join(dir, "inventory.yaml")
-	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, b.c.batch, b.c.oldStop); err != nil {
+	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, policy{b.c.batch, b.c.oldStop, b.c.confirm}); err != nil {
 		return err
 	}
 	inv, err := inventory.Load(invPath)
@@ -271,15 +272,21 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 			return err
 		}
 	}
-	buggy := filepath.Join(dir, "smart-proxy.buggy")
-	if err := os.WriteFile(buggy, smartproxy.Buggy, 0o755); err != nil {
+	units, err := benchUnits(inv)
+	if err != nil {
+		return fmt.Errorf("bench inventory: %w", err)
+	}
+	if err := writeBuggy(dir, units); err != nil {
+		return err
+	}
+	if err := writeAnsibleVars(filepath.Join(dir, "ansible-vars.json"), units, b.c.dropinStop); err != nil {
 		return err
 	}
 	// Start from a known state, whatever an earlier, interrupted bench left.
 	if err := runQuiet(ctx, b.log(), b.c.fleetfix, "rollback", "-i", invPath, "--all", "--state-dir", filepath.Join(dir, "ffstate")); err != nil {
 		logf("rollback before the first run: %v", err)
 	}
-	if err := b.ensureStart(ctx, inv); err != nil {
+	if err := b.ensureStart(ctx, inv, units); err != nil {
 		return err
 	}
 	tools := []string{"fleetfix"}
@@ -295,15 +302,15 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			rr, err := b.rolloutOnce(ctx, dir, inv, tool, r, mp)
+			rr, err := b.rolloutOnce(ctx, dir, inv, units, tool, r, mp)
 			if err != nil {
 				return err
 			}
 			b.res.Rollouts = append(b.res.Rollouts, rr)
 			logf("rollout %d hosts, run %d, %s: wall %.2fs, exit %d, crit-path own %.2fs, overhead %.2fs, CPU %.2fs, maxrss %d MiB%s",
 				n, r, tool, rr.Usage.Wall.Seconds(), rr.Usage.Exit, rr.CritOwn.Seconds(), rr.Overhead.Seconds(), rr.Usage.CPU().Seconds(), rr.Usage.MaxRSSKiB/1024, noteOf(rr.Note))
-			b.restore(ctx, dir, invPath, buggy, tool, r)
-			if err := b.ensureStart(ctx, inv); err != nil {
+			b.restore(ctx, dir, invPath, tool, r)
+			if err := b.ensureStart(ctx, inv, units); err != nil {
 				return err
 			}
 		}
@@ -313,12 +320,12 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 
 // restore puts the lab back in its starting state after run r of tool:
 // each tool undoes its own rollout, the way an operator would.
-func (b *bench) restore(ctx context.Context, dir, invPath, buggy, tool string, r int) {
+func (b *bench) restore(ctx context.Context, dir, invPath, tool string, r int) {
 	var err error
 	if tool == "fleetfix" {
 		err = runQuiet(ctx, b.log(), b.c.fleetfix, "rollback", "-i", invPath, "--all", "--state-dir", filepath.Join(dir, "ffstate"))
 	} else {
-		_, err = runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "buggy_build=" + buggy, filepath.Join(b.c.ansibleDir, "restore.yml")},
+		_, err = runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "@" + filepath.Join(dir, "ansible-vars.json"), filepath.Join(b.c.ansibleDir, "restore.yml")},
 			ansibleEnv(dir, fmt.Sprintf("restore-%d", r)), true)
 	}
 	if err != nil {
@@ -350,7 +357,7 @@ func ansibleEnv(dir, run string) []string {
 	}
 }
 
-func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inventory, tool string, r, mp int) (RolloutRun, error) {
+func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inventory, units []benchUnit, tool string, r, mp int) (RolloutRun, error) {
 	n := len(inv.Hosts)
 	name := fmt.Sprintf("run%d-%s", r, tool)
 	rr := RolloutRun{Tool: tool, Hosts: n, Run: r, MaxParallel: mp}
@@ -358,8 +365,7 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inve
 	if tool == "fleetfix" {
 		argv = []string{b.c.fleetfix, "rollout", filepath.Join(dir, "inventory.yaml"), "-o", "json", "--state-dir", filepath.Join(dir, "ffstate")}
 	} else {
-		argv = []string{"ansible-playbook", "-e", "fixed_build=" + inv.Services[0].Artifacts[0].Src, "-e", "stop_timeout=" + b.c.dropinStop,
-			filepath.Join(b.c.ansibleDir, "rollout.yml")}
+		argv = []string{"ansible-playbook", "-e", "@" + filepath.Join(dir, "ansible-vars.json"), filepath.Join(b.c.ansibleDir, "rollout.yml")}
 		env = ansibleEnv(dir, strconv.Itoa(r))
 	}
 	since := time.Now()
@@ -372,7 +378,7 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inve
 	if u.Exit != 0 {
 		rr.Note = fmt.Sprintf("exit %d, see %s", u.Exit, filepath.Join(dir, name+".out"))
 	}
-	rr.HostTimes = collectTimes(ctx, inv, since)
+	rr.HostTimes = collectTimes(ctx, inv, idents(units), since)
 	var bad []string
 	for _, ht := range rr.HostTimes {
 		if ht.Err != "" {
@@ -415,17 +421,17 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inve
 	return rr, nil
 }
 
-// ensureStart verifies every host is in the starting state (buggy build,
-// no override.conf, no fleetfix lock, unit active with the lab's stop
+// ensureStart verifies every host is in the starting state (buggy builds,
+// no override.conf, no fleetfix lock, units active with the lab's stop
 // timeout); a host that is not is restored directly, then checked again.
-func (b *bench) ensureStart(ctx context.Context, inv *inventory.Inventory) error {
-	bad := verifyStart(ctx, inv, b.c.stopTimeout)
+func (b *bench) ensureStart(ctx context.Context, inv *inventory.Inventory, units []benchUnit) error {
+	bad := verifyStart(ctx, inv, units, b.c.stopTimeout)
 	if len(bad) == 0 {
 		return nil
 	}
 	logf("%d host(s) not in the starting state (%s): restoring them directly", len(bad), firstN(bad, 3))
-	restoreDirect(ctx, inv)
-	if bad = verifyStart(ctx, inv, b.c.stopTimeout); len(bad) > 0 {
+	restoreDirect(ctx, inv, units)
+	if bad = verifyStart(ctx, inv, units, b.c.stopTimeout); len(bad) > 0 {
 		return fmt.Errorf("hosts not in the starting state: %s", firstN(bad, 5))
 	}
 	return nil
@@ -438,20 +444,12 @@ func firstN(s []string, n int) string {
 	return strings.Join(s, "; ")
 }
 
-var buggySHA = func() string { s := sha256.Sum256(smartproxy.Buggy); return hex.EncodeToString(s[:]) }()
+func sha256Hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
-const checkScript = `
-sha256sum /usr/local/bin/smart-proxy | cut -d' ' -f1
-[ -e /etc/systemd/system/smart-proxy.service.d/override.conf ] && echo dropin=yes || echo dropin=no
-[ -e /var/lib/fleetfix/lock ] && echo lock=yes || echo lock=no
-systemctl is-active smart-proxy.service || true
-systemctl show -p TimeoutStopUSec --value smart-proxy.service
-`
-
-func verifyStart(ctx context.Context, inv *inventory.Inventory, stopTimeout string) []string {
-	want := []string{buggySHA, "dropin=no", "lock=no", "active", stopTimeout}
+func verifyStart(ctx context.Context, inv *inventory.Inventory, units []benchUnit, stopTimeout string) []string {
+	script, want := checkScript(units), startState(units, stopTimeout)
 	return forEachHost(ctx, inv, func(ctx context.Context, h fleet.Host) error {
-		out, err := h.Run(ctx, "sh", "-c", checkScript)
+		out, err := h.Run(ctx, "sh", "-c", script)
 		if err != nil {
 			return err
 		}
@@ -464,12 +462,15 @@ func verifyStart(ctx context.Context, inv *inventory.Inventory, stopTimeout stri
 }
 
 // restoreDirect puts the starting state back without either tool.
-func restoreDirect(ctx context.Context, inv *inventory.Inventory) {
+func restoreDirect(ctx context.Context, inv *inventory.Inventory, units []benchUnit) {
+	script := restoreScript(units)
 	forEachHost(ctx, inv, func(ctx context.Context, h fleet.Host) error {
-		if _, err := h.Upload(ctx, strings.NewReader(string(smartproxy.Buggy)), "/usr/local/bin/smart-proxy", 0o755, "root:root"); err != nil {
-			return err
+		for _, u := range units {
+			if _, err := h.Upload(ctx, bytes.NewReader(u.buggy), u.Dest, 0o755, "root:root"); err != nil {
+				return err
+			}
 		}
-		_, err := h.Run(ctx, "sh", "-c", `rm -f /etc/systemd/system/smart-proxy.service.d/override.conf && systemctl daemon-reload && systemctl restart smart-proxy.service && sleep 1`)
+		_, err := h.Run(ctx, "sh", "-c", script)
 		return err
 	})
 }

@@ -144,6 +144,9 @@ func (b *bench) printRollouts(w io.Writer) {
 	if b.c.oldStop != "" {
 		shape += ", old_stop_timeout " + b.c.oldStop
 	}
+	if b.c.confirm != "" {
+		shape += ", confirm_timeout " + b.c.confirm
+	}
 	fmt.Fprintf(w, "\nROLLOUT with reboot, %s (median (min–max) over runs; times in s)\n", shape)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOSTS\tTOOL\tRUNS\tWALL\tHOSTS' OWN (crit. path)\tOVERHEAD (wall-own)\tOVERHEAD/HOST crit. path\tOVERHEAD/HOST span-own (max)\tCPU user+sys\tMAXRSS MiB\tTREE PSS MiB\tHOSTS' CPU\tMACHINE CPU BUSY\tFAILED")
