@@ -236,7 +236,11 @@ func errString(err error) string {
 // --- rollout ---------------------------------------------------------------
 
 func (b *bench) rolloutBench(ctx context.Context, n int) error {
-	dir := filepath.Join(b.c.out, fmt.Sprintf("rollout-%d", n))
+	mp, dir := n, filepath.Join(b.c.out, fmt.Sprintf("rollout-%d", n))
+	if b.c.maxParallel > 0 && b.c.maxParallel < n {
+		mp = b.c.maxParallel
+		dir += fmt.Sprintf("-p%d", mp)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -246,14 +250,6 @@ func (b *bench) rolloutBench(ctx context.Context, n int) error {
 	}
 	if len(lab.Hosts) != n {
 		return fmt.Errorf("the lab inventory has %d hosts, want %d", len(lab.Hosts), n)
-	}
-	mp := n
-	if b.c.maxParallel > 0 && b.c.maxParallel < n {
-		mp = b.c.maxParallel
-		dir += fmt.Sprintf("-p%d", mp)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
 	}
 	invPath := filepath.Join(dir, "inventory.yaml")
 	if err := writeBenchInventory(invPath, lab, n, mp, b.c.dropinStop, policy{b.c.batch, b.c.oldStop, b.c.confirm}); err != nil {
