@@ -33,10 +33,8 @@ func (a *hostArgs) targets(f *commonFlags, args []string, verb string) (*invento
 // failedHosts is the exit of a command whose hosts' work is done: 1 when
 // any host failed.
 func failedHosts(s *fleet.Summary) error {
-	for _, h := range s.Hosts {
-		if h.Status == fleet.StatusFailed {
-			return exitCode(exitFailedHosts)
-		}
+	if s.Failed() > 0 {
+		return exitCode(exitFailedHosts)
 	}
 	return nil
 }
