@@ -20,6 +20,7 @@ func TestCLIRolloutAfterControllerKilledMidRestart(t *testing.T) {
 	labtest.Need(t, tl)
 	inv := quickStopInventory(t)
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	putBackOnFailure(t, state, inv)
 
 	cmd := exec.Command(binary, "rollout", inv, "-o", "json", "--no-reboot")
 	cmd.Env = append(cmd.Environ(), state...)
@@ -60,8 +61,8 @@ func TestCLIRolloutAfterControllerKilledMidRestart(t *testing.T) {
 	}
 	var sum jsonl.Summary
 	lastJSON(t, stdout, &sum)
-	if h := sum.Hosts[0]; h.Status != "ok" || h.RunID != runID {
-		t.Errorf("host %+v, want ok resuming run %s", h, runID)
+	if h := sum.Hosts[0]; h.Status != "ok" || h.RunID != runID || sum.RunID == runID {
+		t.Errorf("run %s, host %+v: want a run of its own resuming run %s, ok", sum.RunID, h, runID)
 	}
 	for _, want := range []string{"took over the host's lock from run " + runID, "is gone", "removed 1 temporary file(s)"} {
 		if !strings.Contains(stdout, want) {

@@ -36,6 +36,19 @@ func quickStopInventory(t *testing.T) string {
 	return inv
 }
 
+// putBackOnFailure rolls the lab host back when the test fails, so a failed
+// test leaves the host as the next test expects it rather than failing it too.
+func putBackOnFailure(t *testing.T, state []string, inv string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		if out, stderr, code := fleetfix(t, state, "rollback", "-i", inv, "--all", "--force"); code != 0 {
+			t.Logf("putting the host back after the failure: exit %d\n%s%s", code, out, stderr)
+		}
+	})
+}
+
 // The operator's whole session with the binary: reboot (to have a shutdown
 // with the hang on record), scan, rollout with its reboot, rollback; JSON
 // and plain output.
@@ -43,6 +56,7 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	labtest.Need(t, tl)
 	inv := quickStopInventory(t)
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	putBackOnFailure(t, state, inv)
 
 	out, stderr, code := fleetfix(t, state, "reboot", "-i", inv, "--all", "-o", "json")
 	if code != 0 {

@@ -213,6 +213,12 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 		return err
 	}
 	runID := fleet.NewRunID(time.Now())
+	if !dry {
+		if runID, err = fleet.ClaimRunID(f.stateDir, time.Now()); err != nil {
+			return err
+		}
+		defer fleet.ReleaseRunID(f.stateDir, runID)
+	}
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	co := f.connectOptions()
 	co.RunID = runID
