@@ -60,7 +60,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
 		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
-		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"},
+		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"}, {"report", "--help"},
 	} {
 		out, _, code := fleetfix(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {

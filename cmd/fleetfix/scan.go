@@ -11,6 +11,7 @@ import (
 func newScanCmd() *cobra.Command {
 	var f commonFlags
 	var top, parallel int
+	var reportFormat string
 	cmd := &cobra.Command{
 		Use:   "scan INVENTORY",
 		Short: "Read each host's last shutdown from its journal: which units were SIGKILLed or slowest to stop (read-only)",
@@ -21,6 +22,9 @@ KillMode. It changes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
+				return err
+			}
+			if err := scanAs(&f.format, reportFormat); err != nil {
 				return err
 			}
 			inv, targets, err := f.loadTargets(args[0], f.limit)
@@ -47,6 +51,7 @@ KillMode. It changes nothing.`,
 	f.register(cmd)
 	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
 	return cmd
 }
 
@@ -74,14 +79,21 @@ Canary first and the failure budget apply as in a rollout.`,
 			if err != nil {
 				return err
 			}
-			runID := fleet.NewRunID(time.Now())
+			started := time.Now()
+			runID, err := fleet.ClaimRunID(f.stateDir, started)
+			if err != nil {
+				return err
+			}
+			defer fleet.ReleaseRunID(f.stateDir, runID)
+			dial := fleet.RemoteDialer(inv, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: in.halt})
+				Dial: dial, Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}
 			summary("reboot", s)
+			f.record(cmd, inv, targets, dial, true, started).store(cmd.Context(), "reboot", runID, s)
 			if !s.OK() {
 				return exitCode(exitFailedHosts)
 			}
