@@ -111,6 +111,11 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "rolled-back") {
 		t.Errorf("rollback: exit %d\n%s%s", code, out, stderr)
 	}
+	// The reboot, the rollout and the rollback each stored their summary.
+	stored, _ := filepath.Glob(filepath.Join(strings.TrimPrefix(state[0], "XDG_STATE_HOME="), "fleetfix", "runs", "*", "summary.json"))
+	if md, _, _ := fleetfix(t, state, "report"); len(stored) != 3 || !strings.Contains(md, "# fleetfix rollback ") || !strings.Contains(md, "| h1 | - | rolled-back |") {
+		t.Errorf("stored summaries %q; the latest:\n%s", stored, md)
+	}
 }
 
 // reportOfLabRun renders the lab rollout runID's stored summary: from the
