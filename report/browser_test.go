@@ -100,7 +100,7 @@ var (
 // The HTML report, loaded in a real browser, draws its chart: the bars of
 // before and after are on the screenshot, in light and in dark mode; a run
 // with no timings draws none (so the count can fail). Under -update the
-// light screenshot is docs/report.png.
+// screenshots are docs/report.png and docs/report-dark.png.
 func TestHTMLInChromium(t *testing.T) {
 	browser := chromium(t)
 	page, err := HTML(fixture(t))
@@ -137,6 +137,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if *update {
 		saveShot(t, light, filepath.Join("..", "docs", "report.png"))
+		saveShot(t, dark, filepath.Join("..", "docs", "report-dark.png"))
 	}
 }
 
