@@ -88,3 +88,29 @@ func TestSchemaRejectsBadInventories(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleDocumentsEverySchemaKey: every key the schema knows appears
+// in inventory.example.yaml, set or in a comment.
+func TestExampleDocumentsEverySchemaKey(t *testing.T) {
+	example, err := os.ReadFile("../inventory.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(o obj)
+	walk = func(o obj) {
+		if props, ok := o["properties"].(obj); ok {
+			for k, p := range props {
+				if !bytes.Contains(example, []byte(k+":")) {
+					t.Errorf("inventory.example.yaml does not mention %s:", k)
+				}
+				walk(p.(obj))
+			}
+		}
+		for _, k := range []string{"items", "additionalProperties"} {
+			if sub, ok := o[k].(obj); ok {
+				walk(sub)
+			}
+		}
+	}
+	walk(schema())
+}
