@@ -180,7 +180,8 @@ func (l *loader) selected(at []fields) {
 		return
 	}
 	for i, t := range l.inv.Hosts {
-		if len(l.inv.ServicesOf(t)) == 0 && i < len(l.hostAt) {
+		picked := slices.ContainsFunc(l.inv.Services, func(s Service) bool { return selects(s.Hosts, s.Groups, t) })
+		if !picked && i < len(l.hostAt) {
 			l.add(l.hostAt[i].at, "no service applies to host %s: add it to a service's hosts or groups, or remove it", t.Name)
 		}
 	}
