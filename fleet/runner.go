@@ -72,8 +72,15 @@ func newRunner(o Options) (*runner, error) {
 			r.artifacts[a.Src] = withSum(fileTarget{Content: b})
 		}
 	}
+	// Hosts with the same selection share one: a large uniform fleet
+	// resolves its services once.
+	bySelection := map[string]*hostShare{}
 	for _, t := range o.Inventory.Hosts {
-		r.shares[t.Name] = r.newShare(t)
+		sel := o.Inventory.Selection(t)
+		if bySelection[sel] == nil {
+			bySelection[sel] = r.newShare(t)
+		}
+		r.shares[t.Name] = bySelection[sel]
 	}
 	return r, nil
 }

@@ -33,6 +33,28 @@ func selects(hosts, groups []string, t Target) bool {
 	return slices.Contains(hosts, t.Name) || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(t.Groups, g) })
 }
 
+// Selection names which services and overrides apply to host t: two hosts
+// with the same selection get the same ServicesOf, so a caller can resolve
+// a large fleet's services once per distinct selection, not once per host.
+func (inv *Inventory) Selection(t Target) string {
+	b := make([]byte, 0, len(inv.Services))
+	for _, svc := range inv.Services {
+		if !selects(svc.Hosts, svc.Groups, t) {
+			b = append(b, '-')
+			continue
+		}
+		b = append(b, '+')
+		for _, o := range svc.Overrides {
+			if len(o.Hosts)+len(o.Groups) > 0 && selects(o.Hosts, o.Groups, t) {
+				b = append(b, '1')
+			} else {
+				b = append(b, '0')
+			}
+		}
+	}
+	return string(b)
+}
+
 // ServicesOf returns the services host t gets, in file order: those that
 // select it, each with the overrides that select t applied in file order.
 // The services returned have no selection and no overrides left: they are

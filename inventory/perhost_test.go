@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -34,6 +35,15 @@ func TestServicesOf(t *testing.T) {
 	}
 	for _, h := range inv.Hosts {
 		equal(t, "ServicesOf("+h.Name+")", inv.ServicesOf(h), want[h.Name])
+	}
+	// Hosts share a selection exactly when they get the same services.
+	for _, a := range inv.Hosts {
+		for _, b := range inv.Hosts {
+			same := inv.Selection(a) == inv.Selection(b)
+			if same != reflect.DeepEqual(inv.ServicesOf(a), inv.ServicesOf(b)) {
+				t.Errorf("%s %q, %s %q: same selection %v, but services differ or agree otherwise", a.Name, inv.Selection(a), b.Name, inv.Selection(b), same)
+			}
+		}
 	}
 	// The inventory's own services keep their selection and overrides.
 	equal(t, "rule-proxy groups", inv.Services[1].Groups, []string{"edge"})
