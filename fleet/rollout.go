@@ -57,6 +57,9 @@ type HostResult struct {
 	RestartTime time.Duration
 	Duration    time.Duration
 	RunID       string
+	// Units are the host's services, the ones that select it (rollouts
+	// and plans).
+	Units []string
 	// Reboot and Timings are set when the host was rebooted.
 	Reboot  *RebootTiming
 	Timings []UnitTiming

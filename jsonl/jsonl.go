@@ -105,6 +105,8 @@ type Host struct {
 	RestartMS float64 `json:"restart_ms,omitempty"`
 	TimeMS    float64 `json:"duration_ms"`
 	RunID     string  `json:"run_id,omitempty"`
+	// Units are the host's services (rollouts and plans).
+	Units []string `json:"units,omitempty"`
 	// Reboot and Timings are present when the host was rebooted.
 	Reboot  *Reboot  `json:"reboot,omitempty"`
 	Timings []Timing `json:"timings,omitempty"`

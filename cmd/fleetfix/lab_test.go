@@ -85,6 +85,18 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if !strings.Contains(plain, "smart-proxy.service") || !strings.Contains(plain, "SIGKILLed") {
 		t.Errorf("plain scan:\n%s", plain)
 	}
+	// --top 0 reports every unit of the shutdown, not the slowest 5; with
+	// --fail-on-sigkill the demo units' SIGKILL is an exit 1.
+	out, stderr, code = fleetfix(t, state, "scan", "-i", tl.Config.InventoryFile(), "--top", "0", "--fail-on-sigkill", "-o", "json")
+	var every jsonl.Scan
+	lastJSON(t, out, &every)
+	if len(every.Hosts) != 1 {
+		t.Fatalf("scan --top 0: %+v", every)
+	}
+	t.Logf("scan --top 0: %d unit(s), --top 5: %d", len(every.Hosts[0].Units), len(scan.Hosts[0].Units))
+	if code != exitFailedHosts || !strings.Contains(stderr, "SIGKILLed on 1 host(s)") || len(every.Hosts[0].Units) <= len(scan.Hosts[0].Units) {
+		t.Errorf("scan --top 0 --fail-on-sigkill: exit %d, %d unit(s) (--top 5: %d), stderr %q", code, len(every.Hosts[0].Units), len(scan.Hosts[0].Units), stderr)
+	}
 
 	out, stderr, code = fleetfix(t, state, "rollout", inv, "-o", "json")
 	if code != 0 {

@@ -32,7 +32,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "fleetfix")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// The binary make build makes, as shipped: static, VCS-stamped.
+	if out, err := exec.Command("make", "-s", "-C", filepath.Join("..", ".."), "build", "BIN="+binary).CombinedOutput(); err != nil {
 		_, _ = os.Stderr.Write(out)
 		os.Exit(1)
 	}
@@ -43,7 +44,14 @@ func TestMain(m *testing.M) {
 
 func fleetfix(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return fleetfixIn(t, "", env, args...)
+}
+
+// fleetfixIn runs the binary in the directory dir ("": the test's).
+func fleetfixIn(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -60,7 +68,8 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
 		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
-		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"}, {"report", "--help"},
+		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"},
+		{"scan", "--help"}, {"reboot", "--help"}, {"prune", "--help"}, {"version", "--help"}, {"man", "--help"}, {"report", "--help"},
 	} {
 		out, _, code := fleetfix(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
@@ -87,6 +96,14 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"rollout", "../../inventory.example.yaml", "--limit", "nosuchhost"}, "nosuchhost"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml"}, "--all"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml", "h1", "--run", "yesterday"}, "--run"},
+		{[]string{"scan", "--top", "-1", "../../inventory.example.yaml"}, "--top -1"},
+		{[]string{"rollout", "a.yaml", "b.yaml"}, "want one inventory"},
+		{[]string{"unlock", "-i", "../../inventory.example.yaml"}, "name the hosts to unlock"},
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"rolout"}, "did you mean rollout?"},
+		{[]string{"version", "extra"}, "unknown command"},
+		{[]string{"lab", "status", "extra"}, "unknown command"},
+		{[]string{"man", "nosuch"}, "no such command"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := fleetfix(t, nil, tt.args...)

@@ -169,21 +169,26 @@ func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(
 
 func newRolloutCmd(in interrupts) *cobra.Command {
 	var f commonFlags
+	var inv inventoryArg
 	var dryRun, noReboot bool
 	cmd := &cobra.Command{
-		Use:   "rollout INVENTORY",
+		Use:   "rollout [INVENTORY | -i INVENTORY]",
 		Short: "Roll the fix out to the inventory's hosts in canary-first rolling batches",
 		Long: `rollout applies each service's fix to every selected host: preflight, back up
 every file it will replace (<path>.bak.<run id>), push the artifacts, write the
 drop-ins, daemon-reload (and check the settings took), restart (and check the
 unit is active and healthy). Canary hosts go first, then batches; when more
 hosts fail than the failure budget allows, no new host starts.`,
-		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, in, &f, args[0], dryRun, noReboot)
+			path, _, err := inv.split(args, false)
+			if err != nil {
+				return err
+			}
+			return runRollout(cmd, in, &f, path, dryRun, noReboot)
 		},
 	}
 	f.register(cmd)
+	inv.register(cmd, false)
 	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change on each host and change nothing (same as plan)")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "skip the cold reboot and the journal stop timings (the policy's reboot: true)")
 	return cmd
@@ -191,15 +196,20 @@ hosts fail than the failure budget allows, no new host starts.`,
 
 func newPlanCmd(in interrupts) *cobra.Command {
 	var f commonFlags
+	var inv inventoryArg
 	cmd := &cobra.Command{
-		Use:   "plan INVENTORY",
+		Use:   "plan [INVENTORY | -i INVENTORY]",
 		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
-		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, in, &f, args[0], true, true)
+			path, _, err := inv.split(args, false)
+			if err != nil {
+				return err
+			}
+			return runRollout(cmd, in, &f, path, true, true)
 		},
 	}
 	f.register(cmd)
+	inv.register(cmd, false)
 	return cmd
 }
 
@@ -256,7 +266,7 @@ func newRollbackCmd(in interrupts) *cobra.Command {
 	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
+		Use:   "rollback [INVENTORY | -i INVENTORY] [HOST...] [--all] [--run ID] [--force]",
 		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
 		Long: `rollback restores, on each named host (or --all), the files of the latest run
 that is not rolled back yet (or of --run ID) from their backups, checked against
@@ -264,7 +274,9 @@ the sha256 recorded before the run; removes the files the run created;
 daemon-reload; restarts the units that were active; checks they are healthy.
 It needs only the inventory: the manifest lives on the host. Every backup and
 every file is checked before anything is touched: a corrupt backup, or a file
-edited since the run (unless --force), leaves the host as it is.`,
+edited since the run (unless --force), leaves the host as it is.
+A first argument that ends in .yaml or .yml, or (without -i) names an existing
+file, is the inventory; the others are hosts.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
@@ -302,11 +314,4 @@ edited since the run (unless --force), leaves the host as it is.`,
 	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
 	return cmd
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

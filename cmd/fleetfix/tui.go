@@ -45,7 +45,7 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 	}
 
 	sess := tui.NewSession(ctx, o)
-	title := fmt.Sprintf("fleetfix rollout %s (run %s)", cmd.Flags().Arg(0), o.RunID)
+	title := fmt.Sprintf("fleetfix rollout %s (run %s)", o.Inventory.Path, o.RunID)
 	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.Rows(o.Inventory, o.Targets), Plan: plan,
 		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o)})
 
