@@ -31,9 +31,9 @@ type unitRow struct {
 }
 
 // unitRows are the run's host/unit pairs in host order: each rebooted
-// host's timings, else the policy's units of a host that has none (a run
-// without a reboot, a host that failed or never started), else the host
-// alone, with an empty unit.
+// host's timings, else, for a host that has none (a run without a reboot,
+// a host that failed or never started), its own units, else the policy's,
+// else the host alone, with an empty unit.
 func unitRows(s jsonl.Summary) []unitRow {
 	var out []unitRow
 	for _, h := range s.Hosts {
@@ -46,8 +46,11 @@ func unitRows(s jsonl.Summary) []unitRow {
 			continue
 		}
 		units := []string{""}
-		if s.Policy != nil && len(s.Policy.Units) > 0 {
-			units = units[:0]
+		switch {
+		case len(h.Units) > 0:
+			units = h.Units
+		case s.Policy != nil && len(s.Policy.Units) > 0:
+			units = nil
 			for _, u := range s.Policy.Units {
 				units = append(units, u.Unit)
 			}
