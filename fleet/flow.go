@@ -189,6 +189,7 @@ func (hr *hostRun) report(status Status, step Step, phase Phase, msg string) Hos
 	}
 	if hr.m != nil && hr.flow.keepsRun {
 		hr.res.Changed = countDone(hr.m)
+		hr.res.Changes = slices.Clone(hr.m.Changes)
 	}
 	e := Event{Host: hr.t.Name, Step: step, Phase: phase, Batch: hr.batch, Message: msg, Err: hr.res.err, Result: &hr.res}
 	if phase == PhaseDone {

@@ -63,6 +63,9 @@ type HostResult struct {
 	// Reboot and Timings are set when the host was rebooted.
 	Reboot  *RebootTiming
 	Timings []UnitTiming
+	// Changes are the files the run changed on the host, as its manifest
+	// records them, for the run's stored summary.
+	Changes []Change
 	err     error
 }
 

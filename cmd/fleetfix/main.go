@@ -122,7 +122,7 @@ host back exactly as it was.`,
 	root.Flags().Bool("version", false, "print fleetfix's version and VCS revision")
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newLabCmd(in),
+	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newReportCmd(), newLabCmd(in),
 		inventoryCmd(), newVersionCmd(), newManCmd())
 	return root
 }

@@ -69,7 +69,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
 		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
 		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"},
-		{"scan", "--help"}, {"reboot", "--help"}, {"prune", "--help"}, {"version", "--help"}, {"man", "--help"},
+		{"scan", "--help"}, {"reboot", "--help"}, {"prune", "--help"}, {"version", "--help"}, {"man", "--help"}, {"report", "--help"},
 	} {
 		out, _, code := fleetfix(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
@@ -195,12 +195,13 @@ func silentListener(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// interrupted runs a rollout to a silent host, sends it n SIGINTs a second
-// apart, and returns its output once it exited 130.
-func interrupted(t *testing.T, n int) (stdout, stderr string) {
+// interrupted runs a rollout to a silent host, with the state directory
+// under state, sends it n SIGINTs a second apart, and returns its output
+// once it exited 130.
+func interrupted(t *testing.T, n int, state string) (stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(binary, "rollout", tinyInventory(t, "127.0.0.1", silentListener(t)))
-	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Start(); err != nil {
@@ -223,16 +224,21 @@ func interrupted(t *testing.T, n int) (stdout, stderr string) {
 func TestInterruptIsGracefulAndExits130(t *testing.T) {
 	// Ctrl-C must let the connect step end, start nothing else, print the
 	// summary and exit 130.
-	o, e := interrupted(t, 1)
+	state := t.TempDir()
+	o, e := interrupted(t, 1, state)
 	if !strings.Contains(e, "no new host starts") || !strings.Contains(o, "HOST") {
 		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o, e)
+	}
+	// The halted run stored its summary all the same, saying so.
+	if md, stderr, code := fleetfix(t, []string{"XDG_STATE_HOME=" + state}, "report"); code != 0 || !strings.Contains(md, ", halted: 1 host(s)") {
+		t.Errorf("report of the halted run: exit %d\n%s%s", code, md, stderr)
 	}
 }
 
 func TestInterruptTwiceCancels(t *testing.T) {
 	// The second Ctrl-C cuts the connect step off: the host is cancelled,
 	// not failed, and the run's end says who stopped it.
-	o, e := interrupted(t, 2)
+	o, e := interrupted(t, 2, t.TempDir())
 	if !strings.Contains(e, "stopping now") || !regexp.MustCompile(`(?m)^web1 +canary +cancelled +connect `).MatchString(o) ||
 		!strings.Contains(o, "stopped by the operator") || !strings.Contains(o, "0 failed, 1 cancelled") {
 		t.Errorf("want web1 cancelled at connect, stopped by the operator:\n%s\n%s", o, e)

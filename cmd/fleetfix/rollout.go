@@ -222,9 +222,10 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	if err != nil {
 		return err
 	}
-	runID := fleet.NewRunID(time.Now())
+	started := time.Now()
+	runID := fleet.NewRunID(started)
 	if !dry {
-		if runID, err = fleet.ClaimRunID(f.stateDir, time.Now()); err != nil {
+		if runID, err = fleet.ClaimRunID(f.stateDir, started); err != nil {
 			return err
 		}
 		defer fleet.ReleaseRunID(f.stateDir, runID)
@@ -233,8 +234,11 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	co := f.connectOptions()
 	co.RunID = runID
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	rec := f.record(cmd, inv, targets, o.Dial, inv.Rollout.Reboot && !noReboot, started)
 	if !dry && f.interactive(cmd.OutOrStdout()) {
-		return tuiExit(runRolloutTUI(cmd, in, f, o))
+		s, err := runRolloutTUI(cmd, in, f, o)
+		rec.store(cmd.Context(), "rollout", runID, s)
+		return tuiExit(s, err)
 	}
 	name := "rollout"
 	if dry {
@@ -246,6 +250,9 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 		return err
 	}
 	summary(name, s)
+	if !dry {
+		rec.store(cmd.Context(), name, runID, s)
+	}
 	if !s.OK() {
 		return exitCode(exitFailedHosts)
 	}
@@ -281,14 +288,23 @@ file, is the inventory; the others are hosts.`,
 			if err != nil {
 				return err
 			}
+			// The rollback's own record has a run id of its own.
+			started := time.Now()
+			recID, err := fleet.ClaimRunID(f.stateDir, started)
+			if err != nil {
+				return err
+			}
+			defer fleet.ReleaseRunID(f.stateDir, recID)
+			dial := fleet.RemoteDialer(inv, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
+				Dial: dial, Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
 				Halt: in.halt, Force: force})
 			if err != nil {
 				return err
 			}
 			summary("rollback", s)
+			f.record(cmd, inv, targets, dial, false, started).store(cmd.Context(), "rollback", recID, s)
 			return failedHosts(s)
 		},
 	}

@@ -15,6 +15,7 @@ func newScanCmd() *cobra.Command {
 	var f commonFlags
 	var inv inventoryArg
 	var top, parallel int
+	var reportFormat string
 	var failOnSigkill bool
 	cmd := &cobra.Command{
 		Use:   "scan [INVENTORY | -i INVENTORY] [--top N] [--fail-on-sigkill]",
@@ -26,6 +27,9 @@ KillMode. It changes nothing. It exits 1 when a host could not be read and,
 with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
+				return err
+			}
+			if err := scanAs(&f.format, reportFormat); err != nil {
 				return err
 			}
 			if top < 0 {
@@ -55,6 +59,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one (0: every unit)")
 	cmd.Flags().BoolVar(&failOnSigkill, "fail-on-sigkill", false, "exit 1 when a unit was SIGKILLed at a host's last shutdown")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
 	return cmd
 }
 
@@ -86,14 +91,21 @@ Canary first and the failure budget apply as in a rollout.`,
 			if err != nil {
 				return err
 			}
-			runID := fleet.NewRunID(time.Now())
+			started := time.Now()
+			runID, err := fleet.ClaimRunID(f.stateDir, started)
+			if err != nil {
+				return err
+			}
+			defer fleet.ReleaseRunID(f.stateDir, runID)
+			dial := fleet.RemoteDialer(loaded, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: loaded, Targets: targets,
-				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, RunID: runID, Halt: in.halt})
+				Dial: dial, Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}
 			summary("reboot", s)
+			f.record(cmd, loaded, targets, dial, true, started).store(cmd.Context(), "reboot", runID, s)
 			if !s.OK() {
 				return exitCode(exitFailedHosts)
 			}
