@@ -72,8 +72,8 @@ func (rc record) store(ctx context.Context, command, id string, s *fleet.Summary
 	}
 }
 
-// reachedHosts are the targets the run s connected to: not those it never
-// started, nor those it could not reach.
+// reachedHosts are the targets the run s connected to and may reach still:
+// not those it never started, could not reach, or lost at their reboot.
 func reachedHosts(targets []inventory.Target, s *fleet.Summary) []inventory.Target {
 	byName := map[string]fleet.HostResult{}
 	for _, h := range s.Hosts {
@@ -82,7 +82,10 @@ func reachedHosts(targets []inventory.Target, s *fleet.Summary) []inventory.Targ
 	var out []inventory.Target
 	for _, t := range targets {
 		h, ok := byName[t.Name]
-		if ok && h.Status != fleet.StatusNotStarted && h.Step != fleet.StepConnect {
+		// A host that failed its reboot is likely down: its summary would
+		// cost a connect timeout to learn that.
+		down := h.Status == fleet.StatusFailed && h.Step == fleet.StepReboot
+		if ok && h.Status != fleet.StatusNotStarted && h.Step != fleet.StepConnect && !down {
 			out = append(out, t)
 		}
 	}
