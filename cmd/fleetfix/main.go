@@ -110,6 +110,6 @@ host back exactly as it was.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newLabCmd(in))
+	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newLabCmd(in), newInventoryStubCmd())
 	return root
 }
