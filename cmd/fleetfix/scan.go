@@ -11,8 +11,10 @@ import (
 func newScanCmd() *cobra.Command {
 	var f commonFlags
 	var top, parallel int
+	var suggestTo string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "scan INVENTORY",
+		Use:   "scan INVENTORY [--suggest[=inventory-fix.yaml]]",
 		Short: "Read each host's last shutdown from its journal: which units were SIGKILLed or slowest to stop (read-only)",
 		Long: `scan is the diagnosis before any change: on every host at once, it reads the
 previous boot's journal and reports the units that were SIGKILLed after their stop
@@ -38,6 +40,11 @@ KillMode. It changes nothing.`,
 				}
 			}
 			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
+			if suggestTo != "" {
+				if err := writeSuggestion(cmd, inv, args[0], results, suggestTo, force); err != nil {
+					return err
+				}
+			}
 			if failed > 0 {
 				return exitCode(exitFailedHosts)
 			}
@@ -47,6 +54,7 @@ KillMode. It changes nothing.`,
 	f.register(cmd)
 	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
+	suggestFlags(cmd, &suggestTo, &force)
 	return cmd
 }
 
