@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/fleetfix/fleetfix/ansible"
@@ -98,69 +99,88 @@ func writeOutput(stdout io.Writer, path string, force bool, data []byte) error {
 	return f.Close()
 }
 
-// loadInventory loads the inventory at path; with hostsFrom
-// ("ansible:FILE"), its bastions, hosts and groups give way to those of
-// the Ansible inventory, and the rest (defaults, services, rollout) stays.
+// loadInventory loads the inventory at path. With hostsFrom, the hosts
+// come from elsewhere and the rest (services, rollout) stays: from
+// "ansible:FILE", the Ansible inventory's hosts and groups (and bastions
+// when it needs some) replace the inventory's; from a fleetfix inventory
+// file, its defaults, bastions, hosts and groups do.
 func loadInventory(path, hostsFrom string, warn io.Writer) (*inventory.Inventory, error) {
 	if hostsFrom == "" {
 		return inventory.Load(path)
-	}
-	src, ok := strings.CutPrefix(hostsFrom, "ansible:")
-	if !ok || src == "" {
-		return nil, fmt.Errorf("--hosts-from %q: want ansible:FILE", hostsFrom)
-	}
-	f, err := ansibleFleet(src, warn)
-	if err != nil {
-		return nil, fmt.Errorf("--hosts-from: %w", err)
 	}
 	data, err := os.ReadFile(path) //nolint:gosec // G304: the file the operator named
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	merged, err := spliceHosts(data, ansible.RenderHosts(f), len(f.Bastions) > 0)
+	var hosts []byte
+	replace := []string{"hosts", "groups"}
+	if src, ok := strings.CutPrefix(hostsFrom, "ansible:"); ok {
+		f, err := ansibleFleet(src, warn)
+		if err != nil {
+			return nil, fmt.Errorf("--hosts-from: %w", err)
+		}
+		hosts = ansible.RenderHosts(f)
+		if len(f.Bastions) > 0 {
+			replace = append(replace, "bastions")
+		}
+	} else {
+		other, err := os.ReadFile(hostsFrom) //nolint:gosec // G304: the file the operator named
+		if err != nil {
+			return nil, fmt.Errorf("--hosts-from: %w", err)
+		}
+		replace = append(replace, "defaults", "bastions")
+		if hosts, err = sections(other, replace, true); err != nil {
+			return nil, fmt.Errorf("--hosts-from %s: %w", hostsFrom, err)
+		}
+	}
+	kept, err := sections(data, replace, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return inventory.Parse(path, merged)
+	kept = append(kept, "# from --hosts-from "+hostsFrom+"\n"...)
+	return inventory.Parse(path, append(kept, hosts...))
 }
 
-// spliceHosts blanks the hosts and groups sections of an inventory (and
-// its bastions when withBastions) and appends hosts in their place.
-// Blanking keeps every other line where it was, so that a problem in the
-// services or rollout still names its line in the operator's file.
-func spliceHosts(data, hosts []byte, withBastions bool) ([]byte, error) {
+// sections returns an inventory's text with only its top-level sections
+// named in keys (keep), or with those blanked (!keep). Blanking keeps every
+// other line where it was, so that a problem in the services or rollout
+// still names its line in the operator's file.
+func sections(data []byte, keys []string, keep bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
 	lines := strings.SplitAfter(string(data), "\n")
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] += "\n"
+	}
+	in := make([]bool, len(lines))
 	if len(doc.Content) == 1 {
 		top := doc.Content[0]
 		if top.Kind != yaml.MappingNode || top.Style&yaml.FlowStyle != 0 {
 			return nil, errors.New("--hosts-from needs the inventory as a block mapping of sections")
 		}
 		for i := 0; i+1 < len(top.Content); i += 2 {
-			key := top.Content[i]
-			if key.Value != "hosts" && key.Value != "groups" && (key.Value != "bastions" || !withBastions) {
+			if !slices.Contains(keys, top.Content[i].Value) {
 				continue
 			}
 			end := len(lines)
 			if i+2 < len(top.Content) {
 				end = top.Content[i+2].Line - 1
 			}
-			for l := key.Line - 1; l < end; l++ {
-				lines[l] = "\n"
+			for l := top.Content[i].Line - 1; l < end; l++ {
+				in[l] = true
 			}
 		}
 	}
 	var b bytes.Buffer
-	for _, l := range lines {
-		b.WriteString(l)
+	for i, l := range lines {
+		switch {
+		case in[i] == keep:
+			b.WriteString(l)
+		case !keep:
+			b.WriteString("\n")
+		}
 	}
-	if b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
-		b.WriteString("\n")
-	}
-	b.WriteString("# hosts from --hosts-from\n")
-	b.Write(hosts)
 	return b.Bytes(), nil
 }

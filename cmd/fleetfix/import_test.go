@@ -50,8 +50,9 @@ func TestInventoryImport(t *testing.T) {
 	}
 }
 
-// TestHostsFrom: --hosts-from ansible:FILE takes the hosts from Ansible and
-// everything else from the inventory, whose own lines keep their numbers.
+// TestHostsFrom: --hosts-from takes the hosts from an Ansible inventory, or
+// from a fleetfix one, and the rest from the inventory, whose own lines
+// keep their numbers.
 func TestHostsFrom(t *testing.T) {
 	dir := t.TempDir()
 	ans := filepath.Join(dir, "hosts")
@@ -103,7 +104,20 @@ services:
 	if _, err := loadInventory(path, "ansible:"+ans, &warn); err == nil || !strings.Contains(err.Error(), "inventory.yaml:12:") {
 		t.Errorf("error %v, want it at inventory.yaml:12", err)
 	}
-	if _, err := loadInventory(path, "nope:"+ans, &warn); err == nil || !strings.Contains(err.Error(), "want ansible:FILE") {
-		t.Errorf("error %v", err)
+	// From a fleetfix inventory: its defaults and hosts, the services of
+	// a file that has only those.
+	fix := filepath.Join(dir, "fix.yaml")
+	if err := os.WriteFile(fix, []byte("# services only\nservices:\n  - unit: rule-proxy.service\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(invText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv, err = loadInventory(fix, path, &warn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Hosts) != 1 || inv.Hosts[0].Name != "old1" || inv.Groups["old"] == nil || inv.Services[0].Unit != "rule-proxy.service" || inv.Defaults.KnownHosts[0] != "/etc/fleetfix/known_hosts" {
+		t.Errorf("hosts %v, groups %v, services %v, defaults %+v", inv.Hosts, inv.Groups, inv.Services, inv.Defaults)
 	}
 }

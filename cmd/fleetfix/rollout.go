@@ -39,7 +39,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
-	fl.StringVar(&f.hostsFrom, "hosts-from", "", "take the bastions, hosts and groups from ansible:FILE (an Ansible inventory), the rest from the inventory")
+	fl.StringVar(&f.hostsFrom, "hosts-from", "", "take the hosts from ansible:FILE (an Ansible inventory) or from a fleetfix inventory FILE, the services and rollout from INVENTORY")
 }
 
 // validate checks the flags and resolves the output format.
