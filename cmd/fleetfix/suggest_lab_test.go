@@ -8,17 +8,19 @@ import (
 	"testing"
 
 	"github.com/fleetfix/fleetfix/internal/labtest"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
 
 // TestScanSuggestOnLab: scan --suggest on the lab's hanging units writes
-// services: entries that plan accepts with the lab inventory's hosts.
-// scan and plan change nothing; the reboot, only when the journal has no
-// hung stop on record yet, is the one every lab test may find done.
+// services: entries that plan accepts with the lab inventory's hosts, and
+// whose rollout, its artifact TODOs filled in with the fixed builds, fixes
+// the stops (before -> after); the host is rolled back at the end.
 func TestScanSuggestOnLab(t *testing.T) {
 	labtest.Need(t, tl)
 	inv := tl.Config.InventoryFile()
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	putBackOnFailure(t, state, inv)
 	if !lastShutdownHung(t, state, inv) {
 		t.Log("no hung stop on record: rebooting the lab host first")
 		if out, stderr, code := fleetfix(t, state, "reboot", "-i", inv, "--all"); code != 0 {
@@ -48,6 +50,43 @@ func TestScanSuggestOnLab(t *testing.T) {
 		t.Errorf("plan does not show smart-proxy:\n%s", out)
 	}
 	t.Logf("suggestion:\n%s", text)
+
+	// The operator's part: the fixed builds the suggestion leaves as TODOs.
+	lab, err := inventory.Load(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range lab.Services {
+		a := s.Artifacts[0]
+		todo := "    # artifacts: TODO the fixed build, if the fix is more than this drop-in:\n    #   - src: TODO/local/path/of/the/fixed/build\n    #     dest: " + a.Dest + "\n    #     mode: \"0755\"\n"
+		if !strings.Contains(text, todo) {
+			t.Fatalf("no artifact TODO for %s in the suggestion", a.Dest)
+		}
+		text = strings.Replace(text, todo, "    artifacts:\n      - src: "+a.Src+"\n        dest: "+a.Dest+"\n        mode: \"0755\"\n", 1)
+	}
+	text = strings.ReplaceAll(text, "    # restart:\n    #   old_stop_timeout: 5s\n", "    restart:\n      old_stop_timeout: 1s\n")
+	if err := os.WriteFile(fix, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = fleetfix(t, state, "rollout", "--hosts-from", inv, fix, "-o", "json")
+	if code != 0 {
+		t.Fatalf("rollout of the suggestion: exit %d\n%s%s", code, out, stderr)
+	}
+	var sum jsonl.Summary
+	lastJSON(t, out, &sum)
+	if len(sum.Hosts) != 1 || len(sum.Hosts[0].Timings) != len(lab.Services) {
+		t.Fatalf("rollout summary: %+v", sum)
+	}
+	for _, tm := range sum.Hosts[0].Timings {
+		if tm.Before == nil || tm.After == nil || !tm.Before.Killed || tm.After.Killed || tm.After.Result != "clean" {
+			t.Errorf("%s: before %+v -> after %+v", tm.Unit, tm.Before, tm.After)
+			continue
+		}
+		t.Logf("%s stop: %.0f ms (killed) -> %.0f ms (%s)", tm.Unit, tm.Before.StopMS, tm.After.StopMS, tm.After.Result)
+	}
+	if out, stderr, code := fleetfix(t, state, "rollback", "-i", inv, "--all"); code != 0 {
+		t.Errorf("rollback: exit %d\n%s%s", code, out, stderr)
+	}
 }
 
 // lastShutdownHung reports whether the lab host's last shutdown has
