@@ -8,15 +8,14 @@ import (
 )
 
 // inventoryCmd is the parent of the commands about inventory files
-// themselves (schema here; import adds itself from import.go with
-// cmd.AddCommand). newRootCmd attaches it once.
+// themselves (schema, and import from import.go). newRootCmd attaches it once.
 func inventoryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inventory",
-		Short: "Work with inventory files: print their JSON schema",
+		Short: "Work with inventory files: print their JSON schema, import one from Ansible",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newInventorySchemaCmd())
+	cmd.AddCommand(newInventorySchemaCmd(), newInventoryImportCmd())
 	return cmd
 }
 

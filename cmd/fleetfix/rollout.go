@@ -27,6 +27,7 @@ type commonFlags struct {
 	stateDir     string
 	tofu         bool
 	passwordFile string
+	hostsFrom    string
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
+	fl.StringVar(&f.hostsFrom, "hosts-from", "", "take the hosts from ansible:FILE (an Ansible inventory) or from a fleetfix inventory FILE, the services and rollout from INVENTORY")
 }
 
 // validate checks the flags and resolves the output format.
@@ -61,7 +63,7 @@ func defaultStateDir() string {
 // usage error, reported before any host is touched, as is a sudo password
 // the run cannot get (see passwordSource).
 func (f *commonFlags) loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
-	inv, err := inventory.Load(path)
+	inv, err := loadInventory(path, f.hostsFrom, os.Stderr)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}

@@ -17,8 +17,10 @@ func newScanCmd() *cobra.Command {
 	var top, parallel int
 	var reportFormat string
 	var failOnSigkill bool
+	var suggestTo string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "scan [INVENTORY | -i INVENTORY] [--top N] [--fail-on-sigkill]",
+		Use:   "scan [INVENTORY | -i INVENTORY] [--top N] [--fail-on-sigkill] [--suggest[=inventory-fix.yaml]]",
 		Short: "Read each host's last shutdown from its journal: which units were SIGKILLed or slowest to stop (read-only)",
 		Long: `scan is the diagnosis before any change: on every host at once, it reads the
 previous boot's journal and reports the units that were SIGKILLed after their stop
@@ -49,8 +51,13 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 			start := time.Now()
 			rep := f.format.scanEvents(cmd.ErrOrStderr(), f.verbose)
 			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: loaded, Targets: targets,
-				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel})
+				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel, Listen: suggestTo != ""})
 			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
+			if suggestTo != "" {
+				if err := writeSuggestion(cmd, loaded, path, results, suggestTo, force); err != nil {
+					return err
+				}
+			}
 			return scanExit(cmd.ErrOrStderr(), results, failOnSigkill)
 		},
 	}
@@ -60,6 +67,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 	cmd.Flags().BoolVar(&failOnSigkill, "fail-on-sigkill", false, "exit 1 when a unit was SIGKILLed at a host's last shutdown")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
 	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
+	suggestFlags(cmd, &suggestTo, &force)
 	return cmd
 }
 
