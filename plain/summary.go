@@ -30,7 +30,11 @@ func Summary(w io.Writer, s *fleet.Summary) {
 		if step == "" {
 			step = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, Duration(h.Duration), firstLine(h.Error))
+		took := "-" // a host the run never started took no time
+		if h.Duration > 0 {
+			took = Duration(h.Duration)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, took, firstLine(h.Error))
 	}
 	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
 	if rows := Timings(s.Hosts); len(rows) > 0 {
@@ -38,6 +42,9 @@ func Summary(w io.Writer, s *fleet.Summary) {
 		writeTimings(w, rows)
 	}
 	verdict := "all hosts ok"
+	if n := rolledBack(s); n > 0 && s.OK() {
+		verdict = fmt.Sprintf("no host failed, %d rolled back", n)
+	}
 	if !s.OK() {
 		verdict = fmt.Sprintf("%d failed", s.Failed())
 		if n := s.Cancelled(); n > 0 {
@@ -52,6 +59,17 @@ func Summary(w io.Writer, s *fleet.Summary) {
 		id = "run " + s.RunID + ": "
 	}
 	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, Duration(s.Duration))
+}
+
+// rolledBack counts the hosts put back as they were (from the TUI).
+func rolledBack(s *fleet.Summary) int {
+	n := 0
+	for _, h := range s.Hosts {
+		if h.Status == fleet.StatusRolledBack {
+			n++
+		}
+	}
+	return n
 }
 
 func firstLine(s string) string {

@@ -8,6 +8,7 @@ package tui
 
 import (
 	"os"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -53,6 +54,8 @@ type Config struct {
 	Controls Controls
 	// Steps are the steps of a host's rollout, as fleet.Steps lists them.
 	Steps []fleet.Step
+	// Policy is the rollout's policy (PolicyOf).
+	Policy Policy
 	// NoColor renders without colors or any other escape code; the NO_COLOR
 	// environment variable sets it too.
 	NoColor bool
@@ -204,6 +207,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.run.Apply(msg.e)
 		if m.run.Finished && !was {
 			m.flash = "" // the run's end replaces the last word on aborting or stopping
+		}
+		if e := msg.e; e.Step == fleet.StepRollback && e.Phase != fleet.PhaseStart && e.Phase != fleet.PhaseInfo &&
+			(m.flash == "rolling back "+e.Host || strings.HasPrefix(m.flash, "rolling back the canary "+e.Host+":")) {
+			m.flash = "" // the host's row says how its rollback ended
 		}
 		return m, m.rd.next()
 	case streamClosedMsg:
@@ -366,8 +373,13 @@ func (m Model) onPlanKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			f()
 		}
 		return m, tick()
-	case key.Matches(k, m.keys.Quit, m.keys.Back):
+	case key.Matches(k, m.keys.Quit):
 		return m.quit()
+	case key.Matches(k, m.keys.Back):
+		// The plan is the first screen: there is nothing to go back to,
+		// and leaving is q's, said so rather than done.
+		m.scroll = 0
+		m.flash = "the plan is the first screen: q quits (nothing changed), enter/y starts"
 	case key.Matches(k, m.keys.Help):
 		m.back, m.screen, m.scroll = screenPlan, screenHelp, 0
 	default:
@@ -448,11 +460,21 @@ func (m Model) onConfirm(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				m.flash = why
 				break
 			}
+			canary := h.Batch == 0 && m.started && !m.run.Finished && !m.aborting
+			if canary && !m.paused {
+				// Undoing the canary undoes the proof the rest of the
+				// run stands on: no new host starts until the operator
+				// says so.
+				m.togglePause()
+			}
 			h.beforeRollback, h.Status = h.Status, StatusRollingBack
 			if f := m.cfg.Controls.Rollback; f != nil {
 				f(h.Name, h.RunID())
 			}
 			m.flash = "rolling back " + h.Name
+			if canary {
+				m.flash = "rolling back the canary " + h.Name + ": run paused, no new host starts (p: resume)"
+			}
 		case confirmQuit:
 			if m.started && !m.run.Finished {
 				m.doAbort()

@@ -144,17 +144,6 @@ func rule(title string, w int) string {
 	return s + strings.Repeat("─", max(0, w-ansi.StringWidth(s)))
 }
 
-// fmtElapsed is a clock-like duration: 41.2s, 1m02s, 1h03m.
-func fmtElapsed(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
 func shortSHA(s string) string {
 	if len(s) > 8 {
 		return s[:8]
@@ -182,25 +171,38 @@ func batchName(b int) string {
 
 // ---- header ------------------------------------------------------------
 
-func (m Model) titleLine() string {
-	tag := ""
+// badge is the title's word on the run and its style: the outcome's
+// colour once it is over.
+func (m Model) badge() (string, lipgloss.Style) {
+	c := m.run.Counts()
 	switch {
+	case m.run.Finished && (m.run.Failed || c.Failed > 0):
+		return "FAILED", m.st.badgeFailed
+	case m.run.Finished && c.Cancelled > 0:
+		return "STOPPED", m.st.banner
+	case m.run.Finished && (c.Halted > 0 || c.NotStarted > 0):
+		return "HALTED", m.st.banner
 	case m.run.Finished:
-		tag = "FINISHED"
+		return "OK", m.st.badgeOK
 	case m.stopping:
-		tag = "STOPPING"
+		return "STOPPING", m.st.banner
 	case m.aborting:
-		tag = "ABORTING"
+		return "ABORTING", m.st.banner
 	case m.paused:
-		tag = "PAUSED"
+		return "PAUSED", m.st.banner
 	case m.started:
-		tag = "RUNNING"
+		return "RUNNING", m.st.badgeRunning
 	}
+	return "", m.st.banner
+}
+
+func (m Model) titleLine() string {
+	tag, style := m.badge()
 	title := m.st.title.Render(m.cfg.Title)
 	if tag == "" {
 		return title
 	}
-	t := m.st.banner.Render(tag)
+	t := style.Render(tag)
 	if m.st.noColor {
 		t = "[" + tag + "]"
 	}
@@ -212,33 +214,37 @@ func (m Model) titleLine() string {
 	return title + strings.Repeat(" ", gap) + t
 }
 
+// countsLine is the hosts by state: ok and failed always, the other
+// states when a host is in them, so that it fits 80 columns.
 func (m Model) countsLine() string {
 	c := m.run.Counts()
-	item := func(label string, n int, s lipgloss.Style) string {
-		if n == 0 {
-			return label + " 0"
+	parts := []string{fmt.Sprintf("%d hosts", c.Total)}
+	for _, it := range []struct {
+		label  string
+		n      int
+		always bool
+		st     lipgloss.Style
+	}{
+		{"queued", c.Queued, false, m.st.queued},
+		{"running", c.Running, false, m.st.running},
+		{"ok", c.OK + c.Unchanged, true, m.st.ok},
+		{"failed", c.Failed, true, m.st.failed},
+		{"cancelled", c.Cancelled, false, m.st.warn},
+		{"halted", c.Halted, false, m.st.warn},
+		{"not started", c.NotStarted, false, m.st.queued},
+		{"rolling back", c.RollingBack, false, m.st.running},
+		{"rolled back", c.RolledBack, false, m.st.rolled},
+	} {
+		switch {
+		case it.n > 0:
+			s := fmt.Sprintf("%s %d", it.label, it.n)
+			if it.label == "ok" && c.Unchanged > 0 {
+				s += fmt.Sprintf(" (%d unchanged)", c.Unchanged)
+			}
+			parts = append(parts, it.st.Render(s))
+		case it.always:
+			parts = append(parts, it.label+" 0")
 		}
-		return s.Render(fmt.Sprintf("%s %d", label, n))
-	}
-	parts := []string{
-		fmt.Sprintf("%d hosts", c.Total),
-		item("queued", c.Queued, m.st.queued),
-		item("running", c.Running, m.st.running),
-		item("ok", c.OK+c.Unchanged, m.st.ok),
-		item("failed", c.Failed, m.st.failed),
-		item("rolled back", c.RolledBack, m.st.rolled),
-	}
-	if c.Unchanged > 0 {
-		parts[3] += fmt.Sprintf(" (%d unchanged)", c.Unchanged)
-	}
-	if c.Halted > 0 {
-		parts = append(parts, item("halted", c.Halted, m.st.warn))
-	}
-	if c.Cancelled > 0 {
-		parts = append(parts, item("cancelled", c.Cancelled, m.st.warn))
-	}
-	if c.RollingBack > 0 {
-		parts = append(parts, item("rolling back", c.RollingBack, m.st.running))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -251,13 +257,19 @@ func (m Model) progressLine() string {
 	case !m.started:
 		suffix = "not started"
 	case m.run.Finished:
-		suffix = "done in " + fmtElapsed(m.run.Elapsed(now))
+		suffix = "done in " + plain.Duration(m.run.Elapsed(now))
 	default:
-		suffix = "elapsed " + fmtElapsed(m.run.Elapsed(now))
-		if eta, ok := m.run.ETA(now); ok {
-			suffix += " · ETA ~" + fmtElapsed(eta)
-		} else {
-			suffix += " · ETA -"
+		suffix = "elapsed " + plain.Duration(m.run.Elapsed(now))
+		eta, ok := m.run.ETA(now, m.cfg.Policy.MaxParallel)
+		switch {
+		case m.paused:
+			suffix += " · paused"
+		case m.aborting:
+			suffix += " · aborting"
+		case ok:
+			suffix += " · ETA ~" + plain.Duration(eta)
+		default:
+			suffix += " · ETA after the canary"
 		}
 	}
 	suffix = fmt.Sprintf(" %3.0f%%  %s", p*100, suffix)
@@ -277,13 +289,15 @@ type columns struct {
 }
 
 func (m Model) columns() columns {
-	c := columns{name: 4, batch: 6, step: 9, steps: len(m.run.Steps), time: 5, result: 12, gap: 1}
+	c := columns{name: 4, batch: 6, step: 9, steps: len(m.run.Steps), time: 6, result: 12, gap: 1}
 	for _, h := range m.run.Hosts {
 		c.name = max(c.name, ansi.StringWidth(h.Name))
 	}
 	c.name = min(c.name, 20)
 	if m.width >= 100 {
-		c.gap, c.time = 2, 6
+		c.gap = 2
+	} else {
+		c.step = 0 // 80 columns: the stop times and errors need the room
 	}
 	return c
 }
@@ -294,7 +308,11 @@ func (m Model) tableHeader(c columns) string {
 	if m.width >= 100 {
 		lastHead += " / ERROR"
 	}
-	return m.st.header.Render("  " + fit("HOST", c.name) + g + fit("BATCH", c.batch) + g + fit("STEP", c.step) + g +
+	step := ""
+	if c.step > 0 {
+		step = fit("STEP", c.step) + g
+	}
+	return m.st.header.Render("  " + fit("HOST", c.name) + g + fit("BATCH", c.batch) + g + step +
 		fit("STEPS", c.steps) + g + fit("TIME", c.time) + g + fit("RESULT", c.result) + g + lastHead)
 }
 
@@ -367,6 +385,14 @@ func stopBrief(u *journal.UnitStop) string {
 
 // lastColumn is the row's stop times, or its error, or a word on its state.
 func (m Model) lastColumn(h *Host) string {
+	switch h.Status {
+	case StatusRolledBack:
+		return m.st.rolled.Render("files restored")
+	case StatusRollingBack:
+		return m.st.running.Render("rolling back…")
+	case StatusCancelled:
+		return m.st.warn.Render("stopped by the operator")
+	}
 	if ts := h.Timings(); len(ts) > 0 {
 		t := ts[0]
 		b, a := stopBrief(t.Before), stopBrief(t.After)
@@ -387,15 +413,13 @@ func (m Model) lastColumn(h *Host) string {
 		return m.st.failed.Render(h.Error)
 	case StatusUnchanged:
 		return m.st.faint.Render("already at the target")
-	case StatusRolledBack:
-		return m.st.rolled.Render("files restored")
-	case StatusHalted, StatusNotStarted, StatusCancelled:
+	case StatusHalted, StatusNotStarted:
 		if h.Result != nil {
 			return m.st.warn.Render(h.Result.Error)
 		}
 	case StatusRunning:
 		if h.Step == fleet.StepRestart && h.Phase == fleet.PhaseStart {
-			return m.st.faint.Render("stopping the old process…")
+			return m.st.faint.Render(m.oldStopCountdown(h))
 		}
 		if h.Step == fleet.StepReboot && h.Phase == fleet.PhaseStart {
 			return m.st.faint.Render("rebooting…")
@@ -404,20 +428,41 @@ func (m Model) lastColumn(h *Host) string {
 	return ""
 }
 
+// oldStopCountdown is a restart's long wait: the old build's stop, and the
+// time left before fleetfix SIGKILLs it when the policy bounds it.
+func (m Model) oldStopCountdown(h *Host) string {
+	bound := m.cfg.Policy.OldStop
+	if bound <= 0 || h.StepStarted.IsZero() {
+		return "stopping the old build…"
+	}
+	left := bound - m.now().Sub(h.StepStarted)
+	if left <= 0 {
+		return "old build: SIGKILLed, starting the new one…"
+	}
+	return fmt.Sprintf("old build: SIGKILL in %ds", int(left.Round(time.Second).Seconds()))
+}
+
 func (m Model) hostRow(i int, c columns, now time.Time) string {
 	h := &m.run.Hosts[i]
 	g := strings.Repeat(" ", c.gap)
 	el := "-"
 	if d := m.run.HostElapsed(h, now); d > 0 {
-		el = fmtElapsed(d)
+		el = plain.Duration(d)
 	}
 	marker := "  "
 	if i == m.selected {
 		marker = "▸ "
 	}
 	st := m.st.status(h.Status)
-	row := marker + fit(h.Name, c.name) + g + fit(batchShort(h.Batch), c.batch) + g + fit(stepLabel(h), c.step) + g +
-		st.Render(fit(m.stepGlyphs(h), c.steps)) + g + fit(el, c.time) + g + st.Render(fit(resultLabel(h.Status), c.result)) + g
+	step, result := "", resultLabel(h.Status)
+	switch {
+	case c.step > 0:
+		step = fit(stepLabel(h), c.step) + g
+	case h.Status == StatusRunning:
+		result = "at " + string(h.Step) // narrow: the step is the result column's
+	}
+	row := marker + fit(h.Name, c.name) + g + fit(batchShort(h.Batch), c.batch) + g + step +
+		st.Render(fit(m.stepGlyphs(h), c.steps)) + g + fit(el, c.time) + g + st.Render(fit(result, c.result)) + g
 	rest := m.width - ansi.StringWidth(row)
 	row += fit(m.lastColumn(h), rest)
 	if i == m.selected && !m.st.noColor {
@@ -488,14 +533,7 @@ func (m Model) statusLine() string {
 	case m.run.Failed:
 		return m.st.failed.Render("✗ the run failed: "+m.run.Message) + " · q: exit"
 	case m.run.Finished:
-		msg := "run finished in " + fmtElapsed(m.run.Elapsed(m.now()))
-		if _, why, ok := strings.Cut(m.run.Message, "; halted: "); ok {
-			msg += " · halted: " + why
-		}
-		if c := m.run.Counts(); c.Failed > 0 || c.Halted > 0 {
-			return m.st.failed.Render("✗ "+msg) + " · q: exit"
-		}
-		return m.st.ok.Render("✓ "+msg) + " · q: exit"
+		return m.endLine()
 	case m.stopping:
 		return m.st.warn.Render("stopping now: steps in progress are cancelled")
 	case m.aborting:
@@ -506,6 +544,27 @@ func (m Model) statusLine() string {
 		return m.st.faint.Render("event stream closed")
 	}
 	return ""
+}
+
+// endLine is the status line of a finished run: how it ended, cause
+// first.
+func (m Model) endLine() string {
+	c := m.run.Counts()
+	msg := "run finished in " + plain.Duration(m.run.Elapsed(m.now()))
+	_, why, halted := strings.Cut(m.run.Message, "; halted: ")
+	switch {
+	case c.Cancelled > 0:
+		msg = "run stopped by the operator after " + plain.Duration(m.run.Elapsed(m.now()))
+	case halted:
+		msg += " · halted: " + why
+	}
+	if c.Failed > 0 || c.Halted > 0 || c.Cancelled > 0 || c.NotStarted > 0 {
+		return m.st.failed.Render("✗ "+msg) + " · q: exit"
+	}
+	if c.RolledBack > 0 {
+		msg += fmt.Sprintf(" · %d rolled back", c.RolledBack)
+	}
+	return m.st.ok.Render("✓ "+msg) + " · q: exit"
 }
 
 func (m Model) dialog() string {
@@ -524,7 +583,7 @@ func (m Model) dialog() string {
 	default:
 		return ""
 	}
-	w := min(m.width-2, 76)
+	w := m.width - 2
 	body := ansi.Wordwrap(q, w-4, " ") + "\n" + m.st.bold.Render("y") + " yes   " + m.st.bold.Render("n") + " no"
 	return m.st.dialog.Width(w).Render(body)
 }
@@ -556,7 +615,7 @@ func (m Model) hostTitle(h *Host) string {
 		s += " at " + string(h.FailedStep)
 	}
 	if d := m.run.HostElapsed(h, m.now()); d > 0 {
-		s += " · " + fmtElapsed(d)
+		s += " · " + plain.Duration(d)
 	}
 	return s
 }
@@ -571,6 +630,9 @@ func (m Model) detailPane(height int) []string {
 	}
 	out := []string{m.st.faint.Render(rule(m.hostTitle(h), m.width))}
 	var lines []string
+	if h.Status == StatusCancelled {
+		lines = append(lines, m.st.warn.Render(ansi.Truncate("■ "+h.Error, m.width, "…")))
+	}
 	if h.Error != "" && (h.Status == StatusFailed || h.Status == StatusRollbackFailed) {
 		for _, l := range strings.Split(ansi.Wrap("✗ "+h.Error, m.width, " "), "\n") {
 			lines = append(lines, m.st.failed.Render(l))
@@ -632,7 +694,11 @@ func (m Model) changeLines(h *Host, indent string) []string {
 	var out []string
 	switch {
 	case h.PlanError != "":
-		return []string{indent + m.st.failed.Render("plan failed: "+h.PlanError)}
+		var out []string
+		for _, l := range strings.Split(ansi.Wrap("plan failed: "+h.PlanError, max(m.width-len(indent), 10), " "), "\n") {
+			out = append(out, indent+m.st.failed.Render(l))
+		}
+		return out
 	case len(h.Changes) == 0 && h.Planned && h.Resume != "":
 		return []string{indent + m.st.warn.Render("files already new; "+h.Resume+": its remaining steps run again")}
 	case len(h.Changes) == 0 && h.Planned:
@@ -670,83 +736,4 @@ func (m Model) changeLines(h *Host, indent string) []string {
 		}
 	}
 	return out
-}
-
-// ---- plan screen -------------------------------------------------------
-
-func (m Model) planParts() parts {
-	files, batches, failed := 0, map[int]bool{}, 0
-	for _, h := range m.run.Hosts {
-		files += len(h.Changes)
-		batches[h.Batch] = true
-		if h.PlanError != "" {
-			failed++
-		}
-	}
-	sum := fmt.Sprintf("PLAN · %d host(s) in %d batch(es) · %d file change(s) · nothing has changed yet", len(m.run.Hosts), len(batches), files)
-	if failed > 0 {
-		sum += " · " + m.st.failed.Render(fmt.Sprintf("%d host(s) failed to plan", failed))
-	}
-	out := []string{m.st.title.Render(m.cfg.Title), m.st.bold.Render(sum),
-		m.st.faint.Render("each host: " + m.stepsArrow()), ""}
-	var body []string
-	batch := -2
-	for i := range m.run.Hosts {
-		h := &m.run.Hosts[i]
-		if h.Batch != batch {
-			batch = h.Batch
-			body = append(body, m.st.header.Render(rule(batchName(batch), m.width)))
-		}
-		what := fmt.Sprintf("%d file(s) to change", len(h.Changes))
-		switch {
-		case h.PlanError != "":
-			what = m.st.failed.Render("plan failed")
-		case len(h.Changes) == 0 && h.Planned && h.Resume != "":
-			what = m.st.warn.Render("resumes an unfinished run")
-		case len(h.Changes) == 0 && h.Planned:
-			what = m.st.faint.Render("unchanged")
-		}
-		body = append(body, m.st.bold.Render(h.Name)+"  "+what)
-		body = append(body, m.changeLines(h, "  ")...)
-	}
-	prompt := m.st.banner.Render("Start the rollout?") + " enter/y start · q quit · ↑↓ pgup/pgdn scroll · ? help"
-	if m.st.noColor {
-		prompt = "Start the rollout? enter/y start · q quit · ↑↓ pgup/pgdn scroll · ? help"
-	}
-	return parts{top: out, body: body, bottom: []string{prompt}, indicator: true}
-}
-
-func (m Model) stepsArrow() string {
-	var s []string
-	for _, st := range m.run.Steps {
-		if st == fleet.StepConnect || st == fleet.StepPreflight {
-			continue
-		}
-		s = append(s, string(st))
-	}
-	return strings.Join(s, " → ")
-}
-
-// ---- help screen -------------------------------------------------------
-
-func (m Model) helpParts() parts {
-	hm := m.help
-	hm.Styles = m.st.help()
-	hm.SetWidth(m.width)
-	out := []string{m.st.title.Render(m.cfg.Title), "", m.st.bold.Render("KEYS"), ""}
-	body := strings.Split(hm.FullHelpView(m.keys.runHelp(m.paused, false).full), "\n")
-	body = append(body, "",
-		m.st.bold.Render("WHAT THEY DO"),
-		"enter/y  on the plan: start the rollout; q there quits, nothing changed",
-		"p        pause: hosts not yet started wait, hosts in flight go on",
-		"a        abort (asks): no new host starts; in-flight hosts stop at next step",
-		"ctrl+c   abort at once; again: stop now (cancels the step); a third: leave",
-		"r        roll back the selected host (asks): restore backups, reload, restart",
-		"enter    the selected host in full: error, changes, stop timings, whole log",
-		"t        stop times before → after the fix, per host and unit, on one scale",
-		"q        quit; while the run goes on (asks) it is aborted gracefully first",
-		"",
-		m.st.faint.Render("NO_COLOR=1: no colors. --plain or -o json: no TUI, plain or JSON lines."),
-	)
-	return parts{top: out, body: body, bottom: []string{m.st.faint.Render("esc/?/q: back · ↑↓ scroll")}}
 }

@@ -46,8 +46,8 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 
 	sess := tui.NewSession(ctx, o)
 	title := fmt.Sprintf("fleetfix rollout %s (run %s)", cmd.Flags().Arg(0), o.RunID)
-	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.Rows(o.Inventory, o.Targets), Plan: plan,
-		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o)})
+	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.PlanRows(o.Inventory, o.Targets, plan), Plan: plan,
+		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o), Policy: tui.PolicyOf(o.Inventory, o.Targets)})
 
 	if !sess.Started() {
 		if _, err := sess.Wait(nil); err != nil {
