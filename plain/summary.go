@@ -40,6 +40,9 @@ func Summary(w io.Writer, s *fleet.Summary) {
 	if rows := Timings(s.Hosts); len(rows) > 0 {
 		fmt.Fprintln(w)
 		writeTimings(w, rows)
+		if l := FleetLine(rows); l != "" {
+			fmt.Fprintln(w, "fleet: "+l)
+		}
 	}
 	verdict := "all hosts ok"
 	if n := rolledBack(s); n > 0 && s.OK() {

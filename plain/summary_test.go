@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
 )
 
 func TestSummaryVerdictAndTimes(t *testing.T) {
@@ -53,6 +54,30 @@ func TestDuration(t *testing.T) {
 	} {
 		if got := Duration(tt.d); got != tt.want {
 			t.Errorf("Duration(%s) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestFleetLine(t *testing.T) {
+	stop := func(d time.Duration, killed bool) *journal.UnitStop {
+		return &journal.UnitStop{Duration: d, Killed: killed}
+	}
+	row := func(b, a *journal.UnitStop) TimingRow {
+		return TimingRow{Host: "h", Timing: fleet.UnitTiming{Unit: "u", Before: b, After: a}}
+	}
+	tests := []struct {
+		name string
+		rows []TimingRow
+		want string
+	}{
+		{"none", nil, ""},
+		{"odd", []TimingRow{row(stop(90*time.Second, true), stop(11*time.Millisecond, false)), row(stop(4130*time.Millisecond, true), stop(9*time.Millisecond, false)),
+			row(stop(time.Second, false), stop(20*time.Millisecond, false))}, "SIGKILLed 2 → 0 · median 4.13s → 0.011s"},
+		{"no before", []TimingRow{row(nil, stop(10*time.Millisecond, false)), row(nil, stop(20*time.Millisecond, false))}, "SIGKILLed 0 → 0 · median - → 0.015s"},
+	}
+	for _, tt := range tests {
+		if got := FleetLine(tt.rows); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

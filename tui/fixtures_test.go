@@ -191,3 +191,13 @@ func planFailedEvents() []fleet.Event {
 // testPolicy is the fixtures' policy line.
 var testPolicy = Policy{Line: "3 host(s) in 3 batch(es) · canary 1 · batch 1 · parallel 1 · failure budget 0 · reboot · on failure rollback · old build SIGKILLed after 20.00s",
 	MaxParallel: 1, OldStop: 20 * time.Second}
+
+// noBeforeEvents: h1 done with an after stop of 11 ms and no before (the
+// old build's stop was not in the journal).
+func noBeforeEvents() []fleet.Event {
+	ev := hostSteps("h1", 0, 0, 1, fleet.StepVerify)
+	ts := timing(0, 11*time.Millisecond, false)
+	ts[0].Before, ts[0].BeforeNote = nil, "the old build's stop is not in the journal"
+	return append(ev, fleet.Event{Time: at(10), Host: "h1", Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: 0,
+		Result: &fleet.HostResult{Host: "h1", Batch: 0, Status: fleet.StatusOK, RunID: runID, Duration: 10 * time.Second, Timings: ts}})
+}

@@ -172,6 +172,18 @@ func TestGoldenViews(t *testing.T) {
 			m := press(testModel(rows, nil, at(41), Controls{}), "enter")
 			return press(feed(m, ev[:len(ev)-7]), "down") // web-02 at its restart, 8 s in
 		}},
+		{"aborting_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "ctrl+c")
+		}},
+		{"confirm_rollback_120x40", 120, 40, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "down", "r")
+		}},
+		{"timings_no_before_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, nil, at(40), Controls{}), "enter")
+			return press(feed(m, noBeforeEvents()), "t")
+		}},
 		{"help_80x24", 80, 24, func() Model {
 			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
 			return press(feed(m, runEvents()), "?")

@@ -13,6 +13,9 @@ import (
 	"github.com/fleetfix/fleetfix/plain"
 )
 
+// minScale is the least full bar of the timings screen.
+const minScale = time.Second
+
 // eighths are the partial blocks of a bar, 1/8 to 8/8 of a cell.
 var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"}
 
@@ -42,6 +45,11 @@ func (m Model) timingsParts() parts {
 			}
 		}
 	}
+	if scale > 0 {
+		// Stops of a few ms, with no slow one before them, are not full
+		// bars: the scale is at least a second.
+		scale = max(scale, minScale)
+	}
 	valueW := 20
 	for i := range m.run.Hosts {
 		for _, r := range m.run.Hosts[i].TimingRows() {
@@ -69,7 +77,7 @@ func (m Model) timingsParts() parts {
 			body = append(body, m.rebootLines(r, "  ")...)
 		}
 	}
-	return parts{top: out, body: body, bottom: m.bottomLines()}
+	return parts{top: out, body: body, bottom: m.bottomLines(), indicator: true}
 }
 
 // timingLines are a row of the timings table as the timings screen shows

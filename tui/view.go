@@ -259,7 +259,10 @@ func (m Model) progressLine() string {
 	case m.run.Finished:
 		suffix = "done in " + plain.Duration(m.run.Elapsed(now))
 	default:
-		suffix = "elapsed " + plain.Duration(m.run.Elapsed(now))
+		suffix = "elapsed -" // the run's start event has not come yet
+		if !m.run.Started.IsZero() {
+			suffix = "elapsed " + plain.Duration(m.run.Elapsed(now))
+		}
 		eta, ok := m.run.ETA(now, m.cfg.Policy.MaxParallel)
 		switch {
 		case m.paused:
@@ -279,7 +282,19 @@ func (m Model) progressLine() string {
 }
 
 func (m Model) header() []string {
-	return []string{m.titleLine(), m.countsLine(), m.progressLine(), ""}
+	return []string{m.titleLine(), m.countsLine(), m.progressLine(), m.fleetLine()}
+}
+
+// fleetLine is the stop times fleet-wide so far, "" before any.
+func (m Model) fleetLine() string {
+	var rows []plain.TimingRow
+	for i := range m.run.Hosts {
+		rows = append(rows, m.run.Hosts[i].TimingRows()...)
+	}
+	if l := plain.FleetLine(rows); l != "" {
+		return m.st.faint.Render("stops: " + l)
+	}
+	return ""
 }
 
 // ---- running screen ----------------------------------------------------
@@ -466,7 +481,8 @@ func (m Model) hostRow(i int, c columns, now time.Time) string {
 	rest := m.width - ansi.StringWidth(row)
 	row += fit(m.lastColumn(h), rest)
 	if i == m.selected && !m.st.noColor {
-		row = m.st.selected.Render(row)
+		// The cells' own colours would end the highlight mid-row.
+		row = m.st.selected.Render(ansi.Strip(row))
 	}
 	return row
 }
@@ -503,7 +519,13 @@ func (m Model) bottomLines() []string {
 	if d := m.dialog(); d != "" {
 		out = append(out, strings.Split(d, "\n")...)
 	}
-	out = append(out, m.statusLine())
+	if l := m.statusLine(); l != "" {
+		// Wrapped, not cut: a hint at its end (ctrl+c: stop now) is
+		// the point of it.
+		out = append(out, strings.Split(ansi.Wrap(l, m.width, " "), "\n")...)
+	} else {
+		out = append(out, "")
+	}
 	hm := m.help
 	hm.Styles = m.st.help()
 	hm.SetWidth(m.width)
