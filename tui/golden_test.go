@@ -184,6 +184,10 @@ func TestGoldenViews(t *testing.T) {
 			m := press(testModel(rows, nil, at(40), Controls{}), "enter")
 			return press(feed(m, noBeforeEvents()), "t")
 		}},
+		{"big_fleet_80x24", 80, 24, func() Model { return bigModel(80, 24, strings.Split(strings.Repeat("j", 40), "")...) }},
+		{"big_fleet_failed_by_stop_120x40", 120, 40, func() Model { return bigModel(120, 40, "e", "s") }},
+		{"big_fleet_filter_80x24", 80, 24, func() Model { return bigModel(80, 24, "/", "0", "4") }},
+		{"big_fleet_timings_80x24", 80, 24, func() Model { return bigModel(80, 24, "s", "t", "pgdown") }},
 		{"help_80x24", 80, 24, func() Model {
 			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
 			return press(feed(m, runEvents()), "?")

@@ -117,6 +117,7 @@ type Model struct {
 	confirm     confirmKind
 	confirmHost string
 	flash       string
+	list        listView
 }
 
 // NewModel builds the model; Run runs it.
@@ -205,6 +206,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rd.applied(msg.seq)
 		was := m.run.Finished
 		m.run.Apply(msg.e)
+		if msg.e.Phase == fleet.PhaseStart && msg.e.Host != "" {
+			m.followHost(msg.e.Host)
+		}
 		if m.run.Finished && !was {
 			m.flash = "" // the run's end replaces the last word on aborting or stopping
 		}
@@ -248,11 +252,18 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.confirm != confirmNone {
 		return m.onConfirm(k)
 	}
+	if m.list.typing {
+		return m.onFilterKey(k)
+	}
 	switch m.screen {
 	case screenPlan:
 		return m.onPlanKey(k)
 	case screenHelp:
 		return m.onHelpKey(k)
+	}
+	if !m.expanded && m.onListKey(k) {
+		m.scroll = 0
+		return m, nil
 	}
 	switch {
 	case key.Matches(k, m.keys.Help):
@@ -334,15 +345,6 @@ func (m *Model) askRollback() {
 		return
 	}
 	m.confirm, m.confirmHost = confirmRollback, h.Name
-}
-
-func (m *Model) move(k tea.KeyPressMsg) {
-	if key.Matches(k, m.keys.Up) && m.selected > 0 {
-		m.selected--
-	}
-	if key.Matches(k, m.keys.Down) && m.selected < len(m.run.Hosts)-1 {
-		m.selected++
-	}
 }
 
 // scrollKey scrolls the current scrollable view, within its bounds.

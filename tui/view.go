@@ -30,120 +30,6 @@ func (m Model) Render() string {
 	return out
 }
 
-// parts of a screen with a scrolled middle.
-type parts struct {
-	top, body, bottom []string
-	// fromBottom: the body is anchored at its end (a log) and the scroll
-	// offset counts lines up from there.
-	fromBottom bool
-	// indicator: a "lines a-b of n" line above the bottom when the body
-	// does not fit.
-	indicator bool
-}
-
-// scrollParts returns the parts of the current screen, when it scrolls.
-func (m Model) scrollParts() (parts, bool) {
-	switch {
-	case m.screen == screenPlan:
-		return m.planParts(), true
-	case m.screen == screenTimings:
-		return m.timingsParts(), true
-	case m.screen == screenHelp:
-		return m.helpParts(), true
-	case m.expanded:
-		return m.expandedParts(), true
-	}
-	return parts{}, false
-}
-
-func (p parts) room(height int) int {
-	r := height - len(p.top) - len(p.bottom)
-	if p.indicator {
-		r--
-	}
-	return max(r, 0)
-}
-
-// maxScroll is the largest useful scroll offset of the current screen.
-func (m Model) maxScroll() int {
-	p, ok := m.scrollParts()
-	if !ok {
-		return 0
-	}
-	return max(0, len(p.body)-p.room(m.height))
-}
-
-// compose lays the parts out over the terminal's height.
-func (m Model) compose(p parts) []string {
-	room := p.room(m.height)
-	off := min(m.scroll, max(0, len(p.body)-room))
-	if p.fromBottom {
-		off = max(0, len(p.body)-room-m.scroll)
-	}
-	win, off := scrolled(p.body, off, room)
-	out := append(append([]string{}, p.top...), win...)
-	for i := len(win); i < room; i++ {
-		out = append(out, "")
-	}
-	if p.indicator {
-		more := ""
-		if len(p.body) > room {
-			more = m.st.faint.Render(fmt.Sprintf("lines %d-%d of %d", off+1, off+len(win), len(p.body)))
-		}
-		out = append(out, more)
-	}
-	return append(out, p.bottom...)
-}
-
-// frame makes lines exactly h lines of at most w cells.
-func frame(lines []string, w, h int) string {
-	var flat []string
-	for _, l := range lines {
-		flat = append(flat, strings.Split(l, "\n")...)
-	}
-	if len(flat) > h {
-		flat = flat[:h]
-	}
-	for len(flat) < h {
-		flat = append(flat, "")
-	}
-	for i, l := range flat {
-		if ansi.StringWidth(l) > w {
-			l = ansi.Truncate(l, w, "…")
-		}
-		flat[i] = strings.TrimRight(l, " ")
-	}
-	return strings.Join(flat, "\n")
-}
-
-// fit truncates s to w cells (with …) and pads it to w.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) > w {
-		s = ansi.Truncate(s, w, "…")
-	}
-	return s + strings.Repeat(" ", w-ansi.StringWidth(s))
-}
-
-// scrolled returns the window of body that starts at offset (clamped) and
-// has at most h lines, with the clamped offset.
-func scrolled(body []string, offset, h int) ([]string, int) {
-	if h <= 0 {
-		return nil, 0
-	}
-	offset = max(0, min(offset, len(body)-h))
-	end := min(len(body), offset+h)
-	return body[offset:end], offset
-}
-
-// rule is a titled horizontal line: "── title ─────".
-func rule(title string, w int) string {
-	s := "── " + title + " "
-	return s + strings.Repeat("─", max(0, w-ansi.StringWidth(s)))
-}
-
 func shortSHA(s string) string {
 	if len(s) > 8 {
 		return s[:8]
@@ -492,20 +378,25 @@ func (m Model) runView() []string {
 	bottom := m.bottomLines()
 	avail := m.height - len(out) - len(bottom)
 	c := m.columns()
-	n := len(m.run.Hosts)
+	vis := m.visible()
+	n := len(vis)
 	// The table gets what it needs up to all but a detail pane of at least
 	// 5 lines (title + 4); the detail pane gets the rest.
-	rows := min(n, max(3, avail-1-6))
+	rows := min(max(n, 1), max(3, avail-1-6))
 	rows = max(0, min(rows, avail-1))
 	head := m.tableHeader(c)
-	offset := max(0, min(m.selected-rows+1, n-rows))
-	if n > rows {
-		head = fit(head, m.width-12) + m.st.faint.Render(fmt.Sprintf("%d-%d of %d", offset+1, offset+rows, n))
+	offset := max(0, min(m.position(vis)-rows+1, n-rows))
+	if st := m.listState(vis, offset, rows); st != "" {
+		w := ansi.StringWidth(st) + 1
+		head = fit(head, max(m.width-w, 0)) + " " + m.st.faint.Render(st)
 	}
 	out = append(out, head)
 	now := m.now()
-	for i := offset; i < offset+rows && i < n; i++ {
-		out = append(out, m.hostRow(i, c, now))
+	for k := offset; k < offset+rows && k < n; k++ {
+		out = append(out, m.hostRow(vis[k], c, now))
+	}
+	for k := n; k < rows; k++ {
+		out = append(out, "")
 	}
 	detailH := avail - 1 - rows
 	out = append(out, m.detailPane(detailH)...)
@@ -647,8 +538,8 @@ func (m Model) detailPane(height int) []string {
 		return nil
 	}
 	h := m.selectedHost()
-	if h == nil {
-		return nil
+	if h == nil || m.position(m.visible()) < 0 {
+		return nil // no host shown: nothing to detail
 	}
 	out := []string{m.st.faint.Render(rule(m.hostTitle(h), m.width))}
 	var lines []string
