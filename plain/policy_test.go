@@ -11,7 +11,7 @@ import (
 
 func TestPlanReporterSaysWhatTheRunWouldDo(t *testing.T) {
 	inv := &inventory.Inventory{
-		Hosts: []inventory.Target{{Name: "h1"}, {Name: "h2"}, {Name: "h3"}, {Name: "h4"}},
+		Hosts:    []inventory.Target{{Name: "h1"}, {Name: "h2"}, {Name: "h3"}, {Name: "h4"}},
 		Services: []inventory.Service{{Unit: "a.service", Restart: inventory.Restart{OldStopTimeout: 20 * time.Second}}},
 		Rollout: inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 1}, MaxParallel: 1, Reboot: true,
 			OnFailure: inventory.OnFailureRollback},
