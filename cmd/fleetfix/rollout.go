@@ -227,6 +227,11 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	if !dry && f.interactive(cmd.OutOrStdout()) {
 		return tuiExit(runRolloutTUI(cmd, in, f, o))
 	}
+	if !dry && f.dumbTerminal(cmd.OutOrStdout()) {
+		if ok, err := confirmPlain(cmd, o); !ok || err != nil {
+			return err
+		}
+	}
 	name := "rollout"
 	if dry {
 		name = "plan"
