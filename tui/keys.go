@@ -64,8 +64,8 @@ func (k keyMap) runHelp(paused, over bool) helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Details, k.Back},
 			{k.Pause, k.Abort, k.Rollback, k.Interrupt},
-			{k.Filter, k.FailedOnly, k.SortStop, k.Follow},
-			{k.Timings, k.Help, k.Quit},
+			// Three columns: a fourth would not fit 80.
+			{k.Timings, k.Filter, k.FailedOnly, k.SortStop, k.Follow, k.Help, k.Quit},
 		},
 	}
 }

@@ -213,5 +213,5 @@ func (m Model) helpParts() parts {
 		"",
 		m.st.faint.Render("NO_COLOR=1: no colors. --plain or -o json: no TUI, plain or JSON lines."),
 	)
-	return parts{top: out, body: body, bottom: []string{m.st.faint.Render("esc/?/q: back · ↑↓ scroll")}}
+	return parts{top: out, body: body, bottom: []string{m.st.faint.Render("esc/?/q: back · ↑↓ scroll")}, indicator: true}
 }
