@@ -188,6 +188,10 @@ func TestGoldenViews(t *testing.T) {
 		{"big_fleet_failed_by_stop_120x40", 120, 40, func() Model { return bigModel(120, 40, "e", "s") }},
 		{"big_fleet_filter_80x24", 80, 24, func() Model { return bigModel(80, 24, "/", "0", "4") }},
 		{"big_fleet_timings_80x24", 80, 24, func() Model { return bigModel(80, 24, "s", "t", "pgdown") }},
+		{"details_reboot_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "enter")
+		}},
 		{"help_80x24", 80, 24, func() Model {
 			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
 			return press(feed(m, runEvents()), "?")

@@ -212,7 +212,8 @@ func (m Model) noTimingsWhy(h *Host) string {
 func (m Model) rebootLines(r *fleet.RebootTiming, indent string) []string {
 	var journal []string
 	if r.SSHDStopped > 0 {
-		journal = append(journal, "sshd stopped "+plain.Duration(r.SSHDStopped))
+		// "sshd down" as plain's SSHD DOWN column: the line fits 80 columns at its widest.
+		journal = append(journal, "sshd down "+plain.Duration(r.SSHDStopped))
 	}
 	if r.Shutdown > 0 {
 		journal = append(journal, "boot ended "+plain.Duration(r.Shutdown))
