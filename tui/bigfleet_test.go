@@ -136,3 +136,50 @@ func TestTimingBlockLen(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectedRowHighlightSpansTheRow: in colour, the selected row is one
+// styled run, not cut short by its cells' own colours.
+func TestSelectedRowHighlightSpansTheRow(t *testing.T) {
+	fr, fe := fleetEvents()
+	m := NewModel(Config{Title: "t", Hosts: fr, Steps: steps, Now: func() time.Time { return at(64) }})
+	m = sized(feed(press(m, "enter"), fe), 80, 24)
+	for _, l := range strings.Split(m.Render(), "\n") {
+		if !strings.Contains(l, "▸ web-01") {
+			continue
+		}
+		if n := strings.Count(l, "\x1b["); n != 2 {
+			t.Errorf("the selected row has %d escape sequences, want one style and its reset: %q", n, l)
+		}
+		return
+	}
+	t.Error("no selected row")
+}
+
+// TestTitleBadgeColourByOutcome: the badge's word and background say how
+// the run stands: green OK, red FAILED, yellow PAUSED or HALTED.
+func TestTitleBadgeColourByOutcome(t *testing.T) {
+	const green, red, yellow = "48;2;63;185;80", "48;2;248;81;73", "48;2;210;153;34"
+	colour := func(r []HostRow, evs []fleet.Event, keys ...string) Model {
+		m := NewModel(Config{Title: "t", Hosts: r, Steps: steps, Now: func() time.Time { return at(64) }})
+		return press(feed(press(m, "enter"), evs), keys...)
+	}
+	okRows := []HostRow{{"h1", 0}}
+	okEv := append(hostSteps("h1", 0, 0, 1, fleet.StepVerify), fleet.Event{Time: at(10), Host: "h1", Step: fleet.StepRun, Phase: fleet.PhaseDone,
+		Result: &fleet.HostResult{Host: "h1", Status: fleet.StatusOK}}, fleet.Event{Time: at(10), Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: -1})
+	sr, se := stoppedEvents()
+	fr, fe := fleetEvents()
+	for _, tt := range []struct {
+		name, word, bg string
+		m              Model
+	}{
+		{"ok", "OK", green, colour(okRows, okEv)},
+		{"failed", "FAILED", red, colour(rows, finishedEvents())},
+		{"stopped", "STOPPED", yellow, colour(sr, se)},
+		{"paused", "PAUSED", yellow, colour(fr, fe, "p")},
+	} {
+		title := strings.Split(tt.m.Render(), "\n")[0]
+		if !strings.Contains(title, tt.word) || !strings.Contains(title, tt.bg) {
+			t.Errorf("%s: title %q, want %s on %s", tt.name, title, tt.word, tt.bg)
+		}
+	}
+}
