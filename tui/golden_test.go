@@ -192,6 +192,11 @@ func TestGoldenViews(t *testing.T) {
 			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
 			return press(feed(m, fleetEv), "enter")
 		}},
+		// 0.2 s into the canary: nothing measured to base an ETA on.
+		{"canary_running_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(0.2), Controls{}), "enter")
+			return feed(m, fleetEv[:4])
+		}},
 		{"help_80x24", 80, 24, func() Model {
 			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
 			return press(feed(m, runEvents()), "?")
