@@ -30,14 +30,24 @@ func Summary(w io.Writer, s *fleet.Summary) {
 		if step == "" {
 			step = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, Duration(h.Duration), units(h.Units), firstLine(h.Error))
+		took := "-" // a host the run never started took no time
+		if h.Duration > 0 {
+			took = Duration(h.Duration)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, took, units(h.Units), firstLine(h.Error))
 	}
 	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
 	if rows := Timings(s.Hosts); len(rows) > 0 {
 		fmt.Fprintln(w)
 		writeTimings(w, rows)
+		if l := FleetLine(rows); l != "" {
+			fmt.Fprintln(w, "fleet: "+l)
+		}
 	}
 	verdict := "all hosts ok"
+	if n := rolledBack(s); n > 0 && s.OK() {
+		verdict = fmt.Sprintf("no host failed, %d rolled back", n)
+	}
 	if !s.OK() {
 		verdict = fmt.Sprintf("%d failed", s.Failed())
 		if n := s.Cancelled(); n > 0 {
@@ -65,6 +75,17 @@ func units(us []string) string {
 		short[i] = strings.TrimSuffix(u, ".service")
 	}
 	return strings.Join(short, ",")
+}
+
+// rolledBack counts the hosts put back as they were (from the TUI).
+func rolledBack(s *fleet.Summary) int {
+	n := 0
+	for _, h := range s.Hosts {
+		if h.Status == fleet.StatusRolledBack {
+			n++
+		}
+	}
+	return n
 }
 
 func firstLine(s string) string {

@@ -18,7 +18,7 @@ var pageSource string
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"stop":      stopNote,
 	"stopv":     stopText,
-	"dur":       func(v float64) string { return plain.Duration(ms(v)) },
+	"dur":       took,
 	"dash":      orDash,
 	"batch":     batchName,
 	"step":      stepOf,

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 // Markdown is the run s for a change ticket: the outcome and policy, each
@@ -20,7 +19,7 @@ func Markdown(s jsonl.Summary) []byte {
 
 	b.WriteString("## Hosts\n\n| Host | Batch | Status | Changed | Duration |\n|---|---|---|---:|---:|\n")
 	for _, h := range s.Hosts {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s |\n", cell(h.Host), batchName(h.Batch), cell(h.Status), h.Changed, plain.Duration(ms(h.TimeMS)))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s |\n", cell(h.Host), batchName(h.Batch), cell(h.Status), h.Changed, took(h.TimeMS))
 	}
 
 	if rows := unitRows(s); hasTimings(rows) {

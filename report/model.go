@@ -121,6 +121,14 @@ func failures(s jsonl.Summary) []jsonl.Host {
 // ms is a wire figure in milliseconds as a duration.
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
+// took is a host's time, "-" for one the run never started (it took none).
+func took(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return plain.Duration(ms(v))
+}
+
 // stopText is a stop time as the plain output writes it.
 func stopText(v float64) string { return plain.StopTime(ms(v)) }
 

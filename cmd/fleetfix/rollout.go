@@ -13,6 +13,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/plain"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -242,9 +243,15 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 		rec.store(cmd.Context(), "rollout", runID, s)
 		return tuiExit(s, err)
 	}
+	if !dry && f.dumbTerminal(cmd.OutOrStdout()) {
+		if ok, err := confirmPlain(cmd, o); !ok || err != nil {
+			return err
+		}
+	}
 	name := "rollout"
 	if dry {
 		name = "plan"
+		o.Reporter = plain.PlanReporter(o.Reporter, inv, targets) // the run's policy, not the flat plan's
 		o = fleet.PlanOptions(o)
 	}
 	s, err := fleet.Rollout(cmd.Context(), o)
