@@ -14,13 +14,6 @@ import (
 // to its end, so two controllers never change one host at once.
 const RemoteLockDir = "/var/lib/fleetfix/lock"
 
-// LockLease is how long a host's lock holds without its run renewing it:
-// the run renews it every third of that while it holds the lock, and a
-// lock whose lease ran out (on the host's clock) is taken over by the next
-// run, as is one whose controller is this machine and whose process is
-// gone. A step that may take longer (a reboot) extends it first.
-const LockLease = 2 * time.Minute
-
 // errLocked marks the failure to take the lock because another run holds it.
 var errLocked = errors.New("held by another run")
 

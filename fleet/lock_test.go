@@ -395,3 +395,32 @@ func TestLeaseRenewedUntilStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestLockLeaseFromThePolicy: the lock a rollout takes carries the
+// inventory's rollout.lock_lease, and a policy without one (built by hand)
+// the default.
+func TestLockLeaseFromThePolicy(t *testing.T) {
+	for _, tt := range []struct {
+		lease time.Duration
+		want  string
+	}{
+		{0, "120"},
+		{45 * time.Second, "45"},
+	} {
+		h := outdatedHost("h1")
+		inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, LockLease: tt.lease})
+		if _, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: &recorder{},
+			Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range h.calls {
+			if c.name == "save-manifest" && len(c.args) > 5 && c.args[2] == string(takeLock) {
+				got = append(got, c.args[5])
+			}
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("lock_lease %s: the lock was taken with leases %q, want [%s]", tt.lease, got, tt.want)
+		}
+	}
+}

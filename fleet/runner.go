@@ -21,8 +21,12 @@ type runner struct {
 	content  map[string][]byte // remote path -> new content
 	rep      Reporter
 	wait     rebootWait
-	self     controller    // this process, as the host locks name it
-	lease    time.Duration // the host locks' lease (LockLease)
+	self     controller // this process, as the host locks name it
+	// lease is the host locks' lease (the policy's LockLease): renewed
+	// every third of it while a run holds a lock; a lock whose lease ran
+	// out is taken over by the next run, as is one whose controller is
+	// this machine and whose process is gone.
+	lease time.Duration
 
 	mu      sync.Mutex
 	halted  bool
@@ -44,7 +48,10 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
 	}
 	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
-		self: thisController(), lease: LockLease}
+		self: thisController(), lease: o.Inventory.Rollout.LockLease}
+	if r.lease <= 0 {
+		r.lease = inventory.DefaultLockLease
+	}
 	// Artifacts are read and hashed once for the whole fleet.
 	for _, svc := range o.Inventory.Services {
 		for _, a := range svc.Artifacts {
