@@ -34,6 +34,8 @@ type scriptedHost struct {
 	lost chan struct{}
 	// probe answers Probe; nil: sshd always answers.
 	probe func() error
+	// reconnect answers Reconnect; nil: always reconnected.
+	reconnect func() error
 }
 
 // call is one command the host received.
@@ -94,9 +96,18 @@ func (f *scriptedHost) Probe(context.Context, time.Duration) error {
 	}
 	return nil
 }
-func (f *scriptedHost) Reconnect(context.Context) error { return nil }
-func (f *scriptedHost) Lost() <-chan struct{}           { return f.lost }
-func (f *scriptedHost) Close() error                    { return nil }
+func (f *scriptedHost) Reconnect(context.Context) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, call{name: "reconnect"})
+	r := f.reconnect
+	f.mu.Unlock()
+	if r != nil {
+		return r()
+	}
+	return nil
+}
+func (f *scriptedHost) Lost() <-chan struct{} { return f.lost }
+func (f *scriptedHost) Close() error          { return nil }
 
 // received lists the names of the calls received, in order.
 func (f *scriptedHost) received() []string {

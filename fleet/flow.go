@@ -263,8 +263,17 @@ func (hr *hostRun) undoes(s Step) bool {
 	if hr.r.opts.Inventory.Rollout.OnFailure != inventory.OnFailureRollback || hr.m == nil || hr.h == nil {
 		return false
 	}
-	i := slices.IndexFunc(hr.flow.steps, func(st step) bool { return st.name == s })
-	return i >= 0 && hr.flow.steps[i].undoes
+	st, ok := hr.flow.step(s)
+	return ok && st.undoes
+}
+
+// step finds the flow's step named s.
+func (f flow) step(s Step) (step, bool) {
+	i := slices.IndexFunc(f.steps, func(st step) bool { return st.name == s })
+	if i < 0 {
+		return step{}, false
+	}
+	return f.steps[i], true
 }
 
 // undoFailure rolls the host back after its failure err at step at, from
