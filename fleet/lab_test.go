@@ -47,6 +47,7 @@ type invSpec struct {
 	policy    string
 	health    string
 	restart   string // the service's restart block, if any
+	verify    string // the service's verify block, if any
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -95,7 +96,7 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
     dropin:
       settings:
 %s    health:
-%s%s`, dest, owner, settings, health, s.restart)
+%s%s%s`, dest, owner, settings, health, s.restart, s.verify)
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

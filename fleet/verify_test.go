@@ -184,6 +184,21 @@ func TestVerifyFailsTheCanary(t *testing.T) {
 // and the reboot as a step of its own.
 func TestVerifyPassesAndSettleWaits(t *testing.T) {
 	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	checkVerifyPasses(t, h, "every stop passes: smart-proxy.service 0.014s, clean")
+}
+
+// A clean stop with no connection in flight at the reboot passes the gate
+// of min_in_flight 0, marked as proving nothing.
+func TestVerifyMarksAnIdleStop(t *testing.T) {
+	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	h.answers["inflight"] = ok("inflight 0 0\n")
+	checkVerifyPasses(t, h, "every stop passes: smart-proxy.service 0.014s, clean, idle: proves nothing")
+}
+
+// checkVerifyPasses rolls out to h with the reboot and a settle wait, and
+// checks that h passes the verify step with message want.
+func checkVerifyPasses(t *testing.T, h *scriptedHost, want string) {
+	t.Helper()
 	settle := 50 * time.Millisecond
 	s, rec := rollWithReboot(t, inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 1}, MaxParallel: 1, Settle: settle}, h)
 	if res := s.Hosts[0]; res.Status != StatusOK {
@@ -199,8 +214,8 @@ func TestVerifyPassesAndSettleWaits(t *testing.T) {
 		if e.Step == StepSettle && e.Phase == PhaseDone && e.Duration < settle {
 			t.Errorf("settle took %s, want at least %s", e.Duration, settle)
 		}
-		if e.Step == StepVerify && e.Phase == PhaseDone && e.Message != "every stop passes: smart-proxy.service 0.014s, clean" {
-			t.Errorf("verify says %q", e.Message)
+		if e.Step == StepVerify && e.Phase == PhaseDone && e.Message != want {
+			t.Errorf("verify says %q, want %q", e.Message, want)
 		}
 	}
 }
