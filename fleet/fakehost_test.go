@@ -36,6 +36,8 @@ type scriptedHost struct {
 	probe func() error
 	// reconnect answers Reconnect; nil: always reconnected.
 	reconnect func() error
+	// stat answers Stat; nil: an error.
+	stat func(path string) (remote.FileInfo, error)
 }
 
 // call is one command the host received.
@@ -84,7 +86,10 @@ func (f *scriptedHost) Upload(_ context.Context, r io.Reader, dst string, _ fs.F
 	return hex.EncodeToString(sum[:]), nil
 }
 
-func (f *scriptedHost) Stat(context.Context, string) (remote.FileInfo, error) {
+func (f *scriptedHost) Stat(_ context.Context, path string) (remote.FileInfo, error) {
+	if f.stat != nil {
+		return f.stat(path)
+	}
 	return remote.FileInfo{}, errors.New("scripted host: no stat")
 }
 func (f *scriptedHost) Probe(context.Context, time.Duration) error {

@@ -278,8 +278,16 @@ func markInterrupted(ctx context.Context, h Host, id, stateDir string) (bool, er
 		return false, nil
 	}
 	m, err := readManifest(ctx, h, id)
-	if err != nil || m.State != StateRunning {
+	if err != nil {
+		// A manifest gone (pruned, or removed by hand) leaves no run to
+		// mark: the lock's removal has done all there was to do.
+		if fi, serr := h.Stat(ctx, RemoteRunsDir+"/"+id+".json"); serr == nil && !fi.Exists {
+			return false, nil
+		}
 		return false, err
+	}
+	if m.State != StateRunning {
+		return false, nil
 	}
 	m.State = StateInterrupted
 	w, err := m.snapshot(stateDir)
