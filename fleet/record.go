@@ -171,12 +171,16 @@ const reconnectPause = time.Second
 // connection cut for a while is waited for as long as the run's lease on
 // the lock lasts: nobody could take the host before then anyway, and the
 // run itself then records its end and frees the host, leaving no manifest
-// that says running. A run the operator stopped, and a host that did not
-// come back from its reboot (already waited for, reboot_up long), get one
-// try.
+// that says running. A run the operator stopped gets one try; so does a
+// host that did not come back from its reboot, within a connect step's
+// time: it was waited for already, reboot_up long.
 func (hr *hostRun) reconnect() error {
 	wait := manifestTimeout
-	if s, ok := hr.flow.step(hr.last); hr.ctx.Err() == nil && (!ok || !s.down) {
+	s, ok := hr.flow.step(hr.last)
+	switch connect := hr.r.opts.Inventory.Rollout.Timeouts.Connect; {
+	case ok && s.down && connect > 0:
+		wait = min(wait, connect)
+	case hr.ctx.Err() == nil && (!ok || !s.down):
 		wait = max(wait, hr.r.lease)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), wait)
