@@ -219,3 +219,28 @@ func checkVerifyPasses(t *testing.T, h *scriptedHost, want string) {
 		}
 	}
 }
+
+// A host that does not come back from its reboot cannot be rolled back:
+// on_failure rollback says so, and what is left to do, rather than try.
+func TestHostNotBackIsNotRolledBack(t *testing.T) {
+	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	h.probe = func() error { return errors.New("connection refused") }
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: inventory.OnFailureRollback})
+	inv.Rollout.Reboot = true
+	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = time.Second, 300*time.Millisecond
+	rec := &recorder{}
+	r, err := newRunner(Options{Inventory: inv, Reporter: rec, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.wait = scaledWait(100)
+	res := r.roll(context.Background(), r.work(rolloutFlow(r.opts))).Hosts[0]
+	want := "host did not come back within 300ms"
+	if res.Status != StatusFailed || res.Step != StepReboot || !strings.Contains(res.Error, want) ||
+		!strings.HasSuffix(res.Error, "; not rolled back: the host is not back: fleetfix rollback once it is") {
+		t.Errorf("h1: %s at %s: %q\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
+	}
+	if slices.Contains(h.received(), "restore") {
+		t.Errorf("tried to restore a host that is not back: %v", h.received())
+	}
+}
