@@ -34,6 +34,10 @@ type scriptedHost struct {
 	lost chan struct{}
 	// probe answers Probe; nil: sshd always answers.
 	probe func() error
+	// reconnect answers Reconnect; nil: always reconnected.
+	reconnect func() error
+	// stat answers Stat; nil: an error.
+	stat func(path string) (remote.FileInfo, error)
 }
 
 // call is one command the host received.
@@ -82,7 +86,10 @@ func (f *scriptedHost) Upload(_ context.Context, r io.Reader, dst string, _ fs.F
 	return hex.EncodeToString(sum[:]), nil
 }
 
-func (f *scriptedHost) Stat(context.Context, string) (remote.FileInfo, error) {
+func (f *scriptedHost) Stat(_ context.Context, path string) (remote.FileInfo, error) {
+	if f.stat != nil {
+		return f.stat(path)
+	}
 	return remote.FileInfo{}, errors.New("scripted host: no stat")
 }
 func (f *scriptedHost) Probe(context.Context, time.Duration) error {
@@ -94,9 +101,18 @@ func (f *scriptedHost) Probe(context.Context, time.Duration) error {
 	}
 	return nil
 }
-func (f *scriptedHost) Reconnect(context.Context) error { return nil }
-func (f *scriptedHost) Lost() <-chan struct{}           { return f.lost }
-func (f *scriptedHost) Close() error                    { return nil }
+func (f *scriptedHost) Reconnect(context.Context) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, call{name: "reconnect"})
+	r := f.reconnect
+	f.mu.Unlock()
+	if r != nil {
+		return r()
+	}
+	return nil
+}
+func (f *scriptedHost) Lost() <-chan struct{} { return f.lost }
+func (f *scriptedHost) Close() error          { return nil }
 
 // received lists the names of the calls received, in order.
 func (f *scriptedHost) received() []string {

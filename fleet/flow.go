@@ -265,8 +265,17 @@ func (hr *hostRun) undoes(s Step) bool {
 	if hr.r.opts.Inventory.Rollout.OnFailure != inventory.OnFailureRollback || hr.m == nil || hr.h == nil {
 		return false
 	}
-	i := slices.IndexFunc(hr.flow.steps, func(st step) bool { return st.name == s })
-	return i >= 0 && hr.flow.steps[i].undoes
+	st, ok := hr.flow.step(s)
+	return ok && st.undoes
+}
+
+// step finds the flow's step named s.
+func (f flow) step(s Step) (step, bool) {
+	i := slices.IndexFunc(f.steps, func(st step) bool { return st.name == s })
+	if i < 0 {
+		return step{}, false
+	}
+	return f.steps[i], true
 }
 
 // undoFailure rolls the host back after its failure err at step at, from
@@ -278,7 +287,7 @@ func (hr *hostRun) undoFailure(at Step, err error) (error, bool) {
 	r := hr.r
 	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseStart, Batch: hr.batch, Message: fmt.Sprintf("rolling back after the failure at %s", at)})
 	t0 := time.Now()
-	n, uerr := 0, hr.undoErr()
+	n, uerr := 0, hr.undoErr(err)
 	if uerr == nil {
 		// Detached: a rollback cut off half-way would leave a mixed host.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), undoTimeout)
@@ -301,10 +310,16 @@ func (hr *hostRun) undoFailure(at Step, err error) (error, bool) {
 	return fmt.Errorf("failed at %s: %w; rolled back in %s", at, err, roundDur(d)), true
 }
 
-// undoErr says why the host cannot be rolled back now, or nil.
-func (hr *hostRun) undoErr() error {
-	if hr.ctx.Err() != nil {
+// undoErr says why the host, which failed with err, cannot be rolled back
+// now, or nil.
+func (hr *hostRun) undoErr(err error) error {
+	switch {
+	case hr.ctx.Err() != nil:
 		return errors.New("the run was stopped")
+	case errors.Is(err, errNotBack) && hr.m.Guard != "":
+		return fmt.Errorf("the host is not back: its guard restores it %s after it boots, unless fleetfix rollback does first", hr.r.opts.Inventory.Rollout.ConfirmTimeout)
+	case errors.Is(err, errNotBack):
+		return errors.New("the host is not back: fleetfix rollback once it is")
 	}
 	select {
 	case <-hr.h.Lost():

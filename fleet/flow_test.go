@@ -394,3 +394,39 @@ func TestFailureUndoesItself(t *testing.T) {
 		})
 	}
 }
+
+// TestFinalSaveWaitsForTheConnection: a host whose connection is cut when
+// its run ends (its final save fails, and so does the first reconnect) is
+// reconnected once it answers again, and the final save made then: no
+// manifest left saying running, no lock left behind.
+func TestFinalSaveWaitsForTheConnection(t *testing.T) {
+	h := outdatedHost("h1")
+	h.answers["health"] = fails("demo.service: inactive", 1)
+	cut := true
+	h.answers["save-manifest"] = func(c call) ([]byte, error) {
+		if len(c.args) > 2 && c.args[2] == "unlock" && cut {
+			return nil, errors.New("connection lost")
+		}
+		return nil, nil
+	}
+	tries := 0
+	h.reconnect = func() error {
+		if tries++; tries < 2 {
+			return errors.New("dial h1: no route to host")
+		}
+		cut = false
+		return nil
+	}
+	res, rec := rollOne(t, h, nil)
+	if res.Status != StatusFailed || res.Step != StepRestart {
+		t.Fatalf("result %s at %s (%v)\n%s", res.Status, res.Step, res.Err(), rec.trail("h1"))
+	}
+	ms, locks, err := h.saves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := ms[len(ms)-1]; tries != 2 || last.State != StateFailed || locks[len(locks)-1] != "unlock" || cut {
+		t.Errorf("after %d reconnect(s): last save state %s lock %q, want failed and the lock released once reconnected\n%v",
+			tries, last.State, locks[len(locks)-1], h.received())
+	}
+}

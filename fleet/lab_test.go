@@ -51,6 +51,7 @@ type invSpec struct {
 	// files are more local files it names, by name in the test's dir.
 	services string
 	files    map[string][]byte
+	verify   string // the service's verify block, if any
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -107,7 +108,7 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
     dropin:
       settings:
 %s    health:
-%s%s`, dest, owner, settings, health, s.restart)
+%s%s%s`, dest, owner, settings, health, s.restart, s.verify)
 	}
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")

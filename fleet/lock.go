@@ -14,13 +14,6 @@ import (
 // to its end, so two controllers never change one host at once.
 const RemoteLockDir = "/var/lib/fleetfix/lock"
 
-// LockLease is how long a host's lock holds without its run renewing it:
-// the run renews it every third of that while it holds the lock, and a
-// lock whose lease ran out (on the host's clock) is taken over by the next
-// run, as is one whose controller is this machine and whose process is
-// gone. A step that may take longer (a reboot) extends it first.
-const LockLease = 2 * time.Minute
-
 // errLocked marks the failure to take the lock because another run holds it.
 var errLocked = errors.New("held by another run")
 
@@ -285,8 +278,16 @@ func markInterrupted(ctx context.Context, h Host, id, stateDir string) (bool, er
 		return false, nil
 	}
 	m, err := readManifest(ctx, h, id)
-	if err != nil || m.State != StateRunning {
+	if err != nil {
+		// A manifest gone (pruned, or removed by hand) leaves no run to
+		// mark: the lock's removal has done all there was to do.
+		if fi, serr := h.Stat(ctx, RemoteRunsDir+"/"+id+".json"); serr == nil && !fi.Exists {
+			return false, nil
+		}
 		return false, err
+	}
+	if m.State != StateRunning {
+		return false, nil
 	}
 	m.State = StateInterrupted
 	w, err := m.snapshot(stateDir)

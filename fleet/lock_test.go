@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/remote"
 )
 
 func TestProcStartIsThisProcess(t *testing.T) {
@@ -339,18 +340,24 @@ func TestUnlock(t *testing.T) {
 		force       bool
 		removed     bool
 		interrupted string
+		gone        bool // the holder's manifest is not on the host
 		err         error
 	}{
 		{name: "not locked"},
 		{name: "a live lease is refused", locked: true, err: ErrLeaseLive},
 		{name: "a live lease, forced", locked: true, force: true, removed: true, interrupted: "20261130_100000"},
 		{name: "an expired lease", locked: true, expired: true, removed: true, interrupted: "20261130_100000"},
+		{name: "its manifest gone: removed, nothing to mark", locked: true, force: true, removed: true, gone: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := staleLockHost(t, other, tt.expired)
 			if !tt.locked {
 				h.answers["lock-show"] = ok("")
+			}
+			if tt.gone {
+				h.answers["cat"] = fails("cat: no such file", 1)
+				h.stat = func(string) (remote.FileInfo, error) { return remote.FileInfo{}, nil }
 			}
 			res := Unlock(context.Background(), func(context.Context, inventory.Target) (Host, error) { return h, nil },
 				inventory.Target{Name: "h1"}, tt.force, "")
@@ -361,7 +368,7 @@ func TestUnlock(t *testing.T) {
 			if removed != tt.removed {
 				t.Errorf("host received %v", h.received())
 			}
-			if ms, _, _ := h.saves(); tt.removed && (len(ms) != 1 || ms[0].State != StateInterrupted) {
+			if ms, _, _ := h.saves(); tt.interrupted != "" && (len(ms) != 1 || ms[0].State != StateInterrupted) {
 				t.Errorf("saves %v, want the run marked interrupted", ms)
 			}
 		})
@@ -392,6 +399,35 @@ func TestLeaseRenewedUntilStopped(t *testing.T) {
 			t.Errorf("renewal args %q", h.calls[0].args)
 		case lost && (n != 1 || len(rec.events) != 1 || !rec.events[0].Warning):
 			t.Errorf("a lock taken from the run: %d renewals, events %+v; want one, and a warning", n, rec.events)
+		}
+	}
+}
+
+// TestLockLeaseFromThePolicy: the lock a rollout takes carries the
+// inventory's rollout.lock_lease, and a policy without one (built by hand)
+// the default.
+func TestLockLeaseFromThePolicy(t *testing.T) {
+	for _, tt := range []struct {
+		lease time.Duration
+		want  string
+	}{
+		{0, "120"},
+		{45 * time.Second, "45"},
+	} {
+		h := outdatedHost("h1")
+		inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, LockLease: tt.lease})
+		if _, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: &recorder{},
+			Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range h.calls {
+			if c.name == "save-manifest" && len(c.args) > 5 && c.args[2] == string(takeLock) {
+				got = append(got, c.args[5])
+			}
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("lock_lease %s: the lock was taken with leases %q, want [%s]", tt.lease, got, tt.want)
 		}
 	}
 }

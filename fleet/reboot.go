@@ -225,6 +225,9 @@ func (r *runner) waitDown(ctx context.Context, h Host, lost <-chan struct{}) err
 	}
 }
 
+// errNotBack marks a reboot after which the host did not come back.
+var errNotBack = errors.New("host did not come back")
+
 // waitUp waits until sshd answers again and a login reads a boot id other
 // than old; it returns that id and the host's uptime then. A login that
 // finds the old boot (sshd not stopped yet) waits before the next one.
@@ -252,7 +255,7 @@ func (r *runner) waitUp(ctx context.Context, h Host, old string) (string, time.D
 			}
 		}
 		if !sleepCtx(ctx, wt.upProbeInterval) {
-			return "", 0, fmt.Errorf("host did not come back within %s (last: %v)", to.RebootUp, last)
+			return "", 0, fmt.Errorf("%w within %s (last: %v)", errNotBack, to.RebootUp, last)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fleetfix/fleetfix/remote"
 )
 
 // A host run's record: the manifest on the host (and its local copy), and
@@ -153,15 +155,50 @@ func (hr *hostRun) release(state string) error {
 	if err == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), manifestTimeout)
-	defer cancel()
-	if rerr := hr.h.Reconnect(ctx); rerr != nil {
+	if rerr := hr.reconnect(); rerr != nil {
 		return fmt.Errorf("%w (and reconnect: %w)", err, rerr)
 	}
 	if err = hr.write(l); err != nil {
 		unlockHost(hr.ctx, hr.h, hr.owner) // the lock at least
 	}
 	return err
+}
+
+// reconnectPause is the wait between two tries of reconnect.
+const reconnectPause = time.Second
+
+// reconnect dials the host again after the final save failed. A
+// connection cut for a while is waited for as long as the run's lease on
+// the lock lasts: nobody could take the host before then anyway, and the
+// run itself then records its end and frees the host, leaving no manifest
+// that says running. A run the operator stopped gets one try; so does a
+// host that did not come back from its reboot, within a connect step's
+// time: it was waited for already, reboot_up long.
+func (hr *hostRun) reconnect() error {
+	wait := manifestTimeout
+	s, ok := hr.flow.step(hr.last)
+	switch connect := hr.r.opts.Inventory.Rollout.Timeouts.Connect; {
+	case ok && s.down && connect > 0:
+		wait = min(wait, connect)
+	case hr.ctx.Err() == nil && (!ok || !s.down):
+		wait = max(wait, hr.r.lease)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(hr.ctx), wait)
+	defer cancel()
+	for {
+		err := hr.h.Reconnect(ctx)
+		var hk *remote.HostKeyError
+		if err == nil || hr.ctx.Err() != nil || errors.As(err, &hk) {
+			return err // a host key refused now is refused again
+		}
+		t := time.NewTimer(reconnectPause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 // reconnected reports whether the connection a step started on (lost, its

@@ -24,8 +24,12 @@ type runner struct {
 	artifacts map[string]fileTarget
 	rep       Reporter
 	wait      rebootWait
-	self      controller    // this process, as the host locks name it
-	lease     time.Duration // the host locks' lease (LockLease)
+	self      controller // this process, as the host locks name it
+	// lease is the host locks' lease (the policy's LockLease): renewed
+	// every third of it while a run holds a lock; a lock whose lease ran
+	// out is taken over by the next run, as is one whose controller is
+	// this machine and whose process is gone.
+	lease time.Duration
 
 	mu      sync.Mutex
 	halted  bool
@@ -55,7 +59,10 @@ func newRunner(o Options) (*runner, error) {
 		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
 	}
 	r := &runner{opts: o, runID: o.RunID, shares: map[string]*hostShare{}, artifacts: map[string]fileTarget{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
-		self: thisController(), lease: LockLease}
+		self: thisController(), lease: o.Inventory.Rollout.LockLease}
+	if r.lease <= 0 {
+		r.lease = inventory.DefaultLockLease
+	}
 	for _, svc := range o.Inventory.Services {
 		arts := slices.Clone(svc.Artifacts)
 		for _, ov := range svc.Overrides {

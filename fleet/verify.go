@@ -23,7 +23,12 @@ func (hr *hostRun) verify(context.Context) (string, error) {
 	}
 	var passed []string
 	for _, ut := range hr.res.Timings {
-		passed = append(passed, fmt.Sprintf("%s %s", ut.Unit, DescribeStop(ut.After, ut.AfterNote)))
+		p := fmt.Sprintf("%s %s", ut.Unit, DescribeStop(ut.After, ut.AfterNote))
+		if ut.Idle() {
+			// It passes min_in_flight 0, but says nothing of the fix.
+			p += ", " + IdleNote
+		}
+		passed = append(passed, p)
 	}
 	return "every stop passes: " + strings.Join(passed, "; "), nil
 }

@@ -184,6 +184,21 @@ func TestVerifyFailsTheCanary(t *testing.T) {
 // and the reboot as a step of its own.
 func TestVerifyPassesAndSettleWaits(t *testing.T) {
 	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	checkVerifyPasses(t, h, "every stop passes: smart-proxy.service 0.014s, clean")
+}
+
+// A clean stop with no connection in flight at the reboot passes the gate
+// of min_in_flight 0, marked as proving nothing.
+func TestVerifyMarksAnIdleStop(t *testing.T) {
+	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	h.answers["inflight"] = ok("inflight 0 0\n")
+	checkVerifyPasses(t, h, "every stop passes: smart-proxy.service 0.014s, clean, idle: proves nothing")
+}
+
+// checkVerifyPasses rolls out to h with the reboot and a settle wait, and
+// checks that h passes the verify step with message want.
+func checkVerifyPasses(t *testing.T, h *scriptedHost, want string) {
+	t.Helper()
 	settle := 50 * time.Millisecond
 	s, rec := rollWithReboot(t, inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 1}, MaxParallel: 1, Settle: settle}, h)
 	if res := s.Hosts[0]; res.Status != StatusOK {
@@ -199,8 +214,33 @@ func TestVerifyPassesAndSettleWaits(t *testing.T) {
 		if e.Step == StepSettle && e.Phase == PhaseDone && e.Duration < settle {
 			t.Errorf("settle took %s, want at least %s", e.Duration, settle)
 		}
-		if e.Step == StepVerify && e.Phase == PhaseDone && e.Message != "every stop passes: smart-proxy.service 0.014s, clean" {
-			t.Errorf("verify says %q", e.Message)
+		if e.Step == StepVerify && e.Phase == PhaseDone && e.Message != want {
+			t.Errorf("verify says %q, want %q", e.Message, want)
 		}
+	}
+}
+
+// A host that does not come back from its reboot cannot be rolled back:
+// on_failure rollback says so, and what is left to do, rather than try.
+func TestHostNotBackIsNotRolledBack(t *testing.T) {
+	h := rebootableHost(t, "h1", "buggy-reboot.jsonl", "fixed-reboot.jsonl")
+	h.probe = func() error { return errors.New("connection refused") }
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: inventory.OnFailureRollback})
+	inv.Rollout.Reboot = true
+	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = time.Second, 300*time.Millisecond
+	rec := &recorder{}
+	r, err := newRunner(Options{Inventory: inv, Reporter: rec, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.wait = scaledWait(100)
+	res := r.roll(context.Background(), r.work(rolloutFlow(r.opts))).Hosts[0]
+	want := "host did not come back within 300ms"
+	if res.Status != StatusFailed || res.Step != StepReboot || !strings.Contains(res.Error, want) ||
+		!strings.HasSuffix(res.Error, "; not rolled back: the host is not back: fleetfix rollback once it is") {
+		t.Errorf("h1: %s at %s: %q\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
+	}
+	if slices.Contains(h.received(), "restore") {
+		t.Errorf("tried to restore a host that is not back: %v", h.received())
 	}
 }

@@ -251,6 +251,7 @@ func badRolloutInventories() []badCase {
 		{"max_parallel_zero", []string{`:7: rollout.max_parallel: must be at least 1, got 0`}},
 		{"negative_confirm_timeout", []string{`:7: rollout.confirm_timeout: must be 0 (no guard) or more, got -1m0s`}},
 		{"settle_negative", []string{`:7: rollout.settle: must be 0 (no wait) or more, got -1s`}},
+		{"lock_lease_short", []string{`:7: rollout.lock_lease: must be at least 3s, got 2s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
 		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
 	}
@@ -349,6 +350,7 @@ func TestDefaults(t *testing.T) {
 	})
 	equal(t, "rollout", inv.Rollout, DefaultPolicy())
 	equal(t, "policy", DefaultPolicy().Batch, Amount{N: 25, Percent: true})
+	equal(t, "lock lease", DefaultPolicy().LockLease, 2*time.Minute)
 	svc := inv.Services[0]
 	equal(t, "drop-in", svc.DropIn, DefaultDropIn())
 	equal(t, "health", svc.Health, Health{Timeout: 15 * time.Second})
@@ -385,6 +387,7 @@ func TestFullInventory(t *testing.T) {
 	want.OnFailure = OnFailureStop
 	want.Timeouts.RebootUp = 10 * time.Minute
 	want.ConfirmTimeout = 90 * time.Second
+	want.LockLease = 45 * time.Second
 	want.Settle = 5 * time.Second
 	equal(t, "rollout", inv.Rollout, want)
 

@@ -164,6 +164,12 @@ type Policy struct {
 	// fleetfix to confirm the rollout before its guard restores the run's
 	// backups; 0: no guard.
 	ConfirmTimeout time.Duration
+	// LockLease is how long a host's lock holds without its run renewing
+	// it: the run renews it every third of that, and a lock whose lease ran
+	// out (on the host's clock) is taken over by the next run. A step that
+	// may take longer (a reboot) extends it first. Zero, as in a Policy
+	// built by hand, is DefaultLockLease.
+	LockLease time.Duration
 	// OnFailure is what becomes of a host that fails once it has been
 	// changed. The zero value stops, as a Policy built by hand always did;
 	// DefaultPolicy (and so every loaded inventory) rolls back.
@@ -257,6 +263,13 @@ func DefaultDropIn() DropIn {
 	}
 }
 
+// DefaultLockLease is a host lock's lease when the inventory sets none.
+const DefaultLockLease = 2 * time.Minute
+
+// MinLockLease is the shortest lease an inventory may set: the lease is
+// kept on the host in whole seconds and renewed every third of it.
+const MinLockLease = 3 * time.Second
+
 // DefaultPolicy returns the rollout policy used for everything the rollout
 // section leaves out.
 func DefaultPolicy() Policy {
@@ -269,6 +282,7 @@ func DefaultPolicy() Policy {
 		OnFailure:      OnFailureRollback,
 		Restart:        RestartTogether,
 		ConfirmTimeout: 10 * time.Minute,
+		LockLease:      DefaultLockLease,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,
 			Preflight:  30 * time.Second,

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "lock_lease", "settle", "timeouts")
 	if !ok {
 		return
 	}
@@ -46,6 +46,13 @@ func (l *loader) rollout(v value) {
 			l.add(f.get("confirm_timeout"), "must be 0 (no guard) or more, got %s", d)
 		}
 		pol.ConfirmTimeout = d
+	}
+	lease := f.get("lock_lease")
+	if d, set := scalar[time.Duration](l, lease, wantDuration); set {
+		if d < MinLockLease {
+			l.add(lease, "must be at least %s, got %s", MinLockLease, d)
+		}
+		pol.LockLease = d
 	}
 	onFailure := f.get("on_failure")
 	switch s, _ := l.str(onFailure); OnFailure(s) {

@@ -118,7 +118,7 @@ func rolloutSchema() obj {
 		tprops[k] = durationSchema()
 	}
 	amount := obj{"type": []string{"integer", "string"}, "minimum": 0, "pattern": `^[0-9]+%?$`}
-	return object([]string{"canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "timeouts"}, obj{
+	return object([]string{"canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "lock_lease", "timeouts"}, obj{
 		"canary":          obj{"type": "integer", "minimum": 0},
 		"batch":           amount,
 		"max_parallel":    obj{"type": "integer", "minimum": 1},
@@ -128,6 +128,7 @@ func rolloutSchema() obj {
 		"restart":         obj{"enum": []string{RestartTogether, RestartSequential}},
 		"confirm_timeout": durationSchema(),
 		"settle":          durationSchema(),
+		"lock_lease":      durationSchema(),
 		"timeouts":        object(timeouts, tprops),
 	})
 }

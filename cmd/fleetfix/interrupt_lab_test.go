@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/labtest"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
@@ -22,32 +20,13 @@ func TestCLIRolloutAfterControllerKilledMidRestart(t *testing.T) {
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
 	putBackOnFailure(t, state, inv)
 
-	cmd := exec.Command(binary, "rollout", inv, "-o", "json", "--no-reboot")
-	cmd.Env = append(cmd.Environ(), state...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	runID, killed := "", false
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		var e jsonl.Event
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			continue
-		}
-		runID = e.RunID
-		if e.Host == "h1" && e.Step == "restart" && e.Phase == "start" {
-			killed = cmd.Process.Kill() == nil
-			break
-		}
-	}
+	cmd, ev := startRollout(t, state, inv, "--no-reboot")
+	killed := ev.until(isEvent(fleet.StepRestart, fleet.PhaseStart)) && cmd.Process.Kill() == nil
 	_ = cmd.Wait() // killed: its status says so
 	if !killed {
 		t.Fatal("the rollout ended before its restart step")
 	}
+	runID := ev.runID
 	if owner := tl.SSH(t, 0, "cat /var/lib/fleetfix/lock/owner"); !strings.Contains(owner, "run "+runID) {
 		t.Fatalf("lock owner %q, want run %s's", owner, runID)
 	}
