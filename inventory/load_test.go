@@ -226,6 +226,7 @@ func badRolloutInventories() []badCase {
 		{"settle_negative", []string{`:7: rollout.settle: must be 0 (no wait) or more, got -1s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
 		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
+		{"reboot_inhibitors", []string{`:7: rollout.reboot_inhibitors: must be respect or ignore, got "wait"`}},
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "timeouts", "reboot_inhibitors")
 	if !ok {
 		return
 	}
@@ -62,6 +62,15 @@ func (l *loader) rollout(v value) {
 			pol.Restart = s
 		default:
 			l.add(restart, "must be %s or %s, got %q", RestartTogether, RestartSequential, s)
+		}
+	}
+	inhibitors := f.get("reboot_inhibitors")
+	if s, ok := l.str(inhibitors); ok && s != "" {
+		switch s {
+		case InhibitorsRespect, InhibitorsIgnore:
+			pol.RebootInhibitors = s
+		default:
+			l.add(inhibitors, "must be %s or %s, got %q", InhibitorsRespect, InhibitorsIgnore, s)
 		}
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
