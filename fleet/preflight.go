@@ -32,6 +32,10 @@ type Facts struct {
 	// Newest is the newest earlier run's manifest, whatever its state; nil
 	// when the host has none.
 	Newest *Manifest
+	// SSHDUnit is the unit that starts the host's sshd (ssh.socket when
+	// socket-activated, else ssh.service or sshd.service; "" unknown): the
+	// reboot reads the new boot's sshd start record from it.
+	SSHDUnit string
 }
 
 // preflight checks the host can take the fix and works out what will
@@ -58,6 +62,13 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	}
 	if !f.PersistentJournal {
 		r.info(h.Name(), StepPreflight, true, "no persistent journal (/var/log/journal): stop timings after a reboot will be unavailable")
+	}
+	f.SSHDUnit = sshdUnit(kv)
+	if err := w.checkSettings(f.SystemdVersion); err != nil {
+		return nil, err
+	}
+	if err := r.checkInhibitors(h.Name(), kv, r.opts.Inventory.Rollout.Reboot && !r.opts.NoReboot); err != nil {
+		return nil, err
 	}
 	if f.Units, err = w.unitRecords(st); err != nil {
 		return nil, err

@@ -10,7 +10,8 @@ import (
 
 // TestPreflightRefusesWhatWouldFailLater: an owner the host lacks, and a
 // drop-in setting the inventory allows but the host's systemd does not have
-// (RestartMode came with systemd 254; the lab runs 252), fail the preflight,
+// (RestartMode came with systemd 254; h11 runs bookworm's 252: the version
+// table refuses it, before systemd-analyze would), fail the preflight,
 // before the lock, the manifest or any file: the push and the
 // daemon-reload would otherwise find them after the backup.
 func TestPreflightRefusesWhatWouldFailLater(t *testing.T) {
@@ -26,7 +27,7 @@ func TestPreflightRefusesWhatWouldFailLater(t *testing.T) {
 			"owner root:nosuchgroup of /usr/local/bin/smart-proxy: no group nosuchgroup on the host"},
 		{"owner user missing", invSpec{owner: "nosuchuser"}, "no user nosuchuser on the host"},
 		{"setting this systemd lacks", invSpec{settings: "        TimeoutStopSec: 5s\n        RestartMode: direct\n"},
-			"new drop-in " + dropin + ": systemd-analyze verify: line 4: Unknown key 'RestartMode' in section [Service], ignoring"},
+			"drop-in for smart-proxy.service: RestartMode= needs systemd 254 or later; this host runs systemd 252"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/remote"
 )
@@ -122,11 +123,13 @@ func bootID(ctx context.Context, h Host) (string, error) {
 // While the host goes down it is never logged in to: the probes are TCP and
 // banner only, and the boot id is re-read over the connection already open.
 //
-// old is the boot id preflight read over the connection still open (so the
-// host has not rebooted since); "" reads it now. back, if not nil, is called
-// with the old boot id as soon as the host is back with a new one, before the
-// health check.
-func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBoot string)) (*RebootTiming, error) {
+// f.BootID is the boot id preflight read over the connection still open (so
+// the host has not rebooted since); "" reads it now. f's systemd version and
+// sshd unit pick the reboot command and sshd's start record. back, if not
+// nil, is called with the old boot id as soon as the host is back with a new
+// one, before the health check.
+func (r *runner) reboot(ctx context.Context, h Host, f *Facts, back func(oldBoot string)) (*RebootTiming, error) {
+	old := f.BootID
 	if len(old) != 36 {
 		var err error
 		if old, err = bootID(ctx, h); err != nil {
@@ -136,7 +139,8 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	t := &RebootTiming{OldBootID: old}
 	lost := h.Lost()
 	issued := time.Now()
-	if err := issueReboot(ctx, h); err != nil {
+	ignore := r.opts.Inventory.Rollout.RebootInhibitors == inventory.InhibitorsIgnore
+	if err := issueReboot(ctx, h, rebootCommand(f.SystemdVersion, ignore)); err != nil {
 		return nil, err
 	}
 	if err := r.waitDown(ctx, h, lost); err != nil {
@@ -151,7 +155,7 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 	if back != nil {
 		back(old)
 	}
-	return t, r.afterBoot(ctx, h, t, issued, uptime)
+	return t, r.afterBoot(ctx, h, f.SSHDUnit, t, issued, uptime)
 }
 
 // issueReboot asks systemd for the reboot. logind queues it and answers at
@@ -159,8 +163,8 @@ func (r *runner) reboot(ctx context.Context, h Host, old string, back func(oldBo
 // the exit status needs to come back. When it does not, the connection
 // drops under the command, and the reboot was issued all the same. (A
 // transient timer around it cost 10 ms more for the same outcome.)
-func issueReboot(ctx context.Context, h Host) error {
-	_, err := h.Run(ctx, "systemctl", "--no-block", "reboot")
+func issueReboot(ctx context.Context, h Host, argv []string) error {
+	_, err := h.Run(ctx, argv...)
 	switch status := exitStatus(err); {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -265,11 +269,11 @@ func (r *runner) waitUp(ctx context.Context, h Host, old string) (string, time.D
 // clock, its uptime when the login read the new boot id (uptime) and sshd's
 // start record's monotonic time, read beside the health check since it is
 // only a measurement.
-func (r *runner) afterBoot(ctx context.Context, h Host, t *RebootTiming, issued time.Time, uptime time.Duration) error {
+func (r *runner) afterBoot(ctx context.Context, h Host, sshd string, t *RebootTiming, issued time.Time, uptime time.Duration) error {
 	var started time.Duration
 	var startedErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { started, startedErr = sshdStarted(ctx, h) })
+	wg.Go(func() { started, startedErr = sshdStarted(ctx, h, sshd) })
 	defer wg.Wait()
 	// sshd comes up before units that wait for the network or mounts: let
 	// the boot finish (within what is left of reboot_up), then check health.
@@ -339,11 +343,18 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // sshdStarted reads when sshd became ready in the current boot, as time
-// since boot: the "Started" record of its unit (Type=notify: started means
-// accepting).
-func sshdStarted(ctx context.Context, h Host) (time.Duration, error) {
-	out, err := h.Run(ctx, "journalctl", "-b", "0", "-u", "ssh.service", "-u", "sshd.service",
-		"MESSAGE_ID=39f53479d3a045ac8e11786248231fbf", "-o", "json", "--output-fields=MESSAGE_ID", "-n", "1", "--no-pager")
+// since boot: the start record of unit, the one that starts sshd: ssh.socket's
+// "Listening on" (connections are accepted from then on, the service starts
+// with the first), or the service's "Started" (Type=notify: started means
+// accepting); "" looks for ssh.service's or sshd.service's.
+func sshdStarted(ctx context.Context, h Host, unit string) (time.Duration, error) {
+	units := []string{"-u", "ssh.service", "-u", "sshd.service"}
+	if unit != "" {
+		units = []string{"-u", unit}
+	}
+	args := append([]string{"journalctl", "-b", "0"}, units...)
+	out, err := h.Run(ctx, append(args,
+		"MESSAGE_ID=39f53479d3a045ac8e11786248231fbf", "-o", "json", "--output-fields=MESSAGE_ID", "-n", "1", "--no-pager")...)
 	if err != nil {
 		return 0, err
 	}
@@ -372,8 +383,9 @@ func (hr *hostRun) rebootPreflight(ctx context.Context) (string, error) {
 	if kv["systemd"] != "yes" {
 		return "", errors.New("systemd is not running on this host")
 	}
-	hr.facts = &Facts{Systemd: true, PersistentJournal: kv["journal"] == "persistent", BootID: kv["boot_id"]}
-	return "", nil
+	hr.facts = &Facts{Systemd: true, PersistentJournal: kv["journal"] == "persistent", BootID: kv["boot_id"],
+		SystemdVersion: systemdVersion(kv), SSHDUnit: sshdUnit(kv)}
+	return "", hr.r.checkInhibitors(hr.h.Name(), kv, true)
 }
 
 // reboot is the reboot step: it cold-reboots the host, keeps the timings in
@@ -383,7 +395,7 @@ func (hr *hostRun) reboot(ctx context.Context) (string, error) {
 	hr.jr.prev = hr.rst.ran
 	hr.cleanup = append(hr.cleanup, hr.jr.stop)
 	hr.countInFlight(ctx)
-	rt, err := hr.r.reboot(ctx, hr.h, hr.facts.BootID, hr.jr.start)
+	rt, err := hr.r.reboot(ctx, hr.h, hr.facts, hr.jr.start)
 	hr.res.Reboot = rt
 	if err != nil {
 		return "", err

@@ -203,7 +203,7 @@ func TestHostThatNeverComesBack(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// Bring h9 back for whoever comes next.
-		if _, err := lab.Up(context.Background(), tl.Config, lab.UpOptions{Hosts: len(tl.State.Hosts)}); err != nil {
+		if _, err := lab.Up(context.Background(), tl.Config, tl.UpOptions); err != nil {
 			t.Errorf("restart the lab: %v", err)
 		}
 	})

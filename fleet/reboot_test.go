@@ -247,7 +247,7 @@ func checkRebootWait(t *testing.T, tt rebootCase) {
 	inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy()}
 	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = tt.down, tt.up
 	r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
-	rt, err := r.reboot(context.Background(), tt.host, "", nil)
+	rt, err := r.reboot(context.Background(), tt.host, &Facts{}, nil)
 	if tt.wantErr != "" {
 		if err == nil || !strings.Contains(strings.ToLower(err.Error()), tt.wantErr) {
 			t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -201,12 +201,13 @@ func describeTimings(ts []UnitTiming) string {
 }
 
 // missingBoot tells journalctl's "no such boot" from a real failure (a
-// corrupt journal, a permission error), by its own words on stderr.
+// corrupt journal, a permission error), by its own words on stderr: systemd
+// 252's, and 257's "No journal boot entry found for the specified boot".
 func missingBoot(err error) bool {
 	if exitStatus(err) == -1 {
 		return false
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "No such boot ID") || strings.Contains(msg, "Data from the specified boot") ||
-		strings.Contains(msg, "is not available")
+		strings.Contains(msg, "is not available") || strings.Contains(msg, "No journal boot entry found")
 }

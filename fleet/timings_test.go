@@ -52,6 +52,8 @@ func TestLastShutdownNotes(t *testing.T) {
 		{name: "that boot is gone", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", err: exitErr{1, "No such boot ID in journal"}, wantNote: "is not in the journal"},
 		{name: "no boot before that one", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", before: true,
 			err: exitErr{1, "Data from the specified boot (2c1f9b1e000040008000000000000001) is not available: No such boot ID in journal"}, wantNote: "no boot before 2c1f9b1e"},
+		{name: "no boot before that one, systemd 257", persistent: true, boot: "2c1f9b1e-0000-4000-8000-000000000001", before: true,
+			err: exitErr{1, "No journal boot entry found for the specified boot (2c1f9b1e000040008000000000000001-1)."}, wantNote: "no boot before 2c1f9b1e"},
 		{name: "a real failure is an error, not a note", persistent: true, err: exitErr{1, "Failed to open journal: Permission denied"}, wantErr: true},
 		{name: "a boot with no shutdown", persistent: true, wantNote: "recorded no shutdown"},
 	}

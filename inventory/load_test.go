@@ -254,6 +254,7 @@ func badRolloutInventories() []badCase {
 		{"lock_lease_short", []string{`:7: rollout.lock_lease: must be at least 3s, got 2s`}},
 		{"negative_timeout", []string{`:9: rollout.timeouts.reboot_up: must be positive, got -5m0s`}},
 		{"on_failure", []string{`:7: rollout.on_failure: must be rollback or stop, got "revert"`}},
+		{"reboot_inhibitors", []string{`:7: rollout.reboot_inhibitors: must be respect or ignore, got "wait"`}},
 	}
 }
 

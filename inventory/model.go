@@ -183,7 +183,18 @@ type Policy struct {
 	// Settle is how long a host waits between the restart and the reboot,
 	// so that clients reconnect and the stop at the reboot has work to do.
 	Settle time.Duration
+	// RebootInhibitors is what a host's block inhibitors on shutdown do to
+	// a run that reboots: InhibitorsRespect (also ""): the host fails in
+	// preflight, before any change; InhibitorsIgnore: the reboot goes past
+	// them.
+	RebootInhibitors string
 }
+
+// The values of rollout.reboot_inhibitors.
+const (
+	InhibitorsRespect = "respect"
+	InhibitorsIgnore  = "ignore"
+)
 
 // OnFailure is what a rollout does with a host that failed after a change.
 type OnFailure string
@@ -274,15 +285,16 @@ const MinLockLease = 3 * time.Second
 // section leaves out.
 func DefaultPolicy() Policy {
 	return Policy{
-		Canary:         defaultCanary,
-		Batch:          Amount{N: 25, Percent: true},
-		MaxParallel:    defaultMaxParallel,
-		FailureBudget:  Amount{},
-		Reboot:         true,
-		OnFailure:      OnFailureRollback,
-		Restart:        RestartTogether,
-		ConfirmTimeout: 10 * time.Minute,
-		LockLease:      DefaultLockLease,
+		Canary:           defaultCanary,
+		Batch:            Amount{N: 25, Percent: true},
+		MaxParallel:      defaultMaxParallel,
+		FailureBudget:    Amount{},
+		Reboot:           true,
+		OnFailure:        OnFailureRollback,
+		Restart:          RestartTogether,
+		RebootInhibitors: InhibitorsRespect,
+		ConfirmTimeout:   10 * time.Minute,
+		LockLease:        DefaultLockLease,
 		Timeouts: Timeouts{
 			Connect:    15 * time.Second,
 			Preflight:  30 * time.Second,

@@ -10,7 +10,7 @@ import (
 func (l *loader) rollout(v value) {
 	pol := DefaultPolicy()
 	defer func() { l.inv.Rollout = pol }()
-	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "lock_lease", "settle", "timeouts")
+	f, ok := l.mapping(v, "canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "lock_lease", "settle", "timeouts", "reboot_inhibitors")
 	if !ok {
 		return
 	}
@@ -62,14 +62,11 @@ func (l *loader) rollout(v value) {
 	default:
 		l.add(onFailure, "must be rollback or stop, got %q", s)
 	}
-	restart := f.get("restart")
-	if s, ok := l.str(restart); ok && s != "" {
-		switch s {
-		case RestartTogether, RestartSequential:
-			pol.Restart = s
-		default:
-			l.add(restart, "must be %s or %s, got %q", RestartTogether, RestartSequential, s)
-		}
+	if s := l.choice(f.get("restart"), RestartTogether, RestartSequential); s != "" {
+		pol.Restart = s
+	}
+	if s := l.choice(f.get("reboot_inhibitors"), InhibitorsRespect, InhibitorsIgnore); s != "" {
+		pol.RebootInhibitors = s
 	}
 	l.timeouts(f.get("timeouts"), &pol.Timeouts)
 	settle := f.get("settle")
@@ -79,6 +76,20 @@ func (l *loader) rollout(v value) {
 		}
 		pol.Settle = d
 	}
+}
+
+// choice reads the string at v, which must be a or b; "" when it is unset
+// or another (which is reported).
+func (l *loader) choice(v value, a, b string) string {
+	s, ok := l.str(v)
+	switch {
+	case !ok || s == "":
+		return ""
+	case s == a || s == b:
+		return s
+	}
+	l.add(v, "must be %s or %s, got %q", a, b, s)
+	return ""
 }
 
 // timeouts reads the timeouts at v over t.

@@ -118,18 +118,19 @@ func rolloutSchema() obj {
 		tprops[k] = durationSchema()
 	}
 	amount := obj{"type": []string{"integer", "string"}, "minimum": 0, "pattern": `^[0-9]+%?$`}
-	return object([]string{"canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "lock_lease", "timeouts"}, obj{
-		"canary":          obj{"type": "integer", "minimum": 0},
-		"batch":           amount,
-		"max_parallel":    obj{"type": "integer", "minimum": 1},
-		"failure_budget":  amount,
-		"reboot":          obj{"type": "boolean"},
-		"on_failure":      obj{"enum": []string{string(OnFailureRollback), string(OnFailureStop)}},
-		"restart":         obj{"enum": []string{RestartTogether, RestartSequential}},
-		"confirm_timeout": durationSchema(),
-		"settle":          durationSchema(),
-		"lock_lease":      durationSchema(),
-		"timeouts":        object(timeouts, tprops),
+	return object([]string{"canary", "batch", "max_parallel", "failure_budget", "reboot", "on_failure", "restart", "confirm_timeout", "settle", "lock_lease", "reboot_inhibitors", "timeouts"}, obj{
+		"canary":            obj{"type": "integer", "minimum": 0},
+		"batch":             amount,
+		"max_parallel":      obj{"type": "integer", "minimum": 1},
+		"failure_budget":    amount,
+		"reboot":            obj{"type": "boolean"},
+		"on_failure":        obj{"enum": []string{string(OnFailureRollback), string(OnFailureStop)}},
+		"restart":           obj{"enum": []string{RestartTogether, RestartSequential}},
+		"confirm_timeout":   durationSchema(),
+		"settle":            durationSchema(),
+		"lock_lease":        durationSchema(),
+		"reboot_inhibitors": obj{"enum": []string{InhibitorsRespect, InhibitorsIgnore}},
+		"timeouts":          object(timeouts, tprops),
 	})
 }
 

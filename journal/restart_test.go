@@ -51,6 +51,9 @@ func TestRestartScenarios(t *testing.T) {
 		// capture runs on to the reboot's clean stop, which is not the
 		// restart's.
 		{"bounded-kill.jsonl", "smart-proxy.service", true, true, "failed:signal", time.Second, 1500 * time.Millisecond},
+		// trixie (systemd 257): the buggy build SIGKILLed after systemd's
+		// default 90 s.
+		{"trixie-timeout-kill.jsonl", "smart-proxy.service", true, false, "timeout", 90 * time.Second, 90100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

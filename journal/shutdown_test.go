@@ -18,8 +18,8 @@ import (
 	"time"
 )
 
-// The captures in testdata were taken on lab hosts (systemd 252) with
-// fleet.ShutdownQuery's script; see testdata/README.md.
+// The captures in testdata were taken on lab hosts (systemd 252; trixie-*
+// on systemd 257) with fleet.ShutdownQuery's script; see testdata/README.md.
 
 var update = flag.Bool("update", false, "rewrite the testdata goldens from the parsers' output")
 
@@ -286,6 +286,24 @@ func TestShutdownScenarios(t *testing.T) {
 		}
 		if s.BootID != "59aaae3b88bc4d1ca8e01186275dbff2" {
 			t.Errorf("boot %s", s.BootID)
+		}
+	})
+	t.Run("trixie: buggy build is SIGKILLed after the lab's 3 s", func(t *testing.T) {
+		s := mustParseJournal(t, "trixie-buggy-reboot.jsonl")
+		u := mustUnit(t, s, proxy)
+		if !u.Killed || u.Result != "timeout" || u.Duration < 3*time.Second || u.Duration > 4*time.Second {
+			t.Errorf("%s: %+v, want SIGKILLed after 3-4 s", proxy, u)
+		}
+		checkClean(t, mustUnit(t, s, "smart-upstream.service"))
+		checkSorted(t, s)
+	})
+	t.Run("trixie: fixed build stops clean", func(t *testing.T) {
+		s := mustParseJournal(t, "trixie-fixed-reboot.jsonl")
+		checkClean(t, mustUnit(t, s, proxy))
+		// A socket's stop job logs only its end ("Closed ssh.socket"), no
+		// "Stopping" record: nothing to pair, so no stop time of its own.
+		if u, ok := s.Unit("ssh.socket"); ok {
+			t.Errorf("ssh.socket paired: %+v", u)
 		}
 	})
 	t.Run("fixed build stops clean", func(t *testing.T) {
@@ -622,6 +640,10 @@ func TestRebootTimeline(t *testing.T) {
 		{"stop-during-reboot", "System is rebooting.", 7613 * time.Microsecond},
 		{"sigrtmin5-no-logind", "Activating special unit reboot.target...", 6329 * time.Microsecond},
 		{"start-reboot-target", "", 5838 * time.Microsecond},
+		// trixie (systemd 257), sshd started by ssh.socket: ssh.service
+		// stops at once, the socket closes seconds later.
+		{"trixie-buggy-reboot", "System is rebooting.", 14398 * time.Microsecond},
+		{"trixie-fixed-reboot", "System is rebooting.", 21778 * time.Microsecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,9 +18,34 @@ import (
 var tl *labtest.Lab
 
 // The lab's own tests run on a lab of 3 hosts whose demo service has a 3 s
-// TimeoutStopSec, so the buggy build's hang takes 3 s instead of 90.
+// TimeoutStopSec, so the buggy build's hang takes 3 s instead of 90: h1 and
+// h3 on bookworm, h2 on trixie with sshd started by ssh.socket.
 func TestMain(m *testing.M) {
-	os.Exit(labtest.Main(m, labtest.Options{Name: "lab", Index: 1, Hosts: 3, StopTimeout: 3 * time.Second}, &tl))
+	os.Exit(labtest.Main(m, labtest.Options{Name: "lab", Index: 1, Hosts: 3, StopTimeout: 3 * time.Second,
+		Distro: "bookworm,trixie", SSHSocket: true}, &tl))
+}
+
+// Each host runs the release and systemd the lab recorded for it, and
+// starts sshd by the unit recorded: ssh.socket (the service then started
+// by the first connection) or ssh.service alone.
+func TestHostsRunTheirDistro(t *testing.T) {
+	labtest.Need(t, tl)
+	want := []struct{ distro, systemd, sshd string }{
+		{"bookworm", "252", "ssh.service"}, {"trixie", "257", "ssh.socket"}, {"bookworm", "252", "ssh.service"},
+	}
+	for i, h := range tl.State.Hosts {
+		w := want[i]
+		if h.Distro != w.distro || !strings.HasPrefix(h.Systemd, w.systemd+".") || h.SSHD != w.sshd {
+			t.Errorf("%s recorded as %s, systemd %s, %s; want %s, %s.x, %s", h.Name, h.Distro, h.Systemd, h.SSHD, w.distro, w.systemd, w.sshd)
+		}
+		out := tl.SSH(t, i, `. /etc/os-release; echo "$VERSION_CODENAME"; systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'
+systemctl is-active ssh.socket || true`)
+		got := strings.Fields(out)
+		sockState := map[string]string{"ssh.socket": "active", "ssh.service": "inactive"}[w.sshd]
+		if len(got) < 3 || got[0] != w.distro || got[1] != w.systemd || got[2] != sockState {
+			t.Errorf("%s: release, systemd, ssh.socket = %q; want %s %s %s", h.Name, out, w.distro, w.systemd, sockState)
+		}
+	}
 }
 
 func TestUpFromCache(t *testing.T) {
@@ -28,7 +53,7 @@ func TestUpFromCache(t *testing.T) {
 	t.Logf("lab up of %d hosts (cached root filesystem) took %.2fs", len(tl.State.Hosts), tl.UpTime.Seconds())
 	// A second up is a no-op for hosts already running: same boot ids.
 	before := bootIDs(t)
-	if _, err := lab.Up(context.Background(), tl.Config, lab.UpOptions{Hosts: len(tl.State.Hosts)}); err != nil {
+	if _, err := lab.Up(context.Background(), tl.Config, tl.UpOptions); err != nil {
 		t.Fatal(err)
 	}
 	if after := bootIDs(t); strings.Join(after, ",") != strings.Join(before, ",") {

@@ -116,6 +116,9 @@ func provision(c Config, h Host, labPub []byte) (ssh.PublicKey, error) {
 	if err := os.WriteFile(filepath.Join(root, "etc/ssh/fleetlab_authorized_keys"), labPub, 0o644); err != nil {
 		return nil, err
 	}
+	if err := setSSHD(root, h.SSHD == "ssh.socket"); err != nil {
+		return nil, fmt.Errorf("sshd unit of %s: %w", h.Name, err)
+	}
 	files := demoFiles(c.StopTimeout)
 	marker := filepath.Join(root, "etc/fleetlab-provisioned")
 	want := "fleetfix lab demo " + demoHash(files) + "\n"

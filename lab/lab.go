@@ -86,6 +86,23 @@ func (c Config) validate() error {
 type Host struct {
 	Name    string `json:"name"`    // h1, h2, ...: also its hostname
 	Address string `json:"address"` // its IPv4 address on the bridge
+	// Distro is the Debian release it runs ("" in a lab made before
+	// there was a choice: bookworm); Rootfs the root filesystem under its
+	// overlay; Systemd that filesystem's systemd package version.
+	Distro  string `json:"distro,omitempty"`
+	Rootfs  string `json:"rootfs,omitempty"`
+	Systemd string `json:"systemd,omitempty"`
+	// SSHD is the unit that starts its sshd at boot: ssh.service, or
+	// ssh.socket (socket activation).
+	SSHD string `json:"sshd,omitempty"`
+}
+
+// distro is the host's release, bookworm for a lab that did not record it.
+func (h Host) distro() string {
+	if h.Distro == "" {
+		return DefaultSuite
+	}
+	return h.Distro
 }
 
 // State is what `lab up` records in StateDir/lab.json; down and status read it.
@@ -93,7 +110,7 @@ type State struct {
 	Bridge  string `json:"bridge"`
 	Subnet  string `json:"subnet"`
 	Gateway string `json:"gateway"`
-	Rootfs  string `json:"rootfs"`
+	Rootfs  string `json:"rootfs"` // the first host's; each host has its own
 	Hosts   []Host `json:"hosts"`
 }
 

@@ -22,6 +22,12 @@ type UpOptions struct {
 	Parallel int
 	// ReadyTimeout bounds the wait for every host to answer "running" over SSH.
 	ReadyTimeout time.Duration
+	// Distros are the releases the hosts run, alternating (h1 the first,
+	// h2 the second, ...); empty is bookworm alone.
+	Distros []string
+	// SSHSocket starts sshd by socket activation (ssh.socket) on every
+	// host whose release can (trixie), as Ubuntu 24.04 does.
+	SSHSocket bool
 }
 
 // Up brings the lab to n running hosts and returns once each answers over SSH
@@ -52,11 +58,10 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 	if err := stopSurplus(ctx, c, len(hosts)); err != nil {
 		return nil, err
 	}
-	raiseInotifyLimits()
-	rootfs, err := ensureRootfs(ctx, c, DefaultSuite)
-	if err != nil {
+	if err := assignDistros(ctx, c, o, hosts); err != nil {
 		return nil, err
 	}
+	raiseInotifyLimits()
 	labPub, err := ensureLabKey(c)
 	if err != nil {
 		return nil, err
@@ -64,12 +69,12 @@ func Up(ctx context.Context, c Config, o UpOptions) (*State, error) {
 	if err := ensureBridge(c, gw.String()); err != nil {
 		return nil, err
 	}
-	st := &State{Bridge: c.Bridge, Subnet: c.Subnet, Gateway: gw.Addr().String(), Rootfs: rootfs, Hosts: hosts}
+	st := &State{Bridge: c.Bridge, Subnet: c.Subnet, Gateway: gw.Addr().String(), Rootfs: hosts[0].Rootfs, Hosts: hosts}
 	if err := saveState(c, st); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	keys, err := bootHosts(ctx, c, hosts, gw, rootfs, labPub, o.Parallel)
+	keys, err := bootHosts(ctx, c, hosts, gw, labPub, o.Parallel)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +115,55 @@ func stopSurplus(ctx context.Context, c Config, n int) error {
 	return g.Wait()
 }
 
+// assignDistros gives each host its release (alternating o.Distros), the
+// root filesystem of that release, built once, its systemd version and the
+// unit that starts its sshd. A host already made on another release is
+// refused: its overlay belongs to that release's root filesystem.
+func assignDistros(ctx context.Context, c Config, o UpOptions, hosts []Host) error {
+	names := o.Distros
+	if len(names) == 0 {
+		names = []string{DefaultSuite}
+	}
+	old := map[string]string{}
+	if st, err := LoadState(c); err == nil {
+		for _, h := range st.Hosts {
+			old[h.Name] = h.distro()
+		}
+	}
+	roots, versions := map[string]string{}, map[string]string{}
+	socket := false
+	for i := range hosts {
+		h := &hosts[i]
+		h.Distro = names[i%len(names)]
+		if d, ok := old[h.Name]; ok && d != h.Distro {
+			return fmt.Errorf("%s runs %s, not %s: `fleetfix lab destroy` first, or pick another --state-dir", h.Name, d, h.Distro)
+		}
+		if roots[h.Distro] == "" {
+			root, err := ensureRootfs(ctx, c, h.Distro)
+			if err != nil {
+				return err
+			}
+			v, err := packageVersion(root, "systemd")
+			if err != nil {
+				return err
+			}
+			roots[h.Distro], versions[h.Distro] = root, v
+		}
+		h.Rootfs, h.Systemd, h.SSHD = roots[h.Distro], versions[h.Distro], "ssh.service"
+		if o.SSHSocket && canSocketSSHD(h.Distro) {
+			h.SSHD, socket = "ssh.socket", true
+		}
+	}
+	if o.SSHSocket && !socket {
+		return fmt.Errorf("--ssh-socket: no host runs a release whose sshd can be socket-activated (trixie can; bookworm's sshd cannot)")
+	}
+	return nil
+}
+
 // bootHosts sets up and starts each host, parallel at a time: its network,
 // its overlay on the shared root, its provisioning; it returns each host's
 // SSH host key.
-func bootHosts(ctx context.Context, c Config, hosts []Host, gw netip.Prefix, rootfs string, labPub []byte, parallel int) (map[string]ssh.PublicKey, error) {
+func bootHosts(ctx context.Context, c Config, hosts []Host, gw netip.Prefix, labPub []byte, parallel int) (map[string]ssh.PublicKey, error) {
 	var mu sync.Mutex
 	keys := make(map[string]ssh.PublicKey, len(hosts))
 	g, gctx := errgroup.WithContext(ctx)
@@ -126,7 +176,7 @@ func bootHosts(ctx context.Context, c Config, hosts []Host, gw netip.Prefix, roo
 			if err := ensureHostNetwork(c, h, gw.Addr().String(), gw.Bits()); err != nil {
 				return err
 			}
-			if err := mountRoot(c, h.Name, rootfs); err != nil {
+			if err := mountRoot(c, h.Name, h.Rootfs); err != nil {
 				return fmt.Errorf("mount root of %s: %w", h.Name, err)
 			}
 			k, err := provision(c, h, labPub)

@@ -26,7 +26,10 @@ if [ "${1:-}" = tools ]; then tools; exit; fi
 # gcc and libc6-dev: the race detector (make unit) needs cgo. chromium: the
 # HTML report's test loads the page headless and checks its screenshot.
 # ansible-core: ansible/'s test compares the import with ansible-inventory --list.
-pkgs=(systemd-container mmdebstrap iproute2 openssh-client openssh-server tmux procps make gcc libc6-dev chromium ansible-core)
+# The lab builds each release's root filesystem on demand (mmdebstrap, from
+# this machine's apt sources); debian-archive-keyring (2023.3 or later on
+# Debian 12) has the trixie keys its hosts need.
+pkgs=(systemd-container mmdebstrap debian-archive-keyring iproute2 openssh-client openssh-server tmux procps make gcc libc6-dev chromium ansible-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,6 +38,13 @@ if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# An older keyring lacks Debian 13's keys: the trixie root filesystem would
+# fail its signature check.
+if [ ! -e /usr/share/keyrings/debian-archive-trixie-stable.gpg ]; then
+  echo "deps: upgrading debian-archive-keyring (trixie's keys)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --only-upgrade debian-archive-keyring >/dev/null
 fi
 # The lab's sshd tests run sshd by hand; the package's own service is not needed.
 go mod download

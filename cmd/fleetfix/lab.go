@@ -35,12 +35,17 @@ func labLogf(format string, args ...any) { fmt.Fprintf(os.Stderr, "lab: "+format
 
 func newLabUpCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	var up lab.UpOptions
+	var distro string
 	upCmd := &cobra.Command{
 		Use:   "up",
 		Short: "Build (once) the root filesystem and boot the lab's hosts",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = labLogf
+			var err error
+			if up.Distros, err = lab.ParseDistros(distro); err != nil {
+				return err
+			}
 			start := time.Now()
 			st, err := lab.Up(cancelOnHalt(cmd.Context(), in.halt), *cfg, up)
 			if err != nil {
@@ -56,6 +61,8 @@ func newLabUpCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	upCmd.Flags().IntVar(&up.Hosts, "hosts", 3, "number of hosts")
 	upCmd.Flags().IntVar(&up.Parallel, "parallel", 32, "hosts set up at once")
 	upCmd.Flags().DurationVar(&up.ReadyTimeout, "ready-timeout", 0, "how long to wait for every host to be running (default 60s + 200ms a host)")
+	upCmd.Flags().StringVar(&distro, "distro", lab.DefaultSuite, "Debian release of the hosts: bookworm (systemd 252) or trixie (systemd 257); several, comma-separated, alternate across hosts")
+	upCmd.Flags().BoolVar(&up.SSHSocket, "ssh-socket", false, "start sshd by socket activation (ssh.socket, as Ubuntu 24.04 does) on hosts whose release can (trixie)")
 	upCmd.Flags().DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "install the demo service with this TimeoutStopSec (a lab drop-in) on new hosts; 0 keeps systemd's 90s")
 	return upCmd
 }
@@ -98,7 +105,7 @@ func newLabDestroyCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 func newLabStatusCmd(cfg *lab.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show each lab host: address, container running, sshd answering",
+		Short: "Show each lab host: address, release, systemd version, sshd unit, container running, sshd answering",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			hosts, err := lab.Status(*cfg)
@@ -106,14 +113,17 @@ func newLabStatusCmd(cfg *lab.Config) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "HOST\tADDRESS\tCONTAINER\tSSH")
+			fmt.Fprintln(tw, "HOST\tADDRESS\tDISTRO\tSYSTEMD\tSSHD\tCONTAINER\tSSH")
 			for _, h := range hosts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Address, yesNo(h.Running, "running", "stopped"), yesNo(h.SSH, "up", "-"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Address, orDash(h.Distro), orDash(h.Systemd), orDash(h.SSHD),
+					yesNo(h.Running, "running", "stopped"), yesNo(h.SSH, "up", "-"))
 			}
 			return tw.Flush()
 		},
 	}
 }
+
+func orDash(s string) string { return yesNo(s != "", s, "-") }
 
 func yesNo(b bool, yes, no string) string {
 	if b {

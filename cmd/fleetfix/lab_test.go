@@ -153,3 +153,19 @@ func reportOfLabRun(t *testing.T, state []string, inv, runID string) {
 	}
 	t.Logf("report, local and from the host, in %s", time.Since(t0).Round(time.Millisecond))
 }
+
+// lab status shows each host's release, systemd version and sshd unit:
+// the CLI's host is trixie, sshd by socket.
+func TestLabStatusShowsTheRelease(t *testing.T) {
+	labtest.Need(t, tl)
+	out, stderr, code := fleetfix(t, nil, "lab", "status", "--state-dir", tl.Config.StateDir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("lab status: exit %d\n%s%s", code, out, stderr)
+	}
+	head, h1 := strings.Fields(lines[0]), strings.Fields(lines[1])
+	if strings.Join(head, " ") != "HOST ADDRESS DISTRO SYSTEMD SSHD CONTAINER SSH" || len(h1) != 7 ||
+		h1[0] != "h1" || h1[2] != "trixie" || !strings.HasPrefix(h1[3], "257.") || h1[4] != "ssh.socket" || h1[5] != "running" || h1[6] != "up" {
+		t.Errorf("lab status:\n%s", out)
+	}
+}

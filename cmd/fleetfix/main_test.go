@@ -25,7 +25,9 @@ var (
 )
 
 // The CLI is tested as users run it: the real binary, its output and exit
-// codes, on a one-host lab whose demo service stops with a 3 s timeout.
+// codes, on a one-host lab whose demo service stops with a 3 s timeout: a
+// trixie host (systemd 257) whose sshd is started by ssh.socket, as on
+// Ubuntu 24.04, while the fleet package's lab is mostly ssh.service.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "fleetfix-bin")
 	if err != nil {
@@ -37,7 +39,8 @@ func TestMain(m *testing.M) {
 		_, _ = os.Stderr.Write(out)
 		os.Exit(1)
 	}
-	code := labtest.Main(m, labtest.Options{Name: "cli", Index: 3, Hosts: 1, StopTimeout: 3 * time.Second}, &tl)
+	code := labtest.Main(m, labtest.Options{Name: "cli", Index: 3, Hosts: 1, StopTimeout: 3 * time.Second,
+		Distro: "trixie", SSHSocket: true}, &tl)
 	_ = os.RemoveAll(dir) // a temporary directory: best effort
 	os.Exit(code)
 }

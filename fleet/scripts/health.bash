@@ -24,8 +24,13 @@
 
 mode=$1 bootwait=$2 unit=$3 tcp=$4 limit=$5
 shift 5
+# reset-failed first: a build that failed to start, restarted by
+# Restart=on-failure, hits the unit's start limit, and from systemd 254 on
+# (measured on 257; 252 let it pass) the limit outlives a daemon-reload and
+# refuses the restart of the build put back ("Start request repeated too
+# quickly"). reset-failed clears it.
 case $mode in
-restart) systemctl restart -- "$unit" || exit 3 ;;
+restart) systemctl reset-failed -- "$unit" 2>/dev/null; systemctl restart -- "$unit" || exit 3 ;;
 boot) timeout "$bootwait" systemctl is-system-running --wait >/dev/null 2>&1 ;;
 esac
 tick() { read -r u _ < /proc/uptime; now=$(( ${u%.*} * 100 + 1${u#*.} - 100 )); }

@@ -28,6 +28,9 @@ type Lab struct {
 	State  *lab.State
 	// UpTime is how long bringing the lab up took.
 	UpTime time.Duration
+	// UpOptions brought the lab up: a test that runs lab.Up again passes
+	// them, so each host keeps its release.
+	UpOptions lab.UpOptions
 }
 
 // Options for Start.
@@ -36,6 +39,12 @@ type Options struct {
 	Index       int           // 1..250, unique per test package: picks subnet 10.78.<Index>.0/24
 	Hosts       int           // number of hosts
 	StopTimeout time.Duration // demo service TimeoutStopSec on the hosts (0: systemd's 90 s)
+	// Distro is the hosts' Debian release, or several comma-separated that
+	// they alternate ("bookworm,trixie": h1 bookworm, h2 trixie, ...);
+	// "" is bookworm.
+	Distro string
+	// SSHSocket starts sshd by ssh.socket on the hosts whose release can.
+	SSHSocket bool
 }
 
 // Config is the lab config a test package with these options uses.
@@ -104,8 +113,14 @@ func Main(m *testing.M, o Options, l **Lab) int {
 		fmt.Fprintf(os.Stderr, "labtest: destroy leftover lab: %v\n", err)
 		return 1
 	}
+	distros, err := lab.ParseDistros(o.Distro)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: %v\n", err)
+		return 1
+	}
+	up := lab.UpOptions{Hosts: o.Hosts, Distros: distros, SSHSocket: o.SSHSocket}
 	start := time.Now()
-	st, err := lab.Up(ctx, c, lab.UpOptions{Hosts: o.Hosts})
+	st, err := lab.Up(ctx, c, up)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "labtest: lab up: %v\n", err)
 		if err := lab.Destroy(ctx, c, down); err != nil {
@@ -113,7 +128,7 @@ func Main(m *testing.M, o Options, l **Lab) int {
 		}
 		return 1
 	}
-	*l = &Lab{Config: c, State: st, UpTime: time.Since(start)}
+	*l = &Lab{Config: c, State: st, UpTime: time.Since(start), UpOptions: up}
 	code := m.Run()
 	if os.Getenv("FLEETFIX_KEEP_LAB") != "" {
 		fmt.Fprintf(os.Stderr, "labtest: keeping lab at %s\n", c.StateDir)
