@@ -34,10 +34,10 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 		cfg:      cfg,
 		sudoRoot: cfg.Become && cfg.User != "root",
 		sessions: make(chan struct{}, maxSessions),
-		signers:  &signerCache{files: cfg.IdentityFiles, passphrase: cfg.Passphrase},
+		signers:  &signerCache{files: cfg.IdentityFiles, certFiles: cfg.CertificateFiles, passphrase: cfg.Passphrase},
 		sudo:     &sudoPassword{get: cfg.BecomePassword},
 	}
-	if cfg.Jump != nil {
+	if cfg.Jump != nil && len(cfg.ProxyCommand) == 0 {
 		if c.jump, err = dial(ctx, *cfg.Jump, depth+1); err != nil {
 			var hkErr *HostKeyError
 			if errors.As(err, &hkErr) {
@@ -219,6 +219,9 @@ const jumpRedials = 2
 // redialCtx, which may outlast ctx: a probe's short timeout is no bound for
 // a bastion's handshake, which has its own connect timeout.
 func (c *Client) dialTransport(ctx, redialCtx context.Context, addr string) (net.Conn, error) {
+	if len(c.cfg.ProxyCommand) > 0 {
+		return dialCommand(c.cfg.ProxyCommand, c.cfg.ProxyStderr, addr)
+	}
 	c.mu.Lock()
 	jump := c.jump
 	c.mu.Unlock()

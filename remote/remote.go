@@ -61,6 +61,19 @@ type Config struct {
 	BecomePassword  func() ([]byte, error)               // nil = NOPASSWD sudo; called at most once per Client, cached in memory
 	Passphrase      func(keyFile string) ([]byte, error) // for encrypted identity files; nil = skip them with an error
 	Jump            *Config                              // ProxyJump bastion (may itself have a Jump)
+	// ProxyCommand, when set, is the argv of a local command whose stdin
+	// and stdout carry the connection instead of TCP (ssh_config's
+	// ProxyCommand, tokens already expanded). It is run without a shell and
+	// replaces Jump; the host key is still checked for Address:Port.
+	ProxyCommand []string
+	ProxyStderr  io.Writer // the ProxyCommand's stderr; nil discards it
+	// CertificateFiles are user certificates, each offered with the
+	// identity file or agent key it certifies; IDENTITY-cert.pub beside
+	// an identity file is offered without being listed. ~ expanded.
+	CertificateFiles []string
+	IdentitiesOnly   bool   // offer agent keys only if an identity file holds them
+	AgentSocket      string // the agent's socket; "" for $SSH_AUTH_SOCK
+	HashKnownHosts   bool   // trust on first use records the host name hashed, as HashKnownHosts yes
 	// TempTag goes into the names of Upload's temporary files
 	// (.NAME.fleetfix-tmp-TAG-HEX), so that what an upload cut off leaves
 	// can be found by whoever knows the tag (fleet uses the run id). Letters,
@@ -104,6 +117,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.IdentityFiles, err = expandAll(c.IdentityFiles); err != nil {
 		return c, fmt.Errorf("config %s: identity files: %w", c.Name, err)
+	}
+	if c.CertificateFiles, err = expandAll(c.CertificateFiles); err != nil {
+		return c, fmt.Errorf("config %s: certificate files: %w", c.Name, err)
+	}
+	if c.AgentSocket, err = expandHome(c.AgentSocket); err != nil {
+		return c, fmt.Errorf("config %s: agent socket: %w", c.Name, err)
 	}
 	return c, nil
 }
