@@ -111,5 +111,6 @@ host back exactly as it was.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newLabCmd(in))
+	root.AddCommand(newHostsCmd())
 	return root
 }

@@ -27,6 +27,7 @@ type commonFlags struct {
 	stateDir     string
 	tofu         bool
 	passwordFile string
+	ssh          sshFlags
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
+	f.ssh.register(cmd)
 }
 
 // validate checks the flags and resolves the output format.
@@ -147,7 +149,7 @@ func (f *commonFlags) connectOptions() fleet.ConnectOptions {
 		}
 		return bytes.Clone(p), err
 	}
-	return fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}
+	return f.ssh.apply(fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}, f.verbose)
 }
 
 func promptSecret(prompt string) ([]byte, error) {
