@@ -48,6 +48,7 @@ func TestExampleInventory(t *testing.T) {
 	equal(t, "addresses", addrs, []string{"10.77.0.2", "10.77.0.3", "10.77.0.4"})
 	equal(t, "bastions", len(inv.Bastions), 0)
 	equal(t, "groups", inv.Groups, map[string][]string{"canary": {"h1"}, "lab": {"h1", "h2", "h3"}})
+	equal(t, "ssh_config", inv.SSHConfig, true)
 
 	for _, h := range inv.Hosts {
 		rc := inv.Resolve(h)
