@@ -23,34 +23,30 @@ import (
 // resolvedConfig is what fleet's dialer builds from a resolved host, for
 // the fields these tests use.
 func resolvedConfig(rc inventory.ResolvedConn) Config {
-	return Config{
+	c := Config{
 		Name: rc.Name, Address: rc.Address, Port: rc.Port, User: rc.User,
 		IdentityFiles: rc.IdentityFiles, CertificateFiles: rc.CertificateFiles,
 		Agent: rc.Agent, KnownHosts: rc.KnownHosts, ConnectTimeout: rc.ConnectTimeout,
 		ProxyCommand: rc.ProxyCommand,
 	}
+	if rc.Jump != nil {
+		j := resolvedConfig(*rc.Jump)
+		c.Jump = &j
+	}
+	return c
 }
 
-// TestDialSSHConfigAlias: an inventory host whose address is an ssh_config
-// alias connects with the HostName, Port, User, IdentityFile and
-// UserKnownHostsFile the config gives it.
-func TestDialSSHConfigAlias(t *testing.T) {
+// dialThroughSSHConfig resolves an inventory host whose address is alias
+// through the ssh_config text given, dials it, and checks who it logged in
+// as.
+func dialThroughSSHConfig(t *testing.T, config, alias string) *Client {
+	t.Helper()
 	e := needSSH(t)
 	dir := t.TempDir()
-	kh := knownHostsFile(t, e.target)
 	conf := filepath.Join(dir, "ssh_config")
-	writeFile(t, conf, fmt.Sprintf(`Host web1-alias
-    HostName 127.0.0.1
-    Port %d
-    User %s
-    IdentityFile %s
-    UserKnownHostsFile %s
-Host *
-    Port 1
-    User nobody-here
-`, e.target.port, e.user, e.keyFile, kh))
+	writeFile(t, conf, config)
 	invFile := filepath.Join(dir, "inventory.yaml")
-	writeFile(t, invFile, "defaults:\n  agent: false\nhosts:\n  - name: web1\n    address: web1-alias\nservices:\n  - unit: demo.service\n")
+	writeFile(t, invFile, "defaults:\n  agent: false\nhosts:\n  - name: web1\n    address: "+alias+"\nservices:\n  - unit: demo.service\n")
 	inv, err := inventory.Load(invFile)
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +61,54 @@ Host *
 	}
 	c, err := Dial(testContext(t), resolvedConfig(rc))
 	if err != nil {
-		t.Fatalf("Dial through the alias: %v", err)
+		t.Fatalf("Dial %s through ssh_config: %v", alias, err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	out, err := c.Run(testContext(t), "id", "-un")
 	if err != nil || strings.TrimSpace(string(out)) != e.user {
 		t.Errorf("id -un = %q, %v; want %s", out, err, e.user)
+	}
+	return c
+}
+
+// TestDialSSHConfigAlias: an inventory host whose address is an ssh_config
+// alias connects with the HostName, Port, User, IdentityFile and
+// UserKnownHostsFile the config gives it.
+func TestDialSSHConfigAlias(t *testing.T) {
+	e := needSSH(t)
+	c := dialThroughSSHConfig(t, fmt.Sprintf(`Host web1-alias
+    HostName 127.0.0.1
+    Port %d
+    User %s
+    IdentityFile %s
+    UserKnownHostsFile %s
+Host *
+    Port 1
+    User nobody-here
+`, e.target.port, e.user, e.keyFile, knownHostsFile(t, e.target)), "web1-alias")
+	if c.jump != nil {
+		t.Error("dialed through a jump host")
+	}
+}
+
+// TestDialSSHConfigProxyJump: ssh_config's ProxyJump names another alias,
+// itself resolved through ssh_config, and the host is reached through it.
+func TestDialSSHConfigProxyJump(t *testing.T) {
+	e := needSSH(t)
+	c := dialThroughSSHConfig(t, fmt.Sprintf(`Host target-alias
+    HostName 127.0.0.1
+    Port %d
+    ProxyJump bastion-alias
+Host bastion-alias
+    HostName 127.0.0.1
+    Port %d
+Host *
+    User %s
+    IdentityFile %s
+    UserKnownHostsFile %s
+`, e.target.port, e.bastion.port, e.user, e.keyFile, knownHostsFile(t, e.target, e.bastion)), "target-alias")
+	if c.jump == nil || c.jump.cfg.Port != e.bastion.port {
+		t.Errorf("not dialed through the bastion: jump %v", c.jump)
 	}
 }
 
