@@ -141,9 +141,9 @@ func (c *Client) attach(ctx context.Context) error {
 	return nil
 }
 
-// connect opens and authenticates one SSH connection to c's host, directly
-// or through c.jump.
-func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
+// connectOnce opens and authenticates one SSH connection to c's host,
+// directly or through c.jump.
+func (c *Client) connectOnce(ctx context.Context) (*ssh.Client, error) {
 	addr := c.addr()
 	fail := func(err error) error {
 		return fmt.Errorf("dial %s (%s): %w", c.cfg.Name, addr, err)
@@ -165,6 +165,13 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 		HostKeyCallback:   hk.check,
 		HostKeyAlgorithms: hk.algorithms,
 	}
+
+	// Waiting for a handshake slot is not part of this hop's timeout.
+	release, err := c.cfg.Handshakes.acquire(ctx, addr, c.cfg.MaxStartups)
+	if err != nil {
+		return nil, fail(fmt.Errorf("waiting for a handshake slot: %w", err))
+	}
+	defer release()
 
 	// One deadline covers TCP connect and the SSH handshake of this hop.
 	hctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)

@@ -74,6 +74,13 @@ type Config struct {
 	IdentitiesOnly   bool   // offer agent keys only if an identity file holds them
 	AgentSocket      string // the agent's socket; "" for $SSH_AUTH_SOCK
 	HashKnownHosts   bool   // trust on first use records the host name hashed, as HashKnownHosts yes
+	// Handshakes, when set, bounds the handshakes in flight to this host
+	// to MaxStartups (0: unbounded) across the dials sharing it.
+	Handshakes  *Handshakes
+	MaxStartups int
+	// ConnectRetries is how many times a handshake the server dropped is
+	// tried again, after a jittered backoff; 0: never.
+	ConnectRetries int
 	// TempTag goes into the names of Upload's temporary files
 	// (.NAME.fleetfix-tmp-TAG-HEX), so that what an upload cut off leaves
 	// can be found by whoever knows the tag (fleet uses the run id). Letters,

@@ -203,8 +203,9 @@ func writePrivateKey(file string, priv ed25519.PrivateKey, passphrase []byte) er
 
 // startSSHD starts one sshd on a free port, retrying if another process
 // grabs the port between picking and binding it. sessionEnv, if set, is
-// the SetEnv of its sessions.
-func startSSHD(dir, name, authKeys, sessionEnv string) (*sshdProc, error) {
+// the SetEnv of its sessions; extra lines of config come last: they can
+// override only what sshd takes the last value of, such as MaxStartups.
+func startSSHD(dir, name, authKeys, sessionEnv string, extra ...string) (*sshdProc, error) {
 	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -242,7 +243,8 @@ Subsystem sftp internal-sftp
 LogLevel VERBOSE
 %s
 %s
-`, port, hostKeyFile, authKeys, setEnv(sessionEnv), trustedUserCA(dir))), 0o644); err != nil {
+%s
+`, port, hostKeyFile, authKeys, setEnv(sessionEnv), trustedUserCA(dir), strings.Join(extra, "\n"))), 0o644); err != nil {
 			return nil, err
 		}
 		logf, err := os.Create(p.log)

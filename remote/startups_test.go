@@ -1,0 +1,130 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startupsSSHD is an sshd that drops every unauthenticated connection
+// beyond two at once (MaxStartups 2), stopped when the test ends.
+func startupsSSHD(t *testing.T) *sshdProc {
+	t.Helper()
+	e := needSSH(t)
+	p, err := startSSHD(t.TempDir(), "startups", e.authKeys, "", "MaxStartups 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.kill)
+	return p
+}
+
+// holdStartups opens n TCP connections to p that never authenticate, so
+// that p counts them against MaxStartups; release closes them. sshd counts
+// a closed connection out a moment later: one it dropped meanwhile is
+// opened again.
+func holdStartups(t *testing.T, p *sshdProc, n int) (release func()) {
+	t.Helper()
+	var conns []net.Conn
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		})
+	}
+	t.Cleanup(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(conns) < n {
+		c, err := net.Dial("tcp", p.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(deadline)
+		line, err := bufio.NewReader(c).ReadString('\n')
+		switch {
+		case err != nil:
+			t.Fatalf("held connection: %v", err)
+		case strings.HasPrefix(line, "SSH-"):
+			conns = append(conns, c)
+		default: // dropped
+			c.Close()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return release
+}
+
+// TestConnectRetries: a handshake sshd drops past MaxStartups fails at
+// once without retries, and is retried after a backoff with them.
+func TestConnectRetries(t *testing.T) {
+	e := needSSH(t)
+	p := startupsSSHD(t)
+	cfg := e.config(p, knownHostsFile(t, p))
+	release := holdStartups(t, p, 2)
+
+	_, err := Dial(testContext(t), cfg)
+	if err == nil || !dropped(err) {
+		t.Fatalf("dial past MaxStartups without retries: err %v, want a dropped handshake", err)
+	}
+	cfg.ConnectRetries = 2
+	time.AfterFunc(100*time.Millisecond, release)
+	c, err := Dial(testContext(t), cfg)
+	if err != nil {
+		t.Fatalf("dial with retries once the startups were released: %v", err)
+	}
+	c.Close()
+}
+
+// TestManyHostsBehindOneBastion: 20 hosts dialed at once through a bastion
+// with MaxStartups 2 all connect: the shared Handshakes lets one bastion
+// handshake run at a time, and retries cover the moment sshd takes to
+// count a finished one out. A limit equal to MaxStartups races that
+// moment, hence the default of 8 under OpenSSH's 10.
+func TestManyHostsBehindOneBastion(t *testing.T) {
+	e := needSSH(t)
+	p := startupsSSHD(t)
+	bastion := e.config(p, knownHostsFile(t, p))
+	bastion.Handshakes, bastion.MaxStartups, bastion.ConnectRetries = NewHandshakes(), 1, 2
+	cfg := e.config(e.target, knownHostsFile(t, e.target))
+	cfg.Jump = &bastion
+	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			c, err := Dial(ctx, cfg)
+			if err == nil {
+				_, err = c.Run(ctx, "true")
+				c.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(bastion.Handshakes.slots); n != 0 {
+		t.Errorf("%d handshake slot entries left", n)
+	}
+}
+
+// TestBackoff: the jitter keeps each wait within half and one and a half
+// times its mean, which doubles per attempt.
+func TestBackoff(t *testing.T) {
+	for attempt := range 4 {
+		mean := retryBase << attempt
+		for range 100 {
+			if d := backoff(attempt); d < mean/2 || d >= mean*3/2 {
+				t.Fatalf("backoff(%d) = %s, want [%s, %s)", attempt, d, mean/2, mean*3/2)
+			}
+		}
+	}
+}
