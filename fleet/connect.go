@@ -30,6 +30,8 @@ type ConnectOptions struct {
 	// ProxyStderr receives what ProxyCommands print on stderr (the verbose
 	// log); nil discards it.
 	ProxyStderr io.Writer
+
+	handshakes *remote.Handshakes // set by RemoteDialer
 }
 
 // RemoteDialer connects to inventory hosts over SSH with their resolved
@@ -39,6 +41,9 @@ func RemoteDialer(inv *inventory.Inventory, o ConnectOptions) Dialer {
 	// per dial (O(N²) for N hosts in one file); the cache still re-reads a
 	// file that changed, e.g. after trust on first use.
 	hostKeys := remote.NewHostKeyCache()
+	// One count of handshakes in flight per sshd across all the dials, so
+	// that hosts behind one bastion stay under its MaxStartups.
+	o.handshakes = remote.NewHandshakes()
 	return func(ctx context.Context, t inventory.Target) (Host, error) {
 		rc, err := inv.ResolveSSH(t, o.SSHConfig)
 		if err != nil {
@@ -71,6 +76,9 @@ func remoteConfig(rc inventory.ResolvedConn, o ConnectOptions, hostKeys *remote.
 		IdentitiesOnly:   rc.IdentitiesOnly,
 		AgentSocket:      rc.AgentSocket,
 		HashKnownHosts:   rc.HashKnownHosts,
+		Handshakes:       o.handshakes,
+		MaxStartups:      rc.MaxStartups,
+		ConnectRetries:   rc.ConnectRetries,
 	}
 	if rc.Become && rc.BecomePassword {
 		c.BecomePassword = o.BecomePassword

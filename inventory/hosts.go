@@ -24,7 +24,7 @@ var (
 // bastion alike.
 func connKeys() []string {
 	return []string{"user", "port", "identity_files", "agent", "known_hosts",
-		"connect_timeout", "become", "become_password", "proxy_jump", "proxy_command"}
+		"connect_timeout", "become", "become_password", "proxy_jump", "proxy_command", "max_startups", "connect_retries"}
 }
 
 // bastionKeys has no groups: bastions are not rollout targets.
@@ -62,6 +62,20 @@ func (l *loader) conn(f fields) Conn {
 		c.ProxyJump = j
 	}
 	c.ProxyCommand = l.proxyCommand(f.get("proxy_command"))
+	ms := f.get("max_startups")
+	if n, set := scalar[int](l, ms, wantInt); set {
+		if n < 1 {
+			l.add(ms, "must be at least 1, got %d", n)
+		}
+		c.MaxStartups = n
+	}
+	cr := f.get("connect_retries")
+	if n, set := scalar[int](l, cr, wantInt); set {
+		if n < 0 || n > 10 {
+			l.add(cr, "%d is out of range 0-10", n)
+		}
+		c.ConnectRetries = &n
+	}
 	if c.ProxyJump != "" && c.ProxyCommand != "" {
 		l.add(f.get("proxy_command"), "proxy_jump and proxy_command both given: set one")
 	}

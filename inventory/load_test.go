@@ -57,7 +57,7 @@ func TestExampleInventory(t *testing.T) {
 			IdentityFiles:  []string{"/var/lib/fleetfix/lab/id_ed25519"},
 			KnownHosts:     []string{"/var/lib/fleetfix/lab/known_hosts"},
 			Agent:          true,
-			ConnectTimeout: 10 * time.Second,
+			ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2,
 		}
 		equal(t, "Resolve("+h.Name+")", rc, want)
 	}

@@ -69,6 +69,12 @@ type Conn struct {
 	// ProxyJump names the bastion or host to connect through; ProxyJumpNone
 	// connects directly even when the defaults name a bastion.
 	ProxyJump string
+	// MaxStartups bounds the SSH handshakes fleetfix runs at once with
+	// this machine, as a bastion: sshd drops those past its MaxStartups.
+	MaxStartups int
+	// ConnectRetries is how often a handshake the machine dropped is
+	// retried, after a jittered backoff, within the connect timeout.
+	ConnectRetries *int
 	// ProxyCommand is a command whose stdin and stdout carry the
 	// connection, as ssh_config's ProxyCommand (%h %p %r %n %% expanded,
 	// run without a shell); it takes ProxyJump's place.
@@ -230,6 +236,10 @@ type ResolvedConn struct {
 	// connection. It may itself have a Jump.
 	Jump *ResolvedConn
 
+	// MaxStartups and ConnectRetries: see Conn.
+	MaxStartups    int
+	ConnectRetries int
+
 	// The rest come from ssh_config only (ResolveSSH), or proxy_command.
 
 	// Alias is the inventory's address when ssh_config's HostName turned it
@@ -265,6 +275,8 @@ const (
 	defaultPort           = 22
 	defaultKnownHosts     = "~/.ssh/known_hosts"
 	defaultConnectTimeout = 10 * time.Second
+	defaultMaxStartups    = 8 // under OpenSSH's MaxStartups 10
+	defaultConnectRetries = 2
 	defaultDropInName     = "override.conf"
 	defaultDropInSection  = "Service"
 	defaultHealthTimeout  = 15 * time.Second

@@ -250,5 +250,11 @@ func mergeConn(base, over Conn) Conn {
 	if over.ProxyCommand != "" {
 		base.ProxyCommand = over.ProxyCommand
 	}
+	if over.MaxStartups != 0 {
+		base.MaxStartups = over.MaxStartups
+	}
+	if over.ConnectRetries != nil {
+		base.ConnectRetries = over.ConnectRetries
+	}
 	return base
 }

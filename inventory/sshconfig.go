@@ -242,7 +242,8 @@ func expandFields(s sshcfg.Setting, keyword string, t sshcfg.Tokens) ([]string, 
 	return out, nil
 }
 
-// timing resolves the connect timeout and the keepalive interval.
+// timing resolves the connect timeout, handshake limit and retries, and
+// the keepalive interval.
 func (inv *Inventory) timing(ly *layers, rc *ResolvedConn) error {
 	h, d := ly.host, ly.defs
 	if ly.inventory("connect_timeout", h.ConnectTimeout != 0, d.ConnectTimeout != 0) {
@@ -256,6 +257,13 @@ func (inv *Inventory) timing(ly *layers, rc *ResolvedConn) error {
 	} else {
 		ly.builtin("connect_timeout")
 		rc.ConnectTimeout = defaultConnectTimeout
+	}
+	rc.MaxStartups, rc.ConnectRetries = defaultMaxStartups, defaultConnectRetries
+	if ly.inventory("max_startups", h.MaxStartups != 0, d.MaxStartups != 0) {
+		rc.MaxStartups = cmp.Or(h.MaxStartups, d.MaxStartups)
+	}
+	if ly.inventory("connect_retries", h.ConnectRetries != nil, d.ConnectRetries != nil) {
+		rc.ConnectRetries = *cmp.Or(h.ConnectRetries, d.ConnectRetries)
 	}
 	if s, ok := ly.config("keepalive", sshcfg.ServerAliveInterval); ok {
 		d, err := seconds(s, "ServerAliveInterval")

@@ -133,3 +133,38 @@ func TestResolveSSHErrors(t *testing.T) {
 		t.Errorf("failed config: err %v, want %v", err, errTest)
 	}
 }
+
+// TestHandshakeKeys: max_startups and connect_retries are connection keys
+// like the others, with defaults 8 and 2; connect_retries: 0 means none.
+func TestHandshakeKeys(t *testing.T) {
+	inv, err := Parse("inv.yaml", []byte(`defaults:
+  connect_retries: 0
+bastions:
+  - name: gw
+    address: 192.0.2.1
+    max_startups: 3
+hosts:
+  - name: a
+    address: 10.0.0.1
+    proxy_jump: gw
+  - name: b
+    address: 10.0.0.2
+    connect_retries: 5
+services:
+  - unit: demo.service
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := inv.Resolve(inv.Hosts[0]), inv.Resolve(inv.Hosts[1])
+	equal(t, "a", [2]int{a.MaxStartups, a.ConnectRetries}, [2]int{8, 0})
+	equal(t, "gw", [2]int{a.Jump.MaxStartups, a.Jump.ConnectRetries}, [2]int{3, 0})
+	equal(t, "b", [2]int{b.MaxStartups, b.ConnectRetries}, [2]int{8, 5})
+
+	_, err = Parse("inv.yaml", []byte("defaults:\n  max_startups: 0\n  connect_retries: -1\nhosts:\n  - name: a\n    address: 10.0.0.1\nservices:\n  - unit: demo.service\n"))
+	for _, want := range []string{"max_startups: must be at least 1", "connect_retries: -1 is out of range"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v, want %q", err, want)
+		}
+	}
+}
