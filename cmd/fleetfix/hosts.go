@@ -139,6 +139,8 @@ func printConn(w io.Writer, rc inventory.ResolvedConn) {
 	}
 	row("host keys", checking, o["strict_host_key_checking"])
 	row("connect_timeout", rc.ConnectTimeout.String(), o["connect_timeout"])
+	row("max_startups", fmt.Sprint(rc.MaxStartups), o["max_startups"])
+	row("connect_retries", fmt.Sprint(rc.ConnectRetries), o["connect_retries"])
 	keepAlive := "15s"
 	if rc.KeepAlive > 0 {
 		keepAlive = rc.KeepAlive.String()
