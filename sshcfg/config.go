@@ -76,7 +76,8 @@ func DefaultPaths(file string) (Paths, error) {
 type Config struct {
 	home      string
 	localUser string
-	files     []*file // user first: the first value obtained wins
+	files     []*file  // user first: the first value obtained wins
+	skipped   []string // "file:line: Match ..." blocks left out
 	err       error
 }
 
@@ -131,7 +132,7 @@ func (c *Config) parse(path string, system bool, depth int) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh_config: %w", err)
 	}
-	cfg, err := sshconfig.DecodeBytes(data)
+	cfg, err := sshconfig.DecodeBytes(c.matchable(path, data))
 	if err != nil {
 		return nil, fmt.Errorf("ssh_config %s: %w", path, err)
 	}
@@ -160,6 +161,51 @@ func (c *Config) parse(path string, system bool, depth int) (*file, error) {
 		}
 	}
 	return f, nil
+}
+
+// neverHost is a Host pattern no alias matches: it stands in for a Match
+// block fleetfix cannot evaluate, keeping the file's line numbers.
+const neverHost = "Host fleetfix.match-skipped.invalid"
+
+// matchable rewrites the Match lines the parser cannot read: "final" and
+// "canonical" are dropped (fleetfix resolves once, without
+// canonicalization, so its one pass is the final one), "Match all" and
+// "Match host" are kept, and a block with any other criterion (exec, user,
+// localuser, originalhost, tagged, ...) is skipped, noted in Skipped. A
+// system file such as Fedora's "Match final all" then does not fail
+// every host.
+func (c *Config) matchable(path string, data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		code, _, _ := strings.Cut(line, "#")
+		fields := strings.Fields(strings.ReplaceAll(code, "=", " "))
+		if len(fields) == 0 || !strings.EqualFold(fields[0], "match") {
+			continue
+		}
+		crit := fields[1:]
+		for len(crit) > 0 && (strings.EqualFold(crit[0], "final") || strings.EqualFold(crit[0], "canonical")) {
+			crit = crit[1:]
+		}
+		switch {
+		case len(crit) == 0, len(crit) == 1 && strings.EqualFold(crit[0], "all"):
+			lines[i] = "Match all"
+		case len(crit) == 2 && strings.EqualFold(crit[0], "host"):
+			lines[i] = "Match host " + strings.ReplaceAll(crit[1], ",", " ")
+		default:
+			lines[i] = neverHost
+			c.skipped = append(c.skipped, fmt.Sprintf("%s:%d: %s", path, i+1, strings.TrimSpace(line)))
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// Skipped lists the Match blocks left out because fleetfix cannot
+// evaluate them, as "file:line: Match ...": what they set does not apply.
+func (c *Config) Skipped() []string {
+	if c == nil {
+		return nil
+	}
+	return c.skipped
 }
 
 // includeDirectives returns the file patterns of an Include line; the
@@ -240,8 +286,8 @@ func localUser() string {
 }
 
 // Lookup returns the settings for alias: the host name as given to ssh(1),
-// matched against every Host line. Match blocks other than "Match host"
-// and "Match all" are refused when the file is parsed.
+// matched against every Host and "Match host" line (see Skipped for the
+// Match blocks left out).
 func (c *Config) Lookup(alias string) (Host, error) {
 	h := Host{Alias: alias, settings: map[string][]Setting{}}
 	if c == nil {

@@ -109,6 +109,37 @@ func TestLookupAll(t *testing.T) {
 	}
 }
 
+// TestMatch: Match host and Match all apply, final and canonical are
+// dropped (fleetfix's one pass is the final one), and a block with any
+// other criterion is skipped and listed, not an error.
+func TestMatch(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config")
+	writeFile(t, conf, "Match exec \"true\"\n  User x\nMatch final all\n  User y\nMatch host a,b # a comment\n  Port 7\nMatch canonical host c\n  Port 8\n")
+	c, err := Load(Paths{User: conf, Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ alias, keyword, want, from string }{
+		{"other", User, "y", conf + ":4"},
+		{"b", Port, "7", conf + ":6"},
+		{"c", Port, "8", conf + ":8"},
+		{"other", Port, "", ""},
+	} {
+		h, err := c.Lookup(tt.alias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := h.Get(tt.keyword)
+		if s.Value != tt.want || (tt.from != "" && s.From() != tt.from) {
+			t.Errorf("%s %s = %q from %s, want %q from %s", tt.alias, tt.keyword, s.Value, s.From(), tt.want, tt.from)
+		}
+	}
+	if got := c.Skipped(); len(got) != 1 || got[0] != conf+`:1: Match exec "true"` {
+		t.Errorf("Skipped = %q, want the Match exec line", got)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	missing, err := Load(Paths{User: filepath.Join(dir, "none"), System: filepath.Join(dir, "none2"), Home: dir})
@@ -117,11 +148,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if h, _ := missing.Lookup("x"); len(h.settings) != 0 {
 		t.Errorf("missing files give settings %v", h.settings)
-	}
-	bad := filepath.Join(dir, "config")
-	writeFile(t, bad, "Host x\n  Match exec \"true\"\n")
-	if _, err := Load(Paths{User: bad, Home: dir}); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("unparsable config: err %v, want one naming %s", err, bad)
 	}
 	loop := filepath.Join(dir, "loop")
 	writeFile(t, loop, "Include "+loop+"\n")

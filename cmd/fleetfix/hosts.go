@@ -76,6 +76,9 @@ ssh_config file and line, or fleetfix's default. It connects to nothing.`,
 				return usageError{fmt.Errorf("--limit: %w", err)}
 			}
 			sc := ssh.load()
+			for _, m := range sc.Skipped() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ssh_config %s: skipped, fleetfix cannot evaluate this Match\n", m)
+			}
 			failed := false
 			for _, t := range targets {
 				rc, err := inv.Explain(t, sc)
