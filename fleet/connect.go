@@ -32,7 +32,12 @@ type ConnectOptions struct {
 	ProxyStderr io.Writer
 
 	handshakes *remote.Handshakes // set by RemoteDialer
+	jumps      *remote.JumpPool   // set by RemoteDialer
 }
+
+// jumpPoolSize is how many connections the hosts behind one bastion share:
+// a few, so that one slow channel does not hold up every host's traffic.
+const jumpPoolSize = 4
 
 // RemoteDialer connects to inventory hosts over SSH with their resolved
 // connection settings.
@@ -44,6 +49,8 @@ func RemoteDialer(inv *inventory.Inventory, o ConnectOptions) Dialer {
 	// One count of handshakes in flight per sshd across all the dials, so
 	// that hosts behind one bastion stay under its MaxStartups.
 	o.handshakes = remote.NewHandshakes()
+	// The hosts behind one bastion share a few connections to it.
+	o.jumps = remote.NewJumpPool(jumpPoolSize)
 	return func(ctx context.Context, t inventory.Target) (Host, error) {
 		rc, err := inv.ResolveSSH(t, o.SSHConfig)
 		if err != nil {
@@ -77,6 +84,7 @@ func remoteConfig(rc inventory.ResolvedConn, o ConnectOptions, hostKeys *remote.
 		AgentSocket:      rc.AgentSocket,
 		HashKnownHosts:   rc.HashKnownHosts,
 		Handshakes:       o.handshakes,
+		JumpPool:         o.jumps,
 		MaxStartups:      rc.MaxStartups,
 		ConnectRetries:   rc.ConnectRetries,
 	}

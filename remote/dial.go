@@ -38,7 +38,12 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 		sudo:     &sudoPassword{get: cfg.BecomePassword},
 	}
 	if cfg.Jump != nil && len(cfg.ProxyCommand) == 0 {
-		if c.jump, err = dial(ctx, *cfg.Jump, depth+1); err != nil {
+		if cfg.JumpPool != nil {
+			c.jump, c.releaseJump, err = cfg.JumpPool.get(ctx, *cfg.Jump, depth+1)
+		} else {
+			c.jump, err = dial(ctx, *cfg.Jump, depth+1)
+		}
+		if err != nil {
 			var hkErr *HostKeyError
 			if errors.As(err, &hkErr) {
 				return nil, err // already names the jump host, and is clearer unwrapped
@@ -48,9 +53,7 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 	}
 	conn, err := c.connect(ctx)
 	if err != nil {
-		if c.jump != nil {
-			_ = c.jump.Close() // the dial error is the one worth reporting
-		}
+		_ = c.dropJump() // the dial error is the one worth reporting
 		return nil, err
 	}
 	c.conn = conn
@@ -70,13 +73,30 @@ func (c *Client) Reconnect(ctx context.Context) error {
 	if !c.detach(cur) {
 		return fmt.Errorf("reconnect %s: client closed", c.cfg.Name)
 	}
-	if jump != nil {
+	// A pooled jump host carries other hosts too: it is redialed only if
+	// dead (see dialTransport).
+	if jump != nil && c.releaseJump == nil {
 		if err := jump.Reconnect(ctx); err != nil {
 			return fmt.Errorf("reconnect %s: %w", c.cfg.Name, err)
 		}
 	}
 	if err := c.attach(ctx); err != nil {
 		return fmt.Errorf("reconnect: %w", err)
+	}
+	return nil
+}
+
+// dropJump lets go of the jump host: closes it, or returns it to its pool.
+func (c *Client) dropJump() error {
+	c.mu.Lock()
+	jump, release := c.jump, c.releaseJump
+	c.jump, c.releaseJump = nil, nil
+	c.mu.Unlock()
+	switch {
+	case release != nil:
+		release()
+	case jump != nil:
+		return jump.Close()
 	}
 	return nil
 }

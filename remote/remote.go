@@ -78,6 +78,9 @@ type Config struct {
 	// to MaxStartups (0: unbounded) across the dials sharing it.
 	Handshakes  *Handshakes
 	MaxStartups int
+	// JumpPool, when set, shares the connection to Jump with the other
+	// hosts behind it (see JumpPool).
+	JumpPool *JumpPool
 	// ConnectRetries is how many times a handshake the server dropped is
 	// tried again, after a jittered backoff; 0: never.
 	ConnectRetries int
@@ -172,10 +175,13 @@ type Client struct {
 	mu     sync.Mutex
 	closed bool
 	jump   *Client
-	conn   *ssh.Client
-	stopKA func() // stops the keepalive goroutine of conn
-	sftp   *sftp.Client
-	probed *probedConn // see Probe
+	// releaseJump returns a jump host from Config.JumpPool instead of
+	// closing it; nil for a jump host of the client's own.
+	releaseJump func()
+	conn        *ssh.Client
+	stopKA      func() // stops the keepalive goroutine of conn
+	sftp        *sftp.Client
+	probed      *probedConn // see Probe
 }
 
 // Name returns the host name used in messages.
@@ -198,8 +204,8 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	conn, stopKA, sc, jump, probed := c.conn, c.stopKA, c.sftp, c.jump, c.probed
-	c.conn, c.stopKA, c.sftp, c.jump, c.probed = nil, nil, nil, nil, nil
+	conn, stopKA, sc, probed := c.conn, c.stopKA, c.sftp, c.probed
+	c.conn, c.stopKA, c.sftp, c.probed = nil, nil, nil, nil
 	c.mu.Unlock()
 
 	if probed != nil {
@@ -208,10 +214,8 @@ func (c *Client) Close() error {
 
 	c.sudo.forget()
 	err := closeConn(conn, stopKA, sc)
-	if jump != nil {
-		if jerr := jump.Close(); jerr != nil && err == nil {
-			err = jerr
-		}
+	if jerr := c.dropJump(); jerr != nil && err == nil {
+		err = jerr
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", c.cfg.Name, err)

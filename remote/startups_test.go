@@ -82,34 +82,60 @@ func TestConnectRetries(t *testing.T) {
 }
 
 // TestManyHostsBehindOneBastion: 20 hosts dialed at once through a bastion
-// with MaxStartups 2 all connect: the shared Handshakes lets one bastion
-// handshake run at a time, and retries cover the moment sshd takes to
-// count a finished one out. A limit equal to MaxStartups races that
-// moment, hence the default of 8 under OpenSSH's 10.
+// with MaxStartups 2 all connect, over at most 4 connections to it (the
+// JumpPool), and the last host to close closes them. The shared
+// Handshakes lets one bastion handshake run at a time, and retries cover
+// the moment sshd takes to count a finished one out: a limit equal to
+// MaxStartups races that moment, hence the default of 8 under OpenSSH's 10.
 func TestManyHostsBehindOneBastion(t *testing.T) {
 	e := needSSH(t)
 	p := startupsSSHD(t)
-	bastion := e.config(p, knownHostsFile(t, p))
+	proxy := newFreezableProxy(t, p.addr())
+	bastion := e.proxiedConfig(t, p, proxy)
 	bastion.Handshakes, bastion.MaxStartups, bastion.ConnectRetries = NewHandshakes(), 1, 2
 	cfg := e.config(e.target, knownHostsFile(t, e.target))
-	cfg.Jump = &bastion
+	cfg.Jump, cfg.JumpPool = &bastion, NewJumpPool(4)
 	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Second)
 	defer cancel()
-	errs := make(chan error, 20)
+	type result struct {
+		c   *Client
+		err error
+	}
+	results := make(chan result, 20)
 	for range 20 {
 		go func() {
 			c, err := Dial(ctx, cfg)
 			if err == nil {
 				_, err = c.Run(ctx, "true")
-				c.Close()
 			}
-			errs <- err
+			results <- result{c, err}
 		}()
 	}
+	var clients []*Client
 	for range 20 {
-		if err := <-errs; err != nil {
-			t.Error(err)
+		r := <-results
+		if r.err != nil {
+			t.Error(r.err)
 		}
+		if r.c != nil {
+			clients = append(clients, r.c)
+		}
+	}
+	if n := proxy.accepted.Load(); n < 1 || n > 4 {
+		t.Errorf("%d connections to the bastion for 20 hosts, want 1-4", n)
+	}
+	for _, c := range clients {
+		c.Close()
+	}
+	if n := len(cfg.JumpPool.jumps); n != 0 {
+		t.Errorf("%d jump sets left in the pool after every host closed", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for proxy.open.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := proxy.open.Load(); n != 0 {
+		t.Errorf("%d bastion connections still open after every host closed", n)
 	}
 	if n := len(bastion.Handshakes.slots); n != 0 {
 		t.Errorf("%d handshake slot entries left", n)
