@@ -58,13 +58,32 @@ func (inv *Inventory) resolve(h Target, isBastion bool, sc *sshcfg.Config, expla
 	return rc, nil
 }
 
-// defaultsLayer is the defaults section's own keys: what ssh_config may
-// not override. A hand-built Inventory has only Defaults, all of it given.
+// defaultsLayer is Defaults without the built-in defaults the file did
+// not set: what ssh_config may not override. Defaults itself is the
+// source, so that a caller's change to it (a copy without proxy_jump)
+// takes effect; a hand-built Inventory has only Defaults, all of it given.
 func (inv *Inventory) defaultsLayer() Conn {
-	if inv.given != nil {
-		return *inv.given
+	d := inv.Defaults
+	if inv.given == nil {
+		return d
 	}
-	return inv.Defaults
+	g, b := *inv.given, withBuiltinDefaults(Conn{})
+	if g.User == "" && d.User == b.User {
+		d.User = ""
+	}
+	if g.Port == 0 && d.Port == b.Port {
+		d.Port = 0
+	}
+	if g.Agent == nil && d.Agent != nil && *d.Agent == *b.Agent {
+		d.Agent = nil
+	}
+	if g.KnownHosts == nil && slices.Equal(d.KnownHosts, b.KnownHosts) {
+		d.KnownHosts = nil
+	}
+	if g.ConnectTimeout == 0 && d.ConnectTimeout == b.ConnectTimeout {
+		d.ConnectTimeout = 0
+	}
+	return d // become and become_password are the inventory's alone
 }
 
 // Select returns the hosts named by limit, each entry a host or group name,

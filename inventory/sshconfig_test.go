@@ -168,3 +168,20 @@ services:
 		}
 	}
 }
+
+// TestResolveChangedDefaults: a change to a loaded Inventory's Defaults
+// takes effect, ssh_config or not.
+func TestResolveChangedDefaults(t *testing.T) {
+	inv, sc, _ := loadSSH(t)
+	direct := *inv
+	direct.Defaults.Port, direct.Defaults.ProxyCommand = 2400, "nc %h %p"
+	plain, _ := inv.host("plain")
+	for _, c := range []*sshcfg.Config{nil, sc} {
+		rc, err := direct.ResolveSSH(plain, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "port", rc.Port, 2400)
+		equal(t, "proxy", strings.Join(rc.ProxyCommand, " "), "nc 10.0.0.5 2400")
+	}
+}
