@@ -62,7 +62,8 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 }
 
 // Reconnect drops the connection and dials again with the same Config, host
-// key verified again (and the jump host, if any, reconnected first). Identity
+// key verified again (and the jump host, if any, reconnected first, unless
+// it is shared through a JumpPool: then only if it is dead). Identity
 // files are not decrypted again and a cached sudo password is kept. If the
 // new dial fails the old connection is still closed, so a half-dead
 // connection is never reused silently.
