@@ -154,3 +154,45 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestJumpPoolReconnect: a host's Reconnect keeps the pooled bastion
+// connection, which another host still uses; a bastion connection that
+// died is redialed once for both.
+func TestJumpPoolReconnect(t *testing.T) {
+	e := needSSH(t)
+	proxy := newFreezableProxy(t, e.bastion.addr())
+	bastion := e.proxiedConfig(t, e.bastion, proxy)
+	cfg := e.config(e.target, knownHostsFile(t, e.target))
+	cfg.Jump, cfg.JumpPool = &bastion, NewJumpPool(1)
+	ctx := testContext(t)
+	var clients [2]*Client
+	for i := range clients {
+		c, err := Dial(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		clients[i] = c
+	}
+	if clients[0].jump != clients[1].jump {
+		t.Fatal("two hosts behind one bastion, pool of 1: two bastion clients")
+	}
+	if err := clients[0].Reconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clients[1].Run(ctx, "true"); err != nil {
+		t.Errorf("the other host after a Reconnect: %v", err)
+	}
+	if n := proxy.accepted.Load(); n != 1 {
+		t.Errorf("bastion dialed %d times, want 1", n)
+	}
+	cutJump(t, clients[0], proxy)
+	for _, c := range clients {
+		if err := c.Reconnect(ctx); err != nil {
+			t.Fatalf("Reconnect after the bastion's connection was cut: %v", err)
+		}
+	}
+	if n := proxy.accepted.Load(); n != 2 {
+		t.Errorf("bastion dialed %d times, want 2 (the dial, one redial)", n)
+	}
+}
