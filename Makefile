@@ -15,8 +15,14 @@ all: build
 deps:
 	./scripts/deps.sh
 
+# A static binary (CGO_ENABLED=0: Go's own DNS resolver and user database
+# reader, see the README), stamped with its VCS revision for `fleetfix
+# version` (-buildvcs=auto also where GOFLAGS says -buildvcs=false; where git
+# cannot read the tree, BUILDVCS=false builds unstamped). Another platform:
+# make build GOARCH=arm64 BIN=bin/fleetfix-arm64.
+BUILDVCS ?= $(shell git status --porcelain >/dev/null 2>&1 && echo auto || echo false)
 build:
-	$(GO) build -o $(BIN) ./cmd/fleetfix
+	CGO_ENABLED=0 $(GO) build -buildvcs=$(BUILDVCS) -o $(BIN) ./cmd/fleetfix
 
 $(GOLANGCI_LINT): scripts/deps.sh
 	./scripts/deps.sh tools

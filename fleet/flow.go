@@ -63,6 +63,7 @@ type hostRun struct {
 	flow  flow
 	ctx   context.Context // the host's whole run; each step has a shorter one
 	t     inventory.Target
+	give  *hostShare // the host's services and files
 	batch int
 	start time.Time
 	res   HostResult
@@ -97,10 +98,10 @@ type hostRun struct {
 // manifest's final state written, before the host's final event, so
 // whoever reacts to that event (an operator's rollback) finds the host free.
 func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f flow) HostResult {
-	hr := &hostRun{r: r, flow: f, ctx: ctx, t: t, batch: batch, start: time.Now(),
+	hr := &hostRun{r: r, flow: f, ctx: ctx, t: t, give: r.share(t.Name), batch: batch, start: time.Now(),
 		res: HostResult{Host: t.Name, Batch: batch}}
 	if f.keepsRun {
-		hr.res.RunID = r.runID
+		hr.res.RunID, hr.res.Units = r.runID, hr.give.units()
 	}
 	hr.saves.hr = hr
 	defer hr.close()
@@ -188,6 +189,7 @@ func (hr *hostRun) report(status Status, step Step, phase Phase, msg string) Hos
 	}
 	if hr.m != nil && hr.flow.keepsRun {
 		hr.res.Changed = countDone(hr.m)
+		hr.res.Changes = slices.Clone(hr.m.Changes)
 	}
 	e := Event{Host: hr.t.Name, Step: step, Phase: phase, Batch: hr.batch, Message: msg, Err: hr.res.err, Result: &hr.res}
 	if phase == PhaseDone {

@@ -166,7 +166,7 @@ func guardRun(t *testing.T, h *scriptedHost, rec *recorder) *hostRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hr := &hostRun{r: r, ctx: context.Background(), h: h, t: inv.Hosts[0], facts: &Facts{BootID: "boot-1"},
+	hr := &hostRun{r: r, ctx: context.Background(), h: h, t: inv.Hosts[0], give: r.share(inv.Hosts[0].Name), facts: &Facts{BootID: "boot-1"},
 		m: &Manifest{Schema: ManifestSchema, RunID: "20261201_101010", Host: "h1", State: StateRunning,
 			Units: []UnitRecord{{Unit: "demo.service", Props: map[string]string{"ActiveState": "active"}}}}}
 	hr.saves.hr = hr

@@ -47,6 +47,10 @@ type invSpec struct {
 	policy    string
 	health    string
 	restart   string // the service's restart block, if any
+	// services, when set, is the whole services section instead, and
+	// files are more local files it names, by name in the test's dir.
+	services string
+	files    map[string][]byte
 }
 
 func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
@@ -85,7 +89,15 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
 		h := tl.State.Hosts[i]
 		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n%s", h.Name, h.Address, s.hostExtra[i])
 	}
-	fmt.Fprintf(&b, `services:
+	for name, content := range s.files {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.services != "" {
+		b.WriteString(s.services)
+	} else {
+		fmt.Fprintf(&b, `services:
   - unit: smart-proxy.service
     artifacts:
       - src: smart-proxy
@@ -96,6 +108,7 @@ func writeInventory(t *testing.T, s invSpec) (*inventory.Inventory, string) {
       settings:
 %s    health:
 %s%s`, dest, owner, settings, health, s.restart)
+	}
 	b.WriteString("rollout:\n" + s.policy)
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

@@ -37,7 +37,8 @@ type Facts struct {
 // preflight checks the host can take the fix and works out what will
 // change. It changes nothing, and reads the host in one session.
 func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
-	st, err := readHost(ctx, h, r.units(), r.targets)
+	w := r.share(h.Name())
+	st, err := readHost(ctx, h, w.units(), w.targets)
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +59,11 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 	if !f.PersistentJournal {
 		r.info(h.Name(), StepPreflight, true, "no persistent journal (/var/log/journal): stop timings after a reboot will be unavailable")
 	}
-	if f.Units, err = r.unitRecords(st); err != nil {
+	if f.Units, err = w.unitRecords(st); err != nil {
 		return nil, err
 	}
 	var changed []fileState // what the host has at each of f.Changes
-	for i, want := range r.targets {
+	for i, want := range w.targets {
 		c, err := r.compare(want, st.files[i])
 		if err != nil {
 			return nil, err
@@ -94,9 +95,9 @@ func (r *runner) preflight(ctx context.Context, h Host) (*Facts, error) {
 
 // unitRecords keeps each unit's properties as preflight read them, and
 // refuses a unit systemd does not have loaded.
-func (r *runner) unitRecords(st *hostState) ([]UnitRecord, error) {
+func (w *hostShare) unitRecords(st *hostState) ([]UnitRecord, error) {
 	var units []UnitRecord
-	for i, svc := range r.services {
+	for i, svc := range w.services {
 		u := st.units[i]
 		if u.err != "" {
 			return nil, fmt.Errorf("systemctl show %s: %s", svc.Unit, u.err)
@@ -134,7 +135,7 @@ func (r *runner) resumeOrNot(host string, st *hostState, f *Facts) error {
 	}
 	// Only the same work may be resumed: a run that changes other files
 	// would be recorded, and later rolled back, as one it is not.
-	if diff := sameChanges(prev, f.Changes, r.targets); diff != "" {
+	if diff := sameChanges(prev, f.Changes, r.share(host).targets); diff != "" {
 		return fmt.Errorf("unfinished run %s (%s) made other changes than this inventory: %s: roll it back first (fleetfix rollback -i %s --run %s %s), or finish it with its own inventory",
 			prev.RunID, prev.State, diff, inventoryPath(r.opts.Inventory), prev.RunID, host)
 	}
@@ -192,7 +193,7 @@ func inventoryPath(inv *inventory.Inventory) string {
 // fail after the backup) or whose new drop-in systemd finds fault with (it
 // would be installed and fail at daemon-reload).
 func (r *runner) checkNewFiles(host string, facts map[string]string, files []fileState) error {
-	for i, t := range r.targets {
+	for i, t := range r.share(host).targets {
 		st := files[i]
 		if len(st.noOwner) > 0 {
 			return fmt.Errorf("owner %s of %s: no %s on the host; create it or fix owner in the inventory", t.Owner, t.Path, strings.Join(st.noOwner, " and no "))
@@ -209,15 +210,6 @@ func (r *runner) checkNewFiles(host string, facts map[string]string, files []fil
 		r.info(host, StepPreflight, false, "no systemd-analyze on the host: the new drop-in is checked at daemon-reload only")
 	}
 	return nil
-}
-
-// units names the run's units, in inventory order.
-func (r *runner) units() []string {
-	units := make([]string, len(r.services))
-	for i, svc := range r.services {
-		units[i] = svc.Unit
-	}
-	return units
 }
 
 // hostState is what scriptPreflight read of a host.

@@ -205,7 +205,7 @@ func TestPreflightChecksNewFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &runner{targets: targets, rep: &recorder{}}
+			r := &runner{shares: map[string]*hostShare{"h1": {targets: targets}}, rep: &recorder{}}
 			err = r.checkNewFiles("h1", map[string]string{}, st.files)
 			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("checkNewFiles = %v, want %q", err, tt.wantErr)

@@ -271,7 +271,7 @@ func (r *runner) afterBoot(ctx context.Context, h Host, t *RebootTiming, issued 
 	// sshd comes up before units that wait for the network or mounts: let
 	// the boot finish (within what is left of reboot_up), then check health.
 	mode, bootWait := "boot", max(r.opts.Inventory.Rollout.Timeouts.RebootUp-time.Since(issued), time.Second)
-	for _, svc := range r.services {
+	for _, svc := range r.share(h.Name()).services {
 		if err := health(ctx, h, svc, mode, bootWait); err != nil {
 			return fmt.Errorf("after the reboot: %w", err)
 		}
@@ -454,7 +454,7 @@ func (s *shutdownRead) start(boot string) {
 			after, note, err := lastShutdown(ctx, s.h, s.persistent, boot, false)
 			wg.Wait()
 			if s.err = errors.Join(beforeErr, err); s.err == nil {
-				s.timings = unitTimings(s.r.services, before, after, beforeNote, note, s.prev)
+				s.timings = unitTimings(s.r.share(s.h.Name()).services, before, after, beforeNote, note, s.prev)
 				s.after = after
 			}
 		}()

@@ -40,10 +40,10 @@ type oldBuild struct {
 // host's result keeps how long that took.
 func (hr *hostRun) restart(ctx context.Context) (string, error) {
 	start := time.Now()
-	groups := [][]inventory.Service{hr.r.services}
+	groups := [][]inventory.Service{hr.give.services}
 	if hr.r.opts.Inventory.Rollout.Restart == inventory.RestartSequential {
 		groups = nil
-		for _, svc := range hr.r.services {
+		for _, svc := range hr.give.services {
 			groups = append(groups, []inventory.Service{svc})
 		}
 	}
@@ -230,17 +230,17 @@ func (hr *hostRun) readOldStops(ctx context.Context, svcs []inventory.Service, r
 // countInFlight counts each unit's connections just before the reboot; a
 // count that fails is reported and left out, never a failed host.
 func (hr *hostRun) countInFlight(ctx context.Context) {
-	out, err := runScript(ctx, hr.h, scriptInFlight, hr.r.units()...)
+	out, err := runScript(ctx, hr.h, scriptInFlight, hr.give.units()...)
 	if err != nil {
 		hr.r.info(hr.t.Name, StepReboot, true, "count the connections in flight: "+err.Error())
 		return
 	}
-	rr, err := parseRestartOut(out, len(hr.r.services))
+	rr, err := parseRestartOut(out, len(hr.give.services))
 	if err != nil {
 		hr.r.info(hr.t.Name, StepReboot, true, "count the connections in flight: "+err.Error())
 		return
 	}
-	for i, svc := range hr.r.services {
+	for i, svc := range hr.give.services {
 		if n := rr.inFlight[i]; n != nil {
 			if hr.rst.atReboot == nil {
 				hr.rst.atReboot = map[string]int{}
@@ -302,7 +302,7 @@ func (hr *hostRun) planRestart(ctx context.Context) {
 	}
 	var last *journal.Shutdown
 	read := false
-	for _, svc := range hr.r.services {
+	for _, svc := range hr.give.services {
 		if d := svc.Restart.OldStopTimeout; d > 0 {
 			hr.r.info(hr.t.Name, StepPreflight, false, fmt.Sprintf("%s: at the restart the old build is SIGKILLed if still stopping after %s (restart.old_stop_timeout)", svc.Unit, d))
 			continue

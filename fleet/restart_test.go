@@ -39,8 +39,8 @@ func restartRun(t *testing.T, order string, h *scriptedHost) (*hostRun, string, 
 		{Unit: "rule-proxy.service", Health: inventory.Health{Timeout: 15 * time.Second}},
 	}}
 	inv.Rollout.Restart = order
-	r := &runner{opts: Options{Inventory: inv}, services: inv.Services, rep: ReporterFunc(func(Event) {})}
-	hr := &hostRun{r: r, ctx: context.Background(), h: h, t: inventory.Target{Name: h.name}}
+	r := &runner{opts: Options{Inventory: inv}, rep: ReporterFunc(func(Event) {})}
+	hr := &hostRun{r: r, ctx: context.Background(), h: h, t: inventory.Target{Name: h.name}, give: r.share(h.name)}
 	msg, err := hr.restart(context.Background())
 	return hr, msg, err
 }
@@ -163,9 +163,9 @@ func TestPlanRestartShowsOrSuggestsTheBound(t *testing.T) {
 			svc := inventory.Service{Unit: "smart-proxy.service", Restart: tt.restart, DropIn: inventory.DefaultDropIn()}
 			inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy(), Services: []inventory.Service{svc}}
 			rec := &recorder{}
-			r := &runner{opts: Options{Inventory: inv, LastStep: tt.lastStep}, services: inv.Services, rep: rec}
+			r := &runner{opts: Options{Inventory: inv, LastStep: tt.lastStep}, rep: rec}
 			h := &scriptedHost{name: "h1", answers: map[string]answer{"journal": ok(string(buggy))}}
-			hr := &hostRun{r: r, h: h, t: inventory.Target{Name: "h1"}, facts: &Facts{PersistentJournal: true}}
+			hr := &hostRun{r: r, h: h, t: inventory.Target{Name: "h1"}, give: r.share("h1"), facts: &Facts{PersistentJournal: true}}
 			hr.planRestart(context.Background())
 			var got []string
 			for _, e := range rec.events {

@@ -306,6 +306,7 @@ func (r *runner) restartOld(ctx context.Context, h Host, m *Manifest) error {
 		return fmt.Errorf("daemon-reload: %w", err)
 	}
 	var err error
+	services := r.share(h.Name()).services
 	for _, u := range m.Units {
 		if u.Props["ActiveState"] != "active" {
 			// The rollout's restart started it: as it was is stopped.
@@ -315,7 +316,7 @@ func (r *runner) restartOld(ctx context.Context, h Host, m *Manifest) error {
 			continue
 		}
 		svc := inventory.Service{Unit: u.Unit, Health: inventory.Health{Timeout: 15 * time.Second}}
-		for _, s := range r.services {
+		for _, s := range services {
 			if s.Unit == u.Unit {
 				svc = s
 			}

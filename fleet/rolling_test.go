@@ -152,7 +152,7 @@ func checkRolling(t *testing.T, tt rollingCase) {
 		t.Fatal(err)
 	}
 	sums := map[string]string{}
-	for _, ft := range r.targets {
+	for _, ft := range r.share(inv.Hosts[0].Name).targets {
 		sums[ft.Path] = ft.SHA256
 	}
 	var inFlight, most atomic.Int32

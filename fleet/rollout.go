@@ -57,9 +57,15 @@ type HostResult struct {
 	RestartTime time.Duration
 	Duration    time.Duration
 	RunID       string
+	// Units are the host's services, the ones that select it (rollouts
+	// and plans).
+	Units []string
 	// Reboot and Timings are set when the host was rebooted.
 	Reboot  *RebootTiming
 	Timings []UnitTiming
+	// Changes are the files the run changed on the host, as its manifest
+	// records them, for the run's stored summary.
+	Changes []Change
 	err     error
 }
 

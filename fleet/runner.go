@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/fleetfix/fleetfix/inventory"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,20 +15,30 @@ import (
 // runner holds what every host's work shares; nothing in it changes once
 // the run has started, except through the mutex-guarded halt state.
 type runner struct {
-	opts     Options
-	runID    string
-	services []inventory.Service
-	targets  []fileTarget
-	content  map[string][]byte // remote path -> new content
-	rep      Reporter
-	wait     rebootWait
-	self     controller    // this process, as the host locks name it
-	lease    time.Duration // the host locks' lease (LockLease)
+	opts  Options
+	runID string
+	// shares are the inventory's hosts' own services and files, by host.
+	shares map[string]*hostShare
+	// artifacts are the artifacts' contents and sums, read once for the
+	// whole fleet, by local path.
+	artifacts map[string]fileTarget
+	rep       Reporter
+	wait      rebootWait
+	self      controller    // this process, as the host locks name it
+	lease     time.Duration // the host locks' lease (LockLease)
 
 	mu      sync.Mutex
 	halted  bool
 	haltCh  chan struct{}
 	haltErr error
+}
+
+// hostShare is what one host is given: the services that select it, with
+// its overrides applied, and the files they write.
+type hostShare struct {
+	services []inventory.Service
+	targets  []fileTarget
+	content  map[string][]byte // remote path -> new content
 }
 
 func newRunner(o Options) (*runner, error) {
@@ -43,30 +54,79 @@ func newRunner(o Options) (*runner, error) {
 	if !ValidRunID(o.RunID) {
 		return nil, fmt.Errorf("run id %q: want YYYYMMDD_HHMMSS", o.RunID)
 	}
-	r := &runner{opts: o, runID: o.RunID, services: o.Inventory.Services, content: map[string][]byte{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
+	r := &runner{opts: o, runID: o.RunID, shares: map[string]*hostShare{}, artifacts: map[string]fileTarget{}, rep: o.Reporter, wait: defaultRebootWait(), haltCh: make(chan struct{}),
 		self: thisController(), lease: LockLease}
-	// Artifacts are read and hashed once for the whole fleet.
 	for _, svc := range o.Inventory.Services {
-		for _, a := range svc.Artifacts {
+		arts := slices.Clone(svc.Artifacts)
+		for _, ov := range svc.Overrides {
+			arts = append(arts, ov.Artifacts...)
+		}
+		for _, a := range arts {
+			if _, read := r.artifacts[a.Src]; read {
+				continue
+			}
 			b, err := os.ReadFile(a.Src)
 			if err != nil {
 				return nil, fmt.Errorf("artifact %s: %w", a.Src, err)
 			}
-			r.addTarget(fileTarget{Kind: "artifact", Unit: svc.Unit, Path: a.Dest, Content: b, Mode: a.Mode, Owner: a.Owner})
+			r.artifacts[a.Src] = withSum(fileTarget{Content: b})
 		}
-		if len(svc.DropIn.Settings) > 0 {
-			mode := os.FileMode(0o644)
-			r.addTarget(fileTarget{Kind: "dropin", Unit: svc.Unit, Path: svc.DropIn.Path(svc.Unit), Content: svc.DropIn.Render(), Mode: &mode, Owner: "root:root"})
+	}
+	// Hosts with the same selection share one: a large uniform fleet
+	// resolves its services once.
+	bySelection := map[string]*hostShare{}
+	for _, t := range o.Inventory.Hosts {
+		sel := o.Inventory.Selection(t)
+		if bySelection[sel] == nil {
+			bySelection[sel] = r.newShare(t)
 		}
+		r.shares[t.Name] = bySelection[sel]
 	}
 	return r, nil
 }
 
-func (r *runner) addTarget(t fileTarget) {
+// share returns host's services and files; a host the inventory does not
+// name gets the services that select every host.
+func (r *runner) share(host string) *hostShare {
+	if w, ok := r.shares[host]; ok {
+		return w
+	}
+	return r.newShare(inventory.Target{Name: host})
+}
+
+func (r *runner) newShare(t inventory.Target) *hostShare {
+	w := &hostShare{services: r.opts.Inventory.ServicesOf(t), content: map[string][]byte{}}
+	for _, svc := range w.services {
+		for _, a := range svc.Artifacts {
+			read := r.artifacts[a.Src]
+			w.add(fileTarget{Kind: "artifact", Unit: svc.Unit, Path: a.Dest, Content: read.Content, SHA256: read.SHA256, Mode: a.Mode, Owner: a.Owner})
+		}
+		if len(svc.DropIn.Settings) > 0 {
+			mode := os.FileMode(0o644)
+			w.add(withSum(fileTarget{Kind: "dropin", Unit: svc.Unit, Path: svc.DropIn.Path(svc.Unit), Content: svc.DropIn.Render(), Mode: &mode, Owner: "root:root"}))
+		}
+	}
+	return w
+}
+
+func withSum(t fileTarget) fileTarget {
 	sum := sha256.Sum256(t.Content)
 	t.SHA256 = hex.EncodeToString(sum[:])
-	r.targets = append(r.targets, t)
-	r.content[t.Path] = t.Content
+	return t
+}
+
+func (w *hostShare) add(t fileTarget) {
+	w.targets = append(w.targets, t)
+	w.content[t.Path] = t.Content
+}
+
+// units names the host's units, in inventory order.
+func (w *hostShare) units() []string {
+	units := make([]string, len(w.services))
+	for i, svc := range w.services {
+		units[i] = svc.Unit
+	}
+	return units
 }
 
 func (r *runner) emit(e Event) {

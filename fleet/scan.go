@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,11 @@ type ScanUnit struct {
 	journal.UnitStop
 	TimeoutStop string // TimeoutStopUSec as systemctl shows it, e.g. "1min 30s"
 	KillMode    string
+	// ExecPath is the program of the unit's ExecStart, "" when it has none.
+	ExecPath string
+	// Listen are the TCP addresses (ADDRESS:PORT, as ss shows them) the
+	// unit's processes listen on now, nil when none or ss is missing.
+	Listen []string
 }
 
 // ScanResult is one host's diagnosis.
@@ -45,6 +51,9 @@ type ScanOptions struct {
 	Reporter  Reporter
 	Top       int // units reported per host besides the SIGKILLed ones (default 5)
 	Parallel  int // hosts scanned at once (default 64)
+	// Listen also reads the TCP sockets each reported unit listens on
+	// (ScanUnit.Listen), a script more per host: for scan --suggest.
+	Listen bool
 }
 
 // Scan reads, on every target at once and changing nothing, the last
@@ -114,7 +123,7 @@ func scanHost(ctx context.Context, o ScanOptions, t inventory.Target) ScanResult
 		res.Note = note
 	} else {
 		res.ShutdownStart, res.ShutdownDuration = s.Start, s.Duration
-		res.Units, err = scanUnits(jctx, h, s, o.Top)
+		res.Units, err = scanUnits(jctx, h, s, o.Top, o.Listen)
 		if err != nil {
 			return fail(err)
 		}
@@ -128,7 +137,7 @@ const volatileStatus = 99
 
 // scanUnits picks the SIGKILLed units and the top slowest others, and reads
 // their stop settings in one systemctl call.
-func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int) ([]ScanUnit, error) {
+func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int, withListen bool) ([]ScanUnit, error) {
 	var picked []journal.UnitStop
 	for _, u := range s.Units {
 		if u.Killed {
@@ -145,7 +154,7 @@ func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int) ([]Sca
 	if len(picked) == 0 {
 		return nil, nil
 	}
-	argv := []string{"systemctl", "show", "--no-pager", "-p", "Id", "-p", "TimeoutStopUSec", "-p", "KillMode", "--"}
+	argv := []string{"systemctl", "show", "--no-pager", "-p", "Id", "-p", "TimeoutStopUSec", "-p", "KillMode", "-p", "ExecStart", "--"}
 	for _, u := range picked {
 		argv = append(argv, u.Unit)
 	}
@@ -160,10 +169,21 @@ func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int) ([]Sca
 			props[id] = kv
 		}
 	}
+	listen := make([][]string, len(picked))
+	if withListen {
+		var err error
+		if listen, err = scanListen(ctx, h, picked); err != nil {
+			return nil, err
+		}
+	}
 	units := make([]ScanUnit, 0, len(picked))
-	for _, u := range picked {
+	for i, u := range picked {
 		p := props[u.Unit]
-		units = append(units, ScanUnit{UnitStop: u, TimeoutStop: p["TimeoutStopUSec"], KillMode: p["KillMode"]})
+		var exec string
+		if m := execPathRE.FindStringSubmatch(p["ExecStart"]); m != nil {
+			exec = m[1]
+		}
+		units = append(units, ScanUnit{UnitStop: u, TimeoutStop: p["TimeoutStopUSec"], KillMode: p["KillMode"], ExecPath: exec, Listen: listen[i]})
 	}
 	slices.SortStableFunc(units, func(a, b ScanUnit) int {
 		if a.Killed != b.Killed {
@@ -175,6 +195,31 @@ func scanUnits(ctx context.Context, h Host, s *journal.Shutdown, top int) ([]Sca
 		return int(b.Duration - a.Duration)
 	})
 	return units, nil
+}
+
+// execPathRE reads the program of systemctl show's ExecStart value,
+// "{ path=/usr/bin/x ; argv[]=/usr/bin/x -f ; ... }".
+var execPathRE = regexp.MustCompile(`path=(\S+)`)
+
+// scanListen reads the TCP sockets each unit listens on, by index.
+func scanListen(ctx context.Context, h Host, units []journal.UnitStop) ([][]string, error) {
+	names := make([]string, len(units))
+	for i, u := range units {
+		names[i] = u.Unit
+	}
+	out, err := runScript(ctx, h, scriptListen, names...)
+	if err != nil {
+		return nil, fmt.Errorf("listening sockets: %w", err)
+	}
+	listen := make([][]string, len(units))
+	for line := range strings.Lines(string(out)) {
+		var i int
+		var addr string
+		if n, _ := fmt.Sscanf(line, "listen %d %s", &i, &addr); n == 2 && i >= 0 && i < len(units) {
+			listen[i] = append(listen[i], addr)
+		}
+	}
+	return listen, nil
 }
 
 func scanSummary(r ScanResult) string {

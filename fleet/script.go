@@ -49,7 +49,7 @@ func exitStatus(err error) int {
 }
 
 // readOnlyScripts change nothing; a dry run runs them for real.
-var readOnlyScripts = []script{scriptFacts, scriptPreflight, scriptListRuns, scriptJournal, scriptScan, scriptLockShow, scriptRestartJournal, scriptInFlight}
+var readOnlyScripts = []script{scriptFacts, scriptPreflight, scriptListRuns, scriptJournal, scriptScan, scriptLockShow, scriptRestartJournal, scriptInFlight, scriptListen}
 
 // isReadOnlyScript reports whether argv runs one of the read-only scripts,
 // matched by its exact text.

@@ -26,4 +26,5 @@ var (
 	scriptRestart        = mustScript("restart.bash")       // restart units together, the old build's stop bounded
 	scriptRestartJournal = mustScript("restart-journal.sh") // PID 1's records of a restart, for journal.ParseRestart
 	scriptInFlight       = mustScript("inflight.sh")        // each unit's established TCP connections
+	scriptListen         = mustScript("listen.sh")          // the TCP sockets each unit listens on
 )

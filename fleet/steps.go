@@ -21,7 +21,7 @@ func (hr *hostRun) preflight(ctx context.Context) (string, error) {
 		return "", err
 	}
 	hr.facts, hr.planned = f, slices.Clone(f.Changes)
-	msg := fmt.Sprintf("%d file(s) to change", len(f.Changes))
+	msg := fmt.Sprintf("%d file(s) to change (%s)", len(f.Changes), strings.Join(hr.give.units(), " "))
 	if f.Resume != nil {
 		msg += fmt.Sprintf("; resuming run %s (%s)", f.Resume.RunID, f.Resume.State)
 	}
@@ -75,7 +75,7 @@ func (hr *hostRun) push(ctx context.Context, kind string) (string, error) {
 		if c.Kind != kind || c.Done {
 			continue // another kind, or already written by the run this one resumes
 		}
-		content, ok := hr.r.content[c.Path]
+		content, ok := hr.give.content[c.Path]
 		if !ok {
 			return "", fmt.Errorf("no content for %s", c.Path)
 		}
@@ -104,8 +104,7 @@ func (hr *hostRun) push(ctx context.Context, kind string) (string, error) {
 // reload runs daemon-reload and checks that each drop-in is loaded and its
 // settings took effect, as systemctl show reports them.
 func (hr *hostRun) reload(ctx context.Context) (string, error) {
-	r := hr.r
-	units := r.units()
+	units := hr.give.units()
 	out, err := runScript(ctx, hr.h, scriptReload, units...)
 	if err != nil {
 		return "", fmt.Errorf("daemon-reload: %w", err)
@@ -115,7 +114,7 @@ func (hr *hostRun) reload(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("daemon-reload: %d unit answers for %d units", len(blocks), len(units))
 	}
 	var checked []string
-	for i, svc := range r.services {
+	for i, svc := range hr.give.services {
 		props := parseKV([]byte(blocks[i]), "=")
 		hr.rst.noteStopTimeout(svc.Unit, props)
 		if len(svc.DropIn.Settings) == 0 {

@@ -18,7 +18,7 @@ import (
 // verify is the verify step: the journal step's timings against each
 // service's policy. It reads nothing from the host: the journal step did.
 func (hr *hostRun) verify(context.Context) (string, error) {
-	if err := verifyStops(hr.r.services, hr.res.Timings); err != nil {
+	if err := verifyStops(hr.give.services, hr.res.Timings); err != nil {
 		return "", err
 	}
 	var passed []string

@@ -84,7 +84,7 @@ func (l *loader) settings(v value, keys unitKeys, section string) []Setting {
 			l.unknownSetting(key, k.Value, keys.keys(section), section)
 			continue
 		}
-		for _, val := range l.settingValues(at(n.Content[i+1], key.path), typ) {
+		for _, val := range l.settingValues(at(n.Content[i+1], key.path), typ, expandsVars(k.Value)) {
 			out = append(out, Setting{Key: k.Value, Value: val})
 		}
 	}
@@ -101,8 +101,8 @@ func (l *loader) unknownSetting(k value, key string, known []string, section str
 }
 
 // settingValues reads the value or values of one setting at v, of systemd
-// type typ.
-func (l *loader) settingValues(v value, typ string) []string {
+// type typ; vars: systemd expands variables in them.
+func (l *loader) settingValues(v value, typ string, vars bool) []string {
 	var items []value
 	switch n := v.node(); {
 	case !v.present():
@@ -129,6 +129,7 @@ func (l *loader) settingValues(v value, typ string) []string {
 		case strings.HasSuffix(in.Value, `\`):
 			// systemd would join the next line onto this one.
 			l.add(it, `value must not end with \`)
+		case !vars && !l.literal(it, in.Value):
 		default:
 			if err := checkSettingValue(typ, in.Value); err != nil {
 				l.add(it, "%v", err)

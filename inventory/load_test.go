@@ -210,6 +210,33 @@ func badServiceInventories() []badCase {
 		{"unit_with_command", []string{`:5: services[0].unit: "smart-proxy$(reboot).service": invalid character '$'`}},
 		{"unit_with_space", []string{`:5: services[0].unit: "smart proxy.service": invalid character ' '`}},
 		{"unknown_verify_key", []string{`:7: services[0].verify.max_stops: unknown key "max_stops"; did you mean "max_stop"?`}},
+		{"service_selection", []string{
+			`:7: services[0].hosts[1]: unknown host "hh2"; did you mean "h2"?`,
+			`:7: services[0].hosts[2]: "edge" is a group; list it under groups`,
+			`:8: services[0].groups[0]: unknown group "egde"; did you mean "edge"?`,
+			`:8: services[0].groups[1]: "h3" is a host; list it under hosts`,
+			`:10: services[1].groups: empty list; name at least one, or leave groups out`,
+		}},
+		{"host_unselected", []string{
+			`:3: hosts[1]: no service applies to host h2: add it to a service's hosts or groups, or remove it`,
+			`:9: services[1]: selects no host: its hosts and groups name none`,
+		}},
+		{"override_values", []string{
+			`:6: services[0].overrides[0]: give hosts or groups: the hosts this override applies to`,
+			`:7: services[0].overrides[1]: changes nothing: give dropin, artifacts, health, restart or verify`,
+			`:9: services[0].overrides[2].dropin.settings.TimeoutStopSecs: systemd has no setting "TimeoutStopSecs" in [Service]; did you mean "TimeoutStopSec"?`,
+			`:10: services[0].overrides[2].verify.max_stop: must be positive, got 0s`,
+			`:11: services[0].overrides[2].health.tcp: "9090" is not host:port`,
+			`:13: services[0].overrides[3].dropin.name: unknown key "name"; expected one of: settings`,
+			`:16: services[0].overrides[4].artifacts[0].dest: /etc/systemd/system/smart-proxy.service.d/override.conf is also written by services[0].dropin`,
+		}},
+		{"templated", []string{
+			`:2: hosts[0].address: ${HOST} looks like a variable, but inventory values are literal (no templating)`,
+			`:7: services[0].dropin.settings.TimeoutStopSec: ${TIMEOUT} looks like a variable`,
+			`:8: services[0].dropin.settings.Environment: $PATH looks like a variable`,
+			`:11: services[0].health.command[1]: ${PORT} looks like a variable`,
+			`:14: services[0].overrides[0].dropin.settings.KillMode: $MODE looks like a variable`,
+		}},
 		{"unknown_health_key", []string{`:8: services[0].health.retries: unknown key "retries"; expected one of: tcp, command, timeout`}},
 	}
 }

@@ -111,6 +111,12 @@ type Service struct {
 	Health    Health
 	Restart   Restart
 	Verify    Verify
+	// Hosts and Groups select the hosts the service applies to; both
+	// empty: every host. Use Inventory.ServicesOf for a host's services.
+	Hosts, Groups []string
+	// Overrides change the service on the hosts they select, in file
+	// order, a later one winning.
+	Overrides []Override
 }
 
 // Restart says how the rollout's restart treats the build it replaces.

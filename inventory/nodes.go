@@ -264,7 +264,11 @@ func (l *loader) str(v value) (s string, ok bool) {
 	if !v.present() {
 		return "", true
 	}
-	return scalar[string](l, v, wantValue)
+	s, ok = scalar[string](l, v, wantValue)
+	if ok && !l.literal(v, s) {
+		return "", false
+	}
+	return s, ok
 }
 
 // matching reads an optional single value and reports one that re does
@@ -305,7 +309,7 @@ func (l *loader) strs(v value) (list []string, from []value, ok bool) {
 	}
 	list = []string{}
 	for _, it := range items {
-		if s, set := scalar[string](l, it, wantValue); set {
+		if s, set := scalar[string](l, it, wantValue); set && l.literal(it, s) {
 			list = append(list, s)
 			from = append(from, it)
 		}

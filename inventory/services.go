@@ -19,10 +19,18 @@ func unitTypes() []string {
 }
 
 // written is a remote file the rollout writes, and where the inventory
-// asks for it.
+// asks for it: by service svc, in list (the drop-in, the artifacts, or an
+// override's artifacts).
 type written struct {
 	dest string
 	at   value
+	svc  int
+	list string
+}
+
+// serviceKeys are the keys of a services entry.
+func serviceKeys() []string {
+	return []string{"unit", "hosts", "groups", "artifacts", "dropin", "health", "restart", "verify", "overrides"}
 }
 
 func (l *loader) services(v value) {
@@ -36,41 +44,70 @@ func (l *loader) services(v value) {
 	// go first so that a clash is blamed on the artifact, the one the
 	// operator spelled out.
 	var dropIns, artifacts []written
-	for _, it := range items {
-		f, ok := l.mapping(it, "unit", "artifacts", "dropin", "health", "restart", "verify")
+	var at []fields
+	for i, it := range items {
+		f, ok := l.mapping(it, serviceKeys()...)
 		if !ok {
 			continue
 		}
 		svc, unique := l.unit(f, units)
-		arts, _ := l.list(f.get("artifacts"), wantList)
-		for _, a := range arts {
-			af, ok := l.mapping(a, "src", "dest", "mode", "owner")
-			if !ok {
-				continue
-			}
-			art := l.artifact(af)
-			svc.Artifacts = append(svc.Artifacts, art)
-			if art.Dest != "" {
-				artifacts = append(artifacts, written{art.Dest, af.get("dest")})
-			}
+		svc.Hosts, svc.Groups = l.selection(f)
+		var arts []written
+		if svc.Artifacts, arts = l.artifacts(f.get("artifacts"), i, f.at.path); len(svc.Artifacts) == 0 {
+			svc.Artifacts = nil
 		}
+		artifacts = append(artifacts, arts...)
 		svc.DropIn = l.dropIn(f.get("dropin"))
 		if unique {
-			dropIns = append(dropIns, written{svc.DropIn.Path(svc.Unit), f.get("dropin")})
+			dropIns = append(dropIns, written{svc.DropIn.Path(svc.Unit), f.get("dropin"), i, "dropin"})
 		}
 		svc.Health = l.health(f.get("health"))
 		svc.Restart = l.restart(f.get("restart"))
 		svc.Verify = l.verify(f.get("verify"))
+		svc.Overrides, arts = l.overrides(f.get("overrides"), svc, i)
+		artifacts = append(artifacts, arts...)
 		l.inv.Services = append(l.inv.Services, svc)
+		at = append(at, f)
 	}
-	seen := make(map[string]string)
-	for _, w := range append(dropIns, artifacts...) {
-		if prev, dup := seen[w.dest]; dup {
-			l.add(w.at, "%s is also written by %s", w.dest, prev)
+	l.clashes(append(dropIns, artifacts...))
+	l.selected(at)
+}
+
+// clashes reports each remote file written twice. An override's artifacts
+// replace its service's, so they may write the service's own files again.
+func (l *loader) clashes(ws []written) {
+	seen := make(map[string]written)
+	for _, w := range ws {
+		prev, dup := seen[w.dest]
+		switch {
+		case !dup:
+			seen[w.dest] = w
+		case prev.svc != w.svc || prev.list == w.list || prev.list == "dropin":
+			l.add(w.at, "%s is also written by %s", w.dest, prev.at.path)
+		}
+	}
+}
+
+// artifacts reads the artifacts list at v of service svc, in list.
+func (l *loader) artifacts(v value, svc int, list string) ([]Artifact, []written) {
+	items, ok := l.list(v, wantList)
+	if !ok || items == nil {
+		return nil, nil
+	}
+	out := []Artifact{}
+	var ws []written
+	for _, a := range items {
+		af, ok := l.mapping(a, "src", "dest", "mode", "owner")
+		if !ok {
 			continue
 		}
-		seen[w.dest] = w.at.path
+		art := l.artifact(af)
+		out = append(out, art)
+		if art.Dest != "" {
+			ws = append(ws, written{art.Dest, af.get("dest"), svc, list})
+		}
 	}
+	return out, ws
 }
 
 // unit reads the unit of service f; units maps the units seen so far to

@@ -39,7 +39,7 @@ func NewSummary(command string, s *fleet.Summary) Summary {
 // NewHost is a host's result on the wire.
 func NewHost(h fleet.HostResult) Host {
 	l := Host{Host: h.Host, Batch: h.Batch, Status: string(h.Status), Step: string(h.Step),
-		Error: h.Error, Changed: h.Changed, RestartMS: MS(h.RestartTime), TimeMS: MS(h.Duration), RunID: h.RunID}
+		Error: h.Error, Changed: h.Changed, RestartMS: MS(h.RestartTime), TimeMS: MS(h.Duration), RunID: h.RunID, Units: h.Units, Changes: h.Changes}
 	if r := h.Reboot; r != nil {
 		l.Reboot = &Reboot{OldBootID: r.OldBootID, NewBootID: r.NewBootID, DownMS: MS(r.Down), BackMS: MS(r.Back), ActiveMS: MS(r.Active), NoticedMS: MS(r.Noticed),
 			SSHDStoppedMS: MS(r.SSHDStopped), ShutdownMS: MS(r.Shutdown)}

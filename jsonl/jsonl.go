@@ -56,6 +56,42 @@ type Summary struct {
 	Cancelled  int     `json:"cancelled,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
 	Hosts      []Host  `json:"hosts"`
+
+	// A stored summary (the run's record, NewRecord) also says when the
+	// run started, who ran it from where, and under what policy; the
+	// summary line leaves them out.
+	Started    time.Time `json:"started,omitzero"`
+	User       string    `json:"user,omitempty"`
+	Controller string    `json:"controller,omitempty"`
+	Inventory  string    `json:"inventory,omitempty"`
+	Policy     *Policy   `json:"policy,omitempty"`
+}
+
+// Policy is the rollout policy a stored run ran under, with each unit's
+// bounds on its stop.
+type Policy struct {
+	Canary        int    `json:"canary"`
+	Batch         string `json:"batch"`
+	MaxParallel   int    `json:"max_parallel"`
+	FailureBudget string `json:"failure_budget"`
+	// Reboot: the run cold-rebooted the hosts (the policy's reboot, less
+	// --no-reboot).
+	Reboot           bool         `json:"reboot"`
+	OnFailure        string       `json:"on_failure,omitempty"`
+	Restart          string       `json:"restart,omitempty"`
+	SettleMS         float64      `json:"settle_ms,omitempty"`
+	ConfirmTimeoutMS float64      `json:"confirm_timeout_ms,omitempty"`
+	Units            []UnitPolicy `json:"units"`
+}
+
+// UnitPolicy is a unit's bounds: the old build's stop at the restart
+// (old_stop_timeout) and what its stop at the reboot must show (verify).
+type UnitPolicy struct {
+	Unit             string  `json:"unit"`
+	OldStopTimeoutMS float64 `json:"old_stop_timeout_ms,omitempty"`
+	MaxStopMS        float64 `json:"max_stop_ms,omitempty"`
+	AllowSIGKILL     bool    `json:"allow_sigkill,omitempty"`
+	MinInFlight      int     `json:"min_in_flight,omitempty"`
 }
 
 // Host is how one host's work ended, in a summary or an event's result.
@@ -69,9 +105,14 @@ type Host struct {
 	RestartMS float64 `json:"restart_ms,omitempty"`
 	TimeMS    float64 `json:"duration_ms"`
 	RunID     string  `json:"run_id,omitempty"`
+	// Units are the host's services (rollouts and plans).
+	Units []string `json:"units,omitempty"`
 	// Reboot and Timings are present when the host was rebooted.
 	Reboot  *Reboot  `json:"reboot,omitempty"`
 	Timings []Timing `json:"timings,omitempty"`
+	// Changes are the files the run changed on the host (old -> new
+	// sha256, backup), as its manifest records them.
+	Changes []fleet.Change `json:"changes,omitempty"`
 }
 
 // Reboot is how a host's cold reboot went: down, back and active are the
@@ -102,7 +143,17 @@ type Stop struct {
 	Result          string `json:"result"`
 	// Unfinished: the journal ends mid-stop; stop_ms is a lower bound.
 	Unfinished bool `json:"unfinished,omitempty"`
+	// Source is the shutdown the stop was read at, in a stored summary:
+	// SourceRestart, SourceReboot or SourcePrevious.
+	Source string `json:"source,omitempty"`
 }
+
+// Sources of a stop in a stored summary.
+const (
+	SourceRestart  = "restart"           // the old build's stop at the rollout's restart
+	SourceReboot   = "reboot"            // the run's cold reboot
+	SourcePrevious = "previous-shutdown" // the shutdown that ended the boot before the run's
+)
 
 // Timing is one unit's stop before the fix and after it; a missing side has
 // a note saying why.

@@ -9,12 +9,20 @@ import (
 	"time"
 )
 
-// Duration is a step's or a run's duration: 20.31s, 34ms.
+// Duration is a step's or a run's duration, the one format of every front
+// end: 34ms, 20.31s, 1m02s, 1h03m.
 func Duration(d time.Duration) string {
-	if d >= time.Second {
+	switch {
+	case d >= time.Hour:
+		d = d.Round(time.Minute)
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	case d >= time.Minute-5*time.Millisecond:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d >= time.Second-500*time.Microsecond:
 		return fmt.Sprintf("%.2fs", d.Seconds())
 	}
-	return fmt.Sprintf("%dms", d.Milliseconds())
+	return fmt.Sprintf("%dms", d.Round(time.Millisecond).Milliseconds())
 }
 
 // StopTime is a unit's stop time, to the millisecond below a second: 90.12s,

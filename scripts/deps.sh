@@ -23,8 +23,10 @@ if ! command -v go >/dev/null; then
 fi
 if [ "${1:-}" = tools ]; then tools; exit; fi
 
-# gcc and libc6-dev: the race detector (make unit) needs cgo.
-pkgs=(systemd-container mmdebstrap iproute2 openssh-client openssh-server tmux procps make gcc libc6-dev)
+# gcc and libc6-dev: the race detector (make unit) needs cgo. chromium: the
+# HTML report's test loads the page headless and checks its screenshot.
+# ansible-core: ansible/'s test compares the import with ansible-inventory --list.
+pkgs=(systemd-container mmdebstrap iproute2 openssh-client openssh-server tmux procps make gcc libc6-dev chromium ansible-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -191,7 +191,9 @@ func rebootBuggyHosts(t *testing.T, invFile string) {
 func checkPlanAndConfirm(t *testing.T, tm *term) {
 	t.Helper()
 	s := tm.waitFor("the plan", 60*time.Second, contains("Start the rollout?"))
-	for _, want := range []string{"fleetfix rollout inventory.yaml (run ", "PLAN · 3 host(s)", "h1  4 file(s) to change", "h2  4 file(s) to change",
+	// The three hosts have the same changes: one group, one diff.
+	for _, want := range []string{"fleetfix rollout inventory.yaml (run ", "PLAN · nothing has changed yet", "policy: 3 host(s) in 2 batch(es) · canary 1",
+		"── h1, h2, h3: 4 file(s) to change",
 		"~ /usr/local/bin/smart-proxy", "+ /etc/systemd/system/smart-proxy.service.d/override.conf", "+TimeoutStopSec=4s"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("plan screen lacks %q:\n%s", want, s)
@@ -245,7 +247,7 @@ func rollBackH1ToTheEnd(t *testing.T, tm *term) {
 	tm.waitFor("the rollback question", 10*time.Second, contains("Roll back h1?"))
 	tm.keys("y")
 	tm.waitFor("h1 rolled back", 90*time.Second, rowHas("h1", "rolled back"))
-	s := tm.waitFor("the run's end", 120*time.Second, contains("FINISHED"))
+	s := tm.waitFor("the run's end", 120*time.Second, contains("run finished in"))
 	for h, want := range map[string]string{"h1": "rolled back", "h2": "✓ ok", "h3": "✓ ok"} {
 		if r := row(s, h); !strings.Contains(r, want) {
 			t.Errorf("%s: row %q, want %q", h, r, want)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
@@ -149,4 +150,54 @@ func fleetEvents() ([]HostRow, []fleet.Event) {
 	ev = append(ev, hostSteps("db-01", 2, 54, 2, fleet.StepPush)...)
 	ev = append(ev, fleet.Event{Time: at(62), Host: "db-01", Step: fleet.StepDropIn, Phase: fleet.PhaseStart, Batch: 2})
 	return rows, ev
+}
+
+// stoppedEvents: the operator pressed Ctrl-C twice while web-02 (batch 1)
+// was at its restart: web-01 (the canary) done, web-02 cut off (fleet
+// reports the remote command's whole script first, as its detail), the
+// four others never started.
+func stoppedEvents() ([]HostRow, []fleet.Event) {
+	rows := []HostRow{{"web-01", 0}, {"web-02", 1}, {"web-03", 1}, {"db-01", 2}, {"db-02", 2}, {"cache-01", 3}}
+	ev := []fleet.Event{{Time: at(0), Step: fleet.StepRun, Phase: fleet.PhaseStart, Batch: -1, Message: "run " + runID + ": 6 host(s) in 4 batch(es), failure budget 0"}}
+	ev = append(ev, hostSteps("web-01", 0, 0, 2.7, fleet.StepVerify)...)
+	ev = append(ev, fleet.Event{Time: at(27), Host: "web-01", Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: 0,
+		Result: &fleet.HostResult{Host: "web-01", Batch: 0, Status: fleet.StatusOK, Changed: 2, RunID: runID, Duration: 27 * time.Second,
+			Timings: timing(90120*time.Millisecond, 61*time.Millisecond, true)}})
+	ev = append(ev, hostSteps("web-02", 1, 27, 1, fleet.StepReload)...)
+	script := "web-02: sh -c '#!/bin/bash\nset -euo pipefail\nunits=(\"$@\")\n" + strings.Repeat("systemctl ...\n", 55) + "' fleetfix-restart smart-proxy.service exited with status -1"
+	cause := "web-02: context canceled (fleetfix-restart exited with status -1)"
+	ev = append(ev,
+		fleet.Event{Time: at(33), Host: "web-02", Step: fleet.StepRestart, Phase: fleet.PhaseStart, Batch: 1},
+		fleet.Event{Time: at(40), Host: "web-02", Step: fleet.StepRestart, Phase: fleet.PhaseInfo, Batch: 1, Message: script},
+		fleet.Event{Time: at(40), Host: "web-02", Step: fleet.StepRestart, Phase: fleet.PhaseFail, Batch: 1, Message: cause,
+			Result: &fleet.HostResult{Host: "web-02", Batch: 1, Status: fleet.StatusCancelled, Step: fleet.StepRestart, RunID: runID, Error: cause, Duration: 13 * time.Second}},
+	)
+	for _, h := range rows[2:] {
+		ev = append(ev, fleet.Event{Time: at(40.1), Host: h.Name, Step: fleet.StepRun, Phase: fleet.PhaseHalted, Batch: h.Batch, Message: "not started: the run halted",
+			Result: &fleet.HostResult{Host: h.Name, Batch: h.Batch, Status: fleet.StatusNotStarted}})
+	}
+	ev = append(ev, fleet.Event{Time: at(40.2), Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: -1, Duration: 40200 * time.Millisecond,
+		Message: "run " + runID + " finished in 40.2s: 6 host(s), 0 failed, 1 cancelled; halted: stopped by the operator"})
+	return rows, ev
+}
+
+// planFailedEvents is planEvents with h3 unreachable: its plan failed.
+func planFailedEvents() []fleet.Event {
+	ev := planEvents()[:6]
+	return append(ev, fleet.Event{Time: at(0.1), Host: "h3", Step: fleet.StepConnect, Phase: fleet.PhaseFail, Batch: -1,
+		Message: "dial tcp 10.0.0.3:22: connect: no route to host (after 3 attempts over 10s; check the address, the port and any firewall between)"})
+}
+
+// testPolicy is the fixtures' policy line.
+var testPolicy = Policy{Line: "3 host(s) in 3 batch(es) · canary 1 · batch 1 · parallel 1 · failure budget 0 · reboot · on failure rollback · old build SIGKILLed after 20.00s",
+	MaxParallel: 1, OldStop: 20 * time.Second}
+
+// noBeforeEvents: h1 done with an after stop of 11 ms and no before (the
+// old build's stop was not in the journal).
+func noBeforeEvents() []fleet.Event {
+	ev := hostSteps("h1", 0, 0, 1, fleet.StepVerify)
+	ts := timing(0, 11*time.Millisecond, false)
+	ts[0].Before, ts[0].BeforeNote = nil, "the old build's stop is not in the journal"
+	return append(ev, fleet.Event{Time: at(10), Host: "h1", Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: 0,
+		Result: &fleet.HostResult{Host: "h1", Batch: 0, Status: fleet.StatusOK, RunID: runID, Duration: 10 * time.Second, Timings: ts}})
 }

@@ -70,6 +70,7 @@ func testModel(rows []HostRow, plan []fleet.Event, now time.Time, c Controls) Mo
 		Steps:    steps,
 		Plan:     plan,
 		Controls: c,
+		Policy:   testPolicy,
 		NoColor:  true,
 		Now:      func() time.Time { return now },
 	})
@@ -159,6 +160,43 @@ func TestGoldenViews(t *testing.T) {
 			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
 			return press(feed(m, fleetEv), "t")
 		}},
+		{"plan_failed_80x24", 80, 24, func() Model { return testModel(rows, planFailedEvents(), at(0), Controls{}) }},
+		{"plan_failed_120x40", 120, 40, func() Model { return testModel(rows, planFailedEvents(), at(0), Controls{}) }},
+		{"stopped_80x24", 80, 24, func() Model { return stoppedModel("down") }},
+		{"stopped_120x40", 120, 40, func() Model { return stoppedModel("down") }},
+		{"stopped_details_80x24", 80, 24, func() Model { return stoppedModel("down", "enter") }},
+		{"rolled_back_80x24", 80, 24, rolledBackModel},
+		{"rolled_back_120x40", 120, 40, rolledBackModel},
+		{"restart_countdown_80x24", 80, 24, func() Model {
+			rows, ev := stoppedEvents()
+			m := press(testModel(rows, nil, at(41), Controls{}), "enter")
+			return press(feed(m, ev[:len(ev)-7]), "down") // web-02 at its restart, 8 s in
+		}},
+		{"aborting_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "ctrl+c")
+		}},
+		{"confirm_rollback_120x40", 120, 40, func() Model {
+			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
+			return press(feed(m, runEvents()), "down", "r")
+		}},
+		{"timings_no_before_80x24", 80, 24, func() Model {
+			m := press(testModel(rows, nil, at(40), Controls{}), "enter")
+			return press(feed(m, noBeforeEvents()), "t")
+		}},
+		{"big_fleet_80x24", 80, 24, func() Model { return bigModel(80, 24, strings.Split(strings.Repeat("j", 40), "")...) }},
+		{"big_fleet_failed_by_stop_120x40", 120, 40, func() Model { return bigModel(120, 40, "e", "s") }},
+		{"big_fleet_filter_80x24", 80, 24, func() Model { return bigModel(80, 24, "/", "0", "4") }},
+		{"big_fleet_timings_80x24", 80, 24, func() Model { return bigModel(80, 24, "s", "t", "pgdown") }},
+		{"details_reboot_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(64), Controls{}), "enter")
+			return press(feed(m, fleetEv), "enter")
+		}},
+		// 0.2 s into the canary: nothing measured to base an ETA on.
+		{"canary_running_80x24", 80, 24, func() Model {
+			m := press(testModel(fleetRows, nil, at(0.2), Controls{}), "enter")
+			return feed(m, fleetEv[:4])
+		}},
 		{"help_80x24", 80, 24, func() Model {
 			m := press(testModel(rows, planEvents(), at(36), Controls{}), "enter")
 			return press(feed(m, runEvents()), "?")
@@ -169,4 +207,25 @@ func TestGoldenViews(t *testing.T) {
 			checkGolden(t, tt.name, sized(tt.m(), tt.w, tt.h), tt.w, tt.h)
 		})
 	}
+}
+
+// stoppedModel is the run of stoppedEvents after Ctrl-C twice, then keys.
+func stoppedModel(keys ...string) Model {
+	rows, ev := stoppedEvents()
+	m := press(testModel(rows, nil, at(41), Controls{}), "enter")
+	m = feed(m, ev[:len(ev)-6])
+	m = press(m, "ctrl+c", "ctrl+c")
+	return press(feed(m, ev[len(ev)-6:]), keys...)
+}
+
+// rolledBackModel: h1 (the canary) of the finished run rolled back from
+// the TUI.
+func rolledBackModel() Model {
+	m := press(testModel(rows, planEvents(), at(50), Controls{}), "enter")
+	m = press(feed(m, finishedEvents()), "r", "y")
+	return feed(m, []fleet.Event{
+		{Time: at(45), Host: "h1", Step: fleet.StepRollback, Phase: fleet.PhaseStart, Batch: -1},
+		{Time: at(49), Host: "h1", Step: fleet.StepRollback, Phase: fleet.PhaseDone, Batch: -1, Message: "run " + runID + " rolled back: 2 file(s) restored or removed",
+			Result: &fleet.HostResult{Host: "h1", Status: fleet.StatusRolledBack}},
+	})
 }

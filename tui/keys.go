@@ -11,26 +11,32 @@ type keyMap struct {
 	Timings, Help, Back, Quit  key.Binding
 	Interrupt                  key.Binding
 	Start, Yes, No             key.Binding
+	// The host list of a big fleet.
+	Filter, FailedOnly, SortStop, Follow key.Binding
 }
 
 func newKeyMap() keyMap {
 	return keyMap{
-		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:    key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "scroll up")),
-		PageDown:  key.NewBinding(key.WithKeys("pgdown", "space", " ", "f"), key.WithHelp("pgdn", "scroll down")),
-		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
-		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
-		Abort:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abort")),
-		Rollback:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rollback")),
-		Timings:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timings")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort (twice: stop now)")),
-		Start:     key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter/y", "start")),
-		Yes:       key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "yes")),
-		No:        key.NewBinding(key.WithKeys("n", "N", "esc", "q"), key.WithHelp("n", "no")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "scroll up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", "space", " ", "f"), key.WithHelp("pgdn", "scroll down")),
+		Details:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Abort:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abort")),
+		Rollback:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rollback")),
+		Timings:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timings")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Interrupt:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort (twice: stop now)")),
+		Start:      key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter/y", "start")),
+		Yes:        key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "yes")),
+		No:         key.NewBinding(key.WithKeys("n", "N", "esc", "q"), key.WithHelp("n", "no")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		FailedOnly: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "failed only")),
+		SortStop:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by stop")),
+		Follow:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "follow")),
 	}
 }
 
@@ -58,7 +64,8 @@ func (k keyMap) runHelp(paused, over bool) helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Details, k.Back},
 			{k.Pause, k.Abort, k.Rollback, k.Interrupt},
-			{k.Timings, k.Help, k.Quit},
+			// Three columns: a fourth would not fit 80.
+			{k.Timings, k.Filter, k.FailedOnly, k.SortStop, k.Follow, k.Help, k.Quit},
 		},
 	}
 }

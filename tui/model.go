@@ -8,6 +8,7 @@ package tui
 
 import (
 	"os"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -53,6 +54,8 @@ type Config struct {
 	Controls Controls
 	// Steps are the steps of a host's rollout, as fleet.Steps lists them.
 	Steps []fleet.Step
+	// Policy is the rollout's policy (PolicyOf).
+	Policy Policy
 	// NoColor renders without colors or any other escape code; the NO_COLOR
 	// environment variable sets it too.
 	NoColor bool
@@ -114,6 +117,7 @@ type Model struct {
 	confirm     confirmKind
 	confirmHost string
 	flash       string
+	list        listView
 }
 
 // NewModel builds the model; Run runs it.
@@ -202,8 +206,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rd.applied(msg.seq)
 		was := m.run.Finished
 		m.run.Apply(msg.e)
+		if msg.e.Phase == fleet.PhaseStart && msg.e.Host != "" {
+			m.followHost(msg.e.Host)
+		}
 		if m.run.Finished && !was {
 			m.flash = "" // the run's end replaces the last word on aborting or stopping
+		}
+		if e := msg.e; e.Step == fleet.StepRollback && e.Phase != fleet.PhaseStart && e.Phase != fleet.PhaseInfo &&
+			(m.flash == "rolling back "+e.Host || strings.HasPrefix(m.flash, "rolling back the canary "+e.Host+":")) {
+			m.flash = "" // the host's row says how its rollback ended
 		}
 		return m, m.rd.next()
 	case streamClosedMsg:
@@ -241,11 +252,18 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.confirm != confirmNone {
 		return m.onConfirm(k)
 	}
+	if m.list.typing {
+		return m.onFilterKey(k)
+	}
 	switch m.screen {
 	case screenPlan:
 		return m.onPlanKey(k)
 	case screenHelp:
 		return m.onHelpKey(k)
+	}
+	if !m.expanded && m.onListKey(k) {
+		m.scroll = 0
+		return m, nil
 	}
 	switch {
 	case key.Matches(k, m.keys.Help):
@@ -329,15 +347,6 @@ func (m *Model) askRollback() {
 	m.confirm, m.confirmHost = confirmRollback, h.Name
 }
 
-func (m *Model) move(k tea.KeyPressMsg) {
-	if key.Matches(k, m.keys.Up) && m.selected > 0 {
-		m.selected--
-	}
-	if key.Matches(k, m.keys.Down) && m.selected < len(m.run.Hosts)-1 {
-		m.selected++
-	}
-}
-
 // scrollKey scrolls the current scrollable view, within its bounds.
 func (m *Model) scrollKey(k tea.KeyPressMsg) {
 	page := max(m.height-8, 1)
@@ -366,8 +375,13 @@ func (m Model) onPlanKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			f()
 		}
 		return m, tick()
-	case key.Matches(k, m.keys.Quit, m.keys.Back):
+	case key.Matches(k, m.keys.Quit):
 		return m.quit()
+	case key.Matches(k, m.keys.Back):
+		// The plan is the first screen: there is nothing to go back to,
+		// and leaving is q's, said so rather than done.
+		m.scroll = 0
+		m.flash = "the plan is the first screen: q quits (nothing changed), enter/y starts"
 	case key.Matches(k, m.keys.Help):
 		m.back, m.screen, m.scroll = screenPlan, screenHelp, 0
 	default:
@@ -448,11 +462,21 @@ func (m Model) onConfirm(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				m.flash = why
 				break
 			}
+			canary := h.Batch == 0 && m.started && !m.run.Finished && !m.aborting
+			if canary && !m.paused {
+				// Undoing the canary undoes the proof the rest of the
+				// run stands on: no new host starts until the operator
+				// says so.
+				m.togglePause()
+			}
 			h.beforeRollback, h.Status = h.Status, StatusRollingBack
 			if f := m.cfg.Controls.Rollback; f != nil {
 				f(h.Name, h.RunID())
 			}
 			m.flash = "rolling back " + h.Name
+			if canary {
+				m.flash = "rolling back the canary " + h.Name + ": run paused, no new host starts (p: resume)"
+			}
 		case confirmQuit:
 			if m.started && !m.run.Finished {
 				m.doAbort()

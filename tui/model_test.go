@@ -60,9 +60,11 @@ func TestApplyRunningRun(t *testing.T) {
 	if p := s.Progress(); p < 0.66 || p > 0.67 {
 		t.Errorf("progress %.3f, want 2/3", p)
 	}
-	eta, ok := s.ETA(at(36))
-	if !ok || eta != 18*time.Second {
-		t.Errorf("ETA %s %v, want 18s (36s for 2/3)", eta, ok)
+	// h3 is left, planned unchanged: its connect and preflight at their
+	// mean times so far (h1's 1.35 s, h2's 1 s).
+	eta, ok := s.ETA(at(36), 0)
+	if want := 2 * 1175 * time.Millisecond; !ok || eta != want {
+		t.Errorf("ETA %s %v, want %s", eta, ok, want)
 	}
 	if s.Finished {
 		t.Error("finished before the run's done event")
@@ -98,13 +100,14 @@ func TestApplyFinishedRun(t *testing.T) {
 	if h3 := s.Host("h3"); h3.Status != StatusNotStarted || h3.Result == nil {
 		t.Errorf("h3 %s, result %v", h3.Status, h3.Result)
 	}
-	if got := s.Counts(); got.Halted != 1 || got.Queued != 0 {
-		t.Errorf("counts %+v", got)
+	if got := s.Counts(); got.Halted != 0 || got.NotStarted != 1 || got.Queued != 0 {
+		t.Errorf("counts %+v, want h3 not started, not halted", got)
 	}
-	if s.Progress() != 1 || s.Elapsed(at(99)) != 35200*time.Millisecond {
+	// h3 never started: the halted run is not 100 % done.
+	if p := s.Progress(); p < 0.66 || p > 0.67 || s.Elapsed(at(99)) != 35200*time.Millisecond {
 		t.Errorf("progress %v elapsed %v", s.Progress(), s.Elapsed(at(99)))
 	}
-	if _, ok := s.ETA(at(99)); ok {
+	if _, ok := s.ETA(at(99), 0); ok {
 		t.Error("an ETA for a finished run")
 	}
 }
@@ -201,7 +204,7 @@ func TestApplyPlan(t *testing.T) {
 	s.ApplyPlan([]fleet.Event{{Host: "h2", Step: fleet.StepPreflight, Phase: fleet.PhaseDone, Message: "0 file(s) to change; resuming run 20261124_224136 (failed)"}})
 	m := testModel(rows, nil, at(0), Controls{})
 	m.run = s
-	if h := s.Host("h2"); h.Resume != "resuming run 20261124_224136 (failed)" || !strings.Contains(m.Render(), "h2  resumes an unfinished run") {
+	if h := s.Host("h2"); h.Resume != "resuming run 20261124_224136 (failed)" || !strings.Contains(m.Render(), "h2: resumes an unfinished run") {
 		t.Errorf("resume %q\n%s", h.Resume, m.Render())
 	}
 }
@@ -251,16 +254,22 @@ func (r *recorder) controls() Controls {
 }
 
 func TestPlanScreenQuitWithoutStarting(t *testing.T) {
-	for _, k := range []string{"q", "esc", "ctrl+c"} {
+	for _, k := range []string{"q", "ctrl+c"} {
 		var r recorder
 		m := press(testModel(rows, planEvents(), at(0), r.controls()), "down", k)
 		if !m.Quitting() || m.Started() || r.got() != "" {
 			t.Errorf("%s on the plan: quitting %v started %v calls %q", k, m.Quitting(), m.Started(), r.got())
 		}
-		// Ctrl-C is an interruption (the command exits 130); q and esc are not.
+		// Ctrl-C is an interruption (the command exits 130); q is not.
 		if m.interrupted != (k == "ctrl+c") {
 			t.Errorf("%s on the plan: interrupted = %v", k, m.interrupted)
 		}
+	}
+	// Esc is "back" everywhere; the plan has no screen before it: esc
+	// stays and says how to leave.
+	m := press(testModel(rows, planEvents(), at(0), Controls{}), "pgdown", "esc")
+	if m.Quitting() || m.scroll != 0 || !strings.Contains(m.Render(), "q quits (nothing changed)") {
+		t.Errorf("esc on the plan: quitting %v scroll %d\n%s", m.Quitting(), m.scroll, m.Render())
 	}
 }
 
@@ -348,8 +357,10 @@ func TestRollbackSelectedHost(t *testing.T) {
 	if r.got() != "start" {
 		t.Fatalf("r n: %q", r.got())
 	}
+	// h1 is the canary: rolling it back mid-run pauses the run first.
 	m = press(m, "r", "y")
-	if r.got() != "start,rollback(h1,"+runID+")" || m.State().Host("h1").Status != StatusRollingBack {
+	if r.got() != "start,pause(true),rollback(h1,"+runID+")" || m.State().Host("h1").Status != StatusRollingBack ||
+		!m.Paused() || !strings.Contains(m.Render(), "rolling back the canary h1: run paused") {
 		t.Fatalf("r y: calls %q, h1 %s", r.got(), m.State().Host("h1").Status)
 	}
 	// Asked once: a second r while it runs is refused.
@@ -360,7 +371,7 @@ func TestRollbackSelectedHost(t *testing.T) {
 	// h2 failed at restart, after its files changed: it can be rolled back
 	// (its run id is not known from a fail event: the command's own run).
 	m = press(m, "down", "r", "y")
-	if r.got() != "start,rollback(h1,"+runID+"),rollback(h2,)" {
+	if r.got() != "start,pause(true),rollback(h1,"+runID+"),rollback(h2,)" {
 		t.Errorf("h2: calls %q", r.got())
 	}
 	// Its events arrive on the stream.
@@ -374,6 +385,11 @@ func TestRollbackSelectedHost(t *testing.T) {
 	}
 	if c := m.State().Counts(); c.RolledBack != 1 || c.RollingBack != 1 {
 		t.Errorf("counts %+v", c)
+	}
+	// h1's row says rolled back, not its rollout's stop times.
+	m = press(m, "up")
+	if v := m.Render(); !strings.Contains(v, "rolled back  files restored") || strings.Contains(v, "0.018s ✓") {
+		t.Errorf("h1's row after its rollback:\n%s", v)
 	}
 }
 

@@ -32,15 +32,55 @@ func Plan(ctx context.Context, o fleet.Options) ([]fleet.Event, error) {
 // Rows lists the targets in the order the run's batches take them, each
 // with its planned batch (0 = canary), for Config.Hosts.
 func Rows(inv *inventory.Inventory, targets []inventory.Target) []HostRow {
-	var rows []HostRow
-	for bi, idx := range fleet.Batches(inv, targets) {
-		b := bi
-		if inv.Rollout.Canary <= 0 {
-			b++ // no canary batch: batches count from 1
+	return PlanRows(inv, targets, nil)
+}
+
+// PlanRows is Rows as the run will number the batches once the plan is
+// known: the canary batch takes hosts in run order until inv's canary
+// count of them has something to change (a host already at the target
+// proves nothing, so the next takes its place, as fleet's run does), and
+// the batches after it are cut from the hosts left.
+func PlanRows(inv *inventory.Inventory, targets []inventory.Target, plan []fleet.Event) []HostRow {
+	var order []int
+	for _, idx := range fleet.Batches(inv, targets) {
+		order = append(order, idx...)
+	}
+	idle := unchangedHosts(plan)
+	pol := inv.Rollout
+	rows := make([]HostRow, len(order))
+	next := 0
+	for proved := 0; next < len(order) && proved < pol.Canary; next++ {
+		name := targets[order[next]].Name
+		rows[next] = HostRow{Name: name, Batch: 0}
+		if !idle[name] {
+			proved++
 		}
+	}
+	rest := targets[:0:0]
+	for _, i := range order[next:] {
+		rest = append(rest, targets[i])
+	}
+	// The hosts after the canaries, batched as the run batches them: by
+	// the policy's size of what is left, never across bastion tiers.
+	after := *inv
+	after.Rollout.Canary = 0
+	k := next
+	for b, idx := range fleet.Batches(&after, rest) {
 		for _, i := range idx {
-			rows = append(rows, HostRow{Name: targets[i].Name, Batch: b})
+			rows[k] = HostRow{Name: rest[i].Name, Batch: b + 1}
+			k++
 		}
 	}
 	return rows
+}
+
+// unchangedHosts are the hosts the plan found already at the target.
+func unchangedHosts(plan []fleet.Event) map[string]bool {
+	idle := map[string]bool{}
+	for _, e := range plan {
+		if e.Host != "" && e.Step == fleet.StepPreflight && e.Phase == fleet.PhaseDone {
+			idle[e.Host] = len(e.Changes) == 0 && !resumes(e.Message)
+		}
+	}
+	return idle
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -25,8 +26,10 @@ type Result struct {
 // screen until then). ErrInterrupted: the program got SIGINT from outside.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	m := NewModel(cfg)
-	p := tea.NewProgram(m, tea.WithContext(ctx))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithColorProfile(colorProfile(os.Environ())))
+	restoreTitle := saveTitle(os.Stdout) // bubbletea's output
 	final, err := p.Run()
+	restoreTitle()
 	res := Result{Unshown: m.rd.stop()}
 	if fm, ok := final.(Model); ok {
 		res.Interrupted = fm.interrupted

@@ -184,7 +184,14 @@ func (s *Session) Rollback(host, runID string) {
 
 func (s *Session) rollback(t inventory.Target, runID string) {
 	defer s.work.Done()
-	rep := s.opts.Reporter
+	// The rollback is a run of its own to the engine; its run-wide events
+	// (start, "finished", its halt) are not the session's run's and
+	// would end it on screen: only the host's events go on the stream.
+	rep := fleet.ReporterFunc(func(e fleet.Event) {
+		if e.Host != "" {
+			s.opts.Reporter.Report(e)
+		}
+	})
 	fail := func(msg string) {
 		rep.Report(fleet.Event{Time: time.Now(), Host: t.Name, Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: msg})
 		s.recordRollback(fleet.HostResult{Host: t.Name, Status: fleet.StatusFailed, Step: fleet.StepRollback, Error: msg})

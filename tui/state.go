@@ -66,9 +66,13 @@ type Host struct {
 	// Done holds the steps done (or skipped); FailedStep the one that failed.
 	Done       map[fleet.Step]bool
 	FailedStep fleet.Step
-	Started    time.Time
-	Ended      time.Time
-	Error      string
+	// Took holds the measured time of each step done, for the ETA.
+	Took    map[fleet.Step]time.Duration
+	Started time.Time
+	Ended   time.Time
+	// StepStarted is when the host's current step started.
+	StepStarted time.Time
+	Error       string
 	// Changes are the planned file changes (the plan's, then the live
 	// preflight's); Planned is set once the plan's preflight reported them,
 	// PlanError when the plan failed on the host.
@@ -134,7 +138,8 @@ func NewRunState(rows []HostRow, steps []fleet.Step) *RunState {
 
 func (s *RunState) addHost(name string, batch int) *Host {
 	s.index[name] = len(s.Hosts)
-	s.Hosts = append(s.Hosts, Host{Name: name, Batch: batch, Status: StatusQueued, Done: map[fleet.Step]bool{}})
+	s.Hosts = append(s.Hosts, Host{Name: name, Batch: batch, Status: StatusQueued, Done: map[fleet.Step]bool{},
+		Took: map[fleet.Step]time.Duration{}})
 	return &s.Hosts[len(s.Hosts)-1]
 }
 
@@ -157,7 +162,8 @@ func (s *RunState) ApplyPlan(events []fleet.Event) {
 		switch {
 		case e.Step == fleet.StepPreflight && e.Phase == fleet.PhaseDone:
 			h.Changes, h.Planned = slices.Clone(e.Changes), true
-			if _, r, ok := strings.Cut(e.Message, "resuming "); ok {
+			if resumes(e.Message) {
+				_, r, _ := strings.Cut(e.Message, "resuming ")
 				h.Resume = "resuming " + r
 			}
 		case e.Phase == fleet.PhaseFail:
@@ -165,6 +171,10 @@ func (s *RunState) ApplyPlan(events []fleet.Event) {
 		}
 	}
 }
+
+// resumes reports whether a preflight's message says the host resumes an
+// unfinished earlier run.
+func resumes(msg string) bool { return strings.Contains(msg, "resuming ") }
 
 // Apply folds one engine event into the state.
 func (s *RunState) Apply(e fleet.Event) {
@@ -188,6 +198,12 @@ func (s *RunState) Apply(e fleet.Event) {
 	if h == nil {
 		h = s.addHost(e.Host, e.Batch)
 	}
+	if r := e.Result; r != nil && r.Status == fleet.StatusCancelled {
+		// The operator cut the step off: the cause is the operator, and
+		// the remote command's detail before it says nothing more.
+		h.Log = dropDetail(h.Log, e.Step)
+		line.Text, line.Err, line.Warn = "cancelled: stopped by the operator (ctrl+c twice)", false, true
+	}
 	h.Log = appendLog(h.Log, line)
 	if e.Step == fleet.StepRollback {
 		s.applyRollback(h, e)
@@ -210,9 +226,15 @@ func (s *RunState) Apply(e fleet.Event) {
 		if h.Status == StatusQueued {
 			h.Status = StatusRunning
 		}
+		if e.Step != fleet.StepRun {
+			h.StepStarted = e.Time
+		}
 	case fleet.PhaseDone, fleet.PhaseSkip:
 		if e.Step != fleet.StepRun {
 			h.Done[e.Step] = true
+			if e.Phase == fleet.PhaseDone && e.Duration > 0 {
+				h.Took[e.Step] = e.Duration
+			}
 		}
 		if e.Step == fleet.StepPreflight && e.Changes != nil {
 			h.Changes = slices.Clone(e.Changes)
@@ -232,7 +254,29 @@ func (s *RunState) Apply(e fleet.Event) {
 		if (r.Status == fleet.StatusFailed || r.Status == fleet.StatusCancelled) && r.Step != "" {
 			h.FailedStep = r.Step
 		}
+		if r.Status == fleet.StatusCancelled {
+			h.Error = cancelCause(h.FailedStep)
+		}
 	}
+}
+
+// cancelCause is why a host was cancelled, cause first, on one line.
+func cancelCause(at fleet.Step) string {
+	return "stopped by the operator (ctrl+c twice) during " + string(at)
+}
+
+// dropDetail removes the step's informational lines at the log's end: the
+// whole remote command behind an error (fleet's detail), which tells
+// nothing of a step the operator cut off.
+func dropDetail(l []LogLine, step fleet.Step) []LogLine {
+	for len(l) > 0 {
+		last := l[len(l)-1]
+		if last.Phase != fleet.PhaseInfo || last.Warn || last.Step != step {
+			break
+		}
+		l = l[:len(l)-1]
+	}
+	return l
 }
 
 func (s *RunState) applyRollback(h *Host, e fleet.Event) {
@@ -329,7 +373,7 @@ func appendLog(l []LogLine, line LogLine) []LogLine {
 
 // Counts are the header's numbers.
 type Counts struct {
-	Total, Queued, Running, OK, Unchanged, Failed, Halted, Cancelled, RolledBack, RollingBack int
+	Total, Queued, Running, OK, Unchanged, Failed, Halted, NotStarted, Cancelled, RolledBack, RollingBack int
 }
 
 // Counts tallies hosts by status.
@@ -347,8 +391,10 @@ func (s *RunState) Counts() Counts {
 			c.Unchanged++
 		case StatusFailed, StatusRollbackFailed:
 			c.Failed++
-		case StatusHalted, StatusNotStarted:
+		case StatusHalted:
 			c.Halted++
+		case StatusNotStarted:
+			c.NotStarted++
 		case StatusCancelled:
 			c.Cancelled++
 		case StatusRolledBack:
@@ -360,11 +406,18 @@ func (s *RunState) Counts() Counts {
 	return c
 }
 
-// HostProgress is the share of a host's steps done, 0..1; a finished host
-// is 1 whatever its outcome.
+// HostProgress is the share of a host's steps done, 0..1: a host that
+// ended its rollout is 1 whatever its outcome; one the run halted or cut
+// off counts the steps it did, one it never started 0.
 func (s *RunState) HostProgress(h *Host) float64 {
-	if h.Status.finished() {
-		return 1
+	switch h.Status {
+	case StatusNotStarted:
+		return 0
+	case StatusHalted, StatusCancelled:
+	default:
+		if h.Status.finished() {
+			return 1
+		}
 	}
 	n := 0
 	for _, st := range s.Steps {
@@ -375,11 +428,9 @@ func (s *RunState) HostProgress(h *Host) float64 {
 	return float64(n) / float64(len(s.Steps))
 }
 
-// Progress is the run's share done, 0..1.
+// Progress is the run's share done, 0..1; a run that halted stays short
+// of 1 by the hosts it never took.
 func (s *RunState) Progress() float64 {
-	if s.Finished {
-		return 1
-	}
 	if len(s.Hosts) == 0 {
 		return 0
 	}
@@ -399,17 +450,6 @@ func (s *RunState) Elapsed(now time.Time) time.Duration {
 		return s.Ended.Sub(s.Started)
 	}
 	return max(now.Sub(s.Started), 0)
-}
-
-// ETA estimates the time left from the pace so far; false when there is
-// nothing to go on yet.
-func (s *RunState) ETA(now time.Time) (time.Duration, bool) {
-	p := s.Progress()
-	el := s.Elapsed(now)
-	if s.Finished || p <= 0 || el <= 0 {
-		return 0, false
-	}
-	return time.Duration(float64(el) * (1 - p) / p), true
 }
 
 // HostElapsed is how long the host has been (or was) at work.

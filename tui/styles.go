@@ -13,6 +13,8 @@ type styles struct {
 	ok, failed, running, queued    lipgloss.Style
 	rolled, warn, selected, banner lipgloss.Style
 	before, after, dialog          lipgloss.Style
+	badgeOK, badgeFailed           lipgloss.Style
+	badgeRunning                   lipgloss.Style
 	diffAdd, diffDel               lipgloss.Style
 }
 
@@ -20,29 +22,32 @@ func newStyles(noColor bool) styles {
 	n := lipgloss.NewStyle()
 	if noColor {
 		return styles{noColor: true, title: n, bold: n, faint: n, header: n, ok: n, failed: n, running: n, queued: n,
-			rolled: n, warn: n, selected: n, banner: n, before: n, after: n, diffAdd: n, diffDel: n,
+			rolled: n, warn: n, selected: n, banner: n, badgeOK: n, badgeFailed: n, badgeRunning: n, before: n, after: n, diffAdd: n, diffDel: n,
 			dialog: n.Border(lipgloss.NormalBorder()).Padding(0, 1)}
 	}
 	green, red, yellow, blue, magenta, gray := lipgloss.Color("#3fb950"), lipgloss.Color("#f85149"), lipgloss.Color("#d29922"),
 		lipgloss.Color("#58a6ff"), lipgloss.Color("#bc8cff"), lipgloss.Color("#8b949e")
 	return styles{
-		title:    n.Bold(true).Foreground(lipgloss.Color("#e6edf3")).Background(lipgloss.Color("#1f6feb")).Padding(0, 1),
-		bold:     n.Bold(true),
-		faint:    n.Foreground(gray),
-		header:   n.Bold(true).Foreground(gray),
-		ok:       n.Foreground(green),
-		failed:   n.Foreground(red).Bold(true),
-		running:  n.Foreground(yellow),
-		queued:   n.Foreground(gray),
-		rolled:   n.Foreground(magenta),
-		warn:     n.Foreground(yellow),
-		selected: n.Background(lipgloss.Color("#30363d")).Bold(true),
-		banner:   n.Bold(true).Foreground(lipgloss.Color("#0d1117")).Background(yellow).Padding(0, 1),
-		before:   n.Foreground(red),
-		after:    n.Foreground(green),
-		diffAdd:  n.Foreground(green),
-		diffDel:  n.Foreground(red),
-		dialog:   n.Border(lipgloss.RoundedBorder()).BorderForeground(blue).Padding(0, 1),
+		title:        n.Bold(true).Foreground(lipgloss.Color("#e6edf3")).Background(lipgloss.Color("#1f6feb")).Padding(0, 1),
+		bold:         n.Bold(true),
+		faint:        n.Foreground(gray),
+		header:       n.Bold(true).Foreground(gray),
+		ok:           n.Foreground(green),
+		failed:       n.Foreground(red).Bold(true),
+		running:      n.Foreground(yellow),
+		queued:       n.Foreground(gray),
+		rolled:       n.Foreground(magenta),
+		warn:         n.Foreground(yellow),
+		selected:     n.Background(lipgloss.Color("#30363d")).Bold(true),
+		banner:       n.Bold(true).Foreground(lipgloss.Color("#0d1117")).Background(yellow).Padding(0, 1),
+		badgeOK:      n.Bold(true).Foreground(lipgloss.Color("#0d1117")).Background(green).Padding(0, 1),
+		badgeFailed:  n.Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(red).Padding(0, 1),
+		badgeRunning: n.Bold(true).Foreground(lipgloss.Color("#0d1117")).Background(blue).Padding(0, 1),
+		before:       n.Foreground(red),
+		after:        n.Foreground(green),
+		diffAdd:      n.Foreground(green),
+		diffDel:      n.Foreground(red),
+		dialog:       n.Border(lipgloss.RoundedBorder()).BorderForeground(blue).Padding(0, 1),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 
@@ -12,6 +13,9 @@ import (
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/plain"
 )
+
+// minScale is the least full bar of the timings screen.
+const minScale = time.Second
 
 // eighths are the partial blocks of a bar, 1/8 to 8/8 of a cell.
 var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"}
@@ -42,11 +46,18 @@ func (m Model) timingsParts() parts {
 			}
 		}
 	}
+	if scale > 0 {
+		// Stops of a few ms, with no slow one before them, are not full
+		// bars: the scale is at least a second.
+		scale = max(scale, minScale)
+	}
 	valueW := 20
 	for i := range m.run.Hosts {
 		for _, r := range m.run.Hosts[i].TimingRows() {
 			t := r.Timing
-			valueW = max(valueW, lipgloss.Width(stopValue(t.Before, t.BeforeInFlight)), lipgloss.Width(stopValue(t.After, t.InFlight)))
+			// Plain text of one-cell runes: its rune count is its width,
+			// and cheaper to get over a fleet.
+			valueW = max(valueW, utf8.RuneCountInString(stopValue(t.Before, t.BeforeInFlight)), utf8.RuneCountInString(stopValue(t.After, t.InFlight)))
 		}
 	}
 	title := "STOP TIME AT SHUTDOWN: before → after the fix"
@@ -54,22 +65,57 @@ func (m Model) timingsParts() parts {
 		title += fmt.Sprintf(" · shared scale, full bar = %s", plain.StopTime(scale))
 	}
 	out = append(out, m.st.bold.Render(title))
-	var body []string
-	for i := range m.run.Hosts {
+	// The hosts as the table lists them: filtered, failed only, by stop;
+	// only those on screen are drawn (a fleet of 500 would cost a frame
+	// of tens of ms).
+	var blocks []block
+	for _, i := range m.visible() {
 		h := &m.run.Hosts[i]
 		rows := h.TimingRows()
-		if len(rows) == 0 {
-			body = append(body, m.st.bold.Render(h.Name)+"  "+m.st.faint.Render(m.noTimingsWhy(h)))
-			continue
+		blocks = append(blocks, block{n: timingBlockLen(rows), lines: func() []string { return m.timingBlock(h, rows, scale, valueW) }})
+	}
+	return parts{top: out, blocks: blocks, bottom: m.bottomLines(), indicator: true}
+}
+
+// timingBlock is a host's part of the timings screen.
+func (m Model) timingBlock(h *Host, rows []plain.TimingRow, scale time.Duration, valueW int) []string {
+	if len(rows) == 0 {
+		return []string{m.st.bold.Render(h.Name) + "  " + m.st.faint.Render(m.noTimingsWhy(h))}
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, m.timingLines(r, scale, valueW)...)
+	}
+	if r := rows[0].Reboot; r != nil {
+		out = append(out, m.rebootLines(r, "  ")...)
+	}
+	return out
+}
+
+// timingBlockLen is how many lines timingBlock draws, known without
+// drawing them.
+func timingBlockLen(rows []plain.TimingRow) int {
+	if len(rows) == 0 {
+		return 1
+	}
+	n := 0
+	for _, r := range rows {
+		t := r.Timing
+		n += 3 // the unit, before, after
+		if t.After != nil && t.Idle() {
+			n++
 		}
-		for _, r := range rows {
-			body = append(body, m.timingLines(r, scale, valueW)...)
-		}
-		if r := rows[0].Reboot; r != nil {
-			body = append(body, m.rebootLines(r, "  ")...)
+		if t.Previous != nil || t.PreviousNote != "" {
+			n++
 		}
 	}
-	return parts{top: out, body: body, bottom: m.bottomLines()}
+	if r := rows[0].Reboot; r != nil {
+		n++ // the controller's figures
+		if r.SSHDStopped > 0 || r.Shutdown > 0 || r.Noticed > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // timingLines are a row of the timings table as the timings screen shows
@@ -166,7 +212,8 @@ func (m Model) noTimingsWhy(h *Host) string {
 func (m Model) rebootLines(r *fleet.RebootTiming, indent string) []string {
 	var journal []string
 	if r.SSHDStopped > 0 {
-		journal = append(journal, "sshd stopped "+plain.Duration(r.SSHDStopped))
+		// "sshd down" as plain's SSHD DOWN column: the line fits 80 columns at its widest.
+		journal = append(journal, "sshd down "+plain.Duration(r.SSHDStopped))
 	}
 	if r.Shutdown > 0 {
 		journal = append(journal, "boot ended "+plain.Duration(r.Shutdown))

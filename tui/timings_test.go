@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
 )
@@ -31,6 +33,18 @@ func TestTimingsShowInFlightAndPreviousBoot(t *testing.T) {
 		"prev.  0.011s, clean (boot 5f1c2d3e; run 20261124_200000 changed its files)"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("timings view lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// TestRebootLinesFit80: the reboot's figures at their widest formats
+// (59.99s, 999ms) fit 80 columns in the timings view's indent.
+func TestRebootLinesFit80(t *testing.T) {
+	m := testModel(rows, nil, at(0), Controls{})
+	w, ms := 59990*time.Millisecond, 999*time.Millisecond
+	for _, l := range m.rebootLines(&fleet.RebootTiming{Down: w, Back: w, Active: w, SSHDStopped: ms, Shutdown: w, Noticed: ms}, "  ") {
+		if n := ansi.StringWidth(l); n > 80 {
+			t.Errorf("%d cells: %q", n, l)
 		}
 	}
 }

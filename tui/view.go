@@ -30,131 +30,6 @@ func (m Model) Render() string {
 	return out
 }
 
-// parts of a screen with a scrolled middle.
-type parts struct {
-	top, body, bottom []string
-	// fromBottom: the body is anchored at its end (a log) and the scroll
-	// offset counts lines up from there.
-	fromBottom bool
-	// indicator: a "lines a-b of n" line above the bottom when the body
-	// does not fit.
-	indicator bool
-}
-
-// scrollParts returns the parts of the current screen, when it scrolls.
-func (m Model) scrollParts() (parts, bool) {
-	switch {
-	case m.screen == screenPlan:
-		return m.planParts(), true
-	case m.screen == screenTimings:
-		return m.timingsParts(), true
-	case m.screen == screenHelp:
-		return m.helpParts(), true
-	case m.expanded:
-		return m.expandedParts(), true
-	}
-	return parts{}, false
-}
-
-func (p parts) room(height int) int {
-	r := height - len(p.top) - len(p.bottom)
-	if p.indicator {
-		r--
-	}
-	return max(r, 0)
-}
-
-// maxScroll is the largest useful scroll offset of the current screen.
-func (m Model) maxScroll() int {
-	p, ok := m.scrollParts()
-	if !ok {
-		return 0
-	}
-	return max(0, len(p.body)-p.room(m.height))
-}
-
-// compose lays the parts out over the terminal's height.
-func (m Model) compose(p parts) []string {
-	room := p.room(m.height)
-	off := min(m.scroll, max(0, len(p.body)-room))
-	if p.fromBottom {
-		off = max(0, len(p.body)-room-m.scroll)
-	}
-	win, off := scrolled(p.body, off, room)
-	out := append(append([]string{}, p.top...), win...)
-	for i := len(win); i < room; i++ {
-		out = append(out, "")
-	}
-	if p.indicator {
-		more := ""
-		if len(p.body) > room {
-			more = m.st.faint.Render(fmt.Sprintf("lines %d-%d of %d", off+1, off+len(win), len(p.body)))
-		}
-		out = append(out, more)
-	}
-	return append(out, p.bottom...)
-}
-
-// frame makes lines exactly h lines of at most w cells.
-func frame(lines []string, w, h int) string {
-	var flat []string
-	for _, l := range lines {
-		flat = append(flat, strings.Split(l, "\n")...)
-	}
-	if len(flat) > h {
-		flat = flat[:h]
-	}
-	for len(flat) < h {
-		flat = append(flat, "")
-	}
-	for i, l := range flat {
-		if ansi.StringWidth(l) > w {
-			l = ansi.Truncate(l, w, "…")
-		}
-		flat[i] = strings.TrimRight(l, " ")
-	}
-	return strings.Join(flat, "\n")
-}
-
-// fit truncates s to w cells (with …) and pads it to w.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) > w {
-		s = ansi.Truncate(s, w, "…")
-	}
-	return s + strings.Repeat(" ", w-ansi.StringWidth(s))
-}
-
-// scrolled returns the window of body that starts at offset (clamped) and
-// has at most h lines, with the clamped offset.
-func scrolled(body []string, offset, h int) ([]string, int) {
-	if h <= 0 {
-		return nil, 0
-	}
-	offset = max(0, min(offset, len(body)-h))
-	end := min(len(body), offset+h)
-	return body[offset:end], offset
-}
-
-// rule is a titled horizontal line: "── title ─────".
-func rule(title string, w int) string {
-	s := "── " + title + " "
-	return s + strings.Repeat("─", max(0, w-ansi.StringWidth(s)))
-}
-
-// fmtElapsed is a clock-like duration: 41.2s, 1m02s, 1h03m.
-func fmtElapsed(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
 func shortSHA(s string) string {
 	if len(s) > 8 {
 		return s[:8]
@@ -182,25 +57,38 @@ func batchName(b int) string {
 
 // ---- header ------------------------------------------------------------
 
-func (m Model) titleLine() string {
-	tag := ""
+// badge is the title's word on the run and its style: the outcome's
+// colour once it is over.
+func (m Model) badge() (string, lipgloss.Style) {
+	c := m.run.Counts()
 	switch {
+	case m.run.Finished && (m.run.Failed || c.Failed > 0):
+		return "FAILED", m.st.badgeFailed
+	case m.run.Finished && c.Cancelled > 0:
+		return "STOPPED", m.st.banner
+	case m.run.Finished && (c.Halted > 0 || c.NotStarted > 0):
+		return "HALTED", m.st.banner
 	case m.run.Finished:
-		tag = "FINISHED"
+		return "OK", m.st.badgeOK
 	case m.stopping:
-		tag = "STOPPING"
+		return "STOPPING", m.st.banner
 	case m.aborting:
-		tag = "ABORTING"
+		return "ABORTING", m.st.banner
 	case m.paused:
-		tag = "PAUSED"
+		return "PAUSED", m.st.banner
 	case m.started:
-		tag = "RUNNING"
+		return "RUNNING", m.st.badgeRunning
 	}
+	return "", m.st.banner
+}
+
+func (m Model) titleLine() string {
+	tag, style := m.badge()
 	title := m.st.title.Render(m.cfg.Title)
 	if tag == "" {
 		return title
 	}
-	t := m.st.banner.Render(tag)
+	t := style.Render(tag)
 	if m.st.noColor {
 		t = "[" + tag + "]"
 	}
@@ -212,33 +100,37 @@ func (m Model) titleLine() string {
 	return title + strings.Repeat(" ", gap) + t
 }
 
+// countsLine is the hosts by state: ok and failed always, the other
+// states when a host is in them, so that it fits 80 columns.
 func (m Model) countsLine() string {
 	c := m.run.Counts()
-	item := func(label string, n int, s lipgloss.Style) string {
-		if n == 0 {
-			return label + " 0"
+	parts := []string{fmt.Sprintf("%d hosts", c.Total)}
+	for _, it := range []struct {
+		label  string
+		n      int
+		always bool
+		st     lipgloss.Style
+	}{
+		{"queued", c.Queued, false, m.st.queued},
+		{"running", c.Running, false, m.st.running},
+		{"ok", c.OK + c.Unchanged, true, m.st.ok},
+		{"failed", c.Failed, true, m.st.failed},
+		{"cancelled", c.Cancelled, false, m.st.warn},
+		{"halted", c.Halted, false, m.st.warn},
+		{"not started", c.NotStarted, false, m.st.queued},
+		{"rolling back", c.RollingBack, false, m.st.running},
+		{"rolled back", c.RolledBack, false, m.st.rolled},
+	} {
+		switch {
+		case it.n > 0:
+			s := fmt.Sprintf("%s %d", it.label, it.n)
+			if it.label == "ok" && c.Unchanged > 0 {
+				s += fmt.Sprintf(" (%d unchanged)", c.Unchanged)
+			}
+			parts = append(parts, it.st.Render(s))
+		case it.always:
+			parts = append(parts, it.label+" 0")
 		}
-		return s.Render(fmt.Sprintf("%s %d", label, n))
-	}
-	parts := []string{
-		fmt.Sprintf("%d hosts", c.Total),
-		item("queued", c.Queued, m.st.queued),
-		item("running", c.Running, m.st.running),
-		item("ok", c.OK+c.Unchanged, m.st.ok),
-		item("failed", c.Failed, m.st.failed),
-		item("rolled back", c.RolledBack, m.st.rolled),
-	}
-	if c.Unchanged > 0 {
-		parts[3] += fmt.Sprintf(" (%d unchanged)", c.Unchanged)
-	}
-	if c.Halted > 0 {
-		parts = append(parts, item("halted", c.Halted, m.st.warn))
-	}
-	if c.Cancelled > 0 {
-		parts = append(parts, item("cancelled", c.Cancelled, m.st.warn))
-	}
-	if c.RollingBack > 0 {
-		parts = append(parts, item("rolling back", c.RollingBack, m.st.running))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -251,13 +143,22 @@ func (m Model) progressLine() string {
 	case !m.started:
 		suffix = "not started"
 	case m.run.Finished:
-		suffix = "done in " + fmtElapsed(m.run.Elapsed(now))
+		suffix = "done in " + plain.Duration(m.run.Elapsed(now))
 	default:
-		suffix = "elapsed " + fmtElapsed(m.run.Elapsed(now))
-		if eta, ok := m.run.ETA(now); ok {
-			suffix += " · ETA ~" + fmtElapsed(eta)
-		} else {
-			suffix += " · ETA -"
+		suffix = "elapsed -" // the run's start event has not come yet
+		if !m.run.Started.IsZero() {
+			suffix = "elapsed " + plain.Duration(m.run.Elapsed(now))
+		}
+		eta, ok := m.run.ETA(now, m.cfg.Policy.MaxParallel)
+		switch {
+		case m.paused:
+			suffix += " · paused"
+		case m.aborting:
+			suffix += " · aborting"
+		case ok:
+			suffix += " · ETA ~" + plain.Duration(eta)
+		default:
+			suffix += " · ETA after the canary"
 		}
 	}
 	suffix = fmt.Sprintf(" %3.0f%%  %s", p*100, suffix)
@@ -267,7 +168,19 @@ func (m Model) progressLine() string {
 }
 
 func (m Model) header() []string {
-	return []string{m.titleLine(), m.countsLine(), m.progressLine(), ""}
+	return []string{m.titleLine(), m.countsLine(), m.progressLine(), m.fleetLine()}
+}
+
+// fleetLine is the stop times fleet-wide so far, "" before any.
+func (m Model) fleetLine() string {
+	var rows []plain.TimingRow
+	for i := range m.run.Hosts {
+		rows = append(rows, m.run.Hosts[i].TimingRows()...)
+	}
+	if l := plain.FleetLine(rows); l != "" {
+		return m.st.faint.Render("stops: " + l)
+	}
+	return ""
 }
 
 // ---- running screen ----------------------------------------------------
@@ -277,13 +190,15 @@ type columns struct {
 }
 
 func (m Model) columns() columns {
-	c := columns{name: 4, batch: 6, step: 9, steps: len(m.run.Steps), time: 5, result: 12, gap: 1}
+	c := columns{name: 4, batch: 6, step: 9, steps: len(m.run.Steps), time: 6, result: 12, gap: 1}
 	for _, h := range m.run.Hosts {
 		c.name = max(c.name, ansi.StringWidth(h.Name))
 	}
 	c.name = min(c.name, 20)
 	if m.width >= 100 {
-		c.gap, c.time = 2, 6
+		c.gap = 2
+	} else {
+		c.step = 0 // 80 columns: the stop times and errors need the room
 	}
 	return c
 }
@@ -294,7 +209,11 @@ func (m Model) tableHeader(c columns) string {
 	if m.width >= 100 {
 		lastHead += " / ERROR"
 	}
-	return m.st.header.Render("  " + fit("HOST", c.name) + g + fit("BATCH", c.batch) + g + fit("STEP", c.step) + g +
+	step := ""
+	if c.step > 0 {
+		step = fit("STEP", c.step) + g
+	}
+	return m.st.header.Render("  " + fit("HOST", c.name) + g + fit("BATCH", c.batch) + g + step +
 		fit("STEPS", c.steps) + g + fit("TIME", c.time) + g + fit("RESULT", c.result) + g + lastHead)
 }
 
@@ -367,6 +286,14 @@ func stopBrief(u *journal.UnitStop) string {
 
 // lastColumn is the row's stop times, or its error, or a word on its state.
 func (m Model) lastColumn(h *Host) string {
+	switch h.Status {
+	case StatusRolledBack:
+		return m.st.rolled.Render("files restored")
+	case StatusRollingBack:
+		return m.st.running.Render("rolling back…")
+	case StatusCancelled:
+		return m.st.warn.Render("stopped by the operator")
+	}
 	if ts := h.Timings(); len(ts) > 0 {
 		t := ts[0]
 		b, a := stopBrief(t.Before), stopBrief(t.After)
@@ -387,15 +314,13 @@ func (m Model) lastColumn(h *Host) string {
 		return m.st.failed.Render(h.Error)
 	case StatusUnchanged:
 		return m.st.faint.Render("already at the target")
-	case StatusRolledBack:
-		return m.st.rolled.Render("files restored")
-	case StatusHalted, StatusNotStarted, StatusCancelled:
+	case StatusHalted, StatusNotStarted:
 		if h.Result != nil {
 			return m.st.warn.Render(h.Result.Error)
 		}
 	case StatusRunning:
 		if h.Step == fleet.StepRestart && h.Phase == fleet.PhaseStart {
-			return m.st.faint.Render("stopping the old process…")
+			return m.st.faint.Render(m.oldStopCountdown(h))
 		}
 		if h.Step == fleet.StepReboot && h.Phase == fleet.PhaseStart {
 			return m.st.faint.Render("rebooting…")
@@ -404,24 +329,46 @@ func (m Model) lastColumn(h *Host) string {
 	return ""
 }
 
+// oldStopCountdown is a restart's long wait: the old build's stop, and the
+// time left before fleetfix SIGKILLs it when the policy bounds it.
+func (m Model) oldStopCountdown(h *Host) string {
+	bound := m.cfg.Policy.OldStop
+	if bound <= 0 || h.StepStarted.IsZero() {
+		return "stopping the old build…"
+	}
+	left := bound - m.now().Sub(h.StepStarted)
+	if left <= 0 {
+		return "old build: SIGKILLed, starting the new one…"
+	}
+	return fmt.Sprintf("old build: SIGKILL in %ds", int(left.Round(time.Second).Seconds()))
+}
+
 func (m Model) hostRow(i int, c columns, now time.Time) string {
 	h := &m.run.Hosts[i]
 	g := strings.Repeat(" ", c.gap)
 	el := "-"
 	if d := m.run.HostElapsed(h, now); d > 0 {
-		el = fmtElapsed(d)
+		el = plain.Duration(d)
 	}
 	marker := "  "
 	if i == m.selected {
 		marker = "▸ "
 	}
 	st := m.st.status(h.Status)
-	row := marker + fit(h.Name, c.name) + g + fit(batchShort(h.Batch), c.batch) + g + fit(stepLabel(h), c.step) + g +
-		st.Render(fit(m.stepGlyphs(h), c.steps)) + g + fit(el, c.time) + g + st.Render(fit(resultLabel(h.Status), c.result)) + g
+	step, result := "", resultLabel(h.Status)
+	switch {
+	case c.step > 0:
+		step = fit(stepLabel(h), c.step) + g
+	case h.Status == StatusRunning:
+		result = "at " + string(h.Step) // narrow: the step is the result column's
+	}
+	row := marker + fit(h.Name, c.name) + g + fit(batchShort(h.Batch), c.batch) + g + step +
+		st.Render(fit(m.stepGlyphs(h), c.steps)) + g + fit(el, c.time) + g + st.Render(fit(result, c.result)) + g
 	rest := m.width - ansi.StringWidth(row)
 	row += fit(m.lastColumn(h), rest)
 	if i == m.selected && !m.st.noColor {
-		row = m.st.selected.Render(row)
+		// The cells' own colours would end the highlight mid-row.
+		row = m.st.selected.Render(ansi.Strip(row))
 	}
 	return row
 }
@@ -431,20 +378,25 @@ func (m Model) runView() []string {
 	bottom := m.bottomLines()
 	avail := m.height - len(out) - len(bottom)
 	c := m.columns()
-	n := len(m.run.Hosts)
+	vis := m.visible()
+	n := len(vis)
 	// The table gets what it needs up to all but a detail pane of at least
 	// 5 lines (title + 4); the detail pane gets the rest.
-	rows := min(n, max(3, avail-1-6))
+	rows := min(max(n, 1), max(3, avail-1-6))
 	rows = max(0, min(rows, avail-1))
 	head := m.tableHeader(c)
-	offset := max(0, min(m.selected-rows+1, n-rows))
-	if n > rows {
-		head = fit(head, m.width-12) + m.st.faint.Render(fmt.Sprintf("%d-%d of %d", offset+1, offset+rows, n))
+	offset := max(0, min(m.position(vis)-rows+1, n-rows))
+	if st := m.listState(vis, offset, rows); st != "" {
+		w := ansi.StringWidth(st) + 1
+		head = fit(head, max(m.width-w, 0)) + " " + m.st.faint.Render(st)
 	}
 	out = append(out, head)
 	now := m.now()
-	for i := offset; i < offset+rows && i < n; i++ {
-		out = append(out, m.hostRow(i, c, now))
+	for k := offset; k < offset+rows && k < n; k++ {
+		out = append(out, m.hostRow(vis[k], c, now))
+	}
+	for k := n; k < rows; k++ {
+		out = append(out, "")
 	}
 	detailH := avail - 1 - rows
 	out = append(out, m.detailPane(detailH)...)
@@ -458,7 +410,13 @@ func (m Model) bottomLines() []string {
 	if d := m.dialog(); d != "" {
 		out = append(out, strings.Split(d, "\n")...)
 	}
-	out = append(out, m.statusLine())
+	if l := m.statusLine(); l != "" {
+		// Wrapped, not cut: a hint at its end (ctrl+c: stop now) is
+		// the point of it.
+		out = append(out, strings.Split(ansi.Wrap(l, m.width, " "), "\n")...)
+	} else {
+		out = append(out, "")
+	}
 	hm := m.help
 	hm.Styles = m.st.help()
 	hm.SetWidth(m.width)
@@ -488,14 +446,7 @@ func (m Model) statusLine() string {
 	case m.run.Failed:
 		return m.st.failed.Render("✗ the run failed: "+m.run.Message) + " · q: exit"
 	case m.run.Finished:
-		msg := "run finished in " + fmtElapsed(m.run.Elapsed(m.now()))
-		if _, why, ok := strings.Cut(m.run.Message, "; halted: "); ok {
-			msg += " · halted: " + why
-		}
-		if c := m.run.Counts(); c.Failed > 0 || c.Halted > 0 {
-			return m.st.failed.Render("✗ "+msg) + " · q: exit"
-		}
-		return m.st.ok.Render("✓ "+msg) + " · q: exit"
+		return m.endLine()
 	case m.stopping:
 		return m.st.warn.Render("stopping now: steps in progress are cancelled")
 	case m.aborting:
@@ -506,6 +457,27 @@ func (m Model) statusLine() string {
 		return m.st.faint.Render("event stream closed")
 	}
 	return ""
+}
+
+// endLine is the status line of a finished run: how it ended, cause
+// first.
+func (m Model) endLine() string {
+	c := m.run.Counts()
+	msg := "run finished in " + plain.Duration(m.run.Elapsed(m.now()))
+	_, why, halted := strings.Cut(m.run.Message, "; halted: ")
+	switch {
+	case c.Cancelled > 0:
+		msg = "run stopped by the operator after " + plain.Duration(m.run.Elapsed(m.now()))
+	case halted:
+		msg += " · halted: " + why
+	}
+	if c.Failed > 0 || c.Halted > 0 || c.Cancelled > 0 || c.NotStarted > 0 {
+		return m.st.failed.Render("✗ "+msg) + " · q: exit"
+	}
+	if c.RolledBack > 0 {
+		msg += fmt.Sprintf(" · %d rolled back", c.RolledBack)
+	}
+	return m.st.ok.Render("✓ "+msg) + " · q: exit"
 }
 
 func (m Model) dialog() string {
@@ -524,7 +496,7 @@ func (m Model) dialog() string {
 	default:
 		return ""
 	}
-	w := min(m.width-2, 76)
+	w := m.width - 2
 	body := ansi.Wordwrap(q, w-4, " ") + "\n" + m.st.bold.Render("y") + " yes   " + m.st.bold.Render("n") + " no"
 	return m.st.dialog.Width(w).Render(body)
 }
@@ -556,7 +528,7 @@ func (m Model) hostTitle(h *Host) string {
 		s += " at " + string(h.FailedStep)
 	}
 	if d := m.run.HostElapsed(h, m.now()); d > 0 {
-		s += " · " + fmtElapsed(d)
+		s += " · " + plain.Duration(d)
 	}
 	return s
 }
@@ -566,11 +538,14 @@ func (m Model) detailPane(height int) []string {
 		return nil
 	}
 	h := m.selectedHost()
-	if h == nil {
-		return nil
+	if h == nil || m.position(m.visible()) < 0 {
+		return nil // no host shown: nothing to detail
 	}
 	out := []string{m.st.faint.Render(rule(m.hostTitle(h), m.width))}
 	var lines []string
+	if h.Status == StatusCancelled {
+		lines = append(lines, m.st.warn.Render(ansi.Truncate("■ "+h.Error, m.width, "…")))
+	}
 	if h.Error != "" && (h.Status == StatusFailed || h.Status == StatusRollbackFailed) {
 		for _, l := range strings.Split(ansi.Wrap("✗ "+h.Error, m.width, " "), "\n") {
 			lines = append(lines, m.st.failed.Render(l))
@@ -632,7 +607,11 @@ func (m Model) changeLines(h *Host, indent string) []string {
 	var out []string
 	switch {
 	case h.PlanError != "":
-		return []string{indent + m.st.failed.Render("plan failed: "+h.PlanError)}
+		var out []string
+		for _, l := range strings.Split(ansi.Wrap("plan failed: "+h.PlanError, max(m.width-len(indent), 10), " "), "\n") {
+			out = append(out, indent+m.st.failed.Render(l))
+		}
+		return out
 	case len(h.Changes) == 0 && h.Planned && h.Resume != "":
 		return []string{indent + m.st.warn.Render("files already new; "+h.Resume+": its remaining steps run again")}
 	case len(h.Changes) == 0 && h.Planned:
@@ -670,83 +649,4 @@ func (m Model) changeLines(h *Host, indent string) []string {
 		}
 	}
 	return out
-}
-
-// ---- plan screen -------------------------------------------------------
-
-func (m Model) planParts() parts {
-	files, batches, failed := 0, map[int]bool{}, 0
-	for _, h := range m.run.Hosts {
-		files += len(h.Changes)
-		batches[h.Batch] = true
-		if h.PlanError != "" {
-			failed++
-		}
-	}
-	sum := fmt.Sprintf("PLAN · %d host(s) in %d batch(es) · %d file change(s) · nothing has changed yet", len(m.run.Hosts), len(batches), files)
-	if failed > 0 {
-		sum += " · " + m.st.failed.Render(fmt.Sprintf("%d host(s) failed to plan", failed))
-	}
-	out := []string{m.st.title.Render(m.cfg.Title), m.st.bold.Render(sum),
-		m.st.faint.Render("each host: " + m.stepsArrow()), ""}
-	var body []string
-	batch := -2
-	for i := range m.run.Hosts {
-		h := &m.run.Hosts[i]
-		if h.Batch != batch {
-			batch = h.Batch
-			body = append(body, m.st.header.Render(rule(batchName(batch), m.width)))
-		}
-		what := fmt.Sprintf("%d file(s) to change", len(h.Changes))
-		switch {
-		case h.PlanError != "":
-			what = m.st.failed.Render("plan failed")
-		case len(h.Changes) == 0 && h.Planned && h.Resume != "":
-			what = m.st.warn.Render("resumes an unfinished run")
-		case len(h.Changes) == 0 && h.Planned:
-			what = m.st.faint.Render("unchanged")
-		}
-		body = append(body, m.st.bold.Render(h.Name)+"  "+what)
-		body = append(body, m.changeLines(h, "  ")...)
-	}
-	prompt := m.st.banner.Render("Start the rollout?") + " enter/y start · q quit · ↑↓ pgup/pgdn scroll · ? help"
-	if m.st.noColor {
-		prompt = "Start the rollout? enter/y start · q quit · ↑↓ pgup/pgdn scroll · ? help"
-	}
-	return parts{top: out, body: body, bottom: []string{prompt}, indicator: true}
-}
-
-func (m Model) stepsArrow() string {
-	var s []string
-	for _, st := range m.run.Steps {
-		if st == fleet.StepConnect || st == fleet.StepPreflight {
-			continue
-		}
-		s = append(s, string(st))
-	}
-	return strings.Join(s, " → ")
-}
-
-// ---- help screen -------------------------------------------------------
-
-func (m Model) helpParts() parts {
-	hm := m.help
-	hm.Styles = m.st.help()
-	hm.SetWidth(m.width)
-	out := []string{m.st.title.Render(m.cfg.Title), "", m.st.bold.Render("KEYS"), ""}
-	body := strings.Split(hm.FullHelpView(m.keys.runHelp(m.paused, false).full), "\n")
-	body = append(body, "",
-		m.st.bold.Render("WHAT THEY DO"),
-		"enter/y  on the plan: start the rollout; q there quits, nothing changed",
-		"p        pause: hosts not yet started wait, hosts in flight go on",
-		"a        abort (asks): no new host starts; in-flight hosts stop at next step",
-		"ctrl+c   abort at once; again: stop now (cancels the step); a third: leave",
-		"r        roll back the selected host (asks): restore backups, reload, restart",
-		"enter    the selected host in full: error, changes, stop timings, whole log",
-		"t        stop times before → after the fix, per host and unit, on one scale",
-		"q        quit; while the run goes on (asks) it is aborted gracefully first",
-		"",
-		m.st.faint.Render("NO_COLOR=1: no colors. --plain or -o json: no TUI, plain or JSON lines."),
-	)
-	return parts{top: out, body: body, bottom: []string{m.st.faint.Render("esc/?/q: back · ↑↓ scroll")}}
 }

@@ -53,19 +53,19 @@ func (s *sshFlags) apply(o fleet.ConnectOptions, verbose bool) fleet.ConnectOpti
 
 func newHostsCmd() *cobra.Command {
 	var ssh sshFlags
+	var ia inventoryArg
 	var limit []string
 	cmd := &cobra.Command{
-		Use:   "hosts [INVENTORY]",
+		Use:   "hosts [INVENTORY | -i INVENTORY] [--limit ...] [-F FILE | --no-ssh-config]",
 		Short: "Show how each host is reached, and where each setting comes from",
 		Long: `hosts prints, for each host, the connection fleetfix makes: address, port,
 user, the keys offered, the jump chain or proxy command, the known_hosts files,
 and for each value where it came from: the inventory (host or defaults), an
 ssh_config file and line, or fleetfix's default. It connects to nothing.`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := envOr("FLEETFIX_INVENTORY", "inventory.yaml")
-			if len(args) == 1 {
-				path = args[0]
+			path, _, err := ia.split(args, false)
+			if err != nil {
+				return err
 			}
 			inv, err := inventory.Load(path)
 			if err != nil {
@@ -97,6 +97,7 @@ ssh_config file and line, or fleetfix's default. It connects to nothing.`,
 	}
 	ssh.register(cmd)
 	cmd.Flags().StringSliceVarP(&limit, "limit", "l", nil, "only these hosts or groups (comma-separated, repeatable)")
+	ia.register(cmd, false)
 	return cmd
 }
 

@@ -38,7 +38,7 @@ func newLabUpCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	upCmd := &cobra.Command{
 		Use:   "up",
 		Short: "Build (once) the root filesystem and boot the lab's hosts",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = labLogf
 			start := time.Now()
@@ -65,7 +65,7 @@ func newLabDownCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	downCmd := &cobra.Command{
 		Use:   "down",
 		Short: "Halt every host and remove processes, mounts, netns, links and cgroups (keeps state)",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = labLogf
 			start := time.Now()
@@ -85,7 +85,7 @@ func newLabDestroyCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 	destroyCmd := &cobra.Command{
 		Use:   "destroy",
 		Short: "Bring the lab down and delete its state directory (keeps the cached root filesystem)",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logf = labLogf
 			return lab.Destroy(cancelOnHalt(cmd.Context(), in.halt), *cfg, down)
@@ -99,7 +99,7 @@ func newLabStatusCmd(cfg *lab.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show each lab host: address, container running, sshd answering",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			hosts, err := lab.Status(*cfg)
 			if err != nil {

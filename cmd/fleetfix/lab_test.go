@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetfix/fleetfix/internal/labtest"
 	"github.com/fleetfix/fleetfix/jsonl"
@@ -84,6 +85,18 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if !strings.Contains(plain, "smart-proxy.service") || !strings.Contains(plain, "SIGKILLed") {
 		t.Errorf("plain scan:\n%s", plain)
 	}
+	// --top 0 reports every unit of the shutdown, not the slowest 5; with
+	// --fail-on-sigkill the demo units' SIGKILL is an exit 1.
+	out, stderr, code = fleetfix(t, state, "scan", "-i", tl.Config.InventoryFile(), "--top", "0", "--fail-on-sigkill", "-o", "json")
+	var every jsonl.Scan
+	lastJSON(t, out, &every)
+	if len(every.Hosts) != 1 {
+		t.Fatalf("scan --top 0: %+v", every)
+	}
+	t.Logf("scan --top 0: %d unit(s), --top 5: %d", len(every.Hosts[0].Units), len(scan.Hosts[0].Units))
+	if code != exitFailedHosts || !strings.Contains(stderr, "SIGKILLed on 1 host(s)") || len(every.Hosts[0].Units) <= len(scan.Hosts[0].Units) {
+		t.Errorf("scan --top 0 --fail-on-sigkill: exit %d, %d unit(s) (--top 5: %d), stderr %q", code, len(every.Hosts[0].Units), len(scan.Hosts[0].Units), stderr)
+	}
 
 	out, stderr, code = fleetfix(t, state, "rollout", inv, "-o", "json")
 	if code != 0 {
@@ -104,9 +117,39 @@ func TestCLIScanRolloutRollbackOnLab(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(strings.TrimPrefix(state[0], "XDG_STATE_HOME="), "fleetfix", "runs", sum.RunID, "h1.json")); err != nil {
 		t.Errorf("no local manifest: %v", err)
 	}
+	reportOfLabRun(t, state, inv, sum.RunID)
 
 	out, stderr, code = fleetfix(t, state, "rollback", "-i", inv, "--all")
 	if code != 0 || !strings.Contains(out, "rolled-back") {
 		t.Errorf("rollback: exit %d\n%s%s", code, out, stderr)
 	}
+	// The reboot, the rollout and the rollback each stored their summary.
+	stored, _ := filepath.Glob(filepath.Join(strings.TrimPrefix(state[0], "XDG_STATE_HOME="), "fleetfix", "runs", "*", "summary.json"))
+	if md, _, _ := fleetfix(t, state, "report"); len(stored) != 3 || !strings.Contains(md, "# fleetfix rollback ") || !strings.Contains(md, "| h1 | - | rolled-back |") {
+		t.Errorf("stored summaries %q; the latest:\n%s", stored, md)
+	}
+}
+
+// reportOfLabRun renders the lab rollout runID's stored summary: from the
+// state directory, and from the host (-i) with a state directory that has
+// none.
+func reportOfLabRun(t *testing.T, state []string, inv, runID string) {
+	t.Helper()
+	t0 := time.Now()
+	md, stderr, code := fleetfix(t, state, "report", "--format", "md")
+	if code != 0 || !strings.Contains(md, "# fleetfix rollout "+runID) || !strings.Contains(md, "| h1 | smart-proxy.service | ") ||
+		!strings.Contains(md, "SIGKILL (old_stop_timeout) → ") || !strings.Contains(md, "## Changes") {
+		t.Errorf("report: exit %d\n%s%s", code, md, stderr)
+	}
+	t.Logf("fleetfix report:\n%s", md)
+	fromHost, stderr, code := fleetfix(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "report", runID, "-i", inv)
+	if code != 0 || fromHost != md {
+		t.Errorf("report -i from the host: exit %d\n%s%s\nwant:\n%s", code, fromHost, stderr, md)
+	}
+	for format, want := range map[string]string{"html": "<svg class=\"chart\"", "junit": `<testcase name="smart-proxy.service" classname="fleetfix.h1"`} {
+		if out, stderr, code := fleetfix(t, state, "report", runID, "--format", format); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("report --format %s: exit %d, no %s\n%s%s", format, code, want, out, stderr)
+		}
+	}
+	t.Logf("report, local and from the host, in %s", time.Since(t0).Round(time.Millisecond))
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -108,9 +109,45 @@ every file it replaces, verifies the service after restart, and can put every
 host back exactly as it was.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable, so that an unknown command is an argument error: a
+		// usage error, as the README says, not cobra's exit 1.
+		Args:                       unknownCommand,
+		SuggestionsMinimumDistance: 2, // cobra's own default, which only its Args fill in
+		RunE:                       func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// Set, cobra gives the root --version; the flag is declared below
+		// so that it takes no -v, which is --verbose everywhere else.
+		Version:           version(),
+		DisableAutoGenTag: true, // man pages stay the same from build to build
 	}
+	root.Flags().Bool("version", false, "print fleetfix's version and VCS revision")
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newLabCmd(in))
+	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newReportCmd(), newLabCmd(in),
+		inventoryCmd(), newVersionCmd(), newManCmd())
 	root.AddCommand(newHostsCmd())
 	return root
+}
+
+// unknownCommand refuses an argument to the root: a command that does not
+// exist, with cobra's suggestions.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{errors.New(msg)}
+}
+
+// usageArgs makes check's errors (a missing or extra argument) usage
+// errors, which exit 2.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
 }

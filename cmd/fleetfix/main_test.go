@@ -32,7 +32,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "fleetfix")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// The binary make build makes, as shipped: static, VCS-stamped.
+	if out, err := exec.Command("make", "-s", "-C", filepath.Join("..", ".."), "build", "BIN="+binary).CombinedOutput(); err != nil {
 		_, _ = os.Stderr.Write(out)
 		os.Exit(1)
 	}
@@ -43,7 +44,14 @@ func TestMain(m *testing.M) {
 
 func fleetfix(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return fleetfixIn(t, "", env, args...)
+}
+
+// fleetfixIn runs the binary in the directory dir ("": the test's).
+func fleetfixIn(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -61,6 +69,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		{"--help"}, {"rollout", "--help"}, {"plan", "--help"}, {"rollback", "--help"},
 		{"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "down", "--help"}, {"lab", "status", "--help"},
 		{"lab", "destroy", "--help"}, {"completion", "bash", "--help"}, {"unlock", "--help"},
+		{"scan", "--help"}, {"reboot", "--help"}, {"prune", "--help"}, {"version", "--help"}, {"man", "--help"}, {"report", "--help"},
 	} {
 		out, _, code := fleetfix(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
@@ -87,6 +96,14 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"rollout", "../../inventory.example.yaml", "--limit", "nosuchhost"}, "nosuchhost"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml"}, "--all"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml", "h1", "--run", "yesterday"}, "--run"},
+		{[]string{"scan", "--top", "-1", "../../inventory.example.yaml"}, "--top -1"},
+		{[]string{"rollout", "a.yaml", "b.yaml"}, "want one inventory"},
+		{[]string{"unlock", "-i", "../../inventory.example.yaml"}, "name the hosts to unlock"},
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"rolout"}, "did you mean rollout?"},
+		{[]string{"version", "extra"}, "unknown command"},
+		{[]string{"lab", "status", "extra"}, "unknown command"},
+		{[]string{"man", "nosuch"}, "no such command"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := fleetfix(t, nil, tt.args...)
@@ -178,12 +195,13 @@ func silentListener(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// interrupted runs a rollout to a silent host, sends it n SIGINTs a second
-// apart, and returns its output once it exited 130.
-func interrupted(t *testing.T, n int) (stdout, stderr string) {
+// interrupted runs a rollout to a silent host, with the state directory
+// under state, sends it n SIGINTs a second apart, and returns its output
+// once it exited 130.
+func interrupted(t *testing.T, n int, state string) (stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(binary, "rollout", tinyInventory(t, "127.0.0.1", silentListener(t)))
-	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Start(); err != nil {
@@ -206,16 +224,21 @@ func interrupted(t *testing.T, n int) (stdout, stderr string) {
 func TestInterruptIsGracefulAndExits130(t *testing.T) {
 	// Ctrl-C must let the connect step end, start nothing else, print the
 	// summary and exit 130.
-	o, e := interrupted(t, 1)
+	state := t.TempDir()
+	o, e := interrupted(t, 1, state)
 	if !strings.Contains(e, "no new host starts") || !strings.Contains(o, "HOST") {
 		t.Errorf("no graceful stop message or no summary:\n%s\n%s", o, e)
+	}
+	// The halted run stored its summary all the same, saying so.
+	if md, stderr, code := fleetfix(t, []string{"XDG_STATE_HOME=" + state}, "report"); code != 0 || !strings.Contains(md, ", halted: 1 host(s)") {
+		t.Errorf("report of the halted run: exit %d\n%s%s", code, md, stderr)
 	}
 }
 
 func TestInterruptTwiceCancels(t *testing.T) {
 	// The second Ctrl-C cuts the connect step off: the host is cancelled,
 	// not failed, and the run's end says who stopped it.
-	o, e := interrupted(t, 2)
+	o, e := interrupted(t, 2, t.TempDir())
 	if !strings.Contains(e, "stopping now") || !regexp.MustCompile(`(?m)^web1 +canary +cancelled +connect `).MatchString(o) ||
 		!strings.Contains(o, "stopped by the operator") || !strings.Contains(o, "0 failed, 1 cancelled") {
 		t.Errorf("want web1 cancelled at connect, stopped by the operator:\n%s\n%s", o, e)

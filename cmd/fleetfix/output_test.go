@@ -31,8 +31,8 @@ func sampleRun() ([]fleet.Event, *fleet.Summary) {
 			CreatedDir: "/etc/systemd/system/smart-proxy.service.d", Diff: "+[Service]\n+TimeoutStopSec=20s\n"},
 	}
 	he := &fleet.HostError{Host: "h2", Step: fleet.StepRestart, Err: errors.New("smart-proxy.service not healthy within 15s: unit is failed")}
-	ok := fleet.HostResult{Host: "h1", Batch: 0, Status: fleet.StatusOK, Changed: 2, RestartTime: 20310 * time.Millisecond, Duration: 20831 * time.Millisecond, RunID: "20261124_213045"}
-	bad := fleet.HostResult{Host: "h2", Batch: 1, Status: fleet.StatusFailed, Step: fleet.StepRestart, Error: he.Error(), Changed: 2, Duration: 16 * time.Second, RunID: "20261124_213045"}
+	ok := fleet.HostResult{Host: "h1", Batch: 0, Status: fleet.StatusOK, Changed: 2, RestartTime: 20310 * time.Millisecond, Duration: 20831 * time.Millisecond, RunID: "20261124_213045", Units: []string{"smart-proxy.service", "rule-proxy.service"}}
+	bad := fleet.HostResult{Host: "h2", Batch: 1, Status: fleet.StatusFailed, Step: fleet.StepRestart, Error: he.Error(), Changed: 2, Duration: 16 * time.Second, RunID: "20261124_213045", Units: []string{"smart-proxy.service"}}
 	ev := []fleet.Event{
 		{Time: at(0), Step: fleet.StepRun, Phase: fleet.PhaseStart, Batch: -1, Message: "run 20261124_213045: 2 host(s) in 2 batch(es), failure budget 0"},
 		{Time: at(1), Host: "h1", Step: fleet.StepConnect, Phase: fleet.PhaseStart},

@@ -12,22 +12,26 @@ import (
 // hostArgs are the inventory and hosts of a command that works on hosts
 // named on its command line (rollback, prune): HOST... or --all.
 type hostArgs struct {
-	invPath string
-	all     bool
+	inv inventoryArg
+	all bool
 }
 
 func (a *hostArgs) register(cmd *cobra.Command, verb string) {
-	cmd.Flags().StringVarP(&a.invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
+	a.inv.register(cmd, true)
 	cmd.Flags().BoolVar(&a.all, "all", false, verb+" every host of the inventory (with --limit: those)")
 }
 
 // targets loads the inventory and picks the hosts named in args (and
 // --limit), or all with --all; it is a usage error to do both or neither.
 func (a *hostArgs) targets(f *commonFlags, args []string, verb string) (*inventory.Inventory, []inventory.Target, error) {
-	if a.all == (len(args) > 0) {
+	path, hosts, err := a.inv.split(args, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.all == (len(hosts) > 0) {
 		return nil, nil, usageError{fmt.Errorf("name the hosts to %s, or --all (not both)", verb)}
 	}
-	return f.loadTargets(a.invPath, append(slices.Clone(f.limit), args...))
+	return f.loadTargets(path, append(slices.Clone(f.limit), hosts...))
 }
 
 // failedHosts is the exit of a command whose hosts' work is done: 1 when
@@ -45,7 +49,7 @@ func newPruneCmd(in interrupts) *cobra.Command {
 	var keep int
 	var dry bool
 	cmd := &cobra.Command{
-		Use:   "prune [HOST...] (-i INVENTORY) [--all] [--keep N] [--dry-run]",
+		Use:   "prune [INVENTORY | -i INVENTORY] [HOST...] [--all] [--keep N] [--dry-run]",
 		Short: "Remove the backups and manifests of old finished runs from hosts",
 		Long: `prune removes, on each named host (or --all), the backups (<path>.bak.<run id>)
 and the manifest of every run older than the newest --keep that is complete or

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/plain"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -27,6 +28,7 @@ type commonFlags struct {
 	stateDir     string
 	tofu         bool
 	passwordFile string
+	hostsFrom    string
 	ssh          sshFlags
 }
 
@@ -39,6 +41,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
+	fl.StringVar(&f.hostsFrom, "hosts-from", "", "take the hosts from ansible:FILE (an Ansible inventory) or from a fleetfix inventory FILE, the services and rollout from INVENTORY")
 	f.ssh.register(cmd)
 }
 
@@ -63,7 +66,7 @@ func defaultStateDir() string {
 // usage error, reported before any host is touched, as is a sudo password
 // the run cannot get (see passwordSource).
 func (f *commonFlags) loadTargets(path string, limit []string) (*inventory.Inventory, []inventory.Target, error) {
-	inv, err := inventory.Load(path)
+	inv, err := loadInventory(path, f.hostsFrom, os.Stderr)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
@@ -171,21 +174,26 @@ func (f *commonFlags) reporter(w io.Writer, runID string) (fleet.Reporter, func(
 
 func newRolloutCmd(in interrupts) *cobra.Command {
 	var f commonFlags
+	var inv inventoryArg
 	var dryRun, noReboot bool
 	cmd := &cobra.Command{
-		Use:   "rollout INVENTORY",
+		Use:   "rollout [INVENTORY | -i INVENTORY]",
 		Short: "Roll the fix out to the inventory's hosts in canary-first rolling batches",
 		Long: `rollout applies each service's fix to every selected host: preflight, back up
 every file it will replace (<path>.bak.<run id>), push the artifacts, write the
 drop-ins, daemon-reload (and check the settings took), restart (and check the
 unit is active and healthy). Canary hosts go first, then batches; when more
 hosts fail than the failure budget allows, no new host starts.`,
-		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, in, &f, args[0], dryRun, noReboot)
+			path, _, err := inv.split(args, false)
+			if err != nil {
+				return err
+			}
+			return runRollout(cmd, in, &f, path, dryRun, noReboot)
 		},
 	}
 	f.register(cmd)
+	inv.register(cmd, false)
 	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change on each host and change nothing (same as plan)")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "skip the cold reboot and the journal stop timings (the policy's reboot: true)")
 	return cmd
@@ -193,15 +201,20 @@ hosts fail than the failure budget allows, no new host starts.`,
 
 func newPlanCmd(in interrupts) *cobra.Command {
 	var f commonFlags
+	var inv inventoryArg
 	cmd := &cobra.Command{
-		Use:   "plan INVENTORY",
+		Use:   "plan [INVENTORY | -i INVENTORY]",
 		Short: "Show, per host, what a rollout would change (files old -> new sha256, drop-in diff); changes nothing",
-		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRollout(cmd, in, &f, args[0], true, true)
+			path, _, err := inv.split(args, false)
+			if err != nil {
+				return err
+			}
+			return runRollout(cmd, in, &f, path, true, true)
 		},
 	}
 	f.register(cmd)
+	inv.register(cmd, false)
 	return cmd
 }
 
@@ -214,9 +227,10 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	if err != nil {
 		return err
 	}
-	runID := fleet.NewRunID(time.Now())
+	started := time.Now()
+	runID := fleet.NewRunID(started)
 	if !dry {
-		if runID, err = fleet.ClaimRunID(f.stateDir, time.Now()); err != nil {
+		if runID, err = fleet.ClaimRunID(f.stateDir, started); err != nil {
 			return err
 		}
 		defer fleet.ReleaseRunID(f.stateDir, runID)
@@ -225,12 +239,21 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	co := f.connectOptions()
 	co.RunID = runID
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	rec := f.record(cmd, inv, targets, o.Dial, inv.Rollout.Reboot && !noReboot, started)
 	if !dry && f.interactive(cmd.OutOrStdout()) {
-		return tuiExit(runRolloutTUI(cmd, in, f, o))
+		s, err := runRolloutTUI(cmd, in, f, o)
+		rec.store(cmd.Context(), "rollout", runID, s)
+		return tuiExit(s, err)
+	}
+	if !dry && f.dumbTerminal(cmd.OutOrStdout()) {
+		if ok, err := confirmPlain(cmd, o); !ok || err != nil {
+			return err
+		}
 	}
 	name := "rollout"
 	if dry {
 		name = "plan"
+		o.Reporter = plain.PlanReporter(o.Reporter, inv, targets) // the run's policy, not the flat plan's
 		o = fleet.PlanOptions(o)
 	}
 	s, err := fleet.Rollout(cmd.Context(), o)
@@ -238,6 +261,9 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 		return err
 	}
 	summary(name, s)
+	if !dry {
+		rec.store(cmd.Context(), name, runID, s)
+	}
 	if !s.OK() {
 		return exitCode(exitFailedHosts)
 	}
@@ -251,7 +277,7 @@ func newRollbackCmd(in interrupts) *cobra.Command {
 	var force bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "rollback [HOST...] (-i INVENTORY) [--all] [--run ID] [--force]",
+		Use:   "rollback [INVENTORY | -i INVENTORY] [HOST...] [--all] [--run ID] [--force]",
 		Short: "Put hosts back exactly as they were before a run, from the manifest and backups on each host",
 		Long: `rollback restores, on each named host (or --all), the files of the latest run
 that is not rolled back yet (or of --run ID) from their backups, checked against
@@ -259,7 +285,9 @@ the sha256 recorded before the run; removes the files the run created;
 daemon-reload; restarts the units that were active; checks they are healthy.
 It needs only the inventory: the manifest lives on the host. Every backup and
 every file is checked before anything is touched: a corrupt backup, or a file
-edited since the run (unless --force), leaves the host as it is.`,
+edited since the run (unless --force), leaves the host as it is.
+A first argument that ends in .yaml or .yml, or (without -i) names an existing
+file, is the inventory; the others are hosts.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
@@ -271,14 +299,23 @@ edited since the run (unless --force), leaves the host as it is.`,
 			if err != nil {
 				return err
 			}
+			// The rollback's own record has a run id of its own.
+			started := time.Now()
+			recID, err := fleet.ClaimRunID(f.stateDir, started)
+			if err != nil {
+				return err
+			}
+			defer fleet.ReleaseRunID(f.stateDir, recID)
+			dial := fleet.RemoteDialer(inv, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
+				Dial: dial, Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
 				Halt: in.halt, Force: force})
 			if err != nil {
 				return err
 			}
 			summary("rollback", s)
+			f.record(cmd, inv, targets, dial, false, started).store(cmd.Context(), "rollback", recID, s)
 			return failedHosts(s)
 		},
 	}
@@ -288,11 +325,4 @@ edited since the run (unless --force), leaves the host as it is.`,
 	cmd.Flags().BoolVar(&force, "force", false, "restore files edited since the run (an operator's hotfix) instead of refusing the host")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "time a host's rollback may take; it is not interrupted by Ctrl-C")
 	return cmd
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
@@ -10,52 +13,70 @@ import (
 
 func newScanCmd() *cobra.Command {
 	var f commonFlags
+	var inv inventoryArg
 	var top, parallel int
+	var reportFormat string
+	var failOnSigkill bool
+	var suggestTo string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "scan INVENTORY",
+		Use:   "scan [INVENTORY | -i INVENTORY] [--top N] [--fail-on-sigkill] [--suggest[=inventory-fix.yaml]]",
 		Short: "Read each host's last shutdown from its journal: which units were SIGKILLed or slowest to stop (read-only)",
 		Long: `scan is the diagnosis before any change: on every host at once, it reads the
 previous boot's journal and reports the units that were SIGKILLed after their stop
 timeout, then the slowest to stop, with their effective TimeoutStopSec and
-KillMode. It changes nothing.`,
-		Args: cobra.ExactArgs(1),
+KillMode. It changes nothing. It exits 1 when a host could not be read and,
+with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
-			inv, targets, err := f.loadTargets(args[0], f.limit)
+			if err := scanAs(&f.format, reportFormat); err != nil {
+				return err
+			}
+			if top < 0 {
+				return usageError{fmt.Errorf("--top %d: want 0 (every unit) or more", top)}
+			}
+			path, _, err := inv.split(args, false)
 			if err != nil {
 				return err
 			}
+			loaded, targets, err := f.loadTargets(path, f.limit)
+			if err != nil {
+				return err
+			}
+			if top == 0 {
+				top = math.MaxInt // fleet.Scan reads 0 as its default
+			}
 			start := time.Now()
 			rep := f.format.scanEvents(cmd.ErrOrStderr(), f.verbose)
-			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel})
-			failed := 0
-			for _, r := range results {
-				if r.Err() != nil {
-					failed++
+			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: loaded, Targets: targets,
+				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel, Listen: suggestTo != ""})
+			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
+			if suggestTo != "" {
+				if err := writeSuggestion(cmd, loaded, path, results, suggestTo, force); err != nil {
+					return err
 				}
 			}
-			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
-			if failed > 0 {
-				return exitCode(exitFailedHosts)
-			}
-			return nil
+			return scanExit(cmd.ErrOrStderr(), results, failOnSigkill)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one")
+	inv.register(cmd, false)
+	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one (0: every unit)")
+	cmd.Flags().BoolVar(&failOnSigkill, "fail-on-sigkill", false, "exit 1 when a unit was SIGKILLed at a host's last shutdown")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
+	suggestFlags(cmd, &suggestTo, &force)
 	return cmd
 }
 
 func newRebootCmd(in interrupts) *cobra.Command {
 	var f commonFlags
-	var invPath string
+	var inv inventoryArg
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "reboot [HOST...] (-i INVENTORY) [--all]",
+		Use:   "reboot [INVENTORY | -i INVENTORY] [HOST...] [--all]",
 		Short: "Cold-reboot hosts in rolling batches and report each unit's stop time, before against after",
 		Long: `reboot runs the rollout's reboot step alone: it records the boot id, issues the
 reboot, waits for the host to go down and come back with a new boot id (polling
@@ -67,21 +88,32 @@ Canary first and the failure budget apply as in a rollout.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if all == (len(args) > 0 || len(f.limit) > 0) {
-				return usageError{fmt.Errorf("name the hosts to reboot (or --limit), or --all")}
-			}
-			inv, targets, err := f.loadTargets(invPath, append(f.limit, args...))
+			path, hosts, err := inv.split(args, true)
 			if err != nil {
 				return err
 			}
-			runID := fleet.NewRunID(time.Now())
+			if all == (len(hosts) > 0 || len(f.limit) > 0) {
+				return usageError{fmt.Errorf("name the hosts to reboot (or --limit), or --all")}
+			}
+			loaded, targets, err := f.loadTargets(path, append(f.limit, hosts...))
+			if err != nil {
+				return err
+			}
+			started := time.Now()
+			runID, err := fleet.ClaimRunID(f.stateDir, started)
+			if err != nil {
+				return err
+			}
+			defer fleet.ReleaseRunID(f.stateDir, runID)
+			dial := fleet.RemoteDialer(loaded, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, RunID: runID, Halt: in.halt})
+			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: loaded, Targets: targets,
+				Dial: dial, Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}
 			summary("reboot", s)
+			f.record(cmd, loaded, targets, dial, true, started).store(cmd.Context(), "reboot", runID, s)
 			if !s.OK() {
 				return exitCode(exitFailedHosts)
 			}
@@ -89,7 +121,28 @@ Canary first and the failure budget apply as in a rollout.`,
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
+	inv.register(cmd, true)
 	cmd.Flags().BoolVar(&all, "all", false, "reboot every host of the inventory")
 	return cmd
+}
+
+// scanExit is a scan's exit: 1 when a host could not be read or, with
+// failOnSigkill, when a unit was SIGKILLed on one, said on w.
+func scanExit(w io.Writer, results []fleet.ScanResult, failOnSigkill bool) error {
+	failed, killed := 0, 0
+	for _, r := range results {
+		if r.Err() != nil {
+			failed++
+		}
+		if slices.ContainsFunc(r.Units, func(u fleet.ScanUnit) bool { return u.Killed }) {
+			killed++
+		}
+	}
+	if failOnSigkill && killed > 0 {
+		fmt.Fprintf(w, "fleetfix: a unit was SIGKILLed on %d host(s) (--fail-on-sigkill)\n", killed)
+	}
+	if failed > 0 || failOnSigkill && killed > 0 {
+		return exitCode(exitFailedHosts)
+	}
+	return nil
 }

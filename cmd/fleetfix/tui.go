@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/plain"
 	"github.com/fleetfix/fleetfix/tui"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // tuiExit turns runRolloutTUI's outcome into the command's exit: its error
@@ -45,9 +51,9 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 	}
 
 	sess := tui.NewSession(ctx, o)
-	title := fmt.Sprintf("fleetfix rollout %s (run %s)", cmd.Flags().Arg(0), o.RunID)
-	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.Rows(o.Inventory, o.Targets), Plan: plan,
-		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o)})
+	title := fmt.Sprintf("fleetfix rollout %s (run %s)", o.Inventory.Path, o.RunID)
+	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.PlanRows(o.Inventory, o.Targets, plan), Plan: plan,
+		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o), Policy: tui.PolicyOf(o.Inventory, o.Targets)})
 
 	if !sess.Started() {
 		if _, err := sess.Wait(nil); err != nil {
@@ -81,4 +87,44 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 		return sum, exitCode(exitInterrupted)
 	}
 	return sum, nil
+}
+
+// dumbTerminal says whether a rollout would get the TUI but for TERM=dumb:
+// an operator is there, on a terminal that cannot draw it.
+func (f *commonFlags) dumbTerminal(out io.Writer) bool {
+	if !f.format.interactive || f.plain || os.Getenv("TERM") != "dumb" {
+		return false
+	}
+	file, ok := out.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// confirmPlain plans the rollout o in plain lines and asks on stdin
+// whether to start it, as the TUI's plan screen would: on a dumb terminal
+// nothing changes a host unconfirmed. False (and "not started") unless
+// the answer is yes.
+func confirmPlain(cmd *cobra.Command, o fleet.Options) (bool, error) {
+	out := cmd.OutOrStdout()
+	p := o
+	p.Reporter = plain.PlanReporter(plain.NewReporter(out, false), o.Inventory, o.Targets)
+	p.Halt = nil
+	if _, err := fleet.Rollout(cmd.Context(), fleet.PlanOptions(p)); err != nil {
+		return false, err
+	}
+	if !askStart(cmd.InOrStdin(), out) {
+		fmt.Fprintln(out, "fleetfix: rollout not started: nothing changed")
+		return false, nil
+	}
+	return true, nil
+}
+
+// askStart asks whether to start the rollout; only y or yes is a yes.
+func askStart(in io.Reader, out io.Writer) bool {
+	fmt.Fprint(out, "Start the rollout? [y/N] ")
+	line, _ := bufio.NewReader(in).ReadString('\n') // EOF: no answer, no
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
 }

@@ -13,10 +13,10 @@ import (
 
 func newUnlockCmd() *cobra.Command {
 	var f commonFlags
-	var invPath string
+	var inv inventoryArg
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "unlock HOST... -i INVENTORY [--force]",
+		Use:   "unlock [INVENTORY | -i INVENTORY] HOST... [--force]",
 		Short: "Show who holds each host's lock and remove it, for a run that is gone",
 		Long: `unlock shows, on each named host, who holds its run lock (run, controller,
 pid, since when, what is left of its lease) and removes it. A lock whose lease
@@ -25,13 +25,19 @@ anyway. A rollout takes over an expired lock by itself, and one whose controller
 on this machine is gone, so this is for the rest. The run that held the lock, if
 its manifest still says running, is marked interrupted: the next rollout
 resumes it.`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inv, targets, err := f.loadTargets(invPath, slices.Clone(args))
+			path, hosts, err := inv.split(args, true)
 			if err != nil {
 				return err
 			}
-			dial := fleet.RemoteDialer(inv, f.connectOptions())
+			if len(hosts) == 0 {
+				return usageError{errors.New("name the hosts to unlock")}
+			}
+			loaded, targets, err := f.loadTargets(path, slices.Clone(hosts))
+			if err != nil {
+				return err
+			}
+			dial := fleet.RemoteDialer(loaded, f.connectOptions())
 			failed := false
 			for _, t := range targets {
 				ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
@@ -47,7 +53,7 @@ resumes it.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&invPath, "inventory", "i", envOr("FLEETFIX_INVENTORY", "inventory.yaml"), "inventory file (env FLEETFIX_INVENTORY)")
+	inv.register(cmd, true)
 	fl.BoolVar(&force, "force", false, "remove a lock even if its lease is live")
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir(), "local copy of run manifests")
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")

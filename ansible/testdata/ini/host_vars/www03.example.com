@@ -1,0 +1,1 @@
+ansible_port: 2022

@@ -1,0 +1,83 @@
+package plain
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/journal"
+)
+
+func TestSummaryVerdictAndTimes(t *testing.T) {
+	tests := []struct {
+		name      string
+		hosts     []fleet.HostResult
+		halted    bool
+		want, not []string
+	}{
+		{"a host rolled back from the TUI is not 'all hosts ok'",
+			[]fleet.HostResult{{Host: "h1", Status: fleet.StatusOK, Duration: time.Second}, {Host: "h2", Status: fleet.StatusRolledBack, Duration: time.Second}},
+			false, []string{"2 host(s), no host failed, 1 rolled back"}, []string{"all hosts ok"}},
+		{"a host never started took no time",
+			[]fleet.HostResult{{Host: "h1", Status: fleet.StatusCancelled, Step: fleet.StepRestart, Duration: 13 * time.Second}, {Host: "h2", Batch: 2, Status: fleet.StatusNotStarted}},
+			true, []string{"h2    2       not-started  -        0        -        -  ", "1 cancelled, run halted"}, []string{"0ms"}},
+		{"all ok", []fleet.HostResult{{Host: "h1", Status: fleet.StatusOK, Duration: 74 * time.Millisecond}},
+			false, []string{"74ms", "all hosts ok"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			Summary(&b, &fleet.Summary{RunID: "r1", Hosts: tt.hosts, Halted: tt.halted, Duration: 2 * time.Second})
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("no %q in\n%s", w, b.String())
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(b.String(), n) {
+					t.Errorf("%q in\n%s", n, b.String())
+				}
+			}
+		})
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{73600 * time.Microsecond, "74ms"}, {999 * time.Millisecond, "999ms"}, {time.Second, "1.00s"},
+		{20310 * time.Millisecond, "20.31s"}, {62790 * time.Millisecond, "1m03s"}, {83 * time.Second, "1m23s"},
+		{63 * time.Minute, "1h03m"},
+	} {
+		if got := Duration(tt.d); got != tt.want {
+			t.Errorf("Duration(%s) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestFleetLine(t *testing.T) {
+	stop := func(d time.Duration, killed bool) *journal.UnitStop {
+		return &journal.UnitStop{Duration: d, Killed: killed}
+	}
+	row := func(b, a *journal.UnitStop) TimingRow {
+		return TimingRow{Host: "h", Timing: fleet.UnitTiming{Unit: "u", Before: b, After: a}}
+	}
+	tests := []struct {
+		name string
+		rows []TimingRow
+		want string
+	}{
+		{"none", nil, ""},
+		{"odd", []TimingRow{row(stop(90*time.Second, true), stop(11*time.Millisecond, false)), row(stop(4130*time.Millisecond, true), stop(9*time.Millisecond, false)),
+			row(stop(time.Second, false), stop(20*time.Millisecond, false))}, "SIGKILLed 2 → 0 · median 4.13s → 0.011s"},
+		{"no before", []TimingRow{row(nil, stop(10*time.Millisecond, false)), row(nil, stop(20*time.Millisecond, false))}, "SIGKILLed 0 → 0 · median - → 0.015s"},
+	}
+	for _, tt := range tests {
+		if got := FleetLine(tt.rows); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package tui
+
+import (
+	"testing"
+
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
+)
+
+func TestPlanRowsNumberBatchesAsTheRun(t *testing.T) {
+	targets := []inventory.Target{{Name: "h1"}, {Name: "h2"}, {Name: "h3"}, {Name: "h4"}}
+	preflight := func(host string, n int) fleet.Event {
+		return fleet.Event{Host: host, Step: fleet.StepPreflight, Phase: fleet.PhaseDone, Changes: make([]fleet.Change, n)}
+	}
+	tests := []struct {
+		name   string
+		policy inventory.Policy
+		plan   []fleet.Event
+		want   []int
+	}{
+		{"no plan: the first host is the canary", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}}, nil, []int{0, 1, 1, 2}},
+		// The run's canary proves the fix on a host it changes: h1, at the
+		// target already, does not count and h2 is the canary too.
+		{"an unchanged first host", inventory.Policy{Canary: 1, Batch: inventory.Amount{N: 2}},
+			[]fleet.Event{preflight("h1", 0), preflight("h2", 2), preflight("h3", 2), preflight("h4", 2)}, []int{0, 0, 1, 1}},
+		{"no canary: batches from 1", inventory.Policy{Batch: inventory.Amount{N: 3}}, nil, []int{1, 1, 1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := &inventory.Inventory{Hosts: targets, Rollout: tt.policy}
+			rows := PlanRows(inv, targets, tt.plan)
+			for i, r := range rows {
+				if r.Name != targets[i].Name || r.Batch != tt.want[i] {
+					t.Errorf("row %d: %s batch %d, want %s batch %d", i, r.Name, r.Batch, targets[i].Name, tt.want[i])
+				}
+			}
+		})
+	}
+}
