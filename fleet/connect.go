@@ -2,9 +2,12 @@ package fleet
 
 import (
 	"context"
+	"fmt"
+	"io"
 
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/remote"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // ConnectOptions are the controller-side choices for reaching hosts.
@@ -21,7 +24,20 @@ type ConnectOptions struct {
 	// that a resume or a rollback of the run finds those a cut-off upload
 	// left (remote.Config.TempTag).
 	RunID string
+	// SSHConfig is the operator's ssh_config, nil for none; the
+	// inventory's defaults.ssh_config: false ignores it too.
+	SSHConfig *sshcfg.Config
+	// ProxyStderr receives what ProxyCommands print on stderr (the verbose
+	// log); nil discards it.
+	ProxyStderr io.Writer
+
+	handshakes *remote.Handshakes // set by RemoteDialer
+	jumps      *remote.JumpPool   // set by RemoteDialer
 }
+
+// jumpPoolSize is how many connections the hosts behind one bastion share:
+// a few, so that one slow channel does not hold up every host's traffic.
+const jumpPoolSize = 4
 
 // RemoteDialer connects to inventory hosts over SSH with their resolved
 // connection settings.
@@ -30,8 +46,17 @@ func RemoteDialer(inv *inventory.Inventory, o ConnectOptions) Dialer {
 	// per dial (O(N²) for N hosts in one file); the cache still re-reads a
 	// file that changed, e.g. after trust on first use.
 	hostKeys := remote.NewHostKeyCache()
+	// One count of handshakes in flight per sshd across all the dials, so
+	// that hosts behind one bastion stay under its MaxStartups.
+	o.handshakes = remote.NewHandshakes()
+	// The hosts behind one bastion share a few connections to it.
+	o.jumps = remote.NewJumpPool(jumpPoolSize)
 	return func(ctx context.Context, t inventory.Target) (Host, error) {
-		return remote.Dial(ctx, remoteConfig(inv.Resolve(t), o, hostKeys))
+		rc, err := inv.ResolveSSH(t, o.SSHConfig)
+		if err != nil {
+			return nil, fmt.Errorf("dial %w", err)
+		}
+		return remote.Dial(ctx, remoteConfig(rc, o, hostKeys))
 	}
 }
 
@@ -44,12 +69,24 @@ func remoteConfig(rc inventory.ResolvedConn, o ConnectOptions, hostKeys *remote.
 		IdentityFiles:   rc.IdentityFiles,
 		Agent:           rc.Agent,
 		KnownHosts:      rc.KnownHosts,
-		TrustOnFirstUse: o.TrustOnFirstUse,
+		TrustOnFirstUse: o.TrustOnFirstUse && !rc.StrictHostKeys,
 		HostKeyCache:    hostKeys,
 		ConnectTimeout:  rc.ConnectTimeout,
 		Become:          rc.Become,
 		Passphrase:      o.Passphrase,
 		TempTag:         o.RunID,
+
+		KeepAlive:        rc.KeepAlive,
+		ProxyCommand:     rc.ProxyCommand,
+		ProxyStderr:      o.ProxyStderr,
+		CertificateFiles: rc.CertificateFiles,
+		IdentitiesOnly:   rc.IdentitiesOnly,
+		AgentSocket:      rc.AgentSocket,
+		HashKnownHosts:   rc.HashKnownHosts,
+		Handshakes:       o.handshakes,
+		JumpPool:         o.jumps,
+		MaxStartups:      rc.MaxStartups,
+		ConnectRetries:   rc.ConnectRetries,
 	}
 	if rc.Become && rc.BecomePassword {
 		c.BecomePassword = o.BecomePassword

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 var (
@@ -22,7 +24,7 @@ var (
 // bastion alike.
 func connKeys() []string {
 	return []string{"user", "port", "identity_files", "agent", "known_hosts",
-		"connect_timeout", "become", "become_password", "proxy_jump"}
+		"connect_timeout", "become", "become_password", "proxy_jump", "proxy_command", "max_startups", "connect_retries"}
 }
 
 // bastionKeys has no groups: bastions are not rollout targets.
@@ -59,7 +61,38 @@ func (l *loader) conn(f fields) Conn {
 		}
 		c.ProxyJump = j
 	}
+	c.ProxyCommand = l.proxyCommand(f.get("proxy_command"))
+	ms := f.get("max_startups")
+	if n, set := scalar[int](l, ms, wantInt); set {
+		if n < 1 {
+			l.add(ms, "must be at least 1, got %d", n)
+		}
+		c.MaxStartups = n
+	}
+	cr := f.get("connect_retries")
+	if n, set := scalar[int](l, cr, wantInt); set {
+		if n < 0 || n > 10 {
+			l.add(cr, "%d is out of range 0-10", n)
+		}
+		c.ConnectRetries = &n
+	}
+	if c.ProxyJump != "" && c.ProxyCommand != "" {
+		l.add(f.get("proxy_command"), "proxy_jump and proxy_command both given: set one")
+	}
 	return c
+}
+
+// proxyCommand reads a proxy_command, checked as it will be run: split
+// into arguments without a shell, with only the tokens a host has.
+func (l *loader) proxyCommand(v value) string {
+	cmd, _ := l.str(v)
+	if cmd == "" || cmd == ProxyJumpNone {
+		return cmd
+	}
+	if _, err := sshcfg.Command(cmd, sshcfg.Tokens{'h': "h", 'p': "22", 'r': "r", 'n': "n"}); err != nil {
+		l.add(v, "%v (tokens: %%h %%p %%r %%n %%%%)", err)
+	}
+	return cmd
 }
 
 // localPaths reads a list of paths on the operator's machine.

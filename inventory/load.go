@@ -106,8 +106,14 @@ func (l *loader) load(doc value) {
 	if !ok {
 		return
 	}
-	if l.defaults, ok = l.mapping(top.get("defaults"), connKeys()...); ok {
+	if l.defaults, ok = l.mapping(top.get("defaults"), append(connKeys(), "ssh_config")...); ok {
 		l.inv.Defaults = l.conn(l.defaults)
+	}
+	given := l.inv.Defaults
+	l.inv.given = &given
+	l.inv.SSHConfig = true
+	if b := l.flag(l.defaults.get("ssh_config")); b != nil {
+		l.inv.SSHConfig = *b
 	}
 	l.inv.Defaults = withBuiltinDefaults(l.inv.Defaults)
 	l.hosts(top.get("bastions"), top.get("hosts"))

@@ -48,6 +48,7 @@ func TestExampleInventory(t *testing.T) {
 	equal(t, "addresses", addrs, []string{"10.77.0.2", "10.77.0.3", "10.77.0.4"})
 	equal(t, "bastions", len(inv.Bastions), 0)
 	equal(t, "groups", inv.Groups, map[string][]string{"canary": {"h1"}, "lab": {"h1", "h2", "h3"}})
+	equal(t, "ssh_config", inv.SSHConfig, true)
 
 	for _, h := range inv.Hosts {
 		rc := inv.Resolve(h)
@@ -56,7 +57,7 @@ func TestExampleInventory(t *testing.T) {
 			IdentityFiles:  []string{"/var/lib/fleetfix/lab/id_ed25519"},
 			KnownHosts:     []string{"/var/lib/fleetfix/lab/known_hosts"},
 			Agent:          true,
-			ConnectTimeout: 10 * time.Second,
+			ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2,
 		}
 		equal(t, "Resolve("+h.Name+")", rc, want)
 	}

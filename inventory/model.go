@@ -28,11 +28,18 @@ type Inventory struct {
 	Services []Service
 	// Rollout is the rollout policy, with defaults filled in.
 	Rollout Policy
+	// SSHConfig is defaults.ssh_config: resolve hosts through the
+	// operator's ssh_config (see ResolveSSH). True unless the file says
+	// false; false in an Inventory built by hand.
+	SSHConfig bool
 
 	// dir is the absolute directory of Path, captured at load time so that
 	// relative paths keep meaning the same thing if the process later
 	// changes its working directory.
 	dir string
+	// given is the defaults section's own keys, without the built-in
+	// defaults: what ssh_config may not override. Nil when built by hand.
+	given *Conn
 }
 
 // Conn is a set of SSH connection settings. In Inventory.Defaults it holds
@@ -62,6 +69,16 @@ type Conn struct {
 	// ProxyJump names the bastion or host to connect through; ProxyJumpNone
 	// connects directly even when the defaults name a bastion.
 	ProxyJump string
+	// MaxStartups bounds the SSH handshakes fleetfix runs at once with
+	// this machine, as a bastion: sshd drops those past its MaxStartups.
+	MaxStartups int
+	// ConnectRetries is how often a handshake the machine dropped is
+	// retried, after a jittered backoff, within the connect timeout.
+	ConnectRetries *int
+	// ProxyCommand is a command whose stdin and stdout carry the
+	// connection, as ssh_config's ProxyCommand (%h %p %r %n %% expanded,
+	// run without a shell); it takes ProxyJump's place.
+	ProxyCommand string
 }
 
 // ProxyJumpNone is the proxy_jump value that turns off a default bastion for
@@ -241,6 +258,38 @@ type ResolvedConn struct {
 	// Jump is the bastion to connect through first, nil for a direct
 	// connection. It may itself have a Jump.
 	Jump *ResolvedConn
+
+	// MaxStartups and ConnectRetries: see Conn.
+	MaxStartups    int
+	ConnectRetries int
+
+	// The rest come from ssh_config only (ResolveSSH), or proxy_command.
+
+	// Alias is the inventory's address when ssh_config's HostName turned it
+	// into Address; "" otherwise.
+	Alias string
+	// CertificateFiles are user certificates to offer with the identity
+	// whose public key they certify.
+	CertificateFiles []string
+	// IdentitiesOnly offers agent keys only if an identity file names them.
+	IdentitiesOnly bool
+	// AgentSocket is the agent to ask (IdentityAgent); "" for $SSH_AUTH_SOCK.
+	AgentSocket string
+	// ProxyCommand is the argv of the command carrying the connection,
+	// tokens expanded; nil for none. It replaces Jump.
+	ProxyCommand []string
+	// StrictHostKeys refuses an unknown host key even with trust on first
+	// use (StrictHostKeyChecking yes).
+	StrictHostKeys bool
+	// HashKnownHosts records a key trusted on first use hashed.
+	HashKnownHosts bool
+	// KeepAlive is ServerAliveInterval; 0 keeps the SSH layer's default.
+	KeepAlive time.Duration
+	// Origin says, by setting (address, user, port, identity_files,
+	// certificate_files, agent, known_hosts, connect_timeout, keepalive,
+	// proxy, ...), where its value came from: FromHost, FromDefaults,
+	// FromBuiltin or "ssh_config FILE:LINE". Only Explain fills it.
+	Origin map[string]string
 }
 
 // Built-in defaults, documented in inventory.example.yaml.
@@ -249,6 +298,8 @@ const (
 	defaultPort           = 22
 	defaultKnownHosts     = "~/.ssh/known_hosts"
 	defaultConnectTimeout = 10 * time.Second
+	defaultMaxStartups    = 8 // under OpenSSH's MaxStartups 10
+	defaultConnectRetries = 2
 	defaultDropInName     = "override.conf"
 	defaultDropInSection  = "Service"
 	defaultHealthTimeout  = 15 * time.Second

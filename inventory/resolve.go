@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // Resolve returns the connection h actually uses. Settings come from, in
@@ -16,41 +18,72 @@ import (
 // nor does the host the default names, since a default bastion would
 // otherwise have to jump through itself. A proxy_jump may name a bastion or
 // a host: a host serving as a bastion connects as it does as a target.
+// Resolve reads no ssh_config; ResolveSSH does.
 func (inv *Inventory) Resolve(h Target) ResolvedConn {
 	_, isBastion := inv.bastion(h.Name)
 	// Validation refuses cycles; the hop limit only keeps a hand-built,
-	// unvalidated Inventory from recursing forever.
-	return inv.resolve(h, isBastion, len(inv.Bastions)+len(inv.Hosts))
+	// unvalidated Inventory from recursing forever. Without ssh_config
+	// nothing can fail.
+	rc, _ := inv.resolve(h, isBastion, nil, false, len(inv.Bastions)+len(inv.Hosts))
+	return rc
 }
 
-func (inv *Inventory) resolve(h Target, isBastion bool, hops int) ResolvedConn {
+// resolve merges h's layers (see ResolveSSH); sc nil reads no ssh_config.
+func (inv *Inventory) resolve(h Target, isBastion bool, sc *sshcfg.Config, explain bool, hops int) (ResolvedConn, error) {
+	host, err := sc.Lookup(h.Address)
+	if err != nil {
+		return ResolvedConn{Name: h.Name, Address: h.Address}, err
+	}
+	ly := &layers{host: h.Conn, defs: inv.defaultsLayer(), sc: host}
+	if explain {
+		ly.origin = map[string]string{}
+	}
+	rc := ResolvedConn{Name: h.Name, Address: h.Address, Origin: ly.origin}
 	c := mergeConn(withBuiltinDefaults(inv.Defaults), h.Conn)
-	jump := h.ProxyJump
-	if jump == "" && !isBastion && inv.Defaults.ProxyJump != h.Name {
-		jump = inv.Defaults.ProxyJump
+	rc.Become, rc.BecomePassword = *c.Become, *c.BecomePassword
+	if err := inv.endpoint(ly, &rc); err != nil {
+		return rc, fmt.Errorf("%s: %w", h.Name, err)
 	}
-	rc := ResolvedConn{
-		Name:           h.Name,
-		Address:        h.Address,
-		User:           c.User,
-		Port:           c.Port,
-		IdentityFiles:  inv.expandPaths(c.IdentityFiles),
-		KnownHosts:     inv.expandPaths(c.KnownHosts),
-		Agent:          *c.Agent,
-		Become:         *c.Become,
-		BecomePassword: *c.BecomePassword,
-		ConnectTimeout: c.ConnectTimeout,
-	}
-	if jump != "" && jump != ProxyJumpNone && hops > 0 {
-		if b, ok := inv.bastion(jump); ok {
-			j := inv.resolve(b, true, hops-1)
-			rc.Jump = &j
-		} else if t, ok := inv.host(jump); ok {
-			j := inv.resolve(t, false, hops-1)
-			rc.Jump = &j
+	t := sc.Tokens(rc.Address, h.Address, rc.User, rc.Port)
+	for _, step := range []func() error{
+		func() error { return inv.keys(ly, &rc, t) },
+		func() error { return inv.hostKeys(ly, &rc, t) },
+		func() error { return inv.timing(ly, &rc) },
+		func() error { return inv.via(inv.chooseProxy(ly, h.Name, isBastion), &rc, sc, t, explain, hops) },
+	} {
+		if err := step(); err != nil {
+			return rc, fmt.Errorf("%s: %w", h.Name, err)
 		}
 	}
-	return rc
+	return rc, nil
+}
+
+// defaultsLayer is Defaults without the built-in defaults the file did
+// not set: what ssh_config may not override. Defaults itself is the
+// source, so that a caller's change to it (a copy without proxy_jump)
+// takes effect; a hand-built Inventory has only Defaults, all of it given.
+func (inv *Inventory) defaultsLayer() Conn {
+	d := inv.Defaults
+	if inv.given == nil {
+		return d
+	}
+	g, b := *inv.given, withBuiltinDefaults(Conn{})
+	if g.User == "" && d.User == b.User {
+		d.User = ""
+	}
+	if g.Port == 0 && d.Port == b.Port {
+		d.Port = 0
+	}
+	if g.Agent == nil && d.Agent != nil && *d.Agent == *b.Agent {
+		d.Agent = nil
+	}
+	if g.KnownHosts == nil && slices.Equal(d.KnownHosts, b.KnownHosts) {
+		d.KnownHosts = nil
+	}
+	if g.ConnectTimeout == 0 && d.ConnectTimeout == b.ConnectTimeout {
+		d.ConnectTimeout = 0
+	}
+	return d // become and become_password are the inventory's alone
 }
 
 // Select returns the hosts named by limit, each entry a host or group name,
@@ -232,6 +265,15 @@ func mergeConn(base, over Conn) Conn {
 	}
 	if over.ProxyJump != "" {
 		base.ProxyJump = over.ProxyJump
+	}
+	if over.ProxyCommand != "" {
+		base.ProxyCommand = over.ProxyCommand
+	}
+	if over.MaxStartups != 0 {
+		base.MaxStartups = over.MaxStartups
+	}
+	if over.ConnectRetries != nil {
+		base.ConnectRetries = over.ConnectRetries
 	}
 	return base
 }

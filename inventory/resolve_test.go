@@ -22,13 +22,13 @@ func TestResolve(t *testing.T) {
 		KnownHosts:     []string{filepath.Join(dir, "known_hosts")},
 		Agent:          true,
 		Become:         true,
-		ConnectTimeout: 10 * time.Second,
+		ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2,
 	}
 	edge := &ResolvedConn{
 		Name: "edge", Address: "192.0.2.2", User: "deploy", Port: 22,
 		IdentityFiles: []string{}, // "identity_files: []" means none, not the defaults
 		KnownHosts:    core.KnownHosts, Agent: true, Become: true,
-		ConnectTimeout: 10 * time.Second, Jump: core,
+		ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2, Jump: core,
 	}
 	tests := []struct {
 		name string
@@ -37,17 +37,17 @@ func TestResolve(t *testing.T) {
 		{"web1", ResolvedConn{ // defaults only, default proxy_jump
 			Name: "web1", Address: "10.0.0.11", User: "deploy", Port: 22,
 			IdentityFiles: core.IdentityFiles, KnownHosts: core.KnownHosts,
-			Agent: true, Become: true, ConnectTimeout: 10 * time.Second, Jump: edge,
+			Agent: true, Become: true, ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2, Jump: edge,
 		}},
 		{"web2", ResolvedConn{ // host overrides beat the defaults
 			Name: "web2", Address: "10.0.0.12", User: "root", Port: 2200,
 			IdentityFiles: core.IdentityFiles, KnownHosts: core.KnownHosts,
-			Agent: false, Become: false, ConnectTimeout: 3 * time.Second, Jump: edge,
+			Agent: false, Become: false, ConnectTimeout: 3 * time.Second, MaxStartups: 8, ConnectRetries: 2, Jump: edge,
 		}},
 		{"db1", ResolvedConn{ // proxy_jump: none, own known_hosts
 			Name: "db1", Address: "db1.internal.example", User: "deploy", Port: 22,
 			IdentityFiles: core.IdentityFiles, KnownHosts: []string{"/etc/ssh/ssh_known_hosts"},
-			Agent: true, Become: true, ConnectTimeout: 10 * time.Second,
+			Agent: true, Become: true, ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2,
 		}},
 		{"edge", *edge}, // a bastion resolves like a host, without the default proxy_jump
 		{"core", *core},
@@ -103,7 +103,7 @@ func TestResolveBuiltinDefaults(t *testing.T) {
 	equal(t, "Resolve", inv.Resolve(inv.Hosts[0]), ResolvedConn{
 		Name: "a", Address: "10.0.0.1", User: "root", Port: 22,
 		KnownHosts: []string{"/home/op/.ssh/known_hosts"}, Agent: true,
-		ConnectTimeout: 10 * time.Second,
+		ConnectTimeout: 10 * time.Second, MaxStartups: 8, ConnectRetries: 2,
 	})
 }
 

@@ -33,7 +33,7 @@ func schema() obj {
 		"description": "Which hosts to fix, how to reach them, what to push and how to roll it out. inventory.example.yaml documents every key.",
 		"type":        "object",
 		"properties": obj{
-			"defaults": object(connKeys(), connSchema()),
+			"defaults": object(append(connKeys(), "ssh_config"), merged(connSchema(), obj{"ssh_config": obj{"type": "boolean"}})),
 			"bastions": list(bastion),
 			"hosts":    withMin(list(host), 1),
 			"groups": obj{"type": "object", "description": "Named groups of hosts, for --limit and for services' and overrides' groups.",
@@ -146,6 +146,9 @@ func connSchema() obj {
 		"become":          obj{"type": "boolean"},
 		"become_password": obj{"type": "boolean"},
 		"proxy_jump":      nameSchema(),
+		"proxy_command":   obj{"type": "string", "minLength": 1, "description": "argv run without a shell; %h %p %r %n %% expanded"},
+		"max_startups":    obj{"type": "integer", "minimum": 1},
+		"connect_retries": obj{"type": "integer", "minimum": 0, "maximum": 10},
 	}
 }
 

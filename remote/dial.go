@@ -34,11 +34,16 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 		cfg:      cfg,
 		sudoRoot: cfg.Become && cfg.User != "root",
 		sessions: make(chan struct{}, maxSessions),
-		signers:  &signerCache{files: cfg.IdentityFiles, passphrase: cfg.Passphrase},
+		signers:  &signerCache{files: cfg.IdentityFiles, certFiles: cfg.CertificateFiles, passphrase: cfg.Passphrase},
 		sudo:     &sudoPassword{get: cfg.BecomePassword},
 	}
-	if cfg.Jump != nil {
-		if c.jump, err = dial(ctx, *cfg.Jump, depth+1); err != nil {
+	if cfg.Jump != nil && len(cfg.ProxyCommand) == 0 {
+		if cfg.JumpPool != nil {
+			c.jump, c.releaseJump, err = cfg.JumpPool.get(ctx, *cfg.Jump, depth+1)
+		} else {
+			c.jump, err = dial(ctx, *cfg.Jump, depth+1)
+		}
+		if err != nil {
 			var hkErr *HostKeyError
 			if errors.As(err, &hkErr) {
 				return nil, err // already names the jump host, and is clearer unwrapped
@@ -48,9 +53,7 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 	}
 	conn, err := c.connect(ctx)
 	if err != nil {
-		if c.jump != nil {
-			_ = c.jump.Close() // the dial error is the one worth reporting
-		}
+		_ = c.dropJump() // the dial error is the one worth reporting
 		return nil, err
 	}
 	c.conn = conn
@@ -59,7 +62,8 @@ func dial(ctx context.Context, cfg Config, depth int) (*Client, error) {
 }
 
 // Reconnect drops the connection and dials again with the same Config, host
-// key verified again (and the jump host, if any, reconnected first). Identity
+// key verified again (and the jump host, if any, reconnected first, unless
+// it is shared through a JumpPool: then only if it is dead). Identity
 // files are not decrypted again and a cached sudo password is kept. If the
 // new dial fails the old connection is still closed, so a half-dead
 // connection is never reused silently.
@@ -70,13 +74,30 @@ func (c *Client) Reconnect(ctx context.Context) error {
 	if !c.detach(cur) {
 		return fmt.Errorf("reconnect %s: client closed", c.cfg.Name)
 	}
-	if jump != nil {
+	// A pooled jump host carries other hosts too: it is redialed only if
+	// dead (see dialTransport).
+	if jump != nil && c.releaseJump == nil {
 		if err := jump.Reconnect(ctx); err != nil {
 			return fmt.Errorf("reconnect %s: %w", c.cfg.Name, err)
 		}
 	}
 	if err := c.attach(ctx); err != nil {
 		return fmt.Errorf("reconnect: %w", err)
+	}
+	return nil
+}
+
+// dropJump lets go of the jump host: closes it, or returns it to its pool.
+func (c *Client) dropJump() error {
+	c.mu.Lock()
+	jump, release := c.jump, c.releaseJump
+	c.jump, c.releaseJump = nil, nil
+	c.mu.Unlock()
+	switch {
+	case release != nil:
+		release()
+	case jump != nil:
+		return jump.Close()
 	}
 	return nil
 }
@@ -141,9 +162,9 @@ func (c *Client) attach(ctx context.Context) error {
 	return nil
 }
 
-// connect opens and authenticates one SSH connection to c's host, directly
-// or through c.jump.
-func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
+// connectOnce opens and authenticates one SSH connection to c's host,
+// directly or through c.jump.
+func (c *Client) connectOnce(ctx context.Context) (*ssh.Client, error) {
 	addr := c.addr()
 	fail := func(err error) error {
 		return fmt.Errorf("dial %s (%s): %w", c.cfg.Name, addr, err)
@@ -165,6 +186,13 @@ func (c *Client) connect(ctx context.Context) (*ssh.Client, error) {
 		HostKeyCallback:   hk.check,
 		HostKeyAlgorithms: hk.algorithms,
 	}
+
+	// Waiting for a handshake slot is not part of this hop's timeout.
+	release, err := c.cfg.Handshakes.acquire(ctx, addr, c.cfg.MaxStartups)
+	if err != nil {
+		return nil, fail(fmt.Errorf("waiting for a handshake slot: %w", err))
+	}
+	defer release()
 
 	// One deadline covers TCP connect and the SSH handshake of this hop.
 	hctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
@@ -219,6 +247,9 @@ const jumpRedials = 2
 // redialCtx, which may outlast ctx: a probe's short timeout is no bound for
 // a bastion's handshake, which has its own connect timeout.
 func (c *Client) dialTransport(ctx, redialCtx context.Context, addr string) (net.Conn, error) {
+	if len(c.cfg.ProxyCommand) > 0 {
+		return dialCommand(c.cfg.ProxyCommand, c.cfg.ProxyStderr, addr)
+	}
 	c.mu.Lock()
 	jump := c.jump
 	c.mu.Unlock()

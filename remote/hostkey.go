@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -65,6 +66,7 @@ type hostKeyChecker struct {
 	name       string
 	files      []string
 	tofu       bool
+	hash       bool // record a TOFU key hashed
 	db         ssh.HostKeyCallback
 	algorithms []string
 
@@ -92,11 +94,30 @@ func newHostKeyChecker(cfg Config, addr string) (*hostKeyChecker, error) {
 		name:  cfg.Name,
 		files: cfg.KnownHosts,
 		tofu:  cfg.TrustOnFirstUse,
+		hash:  cfg.HashKnownHosts,
 		db:    db.HostKeyCallback(),
 		// Ask the server for a key type we have on record; otherwise it may
 		// present another type and look "changed".
-		algorithms: db.HostKeyAlgorithms(addr),
+		algorithms: preferKnown(db.HostKeyAlgorithms(addr)),
 	}, nil
+}
+
+// preferKnown puts the key types on record first and every other one after
+// them, as ssh(1) does: a server that now offers only another type (its
+// ed25519 key removed) is then met with the changed-key warning, not "no
+// common algorithm for host key". Nil (nothing on record) keeps the
+// library's default order.
+func preferKnown(known []string) []string {
+	if len(known) == 0 {
+		return nil
+	}
+	out := slices.Clone(known)
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // HostKeyCache keeps parsed known_hosts files between dials. Without it every
@@ -211,6 +232,14 @@ func (h *hostKeyChecker) check(hostname string, remote net.Addr, key ssh.PublicK
 		return nil
 	}
 	var keyErr *xknownhosts.KeyError
+	if cert, ok := key.(*ssh.Certificate); ok && !errors.As(err, &keyErr) {
+		// The library's "no authorities for hostname" may name port 22
+		// after retrying wildcard patterns there: name what was dialed.
+		return fmt.Errorf("host key of %s (%s): its host certificate is signed by CA %s %s, "+
+			"which no @cert-authority line in %s trusts for %s (a pattern must match [host]:port for a port other than 22)",
+			h.name, hostname, cert.SignatureKey.Type(), ssh.FingerprintSHA256(cert.SignatureKey),
+			strings.Join(h.files, ", "), knownhosts.Normalize(hostname))
+	}
 	if !errors.As(err, &keyErr) {
 		return fmt.Errorf("host key of %s: %w", h.name, err) // e.g. a @revoked key
 	}
@@ -224,7 +253,7 @@ func (h *hostKeyChecker) check(hostname string, remote net.Addr, key ssh.PublicK
 	if hkErr.Unknown {
 		hkErr.KnownHosts = append([]string(nil), h.files...)
 		if h.tofu {
-			if err := appendKnownHost(h.files[0], hostname, remote, key); err != nil {
+			if err := appendKnownHost(h.files[0], hostname, remote, key, h.hash); err != nil {
 				return fmt.Errorf("trust on first use of %s: %w", h.name, err)
 			}
 			h.accepted = key.Marshal()
@@ -252,11 +281,16 @@ func (h *hostKeyChecker) failure() *HostKeyError {
 	return h.err
 }
 
-// appendKnownHost records key for hostname (and the remote IP, if different)
-// at the end of file, creating it 0600 and its directory 0700 if missing.
-func appendKnownHost(file, hostname string, remote net.Addr, key ssh.PublicKey) error {
+// appendKnownHost records key for hostname (and the remote IP, if different
+// and the line is not hashed) at the end of file, creating it 0600 and its
+// directory 0700 if missing. A hashed line is HashKnownHosts' |1|salt|hash,
+// which ssh-keygen -F finds.
+func appendKnownHost(file, hostname string, remote net.Addr, key ssh.PublicKey, hash bool) error {
 	var line bytes.Buffer
-	if err := knownhosts.WriteKnownHost(&line, hostname, remote, key); err != nil {
+	if hash {
+		fmt.Fprintf(&line, "%s %s %s\n", xknownhosts.HashHostname(knownhosts.Normalize(hostname)),
+			key.Type(), base64.StdEncoding.EncodeToString(key.Marshal()))
+	} else if err := knownhosts.WriteKnownHost(&line, hostname, remote, key); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {

@@ -61,6 +61,29 @@ type Config struct {
 	BecomePassword  func() ([]byte, error)               // nil = NOPASSWD sudo; called at most once per Client, cached in memory
 	Passphrase      func(keyFile string) ([]byte, error) // for encrypted identity files; nil = skip them with an error
 	Jump            *Config                              // ProxyJump bastion (may itself have a Jump)
+	// ProxyCommand, when set, is the argv of a local command whose stdin
+	// and stdout carry the connection instead of TCP (ssh_config's
+	// ProxyCommand, tokens already expanded). It is run without a shell and
+	// replaces Jump; the host key is still checked for Address:Port.
+	ProxyCommand []string
+	ProxyStderr  io.Writer // the ProxyCommand's stderr; nil discards it
+	// CertificateFiles are user certificates, each offered with the
+	// identity file or agent key it certifies; IDENTITY-cert.pub beside
+	// an identity file is offered without being listed. ~ expanded.
+	CertificateFiles []string
+	IdentitiesOnly   bool   // offer agent keys only if an identity file holds them
+	AgentSocket      string // the agent's socket; "" for $SSH_AUTH_SOCK
+	HashKnownHosts   bool   // trust on first use records the host name hashed, as HashKnownHosts yes
+	// Handshakes, when set, bounds the handshakes in flight to this host
+	// to MaxStartups (0: unbounded) across the dials sharing it.
+	Handshakes  *Handshakes
+	MaxStartups int
+	// JumpPool, when set, shares the connection to Jump with the other
+	// hosts behind it (see JumpPool).
+	JumpPool *JumpPool
+	// ConnectRetries is how many times a handshake the server dropped is
+	// tried again, after a jittered backoff; 0: never.
+	ConnectRetries int
 	// TempTag goes into the names of Upload's temporary files
 	// (.NAME.fleetfix-tmp-TAG-HEX), so that what an upload cut off leaves
 	// can be found by whoever knows the tag (fleet uses the run id). Letters,
@@ -105,6 +128,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.IdentityFiles, err = expandAll(c.IdentityFiles); err != nil {
 		return c, fmt.Errorf("config %s: identity files: %w", c.Name, err)
 	}
+	if c.CertificateFiles, err = expandAll(c.CertificateFiles); err != nil {
+		return c, fmt.Errorf("config %s: certificate files: %w", c.Name, err)
+	}
+	if c.AgentSocket, err = expandHome(c.AgentSocket); err != nil {
+		return c, fmt.Errorf("config %s: agent socket: %w", c.Name, err)
+	}
 	return c, nil
 }
 
@@ -146,10 +175,13 @@ type Client struct {
 	mu     sync.Mutex
 	closed bool
 	jump   *Client
-	conn   *ssh.Client
-	stopKA func() // stops the keepalive goroutine of conn
-	sftp   *sftp.Client
-	probed *probedConn // see Probe
+	// releaseJump returns a jump host from Config.JumpPool instead of
+	// closing it; nil for a jump host of the client's own.
+	releaseJump func()
+	conn        *ssh.Client
+	stopKA      func() // stops the keepalive goroutine of conn
+	sftp        *sftp.Client
+	probed      *probedConn // see Probe
 }
 
 // Name returns the host name used in messages.
@@ -172,8 +204,8 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	conn, stopKA, sc, jump, probed := c.conn, c.stopKA, c.sftp, c.jump, c.probed
-	c.conn, c.stopKA, c.sftp, c.jump, c.probed = nil, nil, nil, nil, nil
+	conn, stopKA, sc, probed := c.conn, c.stopKA, c.sftp, c.probed
+	c.conn, c.stopKA, c.sftp, c.probed = nil, nil, nil, nil
 	c.mu.Unlock()
 
 	if probed != nil {
@@ -182,10 +214,8 @@ func (c *Client) Close() error {
 
 	c.sudo.forget()
 	err := closeConn(conn, stopKA, sc)
-	if jump != nil {
-		if jerr := jump.Close(); jerr != nil && err == nil {
-			err = jerr
-		}
+	if jerr := c.dropJump(); jerr != nil && err == nil {
+		err = jerr
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", c.cfg.Name, err)

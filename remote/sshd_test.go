@@ -50,6 +50,9 @@ type sshEnv struct {
 	// sudoState is the state directory of the fakeSudo that sessions on
 	// the servers find first in PATH.
 	sudoState string
+	// userCA is the private key of the user CA the servers trust
+	// (TrustedUserCAKeys); "" without ssh-keygen.
+	userCA string
 }
 
 type sshdProc struct {
@@ -153,6 +156,13 @@ func setupSSH() (*sshEnv, error) {
 	if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(fakeSudo), 0o755); err != nil {
 		return env, err
 	}
+	if _, err := exec.LookPath("ssh-keygen"); err == nil {
+		ca := filepath.Join(dir, userCAName)
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ca).CombinedOutput(); err != nil {
+			return env, fmt.Errorf("ssh-keygen: %w: %s", err, out)
+		}
+		env.userCA = ca
+	}
 	sessionEnv := fmt.Sprintf("PATH=%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin FAKE_SUDO_STATE=%s", bin, env.sudoState)
 	if env.target, err = startSSHD(dir, "target", authKeys, sessionEnv); err != nil {
 		return env, err
@@ -193,8 +203,9 @@ func writePrivateKey(file string, priv ed25519.PrivateKey, passphrase []byte) er
 
 // startSSHD starts one sshd on a free port, retrying if another process
 // grabs the port between picking and binding it. sessionEnv, if set, is
-// the SetEnv of its sessions.
-func startSSHD(dir, name, authKeys, sessionEnv string) (*sshdProc, error) {
+// the SetEnv of its sessions; extra lines of config come last: they can
+// override only what sshd takes the last value of, such as MaxStartups.
+func startSSHD(dir, name, authKeys, sessionEnv string, extra ...string) (*sshdProc, error) {
 	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -231,7 +242,9 @@ MaxStartups 50
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 %s
-`, port, hostKeyFile, authKeys, setEnv(sessionEnv))), 0o644); err != nil {
+%s
+%s
+`, port, hostKeyFile, authKeys, setEnv(sessionEnv), trustedUserCA(dir), strings.Join(extra, "\n"))), 0o644); err != nil {
 			return nil, err
 		}
 		logf, err := os.Create(p.log)
@@ -257,6 +270,18 @@ LogLevel VERBOSE
 		p.kill()
 	}
 	return nil, fmt.Errorf("sshd %s did not come up: %w", name, lastErr)
+}
+
+// userCAName is the file, in the servers' directory, of the user CA key.
+const userCAName = "user_ca"
+
+// trustedUserCA trusts the user CA of dir, if there is one.
+func trustedUserCA(dir string) string {
+	pub := filepath.Join(dir, userCAName+".pub")
+	if _, err := os.Stat(pub); err != nil {
+		return ""
+	}
+	return "TrustedUserCAKeys " + pub
 }
 
 func setEnv(env string) string {

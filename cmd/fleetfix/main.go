@@ -124,6 +124,7 @@ host back exactly as it was.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRolloutCmd(in), newPlanCmd(in), newRollbackCmd(in), newPruneCmd(in), newScanCmd(), newRebootCmd(in), newUnlockCmd(), newReportCmd(), newLabCmd(in),
 		inventoryCmd(), newVersionCmd(), newManCmd())
+	root.AddCommand(newHostsCmd())
 	return root
 }
 

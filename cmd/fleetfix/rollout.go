@@ -29,6 +29,7 @@ type commonFlags struct {
 	tofu         bool
 	passwordFile string
 	hostsFrom    string
+	ssh          sshFlags
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -41,6 +42,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.tofu, "trust-on-first-use", false, "accept and record the key of a host not yet in known_hosts (never a changed key)")
 	fl.StringVar(&f.passwordFile, "become-password-file", "", "read the sudo password from this file instead of prompting (for hosts with become_password: true)")
 	fl.StringVar(&f.hostsFrom, "hosts-from", "", "take the hosts from ansible:FILE (an Ansible inventory) or from a fleetfix inventory FILE, the services and rollout from INVENTORY")
+	f.ssh.register(cmd)
 }
 
 // validate checks the flags and resolves the output format.
@@ -150,7 +152,7 @@ func (f *commonFlags) connectOptions() fleet.ConnectOptions {
 		}
 		return bytes.Clone(p), err
 	}
-	return fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}
+	return f.ssh.apply(fleet.ConnectOptions{TrustOnFirstUse: f.tofu, BecomePassword: become, Passphrase: passphrase}, f.verbose)
 }
 
 func promptSecret(prompt string) ([]byte, error) {
