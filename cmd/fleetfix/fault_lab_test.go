@@ -205,7 +205,7 @@ func TestCLIRollbackAfterARebootThatNeverReturned(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() {
 		// Started again before the rollback of putBackOnFailure, whatever failed.
-		if _, err := lab.Up(ctx, tl.Config, lab.UpOptions{Hosts: len(tl.State.Hosts)}); err != nil {
+		if _, err := lab.Up(ctx, tl.Config, tl.UpOptions); err != nil {
 			t.Errorf("start the lab again: %v", err)
 		}
 	})
@@ -230,7 +230,7 @@ func TestCLIRollbackAfterARebootThatNeverReturned(t *testing.T) {
 	t.Logf("the rollout failed the host after %s: %s", time.Since(start).Round(100*time.Millisecond), sum.Hosts[0].Error)
 
 	repaired := time.Now()
-	if _, err := lab.Up(ctx, tl.Config, lab.UpOptions{Hosts: len(tl.State.Hosts)}); err != nil {
+	if _, err := lab.Up(ctx, tl.Config, tl.UpOptions); err != nil {
 		t.Fatalf("repair h1: %v", err)
 	}
 	t.Logf("h1 repaired in %s; it has: %q", time.Since(repaired).Round(100*time.Millisecond), tl.SSH(t, 0, guardFiles))
