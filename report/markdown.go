@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
 
@@ -71,6 +72,8 @@ func verdict(r unitRow) string {
 		return "FAIL: " + r.Failure
 	case r.Skipped != "":
 		return "skipped: " + r.Skipped
+	case r.Idle:
+		return "ok (" + fleet.IdleNote + ")"
 	}
 	return "ok"
 }

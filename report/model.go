@@ -24,6 +24,9 @@ type unitRow struct {
 	// BeforeNote and AfterNote say why a side is missing.
 	BeforeNote, AfterNote string
 	InFlight              *int
+	// Idle: no connection was in flight at the reboot, so a clean stop
+	// after the fix proves nothing.
+	Idle bool
 	// Failure says why the unit fails the run; "" when it passes.
 	Failure string
 	// Skipped says why the unit was not checked (its host did not run).
@@ -39,7 +42,7 @@ func unitRows(s jsonl.Summary) []unitRow {
 	for _, h := range s.Hosts {
 		if len(h.Timings) > 0 {
 			for _, t := range h.Timings {
-				r := unitRow{Host: h.Host, Unit: t.Unit, Before: t.Before, After: t.After, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote, InFlight: t.InFlight}
+				r := unitRow{Host: h.Host, Unit: t.Unit, Before: t.Before, After: t.After, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote, InFlight: t.InFlight, Idle: t.Idle}
 				r.judge(h, unitPolicy(s, t.Unit))
 				out = append(out, r)
 			}
@@ -86,6 +89,8 @@ func (r *unitRow) judge(h jsonl.Host, p jsonl.UnitPolicy) {
 		r.Failure = fmt.Sprintf("SIGKILLed at the reboot after %s", stopText(a.StopMS))
 	case a != nil && p.MaxStopMS > 0 && a.StopMS > p.MaxStopMS:
 		r.Failure = fmt.Sprintf("stop %s at the reboot, over max_stop %s", stopText(a.StopMS), stopText(p.MaxStopMS))
+	case a != nil && r.InFlight != nil && *r.InFlight < p.MinInFlight:
+		r.Failure = fmt.Sprintf("%d in flight at the reboot, fewer than min_in_flight %d: the stop proves too little", *r.InFlight, p.MinInFlight)
 	case hostFailed(h):
 		r.Failure = fmt.Sprintf("host %s at %s: %s", h.Status, stepOf(h), firstLine(h.Error))
 	case h.Status == "not-started" || h.Status == "halted":
