@@ -79,7 +79,7 @@ func narrowTimings(rows []TimingRow, width int) []string {
 	cells := make([][]string, len(rows))
 	for i, r := range rows {
 		c := r.Cells()
-		cells[i] = []string{c[0], units([]string{c[1]}), c[2], c[3]}
+		cells[i] = []string{c[0], Units([]string{c[1]}), c[2], c[3]}
 	}
 	lines := aligned([]string{"HOST", "UNIT", "STOP BEFORE", "STOP AFTER"}, cells)
 	out := []string{lines[0]}

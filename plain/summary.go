@@ -52,8 +52,6 @@ func SummaryWidth(w io.Writer, s *fleet.Summary, width int) {
 	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, Duration(s.Duration))
 }
 
-// units names a host's services the short way, as the inventory may:
-// smart-proxy for smart-proxy.service.
 // summaryHeader heads the summary table's columns; its last two, SERVICES
 // and ERROR, are the ones the narrow form moves below the row.
 var summaryHeader = []string{"HOST", "BATCH", "RESULT", "STEP", "CHANGED", "RESTART", "TIME", "SERVICES", "ERROR"}
@@ -78,10 +76,12 @@ func hostCells(h fleet.HostResult) []string {
 	if h.Duration > 0 {
 		took = Duration(h.Duration)
 	}
-	return []string{h.Host, batch, string(h.Status), step, fmt.Sprint(h.Changed), restart, took, units(h.Units), firstLine(h.Error)}
+	return []string{h.Host, batch, string(h.Status), step, fmt.Sprint(h.Changed), restart, took, Units(h.Units), firstLine(h.Error)}
 }
 
-func units(us []string) string {
+// Units names a host's services the short way, as the inventory may:
+// smart-proxy for smart-proxy.service; "-" for none.
+func Units(us []string) string {
 	if len(us) == 0 {
 		return "-"
 	}
