@@ -112,8 +112,15 @@ func describe(argv []string) string {
 // a DryDialer (reporting what it would do to o.Reporter), ending after the
 // drop-ins (reload and restart would only show their commands), on every
 // host at once and with no failure budget or rollback since nothing
-// changes, and with no local manifests.
+// changes, and with no local manifests. Its events say what the run would
+// do: the run line is the policy the run will apply (PolicyLine), not the
+// plan's flat one, and a push says it would write.
 func PlanOptions(o Options) Options {
+	targets := o.Targets
+	if targets == nil {
+		targets = o.Inventory.Hosts
+	}
+	o.plan = PolicyLine(o.Inventory, targets)
 	inv := *o.Inventory
 	all := inventory.Amount{N: 100, Percent: true}
 	inv.Rollout.Canary, inv.Rollout.Batch, inv.Rollout.FailureBudget = 0, all, all

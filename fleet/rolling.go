@@ -112,7 +112,11 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	results := make([]HostResult, len(targets))
 	batches := split(tiers, pol)
 	budget := pol.FailureBudget.Of(len(targets))
-	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)})
+	line := fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)
+	if o.plan != "" {
+		line = "plan: " + o.plan
+	}
+	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: line})
 
 	for i, t := range targets {
 		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}

@@ -28,6 +28,9 @@ type Options struct {
 	// NoReboot skips the cold reboot and the journal timings even when the
 	// inventory's policy asks for them.
 	NoReboot bool
+	// plan, set by PlanOptions, is the policy line of the run a plan plans:
+	// the plan's events say what that run would do.
+	plan string
 }
 
 // Status is a host's outcome.

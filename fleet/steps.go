@@ -98,6 +98,9 @@ func (hr *hostRun) push(ctx context.Context, kind string) (string, error) {
 		c.Done = true
 		n++
 	}
+	if hr.r.opts.plan != "" {
+		return fmt.Sprintf("would write %d file(s)", n), nil // a dry host wrote none
+	}
 	return fmt.Sprintf("%d file(s) written", n), nil
 }
 

@@ -4,42 +4,30 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/fleetfix/fleetfix/fleet"
 )
 
 // Summary prints the final table of a run, its timings table when a host
-// was rebooted, and the verdict.
+// was rebooted, and the verdict, in their wide forms (one line per row,
+// however long: for a file or a pipe, where lines do not wrap).
 func Summary(w io.Writer, s *fleet.Summary) {
+	SummaryWidth(w, s, 0)
+}
+
+// SummaryWidth is Summary for a terminal width columns wide: a table whose
+// wide form would wrap there is printed in its narrow form instead, each
+// row's long cells on lines of their own below it (0: no bound).
+func SummaryWidth(w io.Writer, s *fleet.Summary, width int) {
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tBATCH\tRESULT\tSTEP\tCHANGED\tRESTART\tTIME\tSERVICES\tERROR")
-	for _, h := range s.Hosts {
-		batch := "-"
-		if h.Batch == 0 {
-			batch = "canary"
-		} else if h.Batch > 0 {
-			batch = fmt.Sprint(h.Batch)
-		}
-		restart := "-"
-		if h.RestartTime > 0 {
-			restart = Duration(h.RestartTime)
-		}
-		step := string(h.Step)
-		if step == "" {
-			step = "-"
-		}
-		took := "-" // a host the run never started took no time
-		if h.Duration > 0 {
-			took = Duration(h.Duration)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.Host, batch, h.Status, step, h.Changed, restart, took, units(h.Units), firstLine(h.Error))
+	hosts := make([][]string, len(s.Hosts))
+	for i, h := range s.Hosts {
+		hosts[i] = hostCells(h)
 	}
-	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
+	fit(w, width, func(w io.Writer) { writeTable(w, summaryHeader, hosts) }, func() []string { return narrowHosts(hosts, width) })
 	if rows := Timings(s.Hosts); len(rows) > 0 {
 		fmt.Fprintln(w)
-		writeTimings(w, rows)
+		fit(w, width, func(w io.Writer) { writeTimings(w, rows) }, func() []string { return narrowTimings(rows, width) })
 		if l := FleetLine(rows); l != "" {
 			fmt.Fprintln(w, "fleet: "+l)
 		}
@@ -64,9 +52,36 @@ func Summary(w io.Writer, s *fleet.Summary) {
 	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, Duration(s.Duration))
 }
 
-// units names a host's services the short way, as the inventory may:
-// smart-proxy for smart-proxy.service.
-func units(us []string) string {
+// summaryHeader heads the summary table's columns; its last two, SERVICES
+// and ERROR, are the ones the narrow form moves below the row.
+var summaryHeader = []string{"HOST", "BATCH", "RESULT", "STEP", "CHANGED", "RESTART", "TIME", "SERVICES", "ERROR"}
+
+// hostCells are a host's cells in the summary table's columns.
+func hostCells(h fleet.HostResult) []string {
+	batch := "-"
+	if h.Batch == 0 {
+		batch = "canary"
+	} else if h.Batch > 0 {
+		batch = fmt.Sprint(h.Batch)
+	}
+	restart := "-"
+	if h.RestartTime > 0 {
+		restart = Duration(h.RestartTime)
+	}
+	step := string(h.Step)
+	if step == "" {
+		step = "-"
+	}
+	took := "-" // a host the run never started took no time
+	if h.Duration > 0 {
+		took = Duration(h.Duration)
+	}
+	return []string{h.Host, batch, string(h.Status), step, fmt.Sprint(h.Changed), restart, took, Units(h.Units), firstLine(h.Error)}
+}
+
+// Units names a host's services the short way, as the inventory may:
+// smart-proxy for smart-proxy.service; "-" for none.
+func Units(us []string) string {
 	if len(us) == 0 {
 		return "-"
 	}

@@ -1,6 +1,9 @@
 package plain
 
 import (
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +82,64 @@ func TestFleetLine(t *testing.T) {
 		if got := FleetLine(tt.rows); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// goldenSummary is a run with every kind of row: a rebooted canary with two
+// units' timings and its previous boot's shutdown, a failed host with a
+// long error, a host the run never started.
+func goldenSummary() *fleet.Summary {
+	two := 2
+	before := &journal.UnitStop{Duration: 20020 * time.Millisecond, Killed: true, Result: "timeout"}
+	after := &journal.UnitStop{Duration: 61 * time.Millisecond, Result: "clean"}
+	reboot := &fleet.RebootTiming{Down: 4050 * time.Millisecond, Back: 6 * time.Second, Active: 7 * time.Second,
+		SSHDStopped: 12 * time.Millisecond, Shutdown: 5148 * time.Millisecond, Noticed: 31 * time.Millisecond}
+	return &fleet.Summary{RunID: "20261124_213045", Halted: true, Duration: 83 * time.Second, Hosts: []fleet.HostResult{
+		{Host: "web-01", Batch: 0, Status: fleet.StatusOK, Changed: 2, RestartTime: 20310 * time.Millisecond, Duration: 41 * time.Second,
+			Units: []string{"smart-proxy.service", "rule-proxy.service"}, Reboot: reboot, Timings: []fleet.UnitTiming{
+				{Unit: "smart-proxy.service", Before: before, After: after, InFlight: &two, Previous: before, PreviousBoot: "5f1c2d3e-0000-4000-8000-000000000001"},
+				{Unit: "rule-proxy.service", Before: after, After: after}}},
+		{Host: "web-02", Batch: 1, Status: fleet.StatusFailed, Step: fleet.StepRestart, Changed: 2, Duration: 16 * time.Second,
+			Units: []string{"smart-proxy.service"}, Error: "web-02: restart: smart-proxy.service not healthy within 15s: unit is failed\n" + strings.Repeat("script line\n", 60)},
+		{Host: "web-03", Batch: 2, Status: fleet.StatusNotStarted, Units: []string{"smart-proxy.service"}},
+	}}
+}
+
+// TestSummaryGolden: the summary as a file gets it (wide) and as an 80 and
+// a 120 column terminal gets it, no line wider than the terminal.
+func TestSummaryGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		width int
+	}{{"summary_wide", 0}, {"summary_80", 80}, {"summary_120", 120}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			SummaryWidth(&b, goldenSummary(), tt.width)
+			got := b.String()
+			if tt.width > 0 {
+				if n := widest(got); n > tt.width {
+					t.Errorf("a line of %d columns at %d:\n%s", n, tt.width, got)
+				}
+			}
+			path := filepath.Join("testdata", tt.name+".golden")
+			if *updateGolden {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./plain/ -update writes it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (go test ./plain/ -update rewrites it); got:\n%s", path, got)
+			}
+		})
 	}
 }

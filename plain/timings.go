@@ -1,10 +1,8 @@
 package plain
 
 import (
-	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
@@ -107,12 +105,11 @@ func measured(d time.Duration) string {
 	return Duration(d)
 }
 
-// writeTimings prints the timings table, columns two spaces apart.
+// writeTimings prints the timings table's wide form.
 func writeTimings(w io.Writer, rows []TimingRow) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, timingsHeader)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r.Cells(), "\t"))
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = r.Cells()
 	}
-	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
+	writeTable(w, strings.Split(timingsHeader, "\t"), cells)
 }

@@ -5,12 +5,11 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 // Policy is what the TUI shows and reckons with of the rollout's policy.
 type Policy struct {
-	// Line is the policy on one line (plain.PolicyLine), on the plan.
+	// Line is the policy on one line (fleet.PolicyLine), on the plan.
 	Line string
 	// MaxParallel is the most hosts in flight at once, for the ETA; 0: a
 	// whole batch at once.
@@ -22,7 +21,7 @@ type Policy struct {
 
 // PolicyOf is inv's policy over targets, for Config.Policy.
 func PolicyOf(inv *inventory.Inventory, targets []inventory.Target) Policy {
-	return Policy{Line: plain.PolicyLine(inv, targets), MaxParallel: inv.Rollout.MaxParallel, OldStop: plain.OldStop(inv)}
+	return Policy{Line: fleet.PolicyLine(inv, targets), MaxParallel: inv.Rollout.MaxParallel, OldStop: fleet.OldStop(inv)}
 }
 
 // stepMeans are the mean measured time of each step over the hosts that

@@ -36,8 +36,8 @@ func changes(host string) []fleet.Change {
 	}
 }
 
-// planEvents is what a dry run reports: h1 and h2 to change, h3 already at
-// the target.
+// planEvents is what a dry run reports: h1 and h2 to change, h3 (which
+// runs rule-proxy too) already at the target.
 func planEvents() []fleet.Event {
 	var ev []fleet.Event
 	for _, h := range []string{"h1", "h2"} {
@@ -45,11 +45,15 @@ func planEvents() []fleet.Event {
 			fleet.Event{Time: at(0), Host: h, Step: fleet.StepConnect, Phase: fleet.PhaseDone, Batch: -1, Duration: 40 * time.Millisecond},
 			fleet.Event{Time: at(0.2), Host: h, Step: fleet.StepPreflight, Phase: fleet.PhaseDone, Batch: -1, Message: "2 file(s) to change", Changes: changes(h)},
 			fleet.Event{Time: at(0.3), Host: h, Step: fleet.StepRun, Phase: fleet.PhaseInfo, Batch: -1, Message: "would run: systemctl daemon-reload"},
+			fleet.Event{Time: at(0.4), Host: h, Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: -1,
+				Result: &fleet.HostResult{Host: h, Batch: -1, Status: fleet.StatusOK, Units: []string{"smart-proxy.service"}}},
 		)
 	}
 	ev = append(ev,
 		fleet.Event{Time: at(0), Host: "h3", Step: fleet.StepConnect, Phase: fleet.PhaseDone, Batch: -1},
 		fleet.Event{Time: at(0.2), Host: "h3", Step: fleet.StepPreflight, Phase: fleet.PhaseDone, Batch: -1, Message: "0 file(s) to change"},
+		fleet.Event{Time: at(0.4), Host: "h3", Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: -1,
+			Result: &fleet.HostResult{Host: "h3", Batch: -1, Status: fleet.StatusUnchanged, Units: []string{"smart-proxy.service", "rule-proxy.service"}}},
 	)
 	return ev
 }
@@ -140,6 +144,7 @@ func fleetEvents() ([]HostRow, []fleet.Event) {
 		end := start + 27
 		ev = append(ev, fleet.Event{Time: at(end), Host: h.Name, Step: fleet.StepRun, Phase: fleet.PhaseDone, Batch: h.Batch,
 			Result: &fleet.HostResult{Host: h.Name, Batch: h.Batch, Status: fleet.StatusOK, Changed: 2, RunID: runID, Duration: 27 * time.Second,
+				Units: []string{"smart-proxy.service", "rule-proxy.service"},
 				Reboot: &fleet.RebootTiming{Down: 90400 * time.Millisecond, Back: 92100 * time.Millisecond, Active: 93000 * time.Millisecond,
 					SSHDStopped: 12 * time.Millisecond, Shutdown: 90150 * time.Millisecond, Noticed: 31 * time.Millisecond},
 				Timings: timing(befores[i], afters[i], i < 2)}})
@@ -183,7 +188,7 @@ func stoppedEvents() ([]HostRow, []fleet.Event) {
 
 // planFailedEvents is planEvents with h3 unreachable: its plan failed.
 func planFailedEvents() []fleet.Event {
-	ev := planEvents()[:6]
+	ev := planEvents()[:8] // h1 and h2
 	return append(ev, fleet.Event{Time: at(0.1), Host: "h3", Step: fleet.StepConnect, Phase: fleet.PhaseFail, Batch: -1,
 		Message: "dial tcp 10.0.0.3:22: connect: no route to host (after 3 attempts over 10s; check the address, the port and any firewall between)"})
 }

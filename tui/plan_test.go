@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fleetfix/fleetfix/fleet"
@@ -35,5 +37,27 @@ func TestPlanRowsNumberBatchesAsTheRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlanGroupsByServices: hosts with the same changes but not the same
+// services are two groups, each naming its services.
+func TestPlanGroupsByServices(t *testing.T) {
+	ev := planEvents()
+	for i := range ev {
+		if ev[i].Host == "h2" && ev[i].Result != nil {
+			ev[i].Result = &fleet.HostResult{Host: "h2", Status: fleet.StatusOK, Units: []string{"smart-proxy.service", "db.service"}}
+		}
+	}
+	m := testModel(rows, ev, at(0), Controls{})
+	var got [][]string
+	for _, g := range m.planGroups() {
+		got = append(got, g.hosts)
+	}
+	if want := [][]string{{"h1"}, {"h2"}, {"h3"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("groups %q, want %q", got, want)
+	}
+	if s := sized(m, 80, 24).Render(); !strings.Contains(s, "services: smart-proxy, db") {
+		t.Errorf("no services of h2 on the plan:\n%s", s)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/plain"
 )
 
 // ---- plan screen -------------------------------------------------------
@@ -37,13 +38,14 @@ func (m Model) planGroups() []planGroup {
 }
 
 // planKey identifies a host's plan: two hosts with the same key have the
-// same changes, byte for byte. A failed plan is the host's own.
+// same services and changes, byte for byte. A failed plan is the host's
+// own.
 func planKey(h *Host) string {
 	if h.PlanError != "" {
 		return "failed " + h.Name
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%t %q|", h.Planned, h.Resume)
+	fmt.Fprintf(&b, "%t %q %q|", h.Planned, h.Resume, h.Units)
 	for _, c := range h.Changes {
 		fmt.Fprintf(&b, "%s %t %s %s %s %s %s %s %q|", c.Path, c.Existed, c.OldSHA256, c.NewSHA256, c.OldMode, c.NewMode, c.OldOwner, c.NewOwner, c.Diff)
 	}
@@ -171,10 +173,22 @@ func (m Model) planGroupLines(g planGroup) []string {
 		head = m.st.header.Render(head)
 	}
 	out := []string{head}
+	if len(h.Units) > 0 {
+		out = append(out, m.unitLines(h, "  ")...)
+	}
 	if len(h.Changes) == 0 && h.Planned && h.Resume == "" {
 		return out
 	}
 	return append(out, m.changeLines(h, "  ")...)
+}
+
+// unitLines name the host's services, wrapped to the width.
+func (m Model) unitLines(h *Host, indent string) []string {
+	var out []string
+	for _, l := range strings.Split(ansi.Wordwrap("services: "+strings.ReplaceAll(plain.Units(h.Units), ",", ", "), max(m.width-len(indent), 10), " "), "\n") {
+		out = append(out, indent+m.st.faint.Render(l))
+	}
+	return out
 }
 
 func (m Model) stepsArrow() string {

@@ -82,6 +82,9 @@ type Host struct {
 	// Resume is set when the plan resumes an unfinished earlier run
 	// ("resuming run 20261124_213045 (failed)").
 	Resume string
+	// Units are the host's services (the ones that select it), from the
+	// plan's result, then the run's.
+	Units []string
 	// Result is the engine's final result of the rollout; Rollback the
 	// result of a rollback started from the TUI.
 	Result   *fleet.HostResult
@@ -169,6 +172,9 @@ func (s *RunState) ApplyPlan(events []fleet.Event) {
 		case e.Phase == fleet.PhaseFail:
 			h.PlanError = fmt.Sprintf("%s: %s", e.Step, errText(e))
 		}
+		if e.Result != nil && len(e.Result.Units) > 0 {
+			h.Units = slices.Clone(e.Result.Units)
+		}
 	}
 }
 
@@ -248,6 +254,9 @@ func (s *RunState) Apply(e fleet.Event) {
 		rc := *r
 		h.Result, h.Ended = &rc, e.Time
 		h.Status = statusOf(r.Status)
+		if len(r.Units) > 0 {
+			h.Units = slices.Clone(r.Units)
+		}
 		if r.Error != "" {
 			h.Error = r.Error
 		}

@@ -580,6 +580,9 @@ func (m Model) expandedParts() parts {
 	}
 	// Pinned: what went wrong and the timings; scrolled: changes and log.
 	p.top = append(p.top, m.st.bold.Render(rule(m.hostTitle(h), m.width)))
+	if len(h.Units) > 0 {
+		p.top = append(p.top, m.unitLines(h, "")...)
+	}
 	if h.Error != "" {
 		el := strings.Split(ansi.Wrap("error: "+h.Error, m.width, " "), "\n")
 		for _, l := range el[:min(len(el), 3)] {

@@ -35,7 +35,7 @@ func formats() []format {
 		{
 			name: "plain", help: "plain", interactive: true,
 			run: func(w io.Writer, _ string, verbose bool) (fleet.Reporter, func(string, *fleet.Summary)) {
-				return plain.NewReporter(w, verbose), func(_ string, s *fleet.Summary) { plain.Summary(w, s) }
+				return plain.NewReporter(w, verbose), func(_ string, s *fleet.Summary) { plain.SummaryWidth(w, s, termWidth(w)) }
 			},
 			scanEvents: func(w io.Writer, verbose bool) fleet.Reporter {
 				if !verbose {
@@ -84,6 +84,21 @@ func formatsHelp() string {
 		names = append(names, f.help)
 	}
 	return "output format: " + strings.Join(names, " or ")
+}
+
+// termWidth is the width of the terminal w is, 0 when w is not one (a file
+// or a pipe gets the summary's wide form: nothing wraps there, and a
+// script's lines stay one per row).
+func termWidth(w io.Writer) int {
+	file, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(file.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
 }
 
 // interactive says whether a rollout gets the TUI: the format has an

@@ -13,7 +13,6 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
-	"github.com/fleetfix/fleetfix/plain"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -253,7 +252,6 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	name := "rollout"
 	if dry {
 		name = "plan"
-		o.Reporter = plain.PlanReporter(o.Reporter, inv, targets) // the run's policy, not the flat plan's
 		o = fleet.PlanOptions(o)
 	}
 	s, err := fleet.Rollout(cmd.Context(), o)

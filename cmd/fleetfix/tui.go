@@ -106,7 +106,7 @@ func (f *commonFlags) dumbTerminal(out io.Writer) bool {
 func confirmPlain(cmd *cobra.Command, o fleet.Options) (bool, error) {
 	out := cmd.OutOrStdout()
 	p := o
-	p.Reporter = plain.PlanReporter(plain.NewReporter(out, false), o.Inventory, o.Targets)
+	p.Reporter = plain.NewReporter(out, false)
 	p.Halt = nil
 	if _, err := fleet.Rollout(cmd.Context(), fleet.PlanOptions(p)); err != nil {
 		return false, err
