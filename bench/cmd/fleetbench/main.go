@@ -62,6 +62,7 @@ type config struct {
 	ansibleDir               string
 	out                      string
 	destroy, cycle, profile  bool
+	stubSSHConfig            bool
 }
 
 func main() {
@@ -81,6 +82,7 @@ func main() {
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
 	flag.StringVar(&c.stubJournal, "stub-journal", "journal/testdata/buggy-reboot.jsonl", "journal query output the stub hosts serve (a capture from a lab host)")
+	flag.BoolVar(&c.stubSSHConfig, "stub-ssh-config", true, "stub scan: read an operator-like ssh_config (fleetfix -F; Host * and a few patterns); false: --no-ssh-config")
 	flag.IntVar(&c.runs, "runs", 3, "rollout runs per tool and size (alternating which tool goes first)")
 	flag.IntVar(&c.scanRuns, "scan-runs", 3, "scan runs per size")
 	flag.IntVar(&c.maxParallel, "max-parallel", 0, "hosts worked on at once after the canary (fleetfix max_parallel, Ansible forks); 0: the whole fleet")
@@ -538,17 +540,25 @@ func (b *bench) scanBench(ctx context.Context, n int, largest bool) error {
 			n, r, u.Wall.Seconds(), u.CPU().Seconds(), u.MaxRSSKiB/1024, u.HostsCPU.Seconds(), 100*u.MachineBusy, sr.Errors, sr.Killed)
 	}
 	if b.c.profile && largest {
-		if b.c.fleetprof == "" {
-			return errors.New("-profile needs -fleetprof")
-		}
-		cpu, mem := filepath.Join(dir, "scan.cpu.pprof"), filepath.Join(dir, "scan.heap.pprof")
-		u, err := runMeasured(ctx, dir, "fleetprof", []string{b.c.fleetprof, "-i", inv, "-mode", "scan", "-cpuprofile", cpu, "-memprofile", mem}, nil, false)
-		if err != nil {
-			return err
-		}
-		b.res.Profile = &Profile{Hosts: n, Usage: u, CPU: cpu, Heap: mem, Report: filepath.Join(dir, "fleetprof.out")}
-		logf("profiled scan of %d hosts: %s, %s (go tool pprof -top %s)", n, cpu, mem, cpu)
+		return b.profileScan(ctx, dir, inv, n, nil)
 	}
+	return nil
+}
+
+// profileScan scans inv once more under fleetprof, with its ssh_config
+// arguments sshArgs (-F FILE or --no-ssh-config; none: the default files).
+func (b *bench) profileScan(ctx context.Context, dir, inv string, n int, sshArgs []string) error {
+	if b.c.fleetprof == "" {
+		return errors.New("-profile needs -fleetprof")
+	}
+	cpu, mem := filepath.Join(dir, "scan.cpu.pprof"), filepath.Join(dir, "scan.heap.pprof")
+	args := append([]string{b.c.fleetprof, "-i", inv, "-mode", "scan", "-cpuprofile", cpu, "-memprofile", mem}, sshArgs...)
+	u, err := runMeasured(ctx, dir, "fleetprof", args, nil, false)
+	if err != nil {
+		return err
+	}
+	b.res.Profile = &Profile{Hosts: n, Usage: u, CPU: cpu, Heap: mem, Report: filepath.Join(dir, "fleetprof.out")}
+	logf("profiled scan of %d hosts: %s, %s (go tool pprof -top %s)", n, cpu, mem, cpu)
 	return nil
 }
 
