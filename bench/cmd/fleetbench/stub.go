@@ -37,6 +37,8 @@ import (
 type stubFleet struct {
 	hosts     []lab.Host
 	key, kh   string // the client's private key file, the known_hosts file
+	hostKey   ssh.PublicKey
+	bastion   *stubBastion // nil: the stubs are reached directly
 	lns       []net.Listener
 	cfg       *ssh.ServerConfig
 	journal   []byte
@@ -69,7 +71,7 @@ func startStubFleet(dir string, n int, journal []byte) (*stubFleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &stubFleet{key: filepath.Join(dir, "id_ed25519"), kh: filepath.Join(dir, "known_hosts"), journal: journal}
+	f := &stubFleet{key: filepath.Join(dir, "id_ed25519"), kh: filepath.Join(dir, "known_hosts"), journal: journal, hostKey: hostSigner.PublicKey()}
 	if err := os.WriteFile(f.key, pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, err
 	}
@@ -205,6 +207,9 @@ func (f *stubFleet) writeInventory(dir string) (string, error) {
 		return "", err
 	}
 	inv = bytes.Replace(inv, []byte("defaults:\n"), []byte(fmt.Sprintf("defaults:\n  port: %d\n", stubPort)), 1)
+	if f.bastion != nil {
+		inv = bastionInventory(inv)
+	}
 	path := filepath.Join(dir, "inventory.yaml")
 	return path, os.WriteFile(path, inv, 0o644)
 }
@@ -226,17 +231,23 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// stubScanBench scans n stub hosts (see stubFleet), -scan-runs times.
-func (b *bench) stubScanBench(ctx context.Context, n int) error {
-	dir := filepath.Join(b.c.out, fmt.Sprintf("stub-scan-%d", n))
+// startStubs starts n stubs serving -stub-journal, with their files in
+// the directory dir of -out.
+func (b *bench) startStubs(dir string, n int) (*stubFleet, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	journal, err := os.ReadFile(b.c.stubJournal)
 	if err != nil {
-		return fmt.Errorf("stub journal: %w", err)
+		return nil, fmt.Errorf("stub journal: %w", err)
 	}
-	f, err := startStubFleet(dir, n, journal)
+	return startStubFleet(dir, n, journal)
+}
+
+// stubScanBench scans n stub hosts (see stubFleet), -scan-runs times.
+func (b *bench) stubScanBench(ctx context.Context, n int) error {
+	dir := filepath.Join(b.c.out, fmt.Sprintf("stub-scan-%d", n))
+	f, err := b.startStubs(dir, n)
 	if err != nil {
 		return err
 	}
