@@ -96,7 +96,7 @@ func parseRecord(line []byte) *record {
 	// was most of a scan's parse. Keys match exactly, as map keys do (a
 	// struct would also take "message" for MESSAGE), and the last of a
 	// repeated key wins.
-	if !json.Valid(line) || line[0] != '{' {
+	if !validObject(line) {
 		return nil
 	}
 	rec := &record{raw: string(line)}

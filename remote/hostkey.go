@@ -68,6 +68,7 @@ type hostKeyChecker struct {
 	tofu       bool
 	hash       bool // record a TOFU key hashed
 	db         ssh.HostKeyCallback
+	index      *knownIndex // nil: ask db only
 	algorithms []string
 
 	// The callback runs again on every re-key, possibly from another
@@ -86,19 +87,26 @@ func newHostKeyChecker(cfg Config, addr string) (*hostKeyChecker, error) {
 	if cfg.HostKeyCache != nil {
 		load = cfg.HostKeyCache.load
 	}
-	db, err := load(cfg.KnownHosts)
+	p, err := load(cfg.KnownHosts)
 	if err != nil {
 		return nil, err
 	}
+	// Ask the server for a key type we have on record; otherwise it may
+	// present another type and look "changed".
+	var known []string
+	if p.index != nil {
+		known = p.index.algorithms(addr)
+	} else {
+		known = p.db.HostKeyAlgorithms(addr)
+	}
 	return &hostKeyChecker{
-		name:  cfg.Name,
-		files: cfg.KnownHosts,
-		tofu:  cfg.TrustOnFirstUse,
-		hash:  cfg.HashKnownHosts,
-		db:    db.HostKeyCallback(),
-		// Ask the server for a key type we have on record; otherwise it may
-		// present another type and look "changed".
-		algorithms: preferKnown(db.HostKeyAlgorithms(addr)),
+		name:       cfg.Name,
+		files:      cfg.KnownHosts,
+		tofu:       cfg.TrustOnFirstUse,
+		hash:       cfg.HashKnownHosts,
+		db:         p.db.HostKeyCallback(),
+		index:      p.index,
+		algorithms: preferKnown(known),
 	}, nil
 }
 
@@ -142,12 +150,13 @@ func NewHostKeyCache() *HostKeyCache {
 type parsedKnownHosts struct {
 	stats []os.FileInfo
 	db    *knownhosts.HostKeyDB
+	index *knownIndex // nil: files the index cannot answer for
 }
 
 // load returns the parsed files, parsing them only if one has changed since
 // the last parse. The lock is held while parsing so that dials starting
 // together wait for one parse instead of each doing their own.
-func (c *HostKeyCache) load(files []string) (*knownhosts.HostKeyDB, error) {
+func (c *HostKeyCache) load(files []string) (*parsedKnownHosts, error) {
 	key := strings.Join(files, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -158,14 +167,15 @@ func (c *HostKeyCache) load(files []string) (*knownhosts.HostKeyDB, error) {
 		return nil, err
 	}
 	if p := c.dbs[key]; p != nil && slices.EqualFunc(p.stats, stats, sameVersion) {
-		return p.db, nil
+		return p, nil
 	}
 	db, err := parseKnownHosts(files, stats)
 	if err != nil {
 		return nil, err
 	}
-	c.dbs[key] = &parsedKnownHosts{stats: stats, db: db}
-	return db, nil
+	p := &parsedKnownHosts{stats: stats, db: db, index: indexKnownHosts(existing(files, stats))}
+	c.dbs[key] = p
+	return p, nil
 }
 
 // sameVersion reports whether two stats of a known_hosts file (nil: it did
@@ -179,13 +189,18 @@ func sameVersion(a, b os.FileInfo) bool {
 	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
-// loadKnownHosts parses the files as they are now.
-func loadKnownHosts(files []string) (*knownhosts.HostKeyDB, error) {
+// loadKnownHosts parses the files as they are now, without an index: for
+// one dial it would cost what it saves.
+func loadKnownHosts(files []string) (*parsedKnownHosts, error) {
 	stats, err := statKnownHosts(files)
 	if err != nil {
 		return nil, err
 	}
-	return parseKnownHosts(files, stats)
+	db, err := parseKnownHosts(files, stats)
+	if err != nil {
+		return nil, err
+	}
+	return &parsedKnownHosts{stats: stats, db: db}, nil
 }
 
 // statKnownHosts stats each file; a file that does not exist has a nil entry
@@ -207,17 +222,22 @@ func statKnownHosts(files []string) ([]os.FileInfo, error) {
 
 // parseKnownHosts parses the files that existed when stats were taken.
 func parseKnownHosts(files []string, stats []os.FileInfo) (*knownhosts.HostKeyDB, error) {
-	var existing []string
-	for i, f := range files {
-		if stats[i] != nil {
-			existing = append(existing, f)
-		}
-	}
-	db, err := knownhosts.NewDB(existing...)
+	db, err := knownhosts.NewDB(existing(files, stats)...)
 	if err != nil {
 		return nil, fmt.Errorf("known hosts: %w", err)
 	}
 	return db, nil
+}
+
+// existing returns the files that existed when stats were taken.
+func existing(files []string, stats []os.FileInfo) []string {
+	var out []string
+	for i, f := range files {
+		if stats[i] != nil {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // check is the ssh.HostKeyCallback.
@@ -225,6 +245,9 @@ func (h *hostKeyChecker) check(hostname string, remote net.Addr, key ssh.PublicK
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.accepted != nil && bytes.Equal(h.accepted, key.Marshal()) {
+		return nil
+	}
+	if h.index != nil && h.index.holds(hostname, key) {
 		return nil
 	}
 	err := h.db(hostname, remote, key)

@@ -55,6 +55,8 @@ type config struct {
 	stopTimeout, dropinStop  string
 	batch, oldStop, confirm  string
 	rollout, scan, stubScan  []int
+	stubBastion              []int
+	bastionLimit             int
 	stubJournal              string
 	runs, scanRuns           int
 	maxParallel              int
@@ -62,11 +64,12 @@ type config struct {
 	ansibleDir               string
 	out                      string
 	destroy, cycle, profile  bool
+	stubSSHConfig            bool
 }
 
 func main() {
 	var c config
-	var rollout, scan, stubScan string
+	var rollout, scan, stubScan, stubBastion string
 	flag.StringVar(&c.fleetfix, "fleetfix", "bin/fleetfix", "fleetfix binary to measure")
 	flag.StringVar(&c.fleetprof, "fleetprof", "", "fleetprof binary (bench/cmd/fleetprof) for -profile")
 	flag.StringVar(&c.stateDir, "state-dir", "/var/lib/fleetfix/bench", "lab state directory (a lab of fleetbench's own)")
@@ -80,7 +83,10 @@ func main() {
 	flag.StringVar(&rollout, "rollout", "10", "lab sizes to benchmark the rollout at, comma-separated (empty: none)")
 	flag.StringVar(&scan, "scan", "", "lab sizes to benchmark fleetfix scan at, comma-separated, e.g. 10,100,500")
 	flag.StringVar(&stubScan, "stub-scan", "", "sizes of a fleet of stub SSH hosts in this process to scan, e.g. 100,500: the controller's cost when the hosts are not the bottleneck (no lab needed)")
+	flag.StringVar(&stubBastion, "stub-bastion", "", "sizes of a fleet of stub SSH hosts behind one stub bastion to scan, e.g. 1000: the bastion drops handshakes beyond -stub-bastion-limit, as sshd's MaxStartups does (no lab needed)")
+	flag.IntVar(&c.bastionLimit, "stub-bastion-limit", 10, "unauthenticated connections the stub bastion holds at once; it drops the others (OpenSSH's MaxStartups 10:30:100 starts dropping beyond 10)")
 	flag.StringVar(&c.stubJournal, "stub-journal", "journal/testdata/buggy-reboot.jsonl", "journal query output the stub hosts serve (a capture from a lab host)")
+	flag.BoolVar(&c.stubSSHConfig, "stub-ssh-config", true, "stub scan: read an operator-like ssh_config (fleetfix -F; Host * and a few patterns); false: --no-ssh-config")
 	flag.IntVar(&c.runs, "runs", 3, "rollout runs per tool and size (alternating which tool goes first)")
 	flag.IntVar(&c.scanRuns, "scan-runs", 3, "scan runs per size")
 	flag.IntVar(&c.maxParallel, "max-parallel", 0, "hosts worked on at once after the canary (fleetfix max_parallel, Ansible forks); 0: the whole fleet")
@@ -94,7 +100,9 @@ func main() {
 	var err error
 	if c.rollout, err = sizes(rollout); err == nil {
 		if c.scan, err = sizes(scan); err == nil {
-			c.stubScan, err = sizes(stubScan)
+			if c.stubScan, err = sizes(stubScan); err == nil {
+				c.stubBastion, err = sizes(stubBastion)
+			}
 		}
 	}
 	if err != nil {
@@ -193,8 +201,8 @@ func (b *bench) run(ctx context.Context) error {
 	all = append(all, b.c.scan...)
 	slices.Sort(all)
 	all = slices.Compact(all)
-	if len(all) == 0 && len(b.c.stubScan) == 0 {
-		return errors.New("nothing to do: give -rollout, -scan and/or -stub-scan sizes")
+	if len(all) == 0 && len(b.c.stubScan) == 0 && len(b.c.stubBastion) == 0 {
+		return errors.New("nothing to do: give -rollout, -scan, -stub-scan and/or -stub-bastion sizes")
 	}
 	if _, err := os.Stat(b.c.fleetfix); err != nil {
 		return fmt.Errorf("fleetfix binary: %w (build it: go build -o bin/fleetfix ./cmd/fleetfix)", err)
@@ -202,6 +210,11 @@ func (b *bench) run(ctx context.Context) error {
 	for _, n := range b.c.stubScan {
 		if err := b.stubScanBench(ctx, n); err != nil {
 			return fmt.Errorf("stub scan at %d hosts: %w", n, err)
+		}
+	}
+	for _, n := range b.c.stubBastion {
+		if err := b.stubBastionBench(ctx, n); err != nil {
+			return fmt.Errorf("stub bastion scan at %d hosts: %w", n, err)
 		}
 	}
 	for _, n := range all {
@@ -538,17 +551,25 @@ func (b *bench) scanBench(ctx context.Context, n int, largest bool) error {
 			n, r, u.Wall.Seconds(), u.CPU().Seconds(), u.MaxRSSKiB/1024, u.HostsCPU.Seconds(), 100*u.MachineBusy, sr.Errors, sr.Killed)
 	}
 	if b.c.profile && largest {
-		if b.c.fleetprof == "" {
-			return errors.New("-profile needs -fleetprof")
-		}
-		cpu, mem := filepath.Join(dir, "scan.cpu.pprof"), filepath.Join(dir, "scan.heap.pprof")
-		u, err := runMeasured(ctx, dir, "fleetprof", []string{b.c.fleetprof, "-i", inv, "-mode", "scan", "-cpuprofile", cpu, "-memprofile", mem}, nil, false)
-		if err != nil {
-			return err
-		}
-		b.res.Profile = &Profile{Hosts: n, Usage: u, CPU: cpu, Heap: mem, Report: filepath.Join(dir, "fleetprof.out")}
-		logf("profiled scan of %d hosts: %s, %s (go tool pprof -top %s)", n, cpu, mem, cpu)
+		return b.profileScan(ctx, dir, inv, n, nil)
 	}
+	return nil
+}
+
+// profileScan scans inv once more under fleetprof, with its ssh_config
+// arguments sshArgs (-F FILE or --no-ssh-config; none: the default files).
+func (b *bench) profileScan(ctx context.Context, dir, inv string, n int, sshArgs []string) error {
+	if b.c.fleetprof == "" {
+		return errors.New("-profile needs -fleetprof")
+	}
+	cpu, mem := filepath.Join(dir, "scan.cpu.pprof"), filepath.Join(dir, "scan.heap.pprof")
+	args := append([]string{b.c.fleetprof, "-i", inv, "-mode", "scan", "-cpuprofile", cpu, "-memprofile", mem}, sshArgs...)
+	u, err := runMeasured(ctx, dir, "fleetprof", args, nil, false)
+	if err != nil {
+		return err
+	}
+	b.res.Profile = &Profile{Hosts: n, Usage: u, CPU: cpu, Heap: mem, Report: filepath.Join(dir, "fleetprof.out")}
+	logf("profiled scan of %d hosts: %s, %s (go tool pprof -top %s)", n, cpu, mem, cpu)
 	return nil
 }
 

@@ -62,6 +62,8 @@ type ScanRun struct {
 	// they used.
 	Stub    bool          `json:"stub,omitempty"`
 	StubCPU time.Duration `json:"stub_cpu_ns,omitempty"`
+	// Bastion: the stubs were behind a stub bastion, which saw this.
+	Bastion *BastionStats `json:"bastion,omitempty"`
 }
 
 type Profile struct {
@@ -260,14 +262,21 @@ func (b *bench) printScans(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOSTS\tRUNS\tWALL s\tFLEETFIX duration_ms\tCPU user+sys s\tMAXRSS MiB\tHOSTS' CPU s\tMACHINE CPU BUSY\tERRORS\tHOSTS W/O SHUTDOWN\tSIGKILLED STOPS FOUND")
 	type skey struct {
-		stub  bool
-		hosts int
+		stub    bool
+		hosts   int
+		bastion bool
 	}
 	var keys []skey
 	for _, s := range r.Scans {
-		keys = append(keys, skey{s.Stub, s.Hosts})
+		keys = append(keys, skey{s.Stub, s.Hosts, s.Bastion != nil})
 	}
 	slices.SortFunc(keys, func(a, b skey) int {
+		if a.bastion != b.bastion {
+			if a.bastion {
+				return 1
+			}
+			return -1
+		}
 		if a.stub != b.stub {
 			if a.stub {
 				return 1
@@ -280,7 +289,7 @@ func (b *bench) printScans(w io.Writer) {
 		var wall, ffd, cpu, rss, hcpu, busy []time.Duration
 		errs, nos, killed := 0, 0, 0
 		for _, s := range r.Scans {
-			if s.Hosts != k.hosts || s.Stub != k.stub {
+			if s.Hosts != k.hosts || s.Stub != k.stub || (s.Bastion != nil) != k.bastion {
 				continue
 			}
 			wall = append(wall, s.Usage.Wall)
@@ -294,6 +303,9 @@ func (b *bench) printScans(w io.Writer) {
 		hosts := strconv.Itoa(k.hosts)
 		if k.stub {
 			hosts += " stub"
+		}
+		if k.bastion {
+			hosts += " via bastion"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s%%\t%d\t%d\t%d\n", hosts, len(wall), spread(wall, time.Second, 2), spread(ffd, time.Millisecond, 0),
 			spread(cpu, time.Second, 2), spread(rss, 1024, 1), spread(hcpu, time.Second, 1), spread(busy, 10, 0), errs, nos, killed)

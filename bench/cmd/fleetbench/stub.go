@@ -37,6 +37,8 @@ import (
 type stubFleet struct {
 	hosts     []lab.Host
 	key, kh   string // the client's private key file, the known_hosts file
+	hostKey   ssh.PublicKey
+	bastion   *stubBastion // nil: the stubs are reached directly
 	lns       []net.Listener
 	cfg       *ssh.ServerConfig
 	journal   []byte
@@ -69,7 +71,7 @@ func startStubFleet(dir string, n int, journal []byte) (*stubFleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &stubFleet{key: filepath.Join(dir, "id_ed25519"), kh: filepath.Join(dir, "known_hosts"), journal: journal}
+	f := &stubFleet{key: filepath.Join(dir, "id_ed25519"), kh: filepath.Join(dir, "known_hosts"), journal: journal, hostKey: hostSigner.PublicKey()}
 	if err := os.WriteFile(f.key, pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, err
 	}
@@ -205,6 +207,9 @@ func (f *stubFleet) writeInventory(dir string) (string, error) {
 		return "", err
 	}
 	inv = bytes.Replace(inv, []byte("defaults:\n"), []byte(fmt.Sprintf("defaults:\n  port: %d\n", stubPort)), 1)
+	if f.bastion != nil {
+		inv = bastionInventory(inv)
+	}
 	path := filepath.Join(dir, "inventory.yaml")
 	return path, os.WriteFile(path, inv, 0o644)
 }
@@ -226,17 +231,23 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// stubScanBench scans n stub hosts (see stubFleet), -scan-runs times.
-func (b *bench) stubScanBench(ctx context.Context, n int) error {
-	dir := filepath.Join(b.c.out, fmt.Sprintf("stub-scan-%d", n))
+// startStubs starts n stubs serving -stub-journal, with their files in
+// the directory dir of -out.
+func (b *bench) startStubs(dir string, n int) (*stubFleet, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	journal, err := os.ReadFile(b.c.stubJournal)
 	if err != nil {
-		return fmt.Errorf("stub journal: %w", err)
+		return nil, fmt.Errorf("stub journal: %w", err)
 	}
-	f, err := startStubFleet(dir, n, journal)
+	return startStubFleet(dir, n, journal)
+}
+
+// stubScanBench scans n stub hosts (see stubFleet), -scan-runs times.
+func (b *bench) stubScanBench(ctx context.Context, n int) error {
+	dir := filepath.Join(b.c.out, fmt.Sprintf("stub-scan-%d", n))
+	f, err := b.startStubs(dir, n)
 	if err != nil {
 		return err
 	}
@@ -245,10 +256,18 @@ func (b *bench) stubScanBench(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	sshArgs := []string{"--no-ssh-config"}
+	if b.c.stubSSHConfig {
+		cfg := filepath.Join(dir, "ssh_config")
+		if err := os.WriteFile(cfg, []byte(operatorSSHConfig), 0o644); err != nil {
+			return err
+		}
+		sshArgs = []string{"-F", cfg}
+	}
 	for r := 1; r <= b.c.scanRuns; r++ {
 		name := fmt.Sprintf("scan%d", r)
 		cpu0 := selfCPU()
-		u, err := runMeasured(ctx, dir, name, []string{b.c.fleetfix, "scan", invPath, "-o", "json"}, nil, false)
+		u, err := runMeasured(ctx, dir, name, append([]string{b.c.fleetfix, "scan", invPath, "-o", "json"}, sshArgs...), nil, false)
 		if err != nil {
 			return err
 		}
@@ -264,8 +283,44 @@ func (b *bench) stubScanBench(ctx context.Context, n int) error {
 			// the stub failing, not a figure.
 			return fmt.Errorf("stub scan run %d: %d errors, %d of %d SIGKILLed stops found, exit %d (see %s)", r, sr.Errors, sr.Killed, n, sr.Usage.Exit, dir)
 		}
-		logf("stub scan %d hosts, run %d: wall %.2fs, CPU %.2fs, maxrss %d MiB, stubs' CPU %.2fs, %d errors, %d SIGKILLed stops found",
-			n, r, u.Wall.Seconds(), u.CPU().Seconds(), u.MaxRSSKiB/1024, sr.StubCPU.Seconds(), sr.Errors, sr.Killed)
+		logf("stub scan %d hosts, run %d: wall %.2fs, CPU %.2fs (%.3f ms per host), maxrss %d MiB, stubs' CPU %.2fs, %d errors, %d SIGKILLed stops found",
+			n, r, u.Wall.Seconds(), u.CPU().Seconds(), float64(u.CPU().Microseconds())/1000/float64(n), u.MaxRSSKiB/1024, sr.StubCPU.Seconds(), sr.Errors, sr.Killed)
+	}
+	if b.c.profile {
+		return b.profileScan(ctx, dir, invPath, n, sshArgs)
 	}
 	return nil
 }
+
+// operatorSSHConfig is an ssh_config as an operator has one: a Host *
+// block and a few patterns, none of which matches a stub but every one of
+// which each host's lookup walks.
+const operatorSSHConfig = `# fleetbench: an operator's ~/.ssh/config
+Host bastion-* jump?
+    User ops
+    IdentityFile ~/.ssh/ops_ed25519
+    ForwardAgent no
+
+Host *.prod.example.com !legacy.prod.example.com
+    User deploy
+    ProxyJump bastion-eu1
+    Port 2222
+
+Host db-[0-9]* 10.9.*
+    User postgres
+    ConnectTimeout 5
+
+Host github.com
+    User git
+    IdentitiesOnly yes
+
+Host *
+    ServerAliveInterval 30
+    ServerAliveCountMax 3
+    ConnectTimeout 10
+    HashKnownHosts yes
+    ControlMaster auto
+    ControlPath ~/.ssh/cm-%r@%h:%p
+    ControlPersist 10m
+    AddKeysToAgent yes
+`

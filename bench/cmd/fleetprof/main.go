@@ -23,6 +23,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 func main() {
@@ -33,6 +34,8 @@ func main() {
 	memProf := flag.String("memprofile", "", "write a heap profile (allocations since start, and in use at the end) here")
 	memRate := flag.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default, one sample per 512 KiB)")
 	noReboot := flag.Bool("no-reboot", false, "rollout: skip the reboot")
+	sshFile := flag.String("F", "", "read this ssh_config file (as fleetfix -F); default: ~/.ssh/config and /etc/ssh/ssh_config")
+	noSSH := flag.Bool("no-ssh-config", false, "read no ssh_config (as fleetfix --no-ssh-config)")
 	flag.Parse()
 	if *inv == "" {
 		fmt.Fprintln(os.Stderr, "fleetprof: -i INVENTORY is required")
@@ -46,7 +49,13 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	dial := fleet.RemoteDialer(in, fleet.ConnectOptions{})
+	opts := fleet.ConnectOptions{}
+	if !*noSSH {
+		if opts.SSHConfig, err = loadSSHConfig(*sshFile); err != nil {
+			fail(err)
+		}
+	}
+	dial := fleet.RemoteDialer(in, opts)
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {
@@ -113,6 +122,16 @@ func measured(ctx context.Context, mode string, o fleet.Options, parallel int) (
 		fail(fmt.Errorf("-mode %q: want scan or rollout", mode))
 	}
 	return hosts, failed
+}
+
+// loadSSHConfig reads the ssh_config fleetfix would: file, or the default
+// files when it is empty.
+func loadSSHConfig(file string) (*sshcfg.Config, error) {
+	paths, err := sshcfg.DefaultPaths(file)
+	if err != nil {
+		return nil, err
+	}
+	return sshcfg.Load(paths)
 }
 
 func fail(err error) {
