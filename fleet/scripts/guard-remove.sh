@@ -18,6 +18,16 @@ if [ -n "${3-}" ]; then
   # Rebooted, or the reboot under way (its job queued: the manager is
   # "stopping"): the guard is for the boot that comes.
   [ "$(cat /proc/sys/kernel/random/boot_id)" = "$3" ] || { echo kept; exit 0; }
-  [ "$(systemctl is-system-running 2>/dev/null)" != stopping ] || { echo kept; exit 0; }
+  # Up, positively: while the host goes down systemctl may answer
+  # "stopping", or, its manager already out of reach from a session that
+  # outlives sshd's socket (ssh.socket), "offline" or nothing at all.
+  case $(systemctl is-system-running 2>/dev/null) in
+    running|degraded|starting|initializing|maintenance) ;;
+    *) echo kept; exit 0 ;;
+  esac
+  # A shutdown job queued is the reboot under way, whatever the state says.
+  if systemctl list-jobs --no-legend 2>/dev/null | grep -Eq '(reboot|poweroff|halt|kexec|shutdown)\.target'; then
+    echo kept; exit 0
+  fi
 fi
 guard_remove "$1"
