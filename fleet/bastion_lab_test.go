@@ -119,13 +119,11 @@ func rebootWhenDown(ev *events, host string, i, bastion int) error {
 	}
 	addr := net.JoinHostPort(tl.State.Hosts[i].Address, "22")
 	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			// The connection drops under the command: the reboot is on.
+		if sshdGone(addr) {
+			// sshd is gone: the reboot is on.
 			_, _ = tl.TrySSH(bastion, "systemctl --no-block reboot")
 			return nil
 		}
-		c.Close()
 		time.Sleep(10 * time.Millisecond)
 	}
 	return errors.New(host + " never went down")

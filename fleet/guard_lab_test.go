@@ -52,11 +52,9 @@ func rolloutWhoseControllerVanishes(t *testing.T, inv *inventory.Inventory, host
 			if !strings.Contains(ev.text(), " reboot start") {
 				continue
 			}
-			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err != nil {
+			if sshdGone(addr) {
 				cancel()
 				return
-			} else {
-				c.Close()
 			}
 		}
 	}()
@@ -90,7 +88,7 @@ func checkGuardRestores(t *testing.T, host int, s *fleet.Summary, before string)
 		}
 	}
 	if !strings.HasPrefix(record, "restored_at=") || !strings.Contains(record, "failed=0") {
-		t.Fatalf("no restore record within 2 minutes: %q\n%s", record, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service --no-pager; true"))
+		t.Fatalf("no restore record within 2 minutes: %q\n%s", record, tl.SSH(t, host, "journalctl -b 0 -u "+guard+".service --no-pager; journalctl --list-boots --no-pager | tail -3; "+guardFiles+"; grep -h state /var/lib/fleetfix/runs/*.json; journalctl -b -1 --no-pager | grep -i -E 'reboot|guard|fleetfix' | tail -20; true"))
 	}
 	// The guard ran confirm_timeout after the boot began (its first
 	// record), to the timer's one-second accuracy.

@@ -30,11 +30,12 @@ var tl *labtest.Lab
 // back, h11 a host key that changes across a reboot, h12-h13 the bounded
 // restart of the old build (restart_lab_test.go). The demo service stops
 // with a 3 s TimeoutStopSec, so the buggy build's hang takes 3 s, not 90.
-// Odd hosts run bookworm (systemd 252), even ones trixie (systemd 257), so
-// each rollout and reboot test meets both.
+// Odd hosts run bookworm (systemd 252, sshd by ssh.service), even ones
+// trixie (systemd 257, sshd by ssh.socket as on Ubuntu 24.04), so each
+// rollout and reboot test meets both.
 func TestMain(m *testing.M) {
 	os.Exit(labtest.Main(m, labtest.Options{Name: "flt", Index: 2, Hosts: 13, StopTimeout: 3 * time.Second,
-		Distro: "bookworm,trixie"}, &tl))
+		Distro: "bookworm,trixie", SSHSocket: true}, &tl))
 }
 
 // invSpec describes a test inventory.
