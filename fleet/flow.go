@@ -135,7 +135,7 @@ func (hr *hostRun) do(s step) (Step, error) {
 		hr.leaseFor(ctx, s)
 		lost = hr.h.Lost()
 	}
-	msg, err := s.run(hr, ctx)
+	msg, err := hr.runStep(ctx, s)
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
 	}

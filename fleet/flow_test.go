@@ -113,6 +113,11 @@ func flowFailures() []flowFailure {
 				h.answers["save-manifest"] = fails("lock held by run 20990101_000000 from elsewhere pid 1", lockedStatus)
 			},
 			step: StepPreflight, errText: "held by another run"},
+		{name: "a step that panics fails its host, the process goes on",
+			change: func(h *scriptedHost) {
+				h.answers["reload"] = func(call) ([]byte, error) { panic("boom") }
+			},
+			step: StepReload, errText: "internal error at reload: boom (a bug in fleetfix", state: StateFailed},
 		{name: "the backup fails",
 			change: func(h *scriptedHost) { h.answers["backup"] = fails("", 4) },
 			step:   StepBackup, errText: "back up: exited with status 4", state: StateFailed},
