@@ -75,6 +75,7 @@ func (hr *hostRun) prune(ctx context.Context, keep int, dry bool) (string, error
 		return "", nil
 	}
 	var files []string
+	planned := 0 // backups and manifests
 	for _, m := range old {
 		backups, err := runBackups(m)
 		if err != nil {
@@ -85,14 +86,22 @@ func (hr *hostRun) prune(ctx context.Context, keep int, dry bool) (string, error
 			verb = "would remove"
 		}
 		hr.r.info(hr.t.Name, StepPrune, false, fmt.Sprintf("%s run %s (%s): %d backup(s) and its manifest", verb, m.RunID, m.State, len(backups)))
-		// Backups first: a prune cut off half-way leaves a manifest that
-		// still names what is left.
-		files = append(append(files, backups...), m.remotePath())
+		// Backups first, the manifest last: a prune cut off half-way
+		// leaves a manifest that still names what is left. The run's
+		// stored summary and its guard's record, where it has them, go
+		// with it.
+		files = append(append(files, backups...), RemoteSummaryPath(m.RunID), guardRecord(m.RunID), m.remotePath())
+		planned += len(backups) + 1
 	}
-	if _, err := hr.h.Run(ctx, append([]string{"rm", "-f", "--"}, files...)...); err != nil {
+	out, err := hr.h.Run(ctx, append([]string{"rm", "-fv", "--"}, files...)...)
+	if err != nil {
 		return "", fmt.Errorf("remove: %w", err)
 	}
-	hr.res.Changed = len(files)
+	// What rm says it removed: a run may have no summary or guard record.
+	hr.res.Changed = strings.Count(string(out), "removed ")
+	if dry {
+		hr.res.Changed = planned
+	}
 	return "", nil
 }
 

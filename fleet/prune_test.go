@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ func runsHost(t *testing.T, ms ...*Manifest) *scriptedHost {
 		list = append(list, path.Base(m.remotePath()))
 	}
 	return &scriptedHost{name: "h1", answers: map[string]answer{
-		"lock": ok(""), "unlock": ok(""), "rm": ok(""),
+		"lock": ok(""), "unlock": ok(""), "rm": rmExisting,
 		"list-runs": ok(strings.Join(list, "\n") + "\n"),
 		"cat":       func(c call) ([]byte, error) { return byPath[c.args[len(c.args)-1]], nil },
 	}}
@@ -48,7 +49,7 @@ func TestPrune(t *testing.T) {
 	removed := func(ids ...string) []string {
 		var files []string
 		for _, id := range ids {
-			files = append(files, "/usr/local/bin/demo.bak."+id, RemoteRunsDir+"/"+id+".json")
+			files = append(files, "/usr/local/bin/demo.bak."+id, RemoteRunsDir+"/"+id+".summary.json", RemoteRunsDir+"/"+id+".restored", RemoteRunsDir+"/"+id+".json")
 		}
 		return files
 	}
@@ -96,8 +97,8 @@ func TestPrune(t *testing.T) {
 			if !slices.Equal(rm, tt.rm) {
 				t.Errorf("removed %v, want %v", rm, tt.rm)
 			}
-			if tt.rm != nil && res.Changed != len(tt.rm) {
-				t.Errorf("changed %d, want %d", res.Changed, len(tt.rm))
+			if want := len(existing(tt.rm)); tt.rm != nil && res.Changed != want {
+				t.Errorf("changed %d, want %d: what rm removed, not what it was given", res.Changed, want)
 			}
 			var said []string
 			for _, e := range rec.events {
@@ -111,4 +112,25 @@ func TestPrune(t *testing.T) {
 			}
 		})
 	}
+}
+
+// existing are the files of paths the fake host has: backups and
+// manifests, but no run summary and no guard record.
+func existing(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".summary.json") && !strings.HasSuffix(p, ".restored") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// rmExisting answers rm -fv as rm does: a line for each file it removed.
+func rmExisting(c call) ([]byte, error) {
+	var b strings.Builder
+	for _, p := range existing(c.args[2:]) {
+		fmt.Fprintf(&b, "removed '%s'\n", p)
+	}
+	return []byte(b.String()), nil
 }

@@ -106,6 +106,9 @@ func TestPruneKeepsTheNewestRuns(t *testing.T) {
 		return s, ev
 	}
 
+	// The oldest run's stored summary (fleetfix's CLI writes one) goes
+	// with it.
+	tl.SSH(t, 5, "echo '{}' > /var/lib/fleetfix/runs/"+ids[0]+".summary.json")
 	all := runs()
 	if s, ev := prune(true); statuses(s) != "h6=ok" || !strings.Contains(ev.text(), "would remove run "+ids[0]+" (complete)") || runs() != all {
 		t.Errorf("prune --dry-run: %s, runs %q -> %q\n%s", statuses(s), all, runs(), ev.text())
@@ -115,6 +118,9 @@ func TestPruneKeepsTheNewestRuns(t *testing.T) {
 		t.Fatalf("prune: %s\n%s", statuses(s), ev.text())
 	}
 	t.Logf("prune --keep 2 of %q: %d file(s) removed in %s", all, s.Hosts[0].Changed, s.Hosts[0].Duration)
+	if got := s.Hosts[0].Changed; got != 7 {
+		t.Errorf("prune removed %d file(s), want 7: three runs' backup and manifest, and one summary", got)
+	}
 	want := fmt.Sprintf("%[1]s.json %[2]s.json smart-proxy.bak.%[1]s smart-proxy.bak.%[2]s ", ids[3], ids[4])
 	if got := runs(); got != want {
 		t.Errorf("after prune --keep 2: %q, want %q", got, want)
