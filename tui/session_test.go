@@ -279,19 +279,26 @@ func TestSessionRollbackIsFolded(t *testing.T) {
 	}
 }
 
-func TestSessionEnginePanicIsTheRunsError(t *testing.T) {
-	// A canary's steps run on the run's own goroutine, where the session
-	// can catch a panic.
+func TestSessionStepPanicFailsItsHost(t *testing.T) {
+	// A panic in a host's step (here its dial) is that host's failure, an
+	// internal error, not the end of the session: the canary fails and the
+	// run halts before the next host, as for any canary failure.
 	s := newCanarySession(t, 1, func(context.Context, inventory.Target) (fleet.Host, error) { panic("boom") }, nil)
 	s.Start()
 	ended(s)
 	var rec eventLog
 	sum, err := s.Wait(&rec)
-	if sum != nil || err == nil || !strings.Contains(err.Error(), "engine panic: boom") {
-		t.Fatalf("Wait = %v, %v; want the panic as the error", sum, err)
+	if err != nil || sum == nil {
+		t.Fatalf("Wait = %v, %v; want the run's summary", sum, err)
 	}
-	if !rec.has("", fleet.StepRun, fleet.PhaseFail) {
-		t.Error("no run fail event")
+	if a := sum.Hosts[0]; a.Status != fleet.StatusFailed || a.Step != fleet.StepConnect || !strings.Contains(a.Error, "internal error at connect: boom") {
+		t.Errorf("canary after a panic in its dial: %+v", a)
+	}
+	if b := sum.Hosts[1]; b.Status != fleet.StatusNotStarted || !sum.Halted {
+		t.Errorf("after the canary's panic: b %s, halted %v; want not started, halted", b.Status, sum.Halted)
+	}
+	if !rec.has("a", fleet.StepConnect, fleet.PhaseFail) {
+		t.Error("no connect fail event for a")
 	}
 }
 
