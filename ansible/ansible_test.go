@@ -1,10 +1,9 @@
 package ansible
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,32 +15,12 @@ import (
 	"github.com/fleetfix/fleetfix/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 // sources are inventories written from Ansible's own documentation
 // examples, with host_vars/ and group_vars/ beside them.
 var sources = []struct{ name, path string }{
 	{"ini", "testdata/ini/hosts"},
 	{"yaml", "testdata/yaml/inventory.yml"},
 	{"yaml-dir", "testdata/yaml"},
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ansible -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./ansible -update rewrites it):\n%s", path, got)
-	}
 }
 
 func fleetOf(t *testing.T, path string) (*Inventory, *Fleet) {
@@ -61,8 +40,8 @@ func TestImportGolden(t *testing.T) {
 	for _, src := range sources {
 		t.Run(src.name, func(t *testing.T) {
 			_, f := fleetOf(t, src.path)
-			golden(t, src.name+".golden", Render(f, src.path))
-			golden(t, src.name+".warnings.golden", []byte(strings.Join(f.Warnings, "\n")+"\n"))
+			golden.Check(t, filepath.Join("testdata", src.name+".golden"), Render(f, src.path))
+			golden.Check(t, filepath.Join("testdata", src.name+".warnings.golden"), []byte(strings.Join(f.Warnings, "\n")+"\n"))
 		})
 	}
 }

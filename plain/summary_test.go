@@ -1,8 +1,7 @@
 package plain
 
 import (
-	"flag"
-	"os"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,8 +84,6 @@ func TestFleetLine(t *testing.T) {
 	}
 }
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
 // goldenSummary is a run with every kind of row: a rebooted canary with two
 // units' timings and its previous boot's shutdown, a failed host with a
 // long error, a host the run never started.
@@ -123,23 +120,7 @@ func TestSummaryGolden(t *testing.T) {
 					t.Errorf("a line of %d columns at %d:\n%s", n, tt.width, got)
 				}
 			}
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *updateGolden {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./plain/ -update writes it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs (go test ./plain/ -update rewrites it); got:\n%s", path, got)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), []byte(got))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"image"
 	"image/color"
 	"image/png"
@@ -135,7 +136,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if n := near(screenshot(t, browser, page, false), beforeLight, afterLight); n > 200 {
 		t.Errorf("a run without timings shows %d bar pixels, want none", n)
 	}
-	if *update {
+	if golden.Updating() {
 		saveShot(t, light, filepath.Join("..", "docs", "report.png"))
 		saveShot(t, dark, filepath.Join("..", "docs", "report-dark.png"))
 	}

@@ -2,15 +2,13 @@ package report
 
 import (
 	"bytes"
-	"flag"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/fleetfix/fleetfix/jsonl"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixture is testdata/summary.json: a halted rollout with a passing host, a
 // host SIGKILLed at its reboot, one rolled back after a failed restart and
@@ -26,25 +24,6 @@ func fixture(t *testing.T) jsonl.Summary {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, got)
-	}
 }
 
 func TestGoldens(t *testing.T) {
@@ -68,7 +47,7 @@ func TestGoldens(t *testing.T) {
 		{"summary.junit.xml", junit},
 		{"scan.md", ScanMarkdown(sc)},
 	} {
-		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, tc.got) })
+		t.Run(tc.name, func(t *testing.T) { golden.Check(t, filepath.Join("testdata", tc.name), tc.got) })
 	}
 }
 

@@ -1,9 +1,7 @@
 package suggest
 
 import (
-	"bytes"
-	"flag"
-	"os"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,8 +10,6 @@ import (
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func unit(name string, stop time.Duration, killed bool, timeout, killMode string, listen ...string) fleet.ScanUnit {
 	return fleet.ScanUnit{UnitStop: journal.UnitStop{Unit: name, Duration: stop, Killed: killed, Result: map[bool]string{true: "timeout", false: "clean"}[killed]},
@@ -58,19 +54,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := Render(fleetScan(), Options{Inventory: inv, Source: "inventory.yaml"})
-	golden := filepath.Join("testdata", "fleet.golden")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./suggest -update rewrites it):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "fleet.golden"), got)
 }
 
 // TestRenderLoads: with the hosts, the suggestion is an inventory fleetfix

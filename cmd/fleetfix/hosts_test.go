@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"github.com/fleetfix/fleetfix/internal/golden"
+	"path/filepath"
 	"testing"
 )
 
@@ -24,7 +26,7 @@ func TestHostsCommand(t *testing.T) {
 			if err := cmd.Execute(); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, out.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.golden), out.Bytes())
 		})
 	}
 }

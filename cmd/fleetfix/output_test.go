@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sampleRun is a fixed event stream: a canary that changes two files and a
 // host that fails its restart.
@@ -48,23 +45,6 @@ func sampleRun() ([]fleet.Event, *fleet.Summary) {
 	return ev, &fleet.Summary{RunID: "20261124_213045", Hosts: []fleet.HostResult{ok, bad}, Halted: true, Duration: 36901 * time.Millisecond}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func mustFormat(t *testing.T, name string) format {
 	t.Helper()
 	f, err := formatNamed(name)
@@ -82,7 +62,7 @@ func TestPlainOutput(t *testing.T) {
 		p.Report(e)
 	}
 	summary("rollout", s)
-	golden(t, "plain.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "plain.golden"), b.Bytes())
 }
 
 func TestJSONOutput(t *testing.T) {
@@ -93,7 +73,7 @@ func TestJSONOutput(t *testing.T) {
 		j.Report(e)
 	}
 	summary("rollout", s)
-	golden(t, "json.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "json.golden"), b.Bytes())
 	// Every line is an object with the schema version and a type.
 	for i, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
 		var m map[string]any
