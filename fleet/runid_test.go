@@ -11,12 +11,13 @@ func TestClaimRunIDSkipsTakenSeconds(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 1, 12, 23, 42, 500, time.UTC)
 	var got []string
+	var releases []func()
 	for range 3 {
-		id, err := ClaimRunID(dir, now)
+		id, release, err := ClaimRunID(dir, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, id)
+		got, releases = append(got, id), append(releases, release)
 	}
 	want := []string{"20261201_122342", "20261201_122343", "20261201_122344"}
 	for i := range want {
@@ -28,12 +29,12 @@ func TestClaimRunIDSkipsTakenSeconds(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "runs", got[0], "h1.json"), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ReleaseRunID(dir, got[0])
-	ReleaseRunID(dir, got[1])
+	releases[0]()
+	releases[1]()
 	if _, err := os.Stat(filepath.Join(dir, "runs", got[0])); err != nil {
 		t.Errorf("released a run with a manifest: %v", err)
 	}
-	if id, _ := ClaimRunID(dir, now); id != got[1] {
+	if id, _, _ := ClaimRunID(dir, now); id != got[1] {
 		t.Errorf("after release: %s, want %s again", id, got[1])
 	}
 }
@@ -41,7 +42,7 @@ func TestClaimRunIDSkipsTakenSeconds(t *testing.T) {
 func TestClaimRunIDWithoutStateDir(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 23, 42, 0, time.UTC)
 	for range 2 {
-		if id, err := ClaimRunID("", now); err != nil || id != "20261201_122342" {
+		if id, release, err := ClaimRunID("", now); err != nil || id != "20261201_122342" || release == nil {
 			t.Fatalf("ClaimRunID(\"\"): %q %v", id, err)
 		}
 	}
@@ -55,7 +56,7 @@ func TestClaimRunIDGivesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if id, err := ClaimRunID(dir, now); err == nil {
+	if id, _, err := ClaimRunID(dir, now); err == nil {
 		t.Fatalf("claimed %s with every id taken", id)
 	}
 }

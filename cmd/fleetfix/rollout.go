@@ -229,10 +229,11 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	started := time.Now()
 	runID := fleet.NewRunID(started)
 	if !dry {
-		if runID, err = fleet.ClaimRunID(f.stateDir, started); err != nil {
+		var release func()
+		if runID, release, err = fleet.ClaimRunID(f.stateDir, started); err != nil {
 			return err
 		}
-		defer fleet.ReleaseRunID(f.stateDir, runID)
+		defer release()
 	}
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	co := f.connectOptions()
@@ -299,11 +300,11 @@ file, is the inventory; the others are hosts.`,
 			}
 			// The rollback's own record has a run id of its own.
 			started := time.Now()
-			recID, err := fleet.ClaimRunID(f.stateDir, started)
+			recID, release, err := fleet.ClaimRunID(f.stateDir, started)
 			if err != nil {
 				return err
 			}
-			defer fleet.ReleaseRunID(f.stateDir, recID)
+			defer release()
 			dial := fleet.RemoteDialer(inv, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,

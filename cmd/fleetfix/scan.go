@@ -100,11 +100,11 @@ Canary first and the failure budget apply as in a rollout.`,
 				return err
 			}
 			started := time.Now()
-			runID, err := fleet.ClaimRunID(f.stateDir, started)
+			runID, release, err := fleet.ClaimRunID(f.stateDir, started)
 			if err != nil {
 				return err
 			}
-			defer fleet.ReleaseRunID(f.stateDir, runID)
+			defer release()
 			dial := fleet.RemoteDialer(loaded, f.connectOptions())
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: loaded, Targets: targets,
