@@ -329,29 +329,8 @@ func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, e
 		default:
 			return nil, fmt.Errorf("unexpected line %q", line)
 		}
-		f := &st.files[i]
-		switch kind {
-		case "link":
-			f.link = rest
-		case "stat", "sha256":
-			stats[i] += kind + " " + rest + "\n"
-		case "missing":
-			stats[i] = "missing\n"
-			f.ancestor = rest
-		case "content":
-			if f.content, err = base64.StdEncoding.DecodeString(rest); err != nil {
-				return nil, fmt.Errorf("content of %s: %w", targets[i].Path, err)
-			}
-		case "avail":
-			kib, dev, _ := strings.Cut(rest, " ")
-			if f.availKiB, err = strconv.ParseInt(kib, 10, 64); err != nil {
-				return nil, fmt.Errorf("free space of %s: %q", targets[i].Path, rest)
-			}
-			f.dev = dev
-		case "no-user", "no-group":
-			f.noOwner = append(f.noOwner, strings.TrimPrefix(kind, "no-")+" "+rest)
-		case "verify":
-			f.verify = append(f.verify, rest)
+		if err := st.fileLine(targets, stats, i, kind, rest); err != nil {
+			return nil, err
 		}
 	}
 	for i, t := range targets {
@@ -370,6 +349,36 @@ func parseHostState(out []byte, nunits int, targets []fileTarget) (*hostState, e
 		}
 	}
 	return st, nil
+}
+
+// fileLine records a line of preflight's answer about file target i.
+func (st *hostState) fileLine(targets []fileTarget, stats []string, i int, kind, rest string) error {
+	f := &st.files[i]
+	var err error
+	switch kind {
+	case "link":
+		f.link = rest
+	case "stat", "sha256":
+		stats[i] += kind + " " + rest + "\n"
+	case "missing":
+		stats[i] = "missing\n"
+		f.ancestor = rest
+	case "content":
+		if f.content, err = base64.StdEncoding.DecodeString(rest); err != nil {
+			return fmt.Errorf("content of %s: %w", targets[i].Path, err)
+		}
+	case "avail":
+		kib, dev, _ := strings.Cut(rest, " ")
+		if f.availKiB, err = strconv.ParseInt(kib, 10, 64); err != nil {
+			return fmt.Errorf("free space of %s: %q", targets[i].Path, rest)
+		}
+		f.dev = dev
+	case "no-user", "no-group":
+		f.noOwner = append(f.noOwner, strings.TrimPrefix(kind, "no-")+" "+rest)
+	case "verify":
+		f.verify = append(f.verify, rest)
+	}
+	return nil
 }
 
 // newestManifest decodes the newest run's manifest, or returns nil when the

@@ -186,18 +186,7 @@ func resumes(msg string) bool { return strings.Contains(msg, "resuming ") }
 func (s *RunState) Apply(e fleet.Event) {
 	line := LogLine{Time: e.Time, Step: e.Step, Phase: e.Phase, Text: eventText(e), Warn: e.Warning, Err: e.Phase == fleet.PhaseFail}
 	if e.Host == "" {
-		s.Log = appendLog(s.Log, line)
-		if e.Step == fleet.StepRun {
-			switch e.Phase {
-			case fleet.PhaseStart:
-				s.Started = e.Time
-			case fleet.PhaseDone:
-				s.Finished, s.Ended, s.Message = true, e.Time, e.Message
-			case fleet.PhaseFail:
-				// The run could not run at all (the engine's error).
-				s.Finished, s.Failed, s.Ended, s.Message = true, true, e.Time, errText(e)
-			}
-		}
+		s.applyRun(e, line)
 		return
 	}
 	h := s.Host(e.Host)
@@ -250,22 +239,43 @@ func (s *RunState) Apply(e fleet.Event) {
 	case fleet.PhaseHalted:
 		h.Status, h.Ended = StatusHalted, e.Time
 	}
-	if r := e.Result; r != nil {
-		rc := *r
-		h.Result, h.Ended = &rc, e.Time
-		h.Status = statusOf(r.Status)
-		if len(r.Units) > 0 {
-			h.Units = slices.Clone(r.Units)
-		}
-		if r.Error != "" {
-			h.Error = r.Error
-		}
-		if (r.Status == fleet.StatusFailed || r.Status == fleet.StatusCancelled) && r.Step != "" {
-			h.FailedStep = r.Step
-		}
-		if r.Status == fleet.StatusCancelled {
-			h.Error = cancelCause(h.FailedStep)
-		}
+	if e.Result != nil {
+		h.applyResult(*e.Result, e.Time)
+	}
+}
+
+// applyRun folds an event of the whole run (no host) into the state.
+func (s *RunState) applyRun(e fleet.Event, line LogLine) {
+	s.Log = appendLog(s.Log, line)
+	if e.Step != fleet.StepRun {
+		return
+	}
+	switch e.Phase {
+	case fleet.PhaseStart:
+		s.Started = e.Time
+	case fleet.PhaseDone:
+		s.Finished, s.Ended, s.Message = true, e.Time, e.Message
+	case fleet.PhaseFail:
+		// The run could not run at all (the engine's error).
+		s.Finished, s.Failed, s.Ended, s.Message = true, true, e.Time, errText(e)
+	}
+}
+
+// applyResult folds a host's final result, which came at time at, into h.
+func (h *Host) applyResult(r fleet.HostResult, at time.Time) {
+	h.Result, h.Ended = &r, at
+	h.Status = statusOf(r.Status)
+	if len(r.Units) > 0 {
+		h.Units = slices.Clone(r.Units)
+	}
+	if r.Error != "" {
+		h.Error = r.Error
+	}
+	if (r.Status == fleet.StatusFailed || r.Status == fleet.StatusCancelled) && r.Step != "" {
+		h.FailedStep = r.Step
+	}
+	if r.Status == fleet.StatusCancelled {
+		h.Error = cancelCause(h.FailedStep)
 	}
 }
 
