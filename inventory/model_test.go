@@ -1,13 +1,11 @@
 package inventory
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/fleetfix/fleetfix/internal/golden"
+)
 
 // TestDropInRender compares rendered drop-ins with golden files; -update
 // rewrites them.
@@ -22,19 +20,7 @@ func TestDropInRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			golden := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(golden, tt.dropIn.Render(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := tt.dropIn.Render(); string(got) != string(want) {
-				t.Errorf("Render() =\n%s\nwant (%s):\n%s", got, tt.golden, want)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.golden), tt.dropIn.Render())
 		})
 	}
 	equal(t, "Path", full.Services[0].DropIn.Path(full.Services[0].Unit), "/etc/systemd/system/smart-proxy.service.d/10-fleetfix.conf")

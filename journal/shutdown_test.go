@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,13 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"time"
 )
 
 // The captures in testdata were taken on lab hosts (systemd 252; trixie-*
 // on systemd 257) with fleet.ShutdownQuery's script; see testdata/README.md.
-
-var update = flag.Bool("update", false, "rewrite the testdata goldens from the parsers' output")
 
 const journalDir = "testdata"
 
@@ -72,25 +71,25 @@ func TestJournalGolden(t *testing.T) {
 
 // checkGolden compares v, as indented JSON, with the golden file; -update
 // rewrites it instead.
-func checkGolden(t *testing.T, golden string, v any) {
+func checkGolden(t *testing.T, path string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
+	if golden.Updating() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test ./journal/ -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("differs from %s:\n%s", filepath.Base(golden), lineDiffJournal(string(want), string(got)))
+		t.Errorf("differs from %s:\n%s", filepath.Base(path), lineDiffJournal(string(want), string(got)))
 	}
 }
 
@@ -327,6 +326,11 @@ func TestShutdownScenarios(t *testing.T) {
 		// its MESSAGEs are byte arrays.
 		checkClean(t, mustUnit(t, s, "esc-demo.service"))
 	})
+}
+
+// TestShutdownAfterStopsByHand covers a unit an operator stopped before the
+// reboot: which of its stops is the shutdown's.
+func TestShutdownAfterStopsByHand(t *testing.T) {
 	t.Run("unit stopped twice reports the shutdown's stop", func(t *testing.T) {
 		s := mustParseJournal(t, "stopped-twice.jsonl")
 		u := mustUnit(t, s, proxy)
