@@ -22,7 +22,7 @@ type Restart struct {
 // only started it).
 func (r *Restart) Unit(name string) (UnitStop, bool) { return unitIn(r.Units, name) }
 
-// ErrNoRestart: the input holds no restart job's stop.
+// ErrNoRestart is the error of an input that holds no restart job's stop.
 var ErrNoRestart = errors.New("no restart recorded")
 
 // ParseRestart reads journalctl -o json lines of PID 1's records about some

@@ -81,8 +81,8 @@ func (s *Shutdown) Slowest(n int) []UnitStop {
 	return slices.Clone(s.Units[:n])
 }
 
-// ErrNoShutdown: the boot's journal holds no shutdown (it crashed, the
-// journal was cut, or the boot is still running).
+// ErrNoShutdown is the error of a boot whose journal holds no shutdown (it
+// crashed, the journal was cut, or the boot is still running).
 var ErrNoShutdown = errors.New("no shutdown recorded in that boot")
 
 // Journal MESSAGE_IDs (systemd's catalog, checked against systemd 252's

@@ -114,11 +114,15 @@ type State struct {
 	Hosts   []Host `json:"hosts"`
 }
 
-// Files of a lab's state directory that other tools use.
+// KeyFile is the lab's private key, which every host's root accepts.
 func (c Config) KeyFile() string { return filepath.Join(c.withDefaults().StateDir, "id_ed25519") }
+
+// KnownHostsFile holds the lab hosts' keys, for strict host key checking.
 func (c Config) KnownHostsFile() string {
 	return filepath.Join(c.withDefaults().StateDir, "known_hosts")
 }
+
+// InventoryFile is the inventory of the lab's fleet.
 func (c Config) InventoryFile() string {
 	return filepath.Join(c.withDefaults().StateDir, "inventory.yaml")
 }
