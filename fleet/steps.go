@@ -230,51 +230,14 @@ func signalNumber(v string) (string, bool) {
 	return "", false
 }
 
-// parseSystemdDuration reads systemd time spans: "20s", "1min 30s", "500ms",
-// "90" (seconds), "infinity".
+// parseSystemdDuration reads a systemd time span (inventory.ParseTimespan):
+// "20s", "1min 30s", "90" (seconds), "infinity" (-1).
 func parseSystemdDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "infinity" {
-		return -1, nil
+	d, err := inventory.ParseTimespan(s)
+	if err != nil {
+		return 0, fmt.Errorf("time span %q: %w", s, err)
 	}
-	if s == "" {
-		return 0, fmt.Errorf("empty time span")
-	}
-	units := []struct {
-		suffix string
-		d      time.Duration
-	}{
-		{"usec", time.Microsecond}, {"us", time.Microsecond}, {"µs", time.Microsecond},
-		{"msec", time.Millisecond}, {"ms", time.Millisecond},
-		{"seconds", time.Second}, {"second", time.Second}, {"sec", time.Second}, {"s", time.Second},
-		{"minutes", time.Minute}, {"minute", time.Minute}, {"min", time.Minute}, {"m", time.Minute},
-		{"hours", time.Hour}, {"hour", time.Hour}, {"hr", time.Hour}, {"h", time.Hour},
-		{"days", 24 * time.Hour}, {"day", 24 * time.Hour}, {"d", 24 * time.Hour},
-	}
-	var total time.Duration
-	for _, f := range strings.Fields(s) {
-		i := strings.IndexFunc(f, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-		num, unit := f, "s"
-		if i >= 0 {
-			num, unit = f[:i], f[i:]
-		}
-		var v float64
-		if _, err := fmt.Sscanf(num, "%g", &v); err != nil {
-			return 0, fmt.Errorf("time span %q", s)
-		}
-		found := false
-		for _, u := range units {
-			if unit == u.suffix {
-				total += time.Duration(v * float64(u.d))
-				found = true
-				break
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("time span %q: unit %q", s, unit)
-		}
-	}
-	return total, nil
+	return d, nil
 }
 
 func short(sum string) string {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // sectionLineRE is a value that reads as a section header: written as a
@@ -26,7 +27,7 @@ func checkSettingValue(typ, v string) error {
 	}
 	switch typ {
 	case "SECONDS":
-		if err := checkTimespan(v); err != nil {
+		if _, err := ParseTimespan(v); err != nil {
 			return fmt.Errorf("%q is not a systemd time span, such as 20s, 1min 30s or infinity: %w", v, err)
 		}
 	case "SIGNAL":
@@ -58,47 +59,65 @@ func oneOf(v string, allowed ...string) error {
 	return errors.New(msg)
 }
 
-// timeUnits are the units of systemd's time spans (parse_time), longest
-// first so that "min" is not read as "m" then "in".
-func timeUnits() []string {
-	return []string{"seconds", "minutes", "months", "second", "minute", "month",
-		"msec", "usec", "hours", "years", "weeks", "days", "hour", "year", "week",
-		"nsec", "sec", "min", "day", "hr", "ms", "us", "µs", "μs", "ns",
-		"s", "m", "h", "d", "w", "y", "M"}
+// timeUnit is a unit of systemd's time spans and its length.
+type timeUnit struct {
+	name string
+	d    time.Duration
 }
 
-// checkTimespan checks s by systemd's time span grammar: "infinity", or
+// timeUnits are the units of systemd's time spans (parse_time, with its
+// month of 30.44 days and year of 365.25), longest first so that "min" is
+// not read as "m" then "in".
+func timeUnits() []timeUnit {
+	const day, month, year = 24 * time.Hour, 2629800 * time.Second, 31557600 * time.Second
+	return []timeUnit{
+		{"seconds", time.Second}, {"minutes", time.Minute}, {"months", month},
+		{"second", time.Second}, {"minute", time.Minute}, {"month", month},
+		{"msec", time.Millisecond}, {"usec", time.Microsecond}, {"hours", time.Hour},
+		{"years", year}, {"weeks", 7 * day}, {"days", day}, {"hour", time.Hour},
+		{"year", year}, {"week", 7 * day}, {"nsec", time.Nanosecond}, {"sec", time.Second},
+		{"min", time.Minute}, {"day", day}, {"hr", time.Hour}, {"ms", time.Millisecond},
+		{"us", time.Microsecond}, {"µs", time.Microsecond}, {"μs", time.Microsecond},
+		{"ns", time.Nanosecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour},
+		{"d", day}, {"w", 7 * day}, {"y", year}, {"M", month},
+	}
+}
+
+// ParseTimespan reads s by systemd's time span grammar: "infinity" (-1), or
 // numbers each with an optional unit ("20", "20s", "1min 30s", "1h30min",
-// "1.5s"); a bare number is seconds.
-func checkTimespan(s string) error {
+// "1.5s"); a bare number is seconds. It reads both a unit file's values and
+// what systemctl show prints.
+func ParseTimespan(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "infinity" {
-		return nil
+		return -1, nil
 	}
 	if s == "" {
-		return errors.New("empty")
+		return 0, errors.New("empty")
 	}
+	var total time.Duration
 	for s != "" {
 		n := len(s) - len(strings.TrimLeft(s, "0123456789."))
-		num := s[:n]
-		if n == 0 || strings.Count(num, ".") > 1 || num == "." {
-			return fmt.Errorf("expected a number at %q", s)
+		num, err := strconv.ParseFloat(s[:n], 64)
+		if n == 0 || err != nil {
+			return 0, fmt.Errorf("expected a number at %q", s)
 		}
 		s = strings.TrimLeft(s[n:], " \t")
-		unit := ""
+		unit := timeUnit{d: time.Second}
 		for _, u := range timeUnits() {
-			if strings.HasPrefix(s, u) {
+			if strings.HasPrefix(s, u.name) {
 				unit = u
 				break
 			}
 		}
-		s = s[len(unit):]
-		if unit == "" && s != "" && !strings.ContainsRune("0123456789", rune(s[0])) {
-			return fmt.Errorf("unknown unit at %q", s)
+		s = s[len(unit.name):]
+		if unit.name == "" && s != "" && !strings.ContainsRune("0123456789", rune(s[0])) {
+			return 0, fmt.Errorf("unknown unit at %q", s)
 		}
+		total += time.Duration(num * float64(unit.d))
 		s = strings.TrimLeft(s, " \t")
 	}
-	return nil
+	return total, nil
 }
 
 // signalNames are the signals by name, without SIG; systemd takes "SIGTERM",

@@ -1,6 +1,9 @@
 package inventory
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestCheckSettingValue(t *testing.T) {
 	tests := []struct {
@@ -63,6 +66,28 @@ func TestUnitKeys(t *testing.T) {
 		typ, known := keys.settingType(tt.section, tt.key)
 		if typ != tt.typ || known != tt.known {
 			t.Errorf("settingType(%s, %s) = %q, %v; want %q, %v", tt.section, tt.key, typ, known, tt.typ, tt.known)
+		}
+	}
+}
+
+func TestParseTimespan(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"20s", 20 * time.Second}, {"90", 90 * time.Second}, {"1min 30s", 90 * time.Second},
+		{"1h30min", 90 * time.Minute}, {"1.5s", 1500 * time.Millisecond}, {"500ms", 500 * time.Millisecond},
+		{"250µs", 250 * time.Microsecond}, {"2w", 14 * 24 * time.Hour}, {"1M", 2629800 * time.Second},
+		{" 3 min ", 3 * time.Minute}, {"infinity", -1},
+	}
+	for _, tt := range tests {
+		if got, err := ParseTimespan(tt.in); err != nil || got != tt.want {
+			t.Errorf("ParseTimespan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "20x", "abc", "1..2s", ".", "s"} {
+		if d, err := ParseTimespan(bad); err == nil {
+			t.Errorf("ParseTimespan(%q) = %v, want an error", bad, d)
 		}
 	}
 }
