@@ -77,6 +77,17 @@ func TestPerHostServices(t *testing.T) {
 			t.Errorf("%s timings %+v: want one per unit of %s", h.Host, h.Timings, wantUnits[i])
 		}
 	}
+	// The reload names each unit beside the settings it checked there.
+	wantReload := map[string]string{
+		"h1": "settings in effect: smart-proxy.service TimeoutStopUSec=20s KillMode=mixed KillSignal=15 FinalKillSignal=9; rule-proxy.service TimeoutStopUSec=20s",
+		"h2": "settings in effect: smart-proxy.service TimeoutStopUSec=1min KillMode=mixed KillSignal=15 FinalKillSignal=9; rule-proxy.service TimeoutStopUSec=20s",
+		"h3": "settings in effect: smart-proxy.service TimeoutStopUSec=1min KillMode=mixed",
+	}
+	for _, e := range ev.all {
+		if e.Step == fleet.StepReload && e.Phase == fleet.PhaseDone && !strings.HasPrefix(e.Message, wantReload[e.Host]) {
+			t.Errorf("%s reload: %q, want it to start %q", e.Host, e.Message, wantReload[e.Host])
+		}
+	}
 	show := "systemctl show -p TimeoutStopUSec --value smart-proxy; rule-proxy --version; [ -e " + ruleDropIn + " ] && echo rule-dropin || echo no-rule-dropin"
 	wantHost := []string{"20s\nrule-proxy 2.3.1 (fixed)\nrule-dropin", "1min\nrule-proxy 2.3.1 (fixed)\nrule-dropin", "1min\n"}
 	for i := range 3 {

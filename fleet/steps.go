@@ -127,17 +127,21 @@ func (hr *hostRun) reload(ctx context.Context) (string, error) {
 		if !strings.Contains(" "+props["DropInPaths"]+" ", " "+p+" ") {
 			return "", fmt.Errorf("%s: drop-in %s is not loaded (DropInPaths=%s)", svc.Unit, p, props["DropInPaths"])
 		}
+		var took []string
 		for _, s := range svc.DropIn.Settings {
 			ok, prop, got := settingTook(s, props)
 			if !ok {
 				return "", fmt.Errorf("%s: %s=%s did not take effect: %s=%s (another drop-in may override it)", svc.Unit, s.Key, s.Value, prop, got)
 			}
 			if prop != "" {
-				checked = append(checked, prop+"="+got)
+				took = append(took, prop+"="+got)
 			}
 		}
+		if len(took) > 0 {
+			checked = append(checked, svc.Unit+" "+strings.Join(took, " "))
+		}
 	}
-	return "settings in effect: " + strings.Join(checked, " "), nil
+	return "settings in effect: " + strings.Join(checked, "; "), nil
 }
 
 // health runs scriptHealth for svc: mode "restart" restarts the unit first,
