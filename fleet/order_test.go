@@ -2,7 +2,10 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // TestBatchesBastionOrder: a target that is another's bastion runs before
@@ -107,13 +111,114 @@ func TestRunOrdersBastions(t *testing.T) {
 	if g := strings.Join(got, " "); g != "h2=ok@1 h4=ok@1 h1=ok@2 h3=failed@2" || s.Halted {
 		t.Errorf("summary %s halted=%v", g, s.Halted)
 	}
+	if notes := infoNotes(rec); !slices.Equal(notes, []string{"h2: bastion of h1, h3: runs before them, never beside"}) {
+		t.Errorf("notes %q", notes)
+	}
+}
+
+// TestRunOrderSSHConfig: the run orders by the jump chains the dialer
+// follows, ssh_config's ProxyJump included (Host web* jumps through gw,
+// an inventory host), and matches a hop to the target of its alias,
+// whatever user or port the hop gives.
+func TestRunOrderSSHConfig(t *testing.T) {
+	hosts := []inventory.Target{
+		{Name: "web1", Address: "web1.example"},
+		{Name: "web2", Address: "web2.example"},
+		{Name: "web3", Address: "web3.example", Conn: inventory.Conn{ProxyJump: inventory.ProxyJumpNone}},
+		{Name: "gw", Address: "gw.example"},
+		{Name: "deep", Address: "deep.example"},
+		{Name: "relay", Address: "relay.example"},
+		{Name: "app", Address: "app.example", Conn: inventory.Conn{ProxyJump: "gw"}},
+	}
+	const webs = "Host web*\n  ProxyJump gw\n"
+	tests := []struct {
+		name     string
+		config   string // "" for no ssh_config
+		noConfig bool   // the inventory's ssh_config: false
+		broken   bool   // the ssh_config did not load
+		want     string
+	}{
+		{"ProxyJump through a target", webs, false, false, "web3:0 gw:0 deep:0 relay:0 web1:1 web2:1 app:1"},
+		{"a hop's user and port", "Host web*\n  ProxyJump admin@gw:2222\n", false, false, "web3:0 gw:0 deep:0 relay:0 web1:1 web2:1 app:1"},
+		{"a chain of two hops", webs + "Host deep.example\n  ProxyJump gw,relay\n", false, false, "web3:0 gw:0 relay:0 web1:1 web2:1 app:1 deep:2"},
+		{"a hop that is no target", "Host web*\n  ProxyJump outside\n", false, false, "web1:0 web2:0 web3:0 gw:0 deep:0 relay:0 app:1"},
+		{"no ssh_config: the inventory's chains", "", false, false, "web1:0 web2:0 web3:0 gw:0 deep:0 relay:0 app:1"},
+		{"the inventory ignores ssh_config", webs, true, false, "web1:0 web2:0 web3:0 gw:0 deep:0 relay:0 app:1"},
+		{"ssh_config did not load: the inventory's chains", "", false, true, "web1:0 web2:0 web3:0 gw:0 deep:0 relay:0 app:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := &inventory.Inventory{Hosts: hosts, SSHConfig: !tt.noConfig}
+			sc := testSSHConfig(t, tt.config)
+			if tt.broken {
+				sc = sshcfg.Failed(errors.New("ssh_config: broken"))
+			}
+			order, tiers := runOrder(inv, sc, hosts)
+			var got []string
+			for k, i := range order {
+				got = append(got, fmt.Sprintf("%s:%d", hosts[i].Name, tiers[k]))
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("order %s, want %s", g, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunNotesSSHConfigBastions: a run given the ssh_config says which
+// target is the bastion of which, and runs it in an earlier batch.
+func TestRunNotesSSHConfigBastions(t *testing.T) {
+	inv := fakeInventory(t, 3, inventory.Policy{Batch: inventory.Amount{N: 100, Percent: true}, MaxParallel: 3})
+	inv.SSHConfig = true
+	for i := range inv.Hosts {
+		inv.Hosts[i].Address = inv.Hosts[i].Name + ".example"
+	}
+	sc := testSSHConfig(t, "Host h1.example h3.example\n  ProxyJump h2\n")
+	rec := &recorder{}
+	r, err := newRunner(Options{Inventory: inv, SSHConfig: sc, Dial: func(context.Context, inventory.Target) (Host, error) { return nil, nil }, Reporter: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.roll(context.Background(), func(_ context.Context, tg inventory.Target, batch int) HostResult {
+		return HostResult{Host: tg.Name, Batch: batch, Status: StatusOK}
+	})
+	var got []string
+	for _, h := range s.Hosts {
+		got = append(got, fmt.Sprintf("%s@%d", h.Host, h.Batch))
+	}
+	if g := strings.Join(got, " "); g != "h2@1 h1@2 h3@2" {
+		t.Errorf("batches %s, want h2@1 h1@2 h3@2", g)
+	}
+	if notes := infoNotes(rec); !slices.Equal(notes, []string{"h2: bastion of h1, h3: runs before them, never beside"}) {
+		t.Errorf("notes %q", notes)
+	}
+}
+
+// testSSHConfig loads text as the user's ssh_config; nil for "".
+func testSSHConfig(t *testing.T, text string) *sshcfg.Config {
+	t.Helper()
+	if text == "" {
+		return nil
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sshcfg.Load(sshcfg.Paths{User: path, Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// infoNotes are the run's notes, "host: message".
+func infoNotes(rec *recorder) []string {
 	var notes []string
 	for _, e := range rec.events {
 		if e.Phase == PhaseInfo {
 			notes = append(notes, e.Host+": "+e.Message)
 		}
 	}
-	if !slices.Equal(notes, []string{"h2: bastion of h1, h3: runs before them, never beside"}) {
-		t.Errorf("notes %q", notes)
-	}
+	return notes
 }

@@ -14,9 +14,10 @@ import (
 // then batches of inv.Rollout.Batch of the hosts that remain. A target that
 // is another target's bastion runs before the hosts behind it, never beside
 // them: targets run in bastion order (see runOrder) and no batch after the
-// canaries holds two tiers.
+// canaries holds two tiers. The jump chains are the inventory's alone; a
+// run's also follow Options.SSHConfig.
 func Batches(inv *inventory.Inventory, targets []inventory.Target) [][]int {
-	order, tiers := runOrder(inv, targets)
+	order, tiers := runOrder(inv, nil, targets)
 	out := split(tiers, inv.Rollout)
 	for _, b := range out {
 		for k, i := range b {
@@ -107,7 +108,7 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 	}
 	pol := o.Inventory.Rollout
 	start := time.Now()
-	order, tiers := runOrder(o.Inventory, targets)
+	order, tiers := runOrder(o.Inventory, o.SSHConfig, targets)
 	targets = permute(targets, order)
 	results := make([]HostResult, len(targets))
 	batches := split(tiers, pol)

@@ -1,9 +1,11 @@
 package fleet
 
 import (
-	"github.com/fleetfix/fleetfix/inventory"
 	"os"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // Options configure a rollout (or a plan: a rollout with a dry Dialer).
@@ -28,6 +30,11 @@ type Options struct {
 	// NoReboot skips the cold reboot and the journal timings even when the
 	// inventory's policy asks for them.
 	NoReboot bool
+	// SSHConfig is the operator's ssh_config, nil for none: the jump
+	// chains that order the run (a bastion before the hosts behind it)
+	// are resolved with it, as the dialer resolves them. The dialer has
+	// its own copy (ConnectOptions.SSHConfig); pass the same one.
+	SSHConfig *sshcfg.Config
 	// plan, set by PlanOptions, is the policy line of the run a plan plans:
 	// the plan's events say what that run would do.
 	plan string

@@ -238,7 +238,7 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 	co := f.connectOptions()
 	co.RunID = runID
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), SSHConfig: co.SSHConfig, Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
 	rec := f.record(cmd, inv, targets, o.Dial, inv.Rollout.Reboot && !noReboot, started)
 	if !dry && f.interactive(cmd.OutOrStdout()) {
 		s, err := runRolloutTUI(cmd, in, f, o)

@@ -105,10 +105,11 @@ Canary first and the failure budget apply as in a rollout.`,
 				return err
 			}
 			defer release()
-			dial := fleet.RemoteDialer(loaded, f.connectOptions())
+			co := f.connectOptions()
+			dial := fleet.RemoteDialer(loaded, co)
 			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
 			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: loaded, Targets: targets,
-				Dial: dial, Reporter: rep, RunID: runID, Halt: in.halt})
+				Dial: dial, SSHConfig: co.SSHConfig, Reporter: rep, RunID: runID, Halt: in.halt})
 			if err != nil {
 				return err
 			}
