@@ -53,7 +53,7 @@ func TestFleetHostAsBastion(t *testing.T) {
 	})
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	bastionOnly(t, 4, func() (fleet.Host, error) { return dial(context.Background(), inv.Hosts[0]) })
-	if got := fleet.Batches(inv, inv.Hosts); !reflect.DeepEqual(got, [][]int{{1}, {0}}) {
+	if got := fleet.Batches(inv, nil, inv.Hosts); !reflect.DeepEqual(got, [][]int{{1}, {0}}) {
 		t.Fatalf("batches %v, want h1 then h5", got)
 	}
 	ev := &events{}

@@ -120,7 +120,7 @@ func PlanOptions(o Options) Options {
 	if targets == nil {
 		targets = o.Inventory.Hosts
 	}
-	o.plan = PolicyLine(o.Inventory, targets)
+	o.plan = PolicyLine(o.Inventory, o.SSHConfig, targets)
 	inv := *o.Inventory
 	all := inventory.Amount{N: 100, Percent: true}
 	inv.Rollout.Canary, inv.Rollout.Batch, inv.Rollout.FailureBudget = 0, all, all

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func TestBatchesBastionOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := &inventory.Inventory{Hosts: hosts, Bastions: bastions, Rollout: tt.p}
 			var got []string
-			for _, b := range Batches(inv, tt.targets) {
+			for _, b := range Batches(inv, nil, tt.targets) {
 				var names []string
 				for _, i := range b {
 					names = append(names, tt.targets[i].Name)
@@ -191,6 +192,14 @@ func TestRunNotesSSHConfigBastions(t *testing.T) {
 	}
 	if notes := infoNotes(rec); !slices.Equal(notes, []string{"h2: bastion of h1, h3: runs before them, never beside"}) {
 		t.Errorf("notes %q", notes)
+	}
+	// The plan's batches and policy line (the TUI's batch column, the
+	// plan's run line) count the same two batches as the run.
+	if got := Batches(inv, sc, inv.Hosts); !reflect.DeepEqual(got, [][]int{{1}, {0, 2}}) {
+		t.Errorf("Batches = %v, want [[1] [0 2]]", got)
+	}
+	if got := PolicyLine(inv, sc, inv.Hosts); !strings.HasPrefix(got, "3 host(s) in 2 batch(es)") {
+		t.Errorf("PolicyLine = %q, want 2 batches", got)
 	}
 }
 

@@ -7,17 +7,19 @@ import (
 
 	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // PolicyLine is the rollout's policy over targets on one line, as the run
 // will apply it: "3 host(s) in 3 batch(es) · canary 1 · batch 1 ·
 // parallel 1 · failure budget 0 · reboot · on failure rollback · old build
 // SIGKILLed after 20.00s". A plan's run line says it (PlanOptions), since
-// the plan itself runs flat.
-func PolicyLine(inv *inventory.Inventory, targets []inventory.Target) string {
+// the plan itself runs flat. sc is the ssh_config whose ProxyJump hops
+// order the batches (Batches).
+func PolicyLine(inv *inventory.Inventory, sc *sshcfg.Config, targets []inventory.Target) string {
 	p := inv.Rollout
 	n := len(targets)
-	parts := []string{fmt.Sprintf("%d host(s) in %d batch(es)", n, len(Batches(inv, targets)))}
+	parts := []string{fmt.Sprintf("%d host(s) in %d batch(es)", n, len(Batches(inv, sc, targets)))}
 	if p.Canary > 0 {
 		parts = append(parts, fmt.Sprintf("canary %d", p.Canary))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // Batches splits targets into the run's batches, in the order they run, as
@@ -14,10 +15,10 @@ import (
 // then batches of inv.Rollout.Batch of the hosts that remain. A target that
 // is another target's bastion runs before the hosts behind it, never beside
 // them: targets run in bastion order (see runOrder) and no batch after the
-// canaries holds two tiers. The jump chains are the inventory's alone; a
-// run's also follow Options.SSHConfig.
-func Batches(inv *inventory.Inventory, targets []inventory.Target) [][]int {
-	order, tiers := runOrder(inv, nil, targets)
+// canaries holds two tiers. The jump chains are those the dialer follows:
+// the inventory's, and sc's ProxyJump (sc nil: the inventory's alone).
+func Batches(inv *inventory.Inventory, sc *sshcfg.Config, targets []inventory.Target) [][]int {
+	order, tiers := runOrder(inv, sc, targets)
 	out := split(tiers, inv.Rollout)
 	for _, b := range out {
 		for k, i := range b {

@@ -41,7 +41,7 @@ func TestBatches(t *testing.T) {
 			hosts = append(hosts, inventory.Target{Name: fmt.Sprint("h", i), Address: "10.0.0.1"})
 		}
 		inv := &inventory.Inventory{Hosts: hosts, Rollout: tt.p}
-		if got := Batches(inv, hosts); !reflect.DeepEqual(got, tt.want) {
+		if got := Batches(inv, nil, hosts); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Batches(%d, canary %d batch %s) = %v, want %v", tt.n, tt.p.Canary, tt.p.Batch, got, tt.want)
 		}
 	}

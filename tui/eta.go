@@ -5,6 +5,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // Policy is what the TUI shows and reckons with of the rollout's policy.
@@ -19,9 +20,10 @@ type Policy struct {
 	OldStop time.Duration
 }
 
-// PolicyOf is inv's policy over targets, for Config.Policy.
-func PolicyOf(inv *inventory.Inventory, targets []inventory.Target) Policy {
-	return Policy{Line: fleet.PolicyLine(inv, targets), MaxParallel: inv.Rollout.MaxParallel, OldStop: fleet.OldStop(inv)}
+// PolicyOf is inv's policy over targets, batched by the jump chains of inv
+// and sc (fleet.Batches), for Config.Policy.
+func PolicyOf(inv *inventory.Inventory, sc *sshcfg.Config, targets []inventory.Target) Policy {
+	return Policy{Line: fleet.PolicyLine(inv, sc, targets), MaxParallel: inv.Rollout.MaxParallel, OldStop: fleet.OldStop(inv)}
 }
 
 // stepMeans are the mean measured time of each step over the hosts that

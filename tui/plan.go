@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
+	"github.com/fleetfix/fleetfix/sshcfg"
 )
 
 // Plan plans the rollout o (a dry run, every host at once, fleet.PlanOptions)
@@ -29,20 +30,15 @@ func Plan(ctx context.Context, o fleet.Options) ([]fleet.Event, error) {
 	return plan, nil
 }
 
-// Rows lists the targets in the order the run's batches take them, each
-// with its planned batch (0 = canary), for Config.Hosts.
-func Rows(inv *inventory.Inventory, targets []inventory.Target) []HostRow {
-	return PlanRows(inv, targets, nil)
-}
-
-// PlanRows is Rows as the run will number the batches once the plan is
-// known: the canary batch takes hosts in run order until inv's canary
+// PlanRows lists the targets in the order the run's batches take them, each
+// with the batch (0 = canary) the run will give it once the plan is known;
+// sc is the ssh_config whose ProxyJump hops order them. The canary batch takes hosts in run order until inv's canary
 // count of them has something to change (a host already at the target
 // proves nothing, so the next takes its place, as fleet's run does), and
 // the batches after it are cut from the hosts left.
-func PlanRows(inv *inventory.Inventory, targets []inventory.Target, plan []fleet.Event) []HostRow {
+func PlanRows(inv *inventory.Inventory, sc *sshcfg.Config, targets []inventory.Target, plan []fleet.Event) []HostRow {
 	var order []int
-	for _, idx := range fleet.Batches(inv, targets) {
+	for _, idx := range fleet.Batches(inv, sc, targets) {
 		order = append(order, idx...)
 	}
 	idle := unchangedHosts(plan)
@@ -65,7 +61,7 @@ func PlanRows(inv *inventory.Inventory, targets []inventory.Target, plan []fleet
 	after := *inv
 	after.Rollout.Canary = 0
 	k := next
-	for b, idx := range fleet.Batches(&after, rest) {
+	for b, idx := range fleet.Batches(&after, sc, rest) {
 		for _, i := range idx {
 			rows[k] = HostRow{Name: rest[i].Name, Batch: b + 1}
 			k++

@@ -30,7 +30,7 @@ func TestPlanRowsNumberBatchesAsTheRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := &inventory.Inventory{Hosts: targets, Rollout: tt.policy}
-			rows := PlanRows(inv, targets, tt.plan)
+			rows := PlanRows(inv, nil, targets, tt.plan)
 			for i, r := range rows {
 				if r.Name != targets[i].Name || r.Batch != tt.want[i] {
 					t.Errorf("row %d: %s batch %d, want %s batch %d", i, r.Name, r.Batch, targets[i].Name, tt.want[i])

@@ -52,8 +52,8 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 
 	sess := tui.NewSession(ctx, o)
 	title := fmt.Sprintf("fleetfix rollout %s (run %s)", o.Inventory.Path, o.RunID)
-	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.PlanRows(o.Inventory, o.Targets, plan), Plan: plan,
-		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o), Policy: tui.PolicyOf(o.Inventory, o.Targets)})
+	res, tuiErr := tui.Run(ctx, tui.Config{Title: title, Hosts: tui.PlanRows(o.Inventory, o.SSHConfig, o.Targets, plan), Plan: plan,
+		Events: sess.Events(), Controls: sess.Controls(), Steps: fleet.Steps(o), Policy: tui.PolicyOf(o.Inventory, o.SSHConfig, o.Targets)})
 
 	if !sess.Started() {
 		if _, err := sess.Wait(nil); err != nil {
