@@ -81,11 +81,13 @@ type Config struct {
 	err       error
 }
 
-// file is one parsed config file and, for each of its Include lines, the
-// files it pulled in.
+// file is one parsed config file, the rules of its Match lines (by the
+// index ruleHost gives) and, for each of its Include lines, the files it
+// pulled in.
 type file struct {
 	path     string
 	cfg      *sshconfig.Config
+	rules    []matchRule
 	includes map[*sshconfig.Include][]*file
 }
 
@@ -132,11 +134,15 @@ func (c *Config) parse(path string, system bool, depth int) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh_config: %w", err)
 	}
-	cfg, err := sshconfig.DecodeBytes(c.matchable(path, data))
+	data, rules, err := c.matchable(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := sshconfig.DecodeBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("ssh_config %s: %w", path, err)
 	}
-	f := &file{path: path, cfg: cfg, includes: map[*sshconfig.Include][]*file{}}
+	f := &file{path: path, cfg: cfg, rules: rules, includes: map[*sshconfig.Include][]*file{}}
 	for _, h := range cfg.Hosts {
 		for _, n := range h.Nodes {
 			inc, ok := n.(*sshconfig.Include)
@@ -167,36 +173,34 @@ func (c *Config) parse(path string, system bool, depth int) (*file, error) {
 // block fleetfix cannot evaluate, keeping the file's line numbers.
 const neverHost = "Host fleetfix.match-skipped.invalid"
 
-// matchable rewrites the Match lines the parser cannot read: "final" and
-// "canonical" are dropped (fleetfix resolves once, without
-// canonicalization, so its one pass is the final one), "Match all" and
-// "Match host" are kept, and a block with any other criterion (exec, user,
-// localuser, originalhost, tagged, ...) is skipped, noted in Skipped. A
-// system file such as Fedora's "Match final all" then does not fail
-// every host.
-func (c *Config) matchable(path string, data []byte) []byte {
+// matchable rewrites each Match line, which the parser would match
+// against the alias alone, into a Host line (ruleHost) for the rule that
+// Lookup evaluates against the values obtained before it (see parseMatch).
+// A block with a criterion fleetfix cannot evaluate (exec, tagged, ...)
+// becomes neverHost and is noted in Skipped: a system file's "Match exec"
+// then does not fail every host.
+func (c *Config) matchable(path string, data []byte) ([]byte, []matchRule, error) {
+	var rules []matchRule
 	lines := strings.Split(string(data), "\n")
 	for i, line := range lines {
 		code, _, _ := strings.Cut(line, "#")
-		fields := strings.Fields(strings.ReplaceAll(code, "=", " "))
-		if len(fields) == 0 || !strings.EqualFold(fields[0], "match") {
+		args := matchArgs(code)
+		if len(args) == 0 || !strings.EqualFold(args[0], "match") {
 			continue
 		}
-		crit := fields[1:]
-		for len(crit) > 0 && (strings.EqualFold(crit[0], "final") || strings.EqualFold(crit[0], "canonical")) {
-			crit = crit[1:]
-		}
+		rule, ok, err := parseMatch(args[1:])
 		switch {
-		case len(crit) == 0, len(crit) == 1 && strings.EqualFold(crit[0], "all"):
-			lines[i] = "Match all"
-		case len(crit) == 2 && strings.EqualFold(crit[0], "host"):
-			lines[i] = "Match host " + strings.ReplaceAll(crit[1], ",", " ")
+		case err != nil:
+			return nil, nil, fmt.Errorf("ssh_config %s:%d: Match: %w", path, i+1, err)
+		case ok:
+			lines[i] = ruleHost(len(rules))
+			rules = append(rules, rule)
 		default:
 			lines[i] = neverHost
 			c.skipped = append(c.skipped, fmt.Sprintf("%s:%d: %s", path, i+1, strings.TrimSpace(line)))
 		}
 	}
-	return []byte(strings.Join(lines, "\n"))
+	return []byte(strings.Join(lines, "\n")), rules, nil
 }
 
 // Skipped lists the Match blocks left out because fleetfix cannot
@@ -285,8 +289,9 @@ func localUser() string {
 	return os.Getenv("USER")
 }
 
-// Lookup returns the settings for alias: the host name as given to ssh(1),
-// matched against every Host and "Match host" line (see Skipped for the
+// Lookup returns the settings for alias, the host name as given to ssh(1):
+// each Host line is matched against alias and each Match line evaluated
+// against the HostName and User obtained before it (see Skipped for the
 // Match blocks left out).
 func (c *Config) Lookup(alias string) (Host, error) {
 	h := Host{Alias: alias, settings: map[string][]Setting{}}
@@ -296,32 +301,79 @@ func (c *Config) Lookup(alias string) (Host, error) {
 	if c.err != nil {
 		return h, c.err
 	}
+	l := &lookup{alias: alias, localUser: c.localUser, into: h.settings}
 	for _, f := range c.files {
-		f.collect(alias, h.settings)
+		if err := f.collect(l); err != nil {
+			return h, err
+		}
 	}
 	return h, nil
 }
 
-func (f *file) collect(alias string, into map[string][]Setting) {
+// lookup is one Lookup's alias and the settings obtained so far.
+type lookup struct {
+	alias, localUser string
+	into             map[string][]Setting
+}
+
+// target is what a Match line read now is evaluated against: ssh(1)
+// evaluates each as it reads it, so a HostName or User set further down
+// does not count, and the first value obtained is the one that stays.
+func (l *lookup) target() (target, error) {
+	t := target{host: l.alias, originalHost: l.alias, user: l.localUser, localUser: l.localUser}
+	if s := l.into[HostName]; len(s) > 0 {
+		h, err := Expand(s[0].Value, Tokens{'h': l.alias, 'n': l.alias})
+		if err != nil {
+			return t, fmt.Errorf("ssh_config %s: HostName %q: %w", s[0].From(), s[0].Value, err)
+		}
+		t.host = h
+	}
+	if s := l.into[User]; len(s) > 0 {
+		t.user = s[0].Value
+	}
+	return t, nil
+}
+
+// applies tells whether a Host or Match block applies to the lookup.
+func (f *file) applies(host *sshconfig.Host, l *lookup) (bool, error) {
+	rule, ok := f.rule(host)
+	if !ok {
+		return host.Matches(l.alias), nil
+	}
+	t, err := l.target()
+	if err != nil {
+		return false, err
+	}
+	return rule.matches(t), nil
+}
+
+func (f *file) collect(l *lookup) error {
 	for _, host := range f.cfg.Hosts {
-		if !host.Matches(alias) {
+		ok, err := f.applies(host, l)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
 		for _, n := range host.Nodes {
 			switch n := n.(type) {
 			case *sshconfig.KV:
 				key := strings.ToLower(n.Key)
-				if !honoured(key) || (len(into[key]) > 0 && !multi(key)) {
+				if !honoured(key) || (len(l.into[key]) > 0 && !multi(key)) {
 					continue
 				}
-				into[key] = append(into[key], Setting{Value: n.Value, File: f.path, Line: n.Pos().Line})
+				l.into[key] = append(l.into[key], Setting{Value: n.Value, File: f.path, Line: n.Pos().Line})
 			case *sshconfig.Include:
 				for _, sub := range f.includes[n] {
-					sub.collect(alias, into)
+					if err := sub.collect(l); err != nil {
+						return err
+					}
 				}
 			}
 		}
 	}
+	return nil
 }
 
 // expandTilde expands a leading ~ or ~/ to home.

@@ -158,3 +158,169 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Failed config: Lookup err %v, want %v", err, errBroken)
 	}
 }
+
+// matchConfig is the config of TestMatchCriteria, by line number.
+const matchConfig = `Match host 10.0.0.*
+  Port 1
+Host web1 web2 db7
+  User alice
+Host web1
+  HostName 10.0.0.5
+Host db*
+  HostName %h.db.example
+Match host 10.0.0.*
+  IdentityAgent host
+  User never-used
+Match host web*
+  CertificateFile alias
+Match originalhost web*
+  ConnectTimeout 11
+Match host *.DB.example
+  ConnectTimeout 12
+Match host 10.0.0.* user alice
+  ServerAliveInterval 21
+Match user bob,!alice
+  ServerAliveInterval 22
+Match user me
+  ServerAliveInterval 23
+Match localuser m? !host 10.*
+  ProxyJump localuser
+Match localuser *,!me
+  ProxyJump never
+Match host 10.0.0.*,!10.0.0.5
+  StrictHostKeyChecking no
+Match exec "true" host 10.0.0.*
+  HashKnownHosts no
+Match canonical originalhost solo
+  HostName 192.168.1.1
+Match host 192.168.*
+  UserKnownHostsFile /dev/null
+`
+
+// TestMatchCriteria: each criterion fleetfix evaluates, against the
+// values the lines before the Match line give (as ssh(1) reads them):
+// host is the HostName, originalhost the alias, user the User else the
+// local user.
+func TestMatchCriteria(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config")
+	writeFile(t, conf, matchConfig)
+	c, err := Load(Paths{User: conf, Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.localUser = "me"
+	tests := []struct {
+		name, alias, keyword string
+		line                 int // 0: not set
+	}{
+		// web1's HostName 10.0.0.5, set before, decides; its alias does not.
+		{"host is the HostName", "web1", IdentityAgent, 10},
+		{"host is not the alias", "web1", CertificateFile, 0},
+		{"no HostName, host is the alias", "web2", CertificateFile, 13},
+		{"web2's alias is not 10.0.0.*", "web2", IdentityAgent, 0},
+		{"originalhost is the alias", "web1", ConnectTimeout, 15},
+		{"host, %h expanded, case folded", "db7", ConnectTimeout, 17},
+		// ssh evaluates line 1 before any HostName is obtained: the alias.
+		{"HostName set further down does not count", "web1", Port, 0},
+		{"no HostName: the alias", "10.0.0.9", Port, 2},
+		// First value obtained wins: alice (line 4) over line 11's User,
+		// and "Match user" sees alice.
+		{"first User wins", "web1", User, 4},
+		{"host and user, AND", "web1", ServerAliveInterval, 19},
+		{"host fails, AND", "web2", ServerAliveInterval, 0},
+		{"host holds, user fails, AND", "10.0.0.9", ServerAliveInterval, 0}, // User never-used, line 11
+		{"no User: the local user", "other", ServerAliveInterval, 23},
+		{"localuser and negated host", "other", ProxyJump, 25},
+		{"negated host criterion fails", "10.1.1.1", ProxyJump, 0},
+		{"negated pattern excludes", "web1", StrictHostKeyChecking, 0},
+		{"negated pattern, other host", "10.0.0.6", StrictHostKeyChecking, 29},
+		{"unevaluated criterion: skipped", "web1", HashKnownHosts, 0},
+		// A HostName a Match block sets is what later Match lines see.
+		{"canonical dropped; HostName from a Match block", "solo", UserKnownHostsFile, 35},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := c.Lookup(tt.alias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, ok := h.Get(tt.keyword)
+			switch {
+			case tt.line == 0 && ok:
+				t.Errorf("%s %s = %q from %s, want unset", tt.alias, tt.keyword, s.Value, s.From())
+			case tt.line != 0 && s.From() != conf+":"+strconv.Itoa(tt.line):
+				t.Errorf("%s %s = %q from %s (set %v), want line %d", tt.alias, tt.keyword, s.Value, s.From(), ok, tt.line)
+			}
+		})
+	}
+	if got := c.Skipped(); len(got) != 1 || got[0] != conf+`:30: Match exec "true" host 10.0.0.*` {
+		t.Errorf("Skipped = %q, want the Match exec line", got)
+	}
+}
+
+// TestMatchErrors: a Match line ssh(1) refuses fails the load, naming it;
+// one with a criterion fleetfix does not evaluate is only skipped.
+func TestMatchErrors(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config")
+	tests := []struct {
+		config, err string // err "": loads, the block skipped
+	}{
+		{"Host x\nMatch host\n", conf + ":2: Match: host: no patterns"},
+		{"Match\n", conf + ":1: Match: no criteria"},
+		{"Match all host x\n", conf + `:1: Match: "all" cannot be combined with other criteria`},
+		{"Match final canonical all\n", conf + `:1: Match: "all" cannot be combined with other criteria`},
+		{"Match !final host x\n", ""},
+		{"Match tagged t\n", ""},
+		{"Match localnetwork 10.0.0.0/8 user x\n", ""},
+	}
+	for _, tt := range tests {
+		writeFile(t, conf, tt.config)
+		c, err := Load(Paths{User: conf, Home: dir})
+		switch {
+		case tt.err != "" && (err == nil || err.Error() != "ssh_config "+tt.err):
+			t.Errorf("%q: err %v, want %q", tt.config, err, "ssh_config "+tt.err)
+		case tt.err == "" && err != nil:
+			t.Errorf("%q: %v", tt.config, err)
+		case tt.err == "" && len(c.Skipped()) != 1:
+			t.Errorf("%q: Skipped = %q, want the line", tt.config, c.Skipped())
+		}
+	}
+	writeFile(t, conf, "Host x\n  HostName %z\nMatch host x\n  User y\n")
+	c, err := Load(Paths{User: conf, Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lookup("x"); err == nil || !strings.HasPrefix(err.Error(), "ssh_config "+conf+":2: HostName") {
+		t.Errorf("HostName %%z before a Match host: Lookup err %v, want one naming line 2", err)
+	}
+}
+
+func TestMatchList(t *testing.T) {
+	tests := []struct {
+		s, list string
+		fold    bool
+		want    bool
+	}{
+		{"web1", "web?", false, true},
+		{"web12", "web?", false, false},
+		{"web", "web*", false, true},
+		{"a.b.example", "*.example", false, true},
+		{"example", "*.example", false, false},
+		{"aXbXc", "a*b*c", false, true},
+		{"abcab", "*ab", false, true},
+		{"WEB1", "web1", true, true},
+		{"WEB1", "web1", false, false},
+		{"web1", "db*,web*", false, true},
+		{"web1", "web*,!web1", false, false},
+		{"web2", "web*,!web1", false, true},
+		{"web1", "!web2", false, false}, // a negated entry alone matches nothing
+		{"", "*", false, true},
+	}
+	for _, tt := range tests {
+		if got := matchList(tt.s, tt.list, tt.fold); got != tt.want {
+			t.Errorf("matchList(%q, %q, %v) = %v, want %v", tt.s, tt.list, tt.fold, got, tt.want)
+		}
+	}
+}
