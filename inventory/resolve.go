@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -30,7 +31,9 @@ func (inv *Inventory) Resolve(h Target) ResolvedConn {
 
 // resolve merges h's layers (see ResolveSSH); sc nil reads no ssh_config.
 func (inv *Inventory) resolve(h Target, isBastion bool, sc *sshcfg.Config, explain bool, hops int) (ResolvedConn, error) {
-	host, err := sc.Lookup(h.Address)
+	// The inventory's user wins over ssh_config's as ssh -l does, and with
+	// neither fleetfix connects as root: the user a Match user line sees.
+	host, err := sc.LookupAs(h.Address, cmp.Or(h.User, inv.defaultsLayer().User), defaultUser)
 	if err != nil {
 		return ResolvedConn{Name: h.Name, Address: h.Address}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetfix/fleetfix/sshcfg"
 )
@@ -183,5 +184,21 @@ func TestResolveChangedDefaults(t *testing.T) {
 		}
 		equal(t, "port", rc.Port, 2400)
 		equal(t, "proxy", strings.Join(rc.ProxyCommand, " "), "nc 10.0.0.5 2400")
+	}
+}
+
+// TestMatchUserSeesTheInventorysUser: the inventory's user is ssh -l's, so
+// a Match user block applies by it, not by ssh_config's User.
+func TestMatchUserSeesTheInventorysUser(t *testing.T) {
+	inv, sc, _ := loadSSH(t)
+	for host, want := range map[string]bool{"web2": true, "web1": false} {
+		h, _ := inv.host(host)
+		rc, err := inv.ResolveSSH(h, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rc.KeepAlive == 7*time.Second; got != want {
+			t.Errorf("%s (user %s): keepalive %s, want the Match user bob block: %v", host, rc.User, rc.KeepAlive, want)
+		}
 	}
 }

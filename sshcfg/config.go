@@ -6,6 +6,7 @@
 package sshcfg
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/user"
@@ -293,7 +294,13 @@ func localUser() string {
 // each Host line is matched against alias and each Match line evaluated
 // against the HostName and User obtained before it (see Skipped for the
 // Match blocks left out).
-func (c *Config) Lookup(alias string) (Host, error) {
+func (c *Config) Lookup(alias string) (Host, error) { return c.LookupAs(alias, "", "") }
+
+// LookupAs is Lookup for a connection whose user is given, as ssh -l gives
+// it: a Match user line is evaluated against user, else the User the
+// config gave before it, else fallback, the user the connection takes
+// when nothing names one ("": the local user, as ssh).
+func (c *Config) LookupAs(alias, user, fallback string) (Host, error) {
 	h := Host{Alias: alias, settings: map[string][]Setting{}}
 	if c == nil {
 		return h, nil
@@ -301,7 +308,7 @@ func (c *Config) Lookup(alias string) (Host, error) {
 	if c.err != nil {
 		return h, c.err
 	}
-	l := &lookup{alias: alias, localUser: c.localUser, into: h.settings}
+	l := &lookup{alias: alias, user: user, fallback: cmp.Or(fallback, c.localUser), localUser: c.localUser, into: h.settings}
 	for _, f := range c.files {
 		if err := f.collect(l); err != nil {
 			return h, err
@@ -310,17 +317,18 @@ func (c *Config) Lookup(alias string) (Host, error) {
 	return h, nil
 }
 
-// lookup is one Lookup's alias and the settings obtained so far.
+// lookup is one Lookup's alias, its given user ("": none) and the one it
+// falls back to, and the settings obtained so far.
 type lookup struct {
-	alias, localUser string
-	into             map[string][]Setting
+	alias, user, fallback, localUser string
+	into                             map[string][]Setting
 }
 
 // target is what a Match line read now is evaluated against: ssh(1)
 // evaluates each as it reads it, so a HostName or User set further down
 // does not count, and the first value obtained is the one that stays.
 func (l *lookup) target() (target, error) {
-	t := target{host: l.alias, originalHost: l.alias, user: l.localUser, localUser: l.localUser}
+	t := target{host: l.alias, originalHost: l.alias, user: l.fallback, localUser: l.localUser}
 	if s := l.into[HostName]; len(s) > 0 {
 		h, err := Expand(s[0].Value, Tokens{'h': l.alias, 'n': l.alias})
 		if err != nil {
@@ -328,7 +336,10 @@ func (l *lookup) target() (target, error) {
 		}
 		t.host = h
 	}
-	if s := l.into[User]; len(s) > 0 {
+	switch s := l.into[User]; {
+	case l.user != "":
+		t.user = l.user
+	case len(s) > 0:
 		t.user = s[0].Value
 	}
 	return t, nil

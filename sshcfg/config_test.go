@@ -197,11 +197,10 @@ Match host 192.168.*
   UserKnownHostsFile /dev/null
 `
 
-// TestMatchCriteria: each criterion fleetfix evaluates, against the
-// values the lines before the Match line give (as ssh(1) reads them):
-// host is the HostName, originalhost the alias, user the User else the
-// local user.
-func TestMatchCriteria(t *testing.T) {
+// loadMatchConfig loads matchConfig as the local user "me", and returns it
+// with its path.
+func loadMatchConfig(t *testing.T) (*Config, string) {
+	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config")
 	writeFile(t, conf, matchConfig)
@@ -210,6 +209,15 @@ func TestMatchCriteria(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.localUser = "me"
+	return c, conf
+}
+
+// TestMatchCriteria: each criterion fleetfix evaluates, against the
+// values the lines before the Match line give (as ssh(1) reads them):
+// host is the HostName, originalhost the alias, user the User else the
+// local user.
+func TestMatchCriteria(t *testing.T) {
+	c, conf := loadMatchConfig(t)
 	tests := []struct {
 		name, alias, keyword string
 		line                 int // 0: not set
@@ -321,6 +329,35 @@ func TestMatchList(t *testing.T) {
 	for _, tt := range tests {
 		if got := matchList(tt.s, tt.list, tt.fold); got != tt.want {
 			t.Errorf("matchList(%q, %q, %v) = %v, want %v", tt.s, tt.list, tt.fold, got, tt.want)
+		}
+	}
+}
+
+// TestLookupAs: a given user (ssh -l's) is what Match user sees, over the
+// config's User; with none, the fallback stands in for the local user.
+func TestLookupAs(t *testing.T) {
+	c, conf := loadMatchConfig(t)
+	tests := []struct {
+		alias, user, fallback string
+		line                  int // of the ServerAliveInterval that applies; 0: none
+	}{
+		{"other", "bob", "", 21},
+		{"web1", "bob", "", 21}, // not line 19's "user alice", the config's User
+		{"other", "", "", 23},   // the local user, me
+		{"other", "", "root", 0},
+		{"web1", "", "root", 19}, // the config's alice comes before the fallback
+	}
+	for _, tt := range tests {
+		h, err := c.LookupAs(tt.alias, tt.user, tt.fallback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok := h.Get(ServerAliveInterval)
+		switch {
+		case tt.line == 0 && ok:
+			t.Errorf("LookupAs(%q, %q, %q): ServerAliveInterval from %s, want unset", tt.alias, tt.user, tt.fallback, s.From())
+		case tt.line != 0 && s.From() != conf+":"+strconv.Itoa(tt.line):
+			t.Errorf("LookupAs(%q, %q, %q): ServerAliveInterval from %s (set %v), want line %d", tt.alias, tt.user, tt.fallback, s.From(), ok, tt.line)
 		}
 	}
 }
