@@ -349,7 +349,21 @@ func (l *lookup) target() (target, error) {
 func (f *file) applies(host *sshconfig.Host, l *lookup) (bool, error) {
 	rule, ok := f.rule(host)
 	if !ok {
-		return host.Matches(l.alias), nil
+		// As ssh(1): the alias lowercased, the patterns as written, "?"
+		// exactly one character (the parser's own Matches takes it for
+		// zero or one, and compares case-sensitively).
+		alias, matched := strings.ToLower(l.alias), false
+		for _, p := range host.Patterns {
+			pat, negated := strings.CutPrefix(p.String(), "!")
+			switch {
+			case !glob(pat, alias):
+			case negated:
+				return false, nil
+			default:
+				matched = true
+			}
+		}
+		return matched, nil
 	}
 	t, err := l.target()
 	if err != nil {

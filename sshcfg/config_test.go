@@ -361,3 +361,28 @@ func TestLookupAs(t *testing.T) {
 		}
 	}
 }
+
+// TestHostPatterns: Host lines match as ssh(1)'s do: "?" is exactly one
+// character, the alias is compared lowercased, a negated pattern that
+// matches rules the line out.
+func TestHostPatterns(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config")
+	writeFile(t, conf, "Host web? !web9\n  Port 1\nHost db*\n  Port 2\nHost DB-UPPER\n  Port 3\n")
+	c, err := Load(Paths{User: conf, Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for alias, want := range map[string]string{
+		"web1": "1", "web": "", "web10": "", "web9": "", "WEB2": "1",
+		"db": "2", "DB7": "2", "db-upper": "2", "other": "",
+	} {
+		h, err := c.Lookup(alias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := h.Get(Port); s.Value != want {
+			t.Errorf("%s: Port %q, want %q", alias, s.Value, want)
+		}
+	}
+}
