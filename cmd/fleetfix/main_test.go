@@ -100,6 +100,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"rollback", "-i", "../../inventory.example.yaml"}, "--all"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml", "h1", "--run", "yesterday"}, "--run"},
 		{[]string{"scan", "--top", "-1", "../../inventory.example.yaml"}, "--top -1"},
+		{[]string{"scan", "-o", "json", "--format", "md", "../../inventory.example.yaml"}, "--format md and --output json: give one"},
 		{[]string{"rollout", "a.yaml", "b.yaml"}, "want one inventory"},
 		{[]string{"unlock", "-i", "../../inventory.example.yaml"}, "name the hosts to unlock"},
 		{[]string{"nosuch"}, `unknown command "nosuch"`},

@@ -217,7 +217,8 @@ func newPlanCmd(in interrupts) *cobra.Command {
 	return cmd
 }
 
-// runRollout runs a rollout, or a plan (fleet.PlanOptions).
+// runRollout runs a rollout, or a plan (fleet.PlanOptions), in the front
+// end the flags and the terminal choose (frontEnd).
 func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, dry, noReboot bool) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -240,15 +241,16 @@ func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, 
 	co.RunID = runID
 	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), SSHConfig: co.SSHConfig, Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
 	rec := f.record(cmd, inv, targets, o.Dial, inv.Rollout.Reboot && !noReboot, started)
-	if !dry && f.interactive(cmd.OutOrStdout()) {
+	switch f.frontEnd(consoleOf(cmd.OutOrStdout()), dry) {
+	case frontTUI:
 		s, err := runRolloutTUI(cmd, in, f, o)
 		rec.store(cmd.Context(), "rollout", runID, s)
 		return tuiExit(s, err)
-	}
-	if !dry && f.dumbTerminal(cmd.OutOrStdout()) {
+	case frontConfirm:
 		if ok, err := confirmPlain(cmd, o); !ok || err != nil {
 			return err
 		}
+	case frontLines:
 	}
 	name := "rollout"
 	if dry {

@@ -31,7 +31,8 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if err := scanAs(&f.format, reportFormat); err != nil {
+			writeScan, err := f.scanWriter(reportFormat, cmd.Flags().Changed("output"))
+			if err != nil {
 				return err
 			}
 			if top < 0 {
@@ -52,7 +53,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 			rep := f.format.scanEvents(cmd.ErrOrStderr(), f.verbose)
 			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: loaded, Targets: targets,
 				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel, Listen: suggestTo != ""})
-			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
+			writeScan(cmd.OutOrStdout(), results, time.Since(start))
 			if suggestTo != "" {
 				if err := writeSuggestion(cmd, loaded, path, results, suggestTo, force); err != nil {
 					return err
@@ -66,7 +67,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one (0: every unit)")
 	cmd.Flags().BoolVar(&failOnSigkill, "fail-on-sigkill", false, "exit 1 when a unit was SIGKILLed at a host's last shutdown")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
-	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's (not with -o)")
 	suggestFlags(cmd, &suggestTo, &force)
 	return cmd
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/fleetfix/fleetfix/plain"
 	"github.com/fleetfix/fleetfix/tui"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // tuiExit turns runRolloutTUI's outcome into the command's exit: its error
@@ -87,16 +85,6 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 		return sum, exitCode(exitInterrupted)
 	}
 	return sum, nil
-}
-
-// dumbTerminal says whether a rollout would get the TUI but for TERM=dumb:
-// an operator is there, on a terminal that cannot draw it.
-func (f *commonFlags) dumbTerminal(out io.Writer) bool {
-	if !f.format.interactive || f.plain || os.Getenv("TERM") != "dumb" {
-		return false
-	}
-	file, ok := out.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // confirmPlain plans the rollout o in plain lines and asks on stdin
