@@ -85,3 +85,30 @@ func TestScanWriter(t *testing.T) {
 		}
 	}
 }
+
+// hostsExit is every host command's exit: 1 unless every host ended ok.
+func TestHostsExit(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses []fleet.Status
+		step     fleet.Step
+		want     error
+	}{
+		{"ok", []fleet.Status{fleet.StatusOK, fleet.StatusUnchanged}, "", nil},
+		{"rolled back by a rollback", []fleet.Status{fleet.StatusRolledBack}, "", nil},
+		{"rolled back after a failure", []fleet.Status{fleet.StatusRolledBack}, fleet.StepRestart, exitCode(exitFailedHosts)},
+		{"failed", []fleet.Status{fleet.StatusOK, fleet.StatusFailed}, "", exitCode(exitFailedHosts)},
+		{"halted", []fleet.Status{fleet.StatusOK, fleet.StatusHalted}, "", exitCode(exitFailedHosts)},
+		{"not started", []fleet.Status{fleet.StatusNotStarted}, "", exitCode(exitFailedHosts)},
+		{"cancelled", []fleet.Status{fleet.StatusCancelled}, "", exitCode(exitFailedHosts)},
+	}
+	for _, tt := range tests {
+		s := &fleet.Summary{}
+		for _, st := range tt.statuses {
+			s.Hosts = append(s.Hosts, fleet.HostResult{Host: "h", Status: st, Step: tt.step})
+		}
+		if got := hostsExit(s); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
