@@ -10,6 +10,7 @@ import (
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/jsonl"
 	"github.com/fleetfix/fleetfix/plain"
+	"github.com/fleetfix/fleetfix/report"
 	"golang.org/x/term"
 )
 
@@ -25,15 +26,16 @@ type format struct {
 	// the scan's table or line is the output).
 	scanEvents func(w io.Writer, verbose bool) fleet.Reporter
 	scan       func(w io.Writer, results []fleet.ScanResult, took time.Duration)
-	// interactive: on a terminal, a rollout runs in the TUI instead.
-	interactive bool
+	// interactive is the front end a run that changes hosts gets instead
+	// of the format's lines on a terminal that can draw it (frontEnd).
+	interactive front
 }
 
 // formats are the registered output formats, the default first.
 func formats() []format {
 	return []format{
 		{
-			name: "plain", help: "plain", interactive: true,
+			name: "plain", help: "plain", interactive: frontTUI,
 			run: func(w io.Writer, _ string, verbose bool) (fleet.Reporter, func(string, *fleet.Summary)) {
 				return plain.NewReporter(w, verbose), func(_ string, s *fleet.Summary) { plain.SummaryWidth(w, s, termWidth(w)) }
 			},
@@ -101,13 +103,119 @@ func termWidth(w io.Writer) int {
 	return cols
 }
 
-// interactive says whether a rollout gets the TUI: the format has an
-// interactive front end, --plain was not asked for, and out is a terminal
-// that is not dumb.
-func (f *commonFlags) interactive(out io.Writer) bool {
-	if !f.format.interactive || f.plain || os.Getenv("TERM") == "dumb" {
-		return false
+// front is what shows a run to the operator.
+type front int
+
+const (
+	// frontLines: the --output format's lines (plain or JSON).
+	frontLines front = iota
+	// frontTUI: the TUI, which plans, asks to start, and shows the run
+	// live.
+	frontTUI
+	// frontConfirm: the format's lines, the plan printed and the start
+	// asked on stdin first: an operator is there, on a terminal that
+	// cannot draw the TUI (TERM=dumb), and nothing changes a host
+	// unconfirmed.
+	frontConfirm
+)
+
+// String names the front end, for tests and errors.
+func (fe front) String() string {
+	switch fe {
+	case frontTUI:
+		return "tui"
+	case frontConfirm:
+		return "confirm"
+	default:
+		return "lines"
 	}
+}
+
+// console is what the front end is chosen by beside the flags: whether
+// stdout is a terminal, and $TERM.
+type console struct {
+	terminal bool
+	term     string
+}
+
+// consoleOf is the console out is.
+func consoleOf(out io.Writer) console {
 	file, ok := out.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
+	return console{terminal: ok && term.IsTerminal(int(file.Fd())), term: os.Getenv("TERM")}
+}
+
+// frontEnd is the one answer to which front end runs a run that changes
+// hosts: the format's interactive one (the TUI for plain) on a terminal,
+// unless --plain or dry (a plan, a dry run: nothing to steer or confirm);
+// on a dumb terminal the format's lines after a confirmation; else the
+// format's lines.
+func (f *commonFlags) frontEnd(c console, dry bool) front {
+	if f.format.interactive == frontLines || f.plain || dry || !c.terminal {
+		return frontLines
+	}
+	if c.term == "dumb" {
+		return frontConfirm
+	}
+	return f.format.interactive
+}
+
+// reportFormat is a report format: a run's stored summary, or a scan, as
+// one document (`fleetfix report --format`, `scan --format`).
+type reportFormat struct {
+	name string
+	run  func(jsonl.Summary) ([]byte, error)
+	scan func(jsonl.Scan) ([]byte, error) // nil: not a scan format
+}
+
+// reportFormats are the registered report formats, the default first.
+func reportFormats() []reportFormat {
+	return []reportFormat{
+		{name: "md", run: noErr(report.Markdown), scan: noErr(report.ScanMarkdown)},
+		{name: "html", run: report.HTML, scan: report.ScanHTML},
+		{name: "junit", run: report.JUnit},
+	}
+}
+
+func noErr[T any](f func(T) []byte) func(T) ([]byte, error) {
+	return func(v T) ([]byte, error) { return f(v), nil }
+}
+
+// reportFormatNamed returns the report format name; scan asks for a scan
+// format. A usage error lists the registered names.
+func reportFormatNamed(name string, scan bool) (reportFormat, error) {
+	var names []string
+	for _, f := range reportFormats() {
+		if scan && f.scan == nil {
+			continue
+		}
+		if f.name == name {
+			return f, nil
+		}
+		names = append(names, f.name)
+	}
+	return reportFormat{}, usageError{fmt.Errorf("--format %q: want %s", name, strings.Join(names, ", "))}
+}
+
+// scanWriter is the writer of a scan's results: the --output format's, or
+// with --format (report, not "") that report format's document instead.
+// The two are one choice: --format with an --output given (outputSet) is
+// a usage error, as a report is not JSON lines nor plain lines.
+func (f *commonFlags) scanWriter(report string, outputSet bool) (func(io.Writer, []fleet.ScanResult, time.Duration), error) {
+	if report == "" {
+		return f.format.scan, nil
+	}
+	if outputSet {
+		return nil, usageError{fmt.Errorf("--format %s and --output %s: give one (--format writes the scan as a report instead of --output's format)", report, f.output)}
+	}
+	rf, err := reportFormatNamed(report, true)
+	if err != nil {
+		return nil, err
+	}
+	return func(w io.Writer, results []fleet.ScanResult, took time.Duration) {
+		b, err := rf.scan(jsonl.NewScan(results, took))
+		if err != nil {
+			b = []byte("fleetfix: scan report: " + err.Error() + "\n")
+		}
+		_, _ = w.Write(b) // as every format's scan: the output is all there is to tell
+	}, nil
 }

@@ -100,6 +100,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"rollback", "-i", "../../inventory.example.yaml"}, "--all"},
 		{[]string{"rollback", "-i", "../../inventory.example.yaml", "h1", "--run", "yesterday"}, "--run"},
 		{[]string{"scan", "--top", "-1", "../../inventory.example.yaml"}, "--top -1"},
+		{[]string{"scan", "-o", "json", "--format", "md", "../../inventory.example.yaml"}, "--format md and --output json: give one"},
 		{[]string{"rollout", "a.yaml", "b.yaml"}, "want one inventory"},
 		{[]string{"unlock", "-i", "../../inventory.example.yaml"}, "name the hosts to unlock"},
 		{[]string{"nosuch"}, `unknown command "nosuch"`},
@@ -169,11 +170,18 @@ services:
 	return inv
 }
 
+// Every command that changes or reboots hosts exits 1 when a host failed.
 func TestFailedHostExits1(t *testing.T) {
 	// Nothing listens on port 1 of the loopback: refused at once.
-	out, _, code := fleetfix(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "rollout", tinyInventory(t, "127.0.0.1", 1))
-	if code != exitFailedHosts || !strings.Contains(out, "failed") || !strings.Contains(out, "connect") {
-		t.Errorf("exit %d, want %d:\n%s", code, exitFailedHosts, out)
+	inv := tinyInventory(t, "127.0.0.1", 1)
+	for _, args := range [][]string{
+		{"rollout", inv}, {"plan", inv}, {"reboot", "-i", inv, "--all"},
+		{"rollback", "-i", inv, "--all"}, {"prune", "-i", inv, "--all"},
+	} {
+		out, _, code := fleetfix(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, args...)
+		if code != exitFailedHosts || !strings.Contains(out, "failed") || !strings.Contains(out, "connect") {
+			t.Errorf("%v: exit %d, want %d:\n%s", args, code, exitFailedHosts, out)
+		}
 	}
 }
 

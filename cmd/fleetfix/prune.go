@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -34,15 +35,6 @@ func (a *hostArgs) targets(f *commonFlags, args []string, verb string) (*invento
 	return f.loadTargets(path, append(slices.Clone(f.limit), hosts...))
 }
 
-// failedHosts is the exit of a command whose hosts' work is done: 1 when
-// any host failed.
-func failedHosts(s *fleet.Summary) error {
-	if s.Failed() > 0 {
-		return exitCode(exitFailedHosts)
-	}
-	return nil
-}
-
 func newPruneCmd(in interrupts) *cobra.Command {
 	var f commonFlags
 	var hosts hostArgs
@@ -58,24 +50,19 @@ run that is running, failed, halted or interrupted: it may still be resumed or
 rolled back. A pruned run can no longer be rolled back. It takes each host's
 lock, as a rollout does; --dry-run shows what it would remove.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			if keep < 0 {
-				return usageError{fmt.Errorf("--keep %d: want 0 or more", keep)}
-			}
-			inv, targets, err := hosts.targets(&f, args, "prune")
-			if err != nil {
-				return err
-			}
-			rep, summary := f.reporter(cmd.OutOrStdout(), "")
-			s, err := fleet.Prune(cmd.Context(), fleet.PruneOptions{Inventory: inv, Targets: targets,
-				Dial: fleet.RemoteDialer(inv, f.connectOptions()), Reporter: rep, Keep: keep, DryRun: dry, Halt: in.halt})
-			if err != nil {
-				return err
-			}
-			summary("prune", s)
-			return failedHosts(s)
+			return runHosts(cmd, &f, hostCmd{name: "prune",
+				reportID: func(string) string { return "" }, // a prune is no run of its own
+				targets: func() (*inventory.Inventory, []inventory.Target, error) {
+					if keep < 0 {
+						return nil, nil, usageError{fmt.Errorf("--keep %d: want 0 or more", keep)}
+					}
+					return hosts.targets(&f, args, "prune")
+				},
+				run: func(ctx context.Context, env hostEnv) (*fleet.Summary, error) {
+					return fleet.Prune(ctx, fleet.PruneOptions{Inventory: env.inv, Targets: env.targets,
+						Dial: env.dial, Reporter: env.rep, Keep: keep, DryRun: dry, Halt: in.halt})
+				},
+			})
 		},
 	}
 	f.register(cmd)

@@ -5,50 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/report"
 	"github.com/spf13/cobra"
 )
-
-// reportFormat is a format of `fleetfix report`: a run summary's bytes.
-type reportFormat struct {
-	name string
-	run  func(jsonl.Summary) ([]byte, error)
-	scan func(jsonl.Scan) ([]byte, error) // nil: not a scan format
-}
-
-// reportFormats are report's formats, the default first.
-func reportFormats() []reportFormat {
-	return []reportFormat{
-		{name: "md", run: noErr(report.Markdown), scan: noErr(report.ScanMarkdown)},
-		{name: "html", run: report.HTML, scan: report.ScanHTML},
-		{name: "junit", run: report.JUnit},
-	}
-}
-
-func noErr[T any](f func(T) []byte) func(T) ([]byte, error) {
-	return func(v T) ([]byte, error) { return f(v), nil }
-}
-
-// reportFormatNamed returns the format name; scan asks for a scan format.
-func reportFormatNamed(name string, scan bool) (reportFormat, error) {
-	var names []string
-	for _, f := range reportFormats() {
-		if scan && f.scan == nil {
-			continue
-		}
-		if f.name == name {
-			return f, nil
-		}
-		names = append(names, f.name)
-	}
-	return reportFormat{}, usageError{fmt.Errorf("--format %q: want %s", name, strings.Join(names, ", "))}
-}
 
 func newReportCmd() *cobra.Command {
 	var f commonFlags
@@ -132,26 +94,6 @@ func writeOut(w io.Writer, path string, b []byte) error {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil { //nolint:gosec // G306: a report is written to be shared
 		return fmt.Errorf("report: %w", err)
-	}
-	return nil
-}
-
-// scanAs makes fm write a scan in the report format name instead (scan
-// --format); "" leaves fm as it is.
-func scanAs(fm *format, name string) error {
-	if name == "" {
-		return nil
-	}
-	rf, err := reportFormatNamed(name, true)
-	if err != nil {
-		return err
-	}
-	fm.scan = func(w io.Writer, results []fleet.ScanResult, took time.Duration) {
-		b, err := rf.scan(jsonl.NewScan(results, took))
-		if err != nil {
-			b = []byte("fleetfix: scan report: " + err.Error() + "\n")
-		}
-		_, _ = w.Write(b) // as every format's scan: the output is all there is to tell
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -217,56 +218,34 @@ func newPlanCmd(in interrupts) *cobra.Command {
 	return cmd
 }
 
-// runRollout runs a rollout, or a plan (fleet.PlanOptions).
+// runRollout runs a rollout, or a plan (fleet.PlanOptions), in the front
+// end the flags and the terminal choose (frontEnd).
 func runRollout(cmd *cobra.Command, in interrupts, f *commonFlags, path string, dry, noReboot bool) error {
-	if err := f.validate(); err != nil {
-		return err
-	}
-	inv, targets, err := f.loadTargets(path, f.limit)
-	if err != nil {
-		return err
-	}
-	started := time.Now()
-	runID := fleet.NewRunID(started)
-	if !dry {
-		var release func()
-		if runID, release, err = fleet.ClaimRunID(f.stateDir, started); err != nil {
-			return err
-		}
-		defer release()
-	}
-	rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-	co := f.connectOptions()
-	co.RunID = runID
-	o := fleet.Options{Inventory: inv, Targets: targets, Dial: fleet.RemoteDialer(inv, co), SSHConfig: co.SSHConfig, Reporter: rep, RunID: runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
-	rec := f.record(cmd, inv, targets, o.Dial, inv.Rollout.Reboot && !noReboot, started)
-	if !dry && f.interactive(cmd.OutOrStdout()) {
-		s, err := runRolloutTUI(cmd, in, f, o)
-		rec.store(cmd.Context(), "rollout", runID, s)
-		return tuiExit(s, err)
-	}
-	if !dry && f.dumbTerminal(cmd.OutOrStdout()) {
-		if ok, err := confirmPlain(cmd, o); !ok || err != nil {
-			return err
-		}
-	}
 	name := "rollout"
 	if dry {
 		name = "plan"
-		o = fleet.PlanOptions(o)
 	}
-	s, err := fleet.Rollout(cmd.Context(), o)
-	if err != nil {
-		return err
-	}
-	summary(name, s)
-	if !dry {
-		rec.store(cmd.Context(), name, runID, s)
-	}
-	if !s.OK() {
-		return exitCode(exitFailedHosts)
-	}
-	return nil
+	return runHosts(cmd, f, hostCmd{name: name, claim: !dry, tagUploads: true,
+		targets: func() (*inventory.Inventory, []inventory.Target, error) { return f.loadTargets(path, f.limit) },
+		reboots: func(inv *inventory.Inventory) bool { return inv.Rollout.Reboot && !noReboot },
+		run: func(ctx context.Context, env hostEnv) (*fleet.Summary, error) {
+			o := fleet.Options{Inventory: env.inv, Targets: env.targets, Dial: env.dial, SSHConfig: env.co.SSHConfig, Reporter: env.rep,
+				RunID: env.runID, StateDir: f.stateDir, NoReboot: noReboot, Halt: in.halt}
+			switch f.frontEnd(consoleOf(cmd.OutOrStdout()), dry) {
+			case frontTUI:
+				return runRolloutTUI(cmd, in, o)
+			case frontConfirm:
+				if ok, err := confirmPlain(cmd, o); !ok || err != nil {
+					return nil, err
+				}
+			case frontLines:
+			}
+			if dry {
+				o = fleet.PlanOptions(o)
+			}
+			return fleet.Rollout(ctx, o)
+		},
+	})
 }
 
 func newRollbackCmd(in interrupts) *cobra.Command {
@@ -288,34 +267,22 @@ edited since the run (unless --force), leaves the host as it is.
 A first argument that ends in .yaml or .yml, or (without -i) names an existing
 file, is the inventory; the others are hosts.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			if runID != "" && !fleet.ValidRunID(runID) {
-				return usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
-			}
-			inv, targets, err := hosts.targets(&f, args, "roll back")
-			if err != nil {
-				return err
-			}
-			// The rollback's own record has a run id of its own.
-			started := time.Now()
-			recID, release, err := fleet.ClaimRunID(f.stateDir, started)
-			if err != nil {
-				return err
-			}
-			defer release()
-			dial := fleet.RemoteDialer(inv, f.connectOptions())
-			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-			s, err := fleet.Rollback(cmd.Context(), fleet.RollbackOptions{Inventory: inv, Targets: targets,
-				Dial: dial, Reporter: rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
-				Halt: in.halt, Force: force})
-			if err != nil {
-				return err
-			}
-			summary("rollback", s)
-			f.record(cmd, inv, targets, dial, false, started).store(cmd.Context(), "rollback", recID, s)
-			return failedHosts(s)
+			// The rollback's own record has a run id of its own; its events
+			// name the run it undoes.
+			return runHosts(cmd, &f, hostCmd{name: "rollback", claim: true,
+				reportID: func(string) string { return runID },
+				targets: func() (*inventory.Inventory, []inventory.Target, error) {
+					if runID != "" && !fleet.ValidRunID(runID) {
+						return nil, nil, usageError{fmt.Errorf("--run %q: want a run id such as 20261124_213045", runID)}
+					}
+					return hosts.targets(&f, args, "roll back")
+				},
+				run: func(ctx context.Context, env hostEnv) (*fleet.Summary, error) {
+					return fleet.Rollback(ctx, fleet.RollbackOptions{Inventory: env.inv, Targets: env.targets,
+						Dial: env.dial, Reporter: env.rep, RunID: runID, StateDir: f.stateDir, Timeout: timeout,
+						Halt: in.halt, Force: force})
+				},
+			})
 		},
 	}
 	f.register(cmd)

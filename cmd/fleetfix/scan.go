@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/spf13/cobra"
 )
 
@@ -31,7 +33,8 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 			if err := f.validate(); err != nil {
 				return err
 			}
-			if err := scanAs(&f.format, reportFormat); err != nil {
+			writeScan, err := f.scanWriter(reportFormat, cmd.Flags().Changed("output"))
+			if err != nil {
 				return err
 			}
 			if top < 0 {
@@ -52,7 +55,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 			rep := f.format.scanEvents(cmd.ErrOrStderr(), f.verbose)
 			results := fleet.Scan(cmd.Context(), fleet.ScanOptions{Inventory: loaded, Targets: targets,
 				Dial: fleet.RemoteDialer(loaded, f.connectOptions()), Reporter: rep, Top: top, Parallel: parallel, Listen: suggestTo != ""})
-			f.format.scan(cmd.OutOrStdout(), results, time.Since(start))
+			writeScan(cmd.OutOrStdout(), results, time.Since(start))
 			if suggestTo != "" {
 				if err := writeSuggestion(cmd, loaded, path, results, suggestTo, force); err != nil {
 					return err
@@ -66,7 +69,7 @@ with --fail-on-sigkill, when a unit was SIGKILLed (for monitoring and CI).`,
 	cmd.Flags().IntVar(&top, "top", 5, "slowest units reported per host, besides every SIGKILLed one (0: every unit)")
 	cmd.Flags().BoolVar(&failOnSigkill, "fail-on-sigkill", false, "exit 1 when a unit was SIGKILLed at a host's last shutdown")
 	cmd.Flags().IntVar(&parallel, "parallel", 64, "hosts scanned at once")
-	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "write the scan as a report, md or html, instead of --output's (not with -o)")
 	suggestFlags(cmd, &suggestTo, &force)
 	return cmd
 }
@@ -85,40 +88,23 @@ the host key again, waits for the inventory's units to be active and healthy, an
 reads the journal: each unit's stop time at this shutdown against the one before.
 Canary first and the failure budget apply as in a rollout.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			path, hosts, err := inv.split(args, true)
-			if err != nil {
-				return err
-			}
-			if all == (len(hosts) > 0 || len(f.limit) > 0) {
-				return usageError{fmt.Errorf("name the hosts to reboot (or --limit), or --all")}
-			}
-			loaded, targets, err := f.loadTargets(path, append(f.limit, hosts...))
-			if err != nil {
-				return err
-			}
-			started := time.Now()
-			runID, release, err := fleet.ClaimRunID(f.stateDir, started)
-			if err != nil {
-				return err
-			}
-			defer release()
-			co := f.connectOptions()
-			dial := fleet.RemoteDialer(loaded, co)
-			rep, summary := f.reporter(cmd.OutOrStdout(), runID)
-			s, err := fleet.Reboot(cmd.Context(), fleet.Options{Inventory: loaded, Targets: targets,
-				Dial: dial, SSHConfig: co.SSHConfig, Reporter: rep, RunID: runID, Halt: in.halt})
-			if err != nil {
-				return err
-			}
-			summary("reboot", s)
-			f.record(cmd, loaded, targets, dial, true, started).store(cmd.Context(), "reboot", runID, s)
-			if !s.OK() {
-				return exitCode(exitFailedHosts)
-			}
-			return nil
+			return runHosts(cmd, &f, hostCmd{name: "reboot", claim: true,
+				targets: func() (*inventory.Inventory, []inventory.Target, error) {
+					path, hosts, err := inv.split(args, true)
+					if err != nil {
+						return nil, nil, err
+					}
+					if all == (len(hosts) > 0 || len(f.limit) > 0) {
+						return nil, nil, usageError{fmt.Errorf("name the hosts to reboot (or --limit), or --all")}
+					}
+					return f.loadTargets(path, append(f.limit, hosts...))
+				},
+				reboots: func(*inventory.Inventory) bool { return true },
+				run: func(ctx context.Context, env hostEnv) (*fleet.Summary, error) {
+					return fleet.Reboot(ctx, fleet.Options{Inventory: env.inv, Targets: env.targets,
+						Dial: env.dial, SSHConfig: env.co.SSHConfig, Reporter: env.rep, RunID: env.runID, Halt: in.halt})
+				},
+			})
 		},
 	}
 	f.register(cmd)

@@ -4,43 +4,24 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/plain"
 	"github.com/fleetfix/fleetfix/tui"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
-
-// tuiExit turns runRolloutTUI's outcome into the command's exit: its error
-// (an operator's abort is exitInterrupted), 1 when a host did not end ok,
-// else 0 (also when the operator declined the plan: nothing changed).
-func tuiExit(s *fleet.Summary, err error) error {
-	if err != nil {
-		return err
-	}
-	if s != nil && !s.OK() {
-		return exitCode(exitFailedHosts)
-	}
-	return nil
-}
 
 // runRolloutTUI plans the rollout o, shows the plan in the TUI and, once the
 // operator confirms, runs it in a tui.Session the TUI shows live and steers.
 // When the TUI exits before the run ended, the run is halted gracefully and
-// its remaining events are printed in the flags' format; then the summary
-// (with the TUI's rollbacks folded in) is printed and returned, nil when
-// the operator quit at the plan. An operator's abort returns
-// exitInterrupted with it.
-func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Options) (*fleet.Summary, error) {
+// its remaining events go to o.Reporter; the summary (with the TUI's
+// rollbacks folded in) is returned, nil when the operator quit at the
+// plan. An operator's abort returns exitInterrupted with it.
+func runRolloutTUI(cmd *cobra.Command, in interrupts, o fleet.Options) (*fleet.Summary, error) {
 	ctx := cmd.Context()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if o.RunID == "" {
-		o.RunID = fleet.NewRunID(time.Now())
-	}
+	rep := o.Reporter // the session has its own
 	fmt.Fprintf(errOut, "fleetfix: planning %d host(s)...\n", len(o.Targets))
 	plan, err := tui.Plan(ctx, o)
 	if err != nil {
@@ -71,7 +52,6 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 	if sess.Running() {
 		fmt.Fprintln(errOut, "fleetfix: stopping: no new host starts, hosts in flight finish their current step (Ctrl-C twice: stop now)")
 	}
-	rep, summary := f.reporter(out, o.RunID)
 	for _, e := range res.Unshown {
 		rep.Report(e)
 	}
@@ -79,7 +59,6 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 	if err != nil {
 		return nil, err
 	}
-	summary("rollout", sum)
 	if tuiErr != nil {
 		fmt.Fprintln(errOut, "fleetfix: tui:", tuiErr)
 	}
@@ -87,16 +66,6 @@ func runRolloutTUI(cmd *cobra.Command, in interrupts, f *commonFlags, o fleet.Op
 		return sum, exitCode(exitInterrupted)
 	}
 	return sum, nil
-}
-
-// dumbTerminal says whether a rollout would get the TUI but for TERM=dumb:
-// an operator is there, on a terminal that cannot draw it.
-func (f *commonFlags) dumbTerminal(out io.Writer) bool {
-	if !f.format.interactive || f.plain || os.Getenv("TERM") != "dumb" {
-		return false
-	}
-	file, ok := out.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // confirmPlain plans the rollout o in plain lines and asks on stdin
