@@ -9,7 +9,8 @@ import (
 // reports all use these names.
 type Step string
 
-// The steps, in the order a rollout runs them.
+// The steps: a rollout's, in the order it runs them, then the other
+// commands' and the run's own.
 const (
 	StepConnect   Step = "connect"
 	StepPreflight Step = "preflight"
@@ -19,11 +20,11 @@ const (
 	StepReload    Step = "reload"
 	StepRestart   Step = "restart"
 	StepSettle    Step = "settle" // only with rollout.settle
+	StepGuard     Step = "guard"  // the dead-man switch, before the reboot
 	StepReboot    Step = "reboot"
 	StepJournal   Step = "journal"
-	StepGuard     Step = "guard"   // the dead-man switch, before the reboot
-	StepConfirm   Step = "confirm" // its removal, once every check passed
 	StepVerify    Step = "verify"
+	StepConfirm   Step = "confirm" // the guard's removal, once every check passed
 	StepRollback  Step = "rollback"
 	StepPrune     Step = "prune"
 	StepRun       Step = "run" // the run as a whole (batches, summary)
@@ -32,8 +33,11 @@ const (
 // Phase is where in a step an event stands.
 type Phase string
 
-// Phases of a step. A host's final event is PhaseDone with Step == StepRun
-// on success, or PhaseFail/PhaseHalted.
+// Phases of a step. A host's final event carries its Result: PhaseDone,
+// or PhaseSkip when it had nothing to do, with Step the flow's (StepRun for
+// a rollout or a reboot, StepRollback, StepPrune); or PhaseFail or
+// PhaseHalted with Step the step it stopped at (StepRun for a host a
+// halted run never started).
 const (
 	PhaseStart  Phase = "start"
 	PhaseDone   Phase = "done"

@@ -4,14 +4,17 @@
 //
 // Each command's work on a host is a flow, a list of steps named once in
 // pipeline.go (a rollout: connect, preflight, backup, push, drop-in,
-// reload, restart, and the cold reboot and the journal's stop times when
-// the policy asks). One runner (flow.go) runs every flow: each step between
-// its start and done events, with its timeout, recorded in the on-host
+// reload, restart and, when the policy asks for the cold reboot, the
+// settle wait, the guard, the reboot, the journal's stop times, verify and
+// confirm). One runner (flow.go) runs every flow: each step between its
+// start and done events, with its timeout, recorded in the on-host
 // manifest, which is saved after each step that replaced files; the host's
-// lock is taken by the first save and released by the last (record.go).
-// Rolling batches (rolling.go) run a flow over the hosts, canaries first,
-// within the failure budget. A plan is a rollout through a host that
-// changes nothing (dry.go); the remote scripts are in scripts/.
+// lock is taken where the flow says (a rollout's and a reboot's after
+// preflight found work, with the manifest's first save) and released by
+// the last save (record.go). Rolling batches (rolling.go) run a flow over
+// the hosts, canaries first, within the failure budget. A plan is a
+// rollout through a host that changes nothing (dry.go); the steps' remote
+// scripts are in scripts/.
 package fleet
 
 import (

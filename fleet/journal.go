@@ -5,5 +5,5 @@ package fleet
 // json lines (scripts/journal.sh, which takes another boot as its first
 // argument). It changes nothing on the host.
 func ShutdownQuery() []string {
-	return []string{"sh", "-c", scriptJournal.body, "fleetfix-" + scriptJournal.name}
+	return scriptJournal.argv(nil)
 }

@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/fleetfix/fleetfix/inventory"
 	"os"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // runner holds what every host's work shares; nothing in it changes once

@@ -1,156 +1,20 @@
 package fleet
 
 import (
-	"bytes"
-	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/fleetfix/fleetfix/internal/shscript"
 )
 
-// scriptFileNames lists the files under scripts/, lib/ ones included.
-func scriptFileNames(t *testing.T) []string {
-	t.Helper()
-	var names []string
-	err := fs.WalkDir(scriptFiles, "scripts", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			names = append(names, strings.TrimPrefix(p, "scripts/"))
-		}
-		return err
-	})
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no scripts embedded: %v", err)
-	}
-	return names
-}
-
-// syntaxCheckers are the shells that parse a script without running it
-// (-n): bash for every script, and for the sh ones bash in POSIX mode and
-// the hosts' usual /bin/sh, dash, when this machine has them.
-func syntaxCheckers(file string) [][]string {
-	if strings.HasSuffix(file, ".bash") {
-		return [][]string{{"bash", "-n"}}
-	}
-	return [][]string{{"bash", "-n"}, {"bash", "--posix", "-n"}, {"dash", "-n"}, {"sh", "-n"}}
-}
-
-// checkSyntax parses body with shell, an argv ending in -n; false when
-// this machine has no such shell.
-func checkSyntax(shell []string, body string) (bool, error) {
-	if _, err := exec.LookPath(shell[0]); err != nil {
-		return false, nil
-	}
-	out, err := exec.Command(shell[0], append(shell[1:], "-c", body, "fleetfix-syntax")...).CombinedOutput()
-	if err != nil {
-		return true, fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
-	}
-	return true, nil
-}
-
-// TestScriptsSyntax parses every embedded script, as it runs (header left
-// out, includes expanded), with each shell that may run it.
+// TestScriptsSyntax parses every embedded script, as it runs, with each
+// shell that may run it.
 func TestScriptsSyntax(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash to check the scripts with")
-	}
-	// The check itself must reject a broken script.
-	if ran, err := checkSyntax([]string{"bash", "-n"}, "if true; then\n"); !ran || err == nil {
-		t.Fatalf("bash -n accepted a broken script (ran %v)", ran)
-	}
-	for _, file := range scriptFileNames(t) {
-		t.Run(file, func(t *testing.T) {
-			body, err := scriptText(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, shell := range syntaxCheckers(file) {
-				if ran, err := checkSyntax(shell, body); err != nil {
-					t.Errorf("%s: %v", strings.Join(shell, " "), err)
-				} else if !ran {
-					t.Logf("%s not found: not checked with it", shell[0])
-				}
-			}
-		})
-	}
-}
-
-// mustScriptFiles returns how many times each file is passed to
-// mustScript in the package's Go source.
-func mustScriptFiles(t *testing.T) map[string]int {
-	t.Helper()
-	srcs, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := map[string]int{}
-	fset := token.NewFileSet()
-	for _, src := range srcs {
-		if strings.HasSuffix(src, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, src, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) != 1 {
-				return true
-			}
-			if fn, ok := call.Fun.(*ast.Ident); !ok || fn.Name != "mustScript" {
-				return true
-			}
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				t.Fatalf("%s: mustScript takes a literal file name", fset.Position(call.Pos()))
-			}
-			name, _ := strconv.Unquote(lit.Value)
-			used[name]++
-			return true
-		})
-	}
-	return used
+	shscript.Check(t, scriptFiles, "scripts")
 }
 
 // TestScriptFilesUsed: every file in scripts/ is the script of exactly one
 // mustScript, or a fragment in lib/ that some script includes; each starts
 // with its header comment.
 func TestScriptFilesUsed(t *testing.T) {
-	used := mustScriptFiles(t)
-	included := map[string]bool{}
-	files := scriptFileNames(t)
-	for _, file := range files {
-		data, err := scriptFiles.ReadFile("scripts/" + file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(string(data), "# ") {
-			t.Errorf("%s does not start with a header comment", file)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if inc, ok := strings.CutPrefix(line, includeDirective); ok {
-				included[inc] = true
-			}
-		}
-	}
-	for _, file := range files {
-		switch n := used[file]; {
-		case strings.HasPrefix(file, "lib/"):
-			if n != 0 || !included[file] {
-				t.Errorf("fragment %s: %d scripts of its own, included %v; want 0, true", file, n, included[file])
-			}
-		case n != 1:
-			t.Errorf("%s is the script of %d mustScript calls, want 1", file, n)
-		}
-		delete(used, file)
-	}
-	for file := range used {
-		t.Errorf("mustScript(%q): no such file in scripts/", file)
-	}
+	shscript.CheckUsed(t, scriptFiles, "scripts", "mustScript")
 }

@@ -91,9 +91,9 @@ func readJournal(r io.Reader) ([]*record, int, error) {
 // parseRecord decodes one journalctl -o json line; nil when it is not a
 // JSON object or has no valid timestamp.
 func parseRecord(line []byte) *record {
-	// What json.Unmarshal into a map accepted; the members are then read in
+	// What json.Unmarshal into a map accepts; the members are then read in
 	// place, since decoding every record into a map (and each field again)
-	// was most of a scan's parse. Keys match exactly, as map keys do (a
+	// would be most of a scan's parse. Keys match exactly, as map keys do (a
 	// struct would also take "message" for MESSAGE), and the last of a
 	// repeated key wins.
 	if !validObject(line) {

@@ -1,13 +1,20 @@
-// Package journal reads how each unit stopped at a shutdown out of one
-// boot's systemd journal, as journalctl -o json prints it.
+// Package journal reads how each unit stopped at a shutdown, or at a
+// restart, out of one boot's systemd journal, as journalctl -o json prints
+// it: ParseShutdown returns a Shutdown, ParseRestart a Restart.
 //
 // systemd reports no shutdown timings itself (systemd-analyze covers boot
 // only), so a unit's stop time is the gap between the "Stopping ..." and
 // "Stopped ..." records of its stop job, paired per unit by JOB_ID; the
 // kill after a stop timeout and the unit's result come from PID 1's records
-// of the same invocation. The input is what the remote query prints
-// (fleet.ShutdownQuery); the parser is pure, reads no host and does not
-// depend on the order of the lines.
+// of the same invocation. ParseShutdown's input is what the remote query
+// prints (fleet.ShutdownQuery), ParseRestart's what fleet's restart-journal
+// script prints; the parsers are pure, read no host and do not depend on
+// the order of the lines.
+//
+// The types' JSON tags are the shape of the goldens (testdata/*.json) the
+// tests compare the parses with: a field added to a type appears there
+// with no other edit, so no golden misses it. What fleetfix writes for
+// others to read is jsonl's types, not these.
 package journal
 
 import (

@@ -14,9 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetfix/fleetfix/internal/golden"
-	"time"
 )
 
 // The captures in testdata were taken on lab hosts (systemd 252; trixie-*

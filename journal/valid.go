@@ -4,9 +4,9 @@ package journal
 const maxDepth = 10000
 
 // validObject reports whether line is a JSON object, with what json.Valid
-// accepts, in one pass. encoding/json's scanner, a state machine called per
-// byte, was half of a scan's journal parse (11 % of a 10,000-host scan's
-// CPU); the parse reads every line whole anyway.
+// accepts, in one pass: encoding/json's scanner, a state machine called per
+// byte, costs half of a scan's journal parse (11 % of a 10,000-host scan's
+// CPU), and the parse reads every line whole anyway.
 func validObject(line []byte) bool {
 	if len(line) == 0 || line[0] != '{' {
 		return false

@@ -14,8 +14,8 @@ import (
 // knownIndex finds a host's known_hosts entries by its address in one map
 // look-up. The libraries walk every line of the files for each host, twice
 // per dial (the key types to ask for, then the check): for a fleet whose N
-// keys are in one file that is O(N) per dial, O(N²) per run, and it was 43 %
-// of a 10,000-host scan's CPU.
+// keys are in one file that is O(N) per dial, O(N²) per run, 43 % of a
+// 10,000-host scan's CPU.
 //
 // The index answers only for files it fully understands: every line a plain
 // entry whose patterns are literal host names or [host]:port (what

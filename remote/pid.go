@@ -7,12 +7,12 @@ import (
 	"sync"
 )
 
-// pidAnnounce makes the login shell write its PID to stderr before it execs
-// the command (see Client.session).
-const (
-	pidPrefix   = "fleetfix-pid "
-	pidAnnounce = `echo "` + pidPrefix + `$$" >&2`
-)
+// pidPrefix starts the line in which the login shell writes its PID to
+// stderr before it execs the command (see Client.session).
+const pidPrefix = "fleetfix-pid "
+
+// pidAnnounce writes that line (scripts/pid-announce.sh).
+var pidAnnounce = mustLine("pid-announce.sh")
 
 // maxPreamble bounds what pidFilter holds back looking for the PID line. A
 // noisy shell startup file may print before it; beyond this much, give up.

@@ -22,25 +22,9 @@ type FileInfo struct {
 	SHA256 string // hex, only for regular files
 }
 
-// statScript answers in one round trip with either "missing" or a "stat"
-// line, followed for regular files by a "sha256" line. The path is "$1",
-// never part of the script text. LC_ALL=C makes stat's error text (the only
-// way to tell "missing" from "permission denied") predictable; sha256sum
-// reads stdin so that odd file names cannot change its output format.
-const statScript = `export LC_ALL=C
-if ! out=$(stat -L -c '%f %U %G %s' -- "$1" 2>&1); then
-	case $out in
-	*"No such file or directory"*|*"Not a directory"*) echo missing; exit 0 ;;
-	esac
-	printf '%s\n' "$out" >&2
-	exit 1
-fi
-printf 'stat %s\n' "$out"
-if [ -f "$1" ]; then
-	sum=$(sha256sum < "$1") || exit 1
-	printf 'sha256 %s\n' "${sum%% *}"
-fi
-`
+// statScript describes a path in one round trip: "missing", or a "stat"
+// line and, for a regular file, a "sha256" line (scripts/stat.sh).
+var statScript = mustScript("stat.sh")
 
 // Stat describes path; a missing path is FileInfo{Exists:false} with nil
 // error. With Become it looks as root, so root-only files can be hashed.

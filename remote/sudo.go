@@ -29,9 +29,11 @@ const (
 	sudoReady       = "fleetfix-sudo-ready"
 	sudoGuardStatus = 125 // the exit status in sudoGuard
 	sudoGuardMsg    = "fleetfix: sudo did not read the password; command not run"
-	sudoGuard       = `echo '` + sudoReady + `' >&2; IFS= read -r l || l=; if [ "$l" != '` + sudoMarker + `' ]; then ` +
-		`echo '` + sudoGuardMsg + `' >&2; exit 125; fi; l=; exec "$@"`
 )
+
+// sudoGuard is the guard shell (scripts/sudo-guard.sh), which speaks
+// sudoReady, sudoMarker, sudoGuardMsg and sudoGuardStatus.
+var sudoGuard = mustLine("sudo-guard.sh")
 
 // sudoArgv wraps argv to run as root. -k makes sudo ignore a cached
 // credential, so it always reads the password line we send instead of

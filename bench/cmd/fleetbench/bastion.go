@@ -188,7 +188,7 @@ func (b *bench) stubBastionBench(ctx context.Context, n int) error {
 		name := fmt.Sprintf("scan%d", r)
 		before := bastion.seen()
 		cpu0 := selfCPU()
-		u, err := runMeasured(ctx, dir, name, []string{b.c.fleetfix, "scan", invPath, "-o", "json", "--no-ssh-config"}, nil, false)
+		u, err := b.runMeasured(ctx, dir, name, []string{b.c.fleetfix, "scan", invPath, "-o", "json", "--no-ssh-config"}, nil, false)
 		if err != nil {
 			return err
 		}

@@ -67,6 +67,12 @@ type config struct {
 	stubSSHConfig            bool
 }
 
+// labCgroups is a glob of the lab hosts' cgroup2 directories: the lab runs
+// each host in its own cgroup, fleetlab/<bridge>-<host>.
+func (c config) labCgroups() string {
+	return "/sys/fs/cgroup/unified/fleetlab/" + c.bridge + "-h*"
+}
+
 func main() {
 	var c config
 	var rollout, scan, stubScan, stubBastion string
@@ -121,8 +127,6 @@ func main() {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		fatal(err)
 	}
-	// The lab runs each host in its own cgroup, fleetlab/<bridge>-<host>.
-	labCgroups = "/sys/fs/cgroup/unified/fleetlab/" + c.bridge + "-h*"
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &bench{c: c, res: &Results{Started: time.Now(), Config: c.describe()}}
@@ -334,7 +338,7 @@ func (b *bench) restore(ctx context.Context, dir, invPath, tool string, r int) {
 	if tool == "fleetfix" {
 		err = runQuiet(ctx, b.log(), b.c.fleetfix, "rollback", "-i", invPath, "--all", "--state-dir", filepath.Join(dir, "ffstate"))
 	} else {
-		_, err = runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "@" + filepath.Join(dir, "ansible-vars.json"), filepath.Join(b.c.ansibleDir, "restore.yml")},
+		_, err = b.runMeasured(ctx, dir, fmt.Sprintf("restore-%d", r), []string{"ansible-playbook", "-e", "@" + filepath.Join(dir, "ansible-vars.json"), filepath.Join(b.c.ansibleDir, "restore.yml")},
 			ansibleEnv(dir, fmt.Sprintf("restore-%d", r)), true)
 	}
 	if err != nil {
@@ -378,7 +382,7 @@ func (b *bench) rolloutOnce(ctx context.Context, dir string, inv *inventory.Inve
 		env = ansibleEnv(dir, strconv.Itoa(r))
 	}
 	since := time.Now()
-	u, err := runMeasured(ctx, dir, name, argv, env, tool == "ansible")
+	u, err := b.runMeasured(ctx, dir, name, argv, env, tool == "ansible")
 	if err != nil {
 		return rr, err
 	}
@@ -540,7 +544,7 @@ func (b *bench) scanBench(ctx context.Context, n int, largest bool) error {
 	inv := filepath.Join(b.c.stateDir, "inventory.yaml")
 	for r := 1; r <= b.c.scanRuns; r++ {
 		name := fmt.Sprintf("scan%d", r)
-		u, err := runMeasured(ctx, dir, name, []string{b.c.fleetfix, "scan", inv, "-o", "json"}, nil, false)
+		u, err := b.runMeasured(ctx, dir, name, []string{b.c.fleetfix, "scan", inv, "-o", "json"}, nil, false)
 		if err != nil {
 			return err
 		}
@@ -564,7 +568,7 @@ func (b *bench) profileScan(ctx context.Context, dir, inv string, n int, sshArgs
 	}
 	cpu, mem := filepath.Join(dir, "scan.cpu.pprof"), filepath.Join(dir, "scan.heap.pprof")
 	args := append([]string{b.c.fleetprof, "-i", inv, "-mode", "scan", "-cpuprofile", cpu, "-memprofile", mem}, sshArgs...)
-	u, err := runMeasured(ctx, dir, "fleetprof", args, nil, false)
+	u, err := b.runMeasured(ctx, dir, "fleetprof", args, nil, false)
 	if err != nil {
 		return err
 	}

@@ -45,14 +45,10 @@ type Usage struct {
 	HostsCPU time.Duration `json:"hosts_cpu_ns"`
 }
 
-// labCgroups is a glob of the lab hosts' cgroup2 directories.
-var labCgroups string
-
-func hostsCPU() time.Duration {
-	if labCgroups == "" {
-		return 0
-	}
-	dirs, _ := filepath.Glob(labCgroups)
+// hostsCPU is the CPU time the cgroup2 directories matching glob (the lab
+// hosts', config.labCgroups) have used.
+func hostsCPU(glob string) time.Duration {
+	dirs, _ := filepath.Glob(glob)
 	var sum int64
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "cpu.stat"))
@@ -73,7 +69,7 @@ func (u Usage) CPU() time.Duration { return u.User + u.Sys }
 // runMeasured runs a controller with its output to files and returns what
 // it cost. With reap, fleetbench is a child subreaper for the run, so
 // daemonized helpers (ssh ControlMaster) are counted and then ended.
-func runMeasured(ctx context.Context, dir, name string, argv []string, env []string, reap bool) (Usage, error) {
+func (b *bench) runMeasured(ctx context.Context, dir, name string, argv []string, env []string, reap bool) (Usage, error) {
 	var u Usage
 	stdout, err := os.Create(filepath.Join(dir, name+".out"))
 	if err != nil {
@@ -99,7 +95,7 @@ func runMeasured(ctx context.Context, dir, name string, argv []string, env []str
 	cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
 	busy0, total0 := machineCPU()
-	hcpu0 := hostsCPU()
+	hcpu0 := hostsCPU(b.c.labCgroups())
 	if err := cmd.Start(); err != nil {
 		return u, err
 	}
@@ -124,7 +120,7 @@ func runMeasured(ctx context.Context, dir, name string, argv []string, env []str
 	}()
 	werr := cmd.Wait()
 	u.Wall = time.Since(start)
-	u.HostsCPU = hostsCPU() - hcpu0
+	u.HostsCPU = hostsCPU(b.c.labCgroups()) - hcpu0
 	if busy1, total1 := machineCPU(); total1 > total0 {
 		u.MachineBusy = float64(busy1-busy0) / float64(total1-total0)
 	}

@@ -267,7 +267,7 @@ func (b *bench) stubScanBench(ctx context.Context, n int) error {
 	for r := 1; r <= b.c.scanRuns; r++ {
 		name := fmt.Sprintf("scan%d", r)
 		cpu0 := selfCPU()
-		u, err := runMeasured(ctx, dir, name, append([]string{b.c.fleetfix, "scan", invPath, "-o", "json"}, sshArgs...), nil, false)
+		u, err := b.runMeasured(ctx, dir, name, append([]string{b.c.fleetfix, "scan", invPath, "-o", "json"}, sshArgs...), nil, false)
 		if err != nil {
 			return err
 		}
