@@ -128,3 +128,18 @@ func scanFlow(ctx context.Context, o ScanOptions, got *perHost[ScanResult]) flow
 		},
 		finish: func(hr *hostRun) (Status, string) { return StatusOK, scanSummary(*got.get(hr.t.Name)) }}
 }
+
+// unlockFlow connects to a host and removes its lock (hostRun.unlock),
+// reported as the unlock step with what the removal said.
+func unlockFlow(to inventory.Timeouts, force bool) flow {
+	said := newPerHost[string]()
+	return flow{name: StepUnlock,
+		steps: []step{
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepUnlock, timeout: to.Preflight, acts: true,
+				run: func(hr *hostRun, ctx context.Context) (string, error) {
+					return hr.unlock(ctx, force, said.get(hr.t.Name))
+				}},
+		},
+		finish: func(hr *hostRun) (Status, string) { return StatusOK, *said.get(hr.t.Name) }}
+}

@@ -25,6 +25,9 @@ type format struct {
 	// the scan's table or line is the output).
 	scanEvents func(w io.Writer, verbose bool) fleet.Reporter
 	scan       func(w io.Writer, results []fleet.ScanResult, took time.Duration)
+	// unlock is run's counterpart for an unlock, whose plain text is one
+	// line per host: who held its lock and what was done.
+	unlock func(w io.Writer) (fleet.Reporter, func(command string, s *fleet.Summary))
 	// interactive: on a terminal, a rollout runs in the TUI instead.
 	interactive bool
 }
@@ -44,6 +47,9 @@ func formats() []format {
 				return plain.NewReporter(w, true)
 			},
 			scan: plain.Scan,
+			unlock: func(w io.Writer) (fleet.Reporter, func(string, *fleet.Summary)) {
+				return plain.NewUnlockReporter(w), func(string, *fleet.Summary) {}
+			},
 		},
 		{
 			name: "json", help: "json (JSON lines, see README)",
@@ -54,6 +60,10 @@ func formats() []format {
 			scanEvents: func(io.Writer, bool) fleet.Reporter { return nop{} },
 			scan: func(w io.Writer, results []fleet.ScanResult, took time.Duration) {
 				jsonl.NewWriter(w, "").Scan(results, took)
+			},
+			unlock: func(w io.Writer) (fleet.Reporter, func(string, *fleet.Summary)) {
+				j := jsonl.NewWriter(w, "")
+				return j, j.Summary
 			},
 		},
 	}
