@@ -48,7 +48,8 @@ func formats() []format {
 			},
 			scan: plain.Scan,
 			unlock: func(w io.Writer) (fleet.Reporter, func(string, *fleet.Summary)) {
-				return plain.NewUnlockReporter(w), func(string, *fleet.Summary) {}
+				u := plain.NewUnlockReporter(w)
+				return u, u.Summary
 			},
 		},
 		{
