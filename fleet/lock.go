@@ -273,15 +273,15 @@ func unlockHost(ctx context.Context, h Host, owner string) {
 // removed, was cut off: a manifest that still says running says
 // interrupted, which a rollout resumes like a failed run. It reports
 // whether it marked it.
-func markInterrupted(ctx context.Context, h Host, id, stateDir string) (bool, error) {
+func (hr *hostRun) markInterrupted(ctx context.Context, id string) (bool, error) {
 	if !ValidRunID(id) {
 		return false, nil
 	}
-	m, err := readManifest(ctx, h, id)
+	m, err := readManifest(ctx, hr.h, id)
 	if err != nil {
 		// A manifest gone (pruned, or removed by hand) leaves no run to
 		// mark: the lock's removal has done all there was to do.
-		if fi, serr := h.Stat(ctx, RemoteRunsDir+"/"+id+".json"); serr == nil && !fi.Exists {
+		if fi, serr := hr.h.Stat(ctx, RemoteRunsDir+"/"+id+".json"); serr == nil && !fi.Exists {
 			return false, nil
 		}
 		return false, err
@@ -290,11 +290,7 @@ func markInterrupted(ctx context.Context, h Host, id, stateDir string) (bool, er
 		return false, nil
 	}
 	m.State = StateInterrupted
-	w, err := m.snapshot(stateDir)
-	if err != nil {
-		return false, err
-	}
-	if err := w.write(ctx, h, lockReq{}); err != nil {
+	if err := hr.saveOther(m); err != nil {
 		return false, err
 	}
 	return true, nil

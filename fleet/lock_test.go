@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
-	"github.com/fleetfix/fleetfix/remote"
 )
 
 func TestProcStartIsThisProcess(t *testing.T) {
@@ -328,50 +327,6 @@ func TestResumeRemovesTheRunsTemporaries(t *testing.T) {
 	}
 	if !said {
 		t.Error("the removal was not said")
-	}
-}
-
-func TestUnlock(t *testing.T) {
-	other := controller{host: "elsewhere", pid: 7, start: "1", boot: "x"}
-	tests := []struct {
-		name        string
-		expired     bool
-		locked      bool
-		force       bool
-		removed     bool
-		interrupted string
-		gone        bool // the holder's manifest is not on the host
-		err         error
-	}{
-		{name: "not locked"},
-		{name: "a live lease is refused", locked: true, err: ErrLeaseLive},
-		{name: "a live lease, forced", locked: true, force: true, removed: true, interrupted: "20261130_100000"},
-		{name: "an expired lease", locked: true, expired: true, removed: true, interrupted: "20261130_100000"},
-		{name: "its manifest gone: removed, nothing to mark", locked: true, force: true, removed: true, gone: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := staleLockHost(t, other, tt.expired)
-			if !tt.locked {
-				h.answers["lock-show"] = ok("")
-			}
-			if tt.gone {
-				h.answers["cat"] = fails("cat: no such file", 1)
-				h.stat = func(string) (remote.FileInfo, error) { return remote.FileInfo{}, nil }
-			}
-			res := Unlock(context.Background(), func(context.Context, inventory.Target) (Host, error) { return h, nil },
-				inventory.Target{Name: "h1"}, tt.force, "")
-			if res.Removed != tt.removed || res.Interrupted != tt.interrupted || !errors.Is(res.Err, tt.err) || (res.Holder != nil) != tt.locked {
-				t.Errorf("result %+v, want removed %v interrupted %q err %v", res, tt.removed, tt.interrupted, tt.err)
-			}
-			removed := slices.Contains(h.received(), "unlock")
-			if removed != tt.removed {
-				t.Errorf("host received %v", h.received())
-			}
-			if ms, _, _ := h.saves(); tt.interrupted != "" && (len(ms) != 1 || ms[0].State != StateInterrupted) {
-				t.Errorf("saves %v, want the run marked interrupted", ms)
-			}
-		})
 	}
 }
 

@@ -112,3 +112,34 @@ func Steps(o Options) []Step {
 	}
 	return names
 }
+
+// scanFlow reads a host's last shutdown and changes nothing: connect, then
+// the journal's read into the host's entry of got, both ending with ctx
+// (following). A host is reported under the journal step, the read it is
+// for.
+func scanFlow(ctx context.Context, o ScanOptions, got *perHost[ScanResult]) flow {
+	to := o.Inventory.Rollout.Timeouts
+	return flow{name: StepJournal,
+		steps: []step{
+			{name: StepConnect, timeout: to.Connect, run: following(ctx, (*hostRun).connect)},
+			{name: StepJournal, timeout: to.Journal, run: following(ctx, func(hr *hostRun, ctx context.Context) (string, error) {
+				return hr.scanJournal(ctx, o, got.get(hr.t.Name))
+			})},
+		},
+		finish: func(hr *hostRun) (Status, string) { return StatusOK, scanSummary(*got.get(hr.t.Name)) }}
+}
+
+// unlockFlow connects to a host and removes its lock (hostRun.unlock),
+// reported as the unlock step with what the removal said.
+func unlockFlow(to inventory.Timeouts, force bool) flow {
+	said := newPerHost[string]()
+	return flow{name: StepUnlock,
+		steps: []step{
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepUnlock, timeout: to.Preflight, acts: true,
+				run: func(hr *hostRun, ctx context.Context) (string, error) {
+					return hr.unlock(ctx, force, said.get(hr.t.Name))
+				}},
+		},
+		finish: func(hr *hostRun) (Status, string) { return StatusOK, *said.get(hr.t.Name) }}
+}

@@ -74,7 +74,7 @@ func (hr *hostRun) lockStale(ctx context.Context) error {
 	msg := fmt.Sprintf("took over the host's lock from %s: %s", holder, why)
 	if hr.m != nil && holder.Manifest == hr.m.RunID {
 		msg += "; this run resumes it"
-	} else if marked, err := markInterrupted(ctx, hr.h, holder.Manifest, hr.r.opts.StateDir); err != nil {
+	} else if marked, err := hr.markInterrupted(ctx, holder.Manifest); err != nil {
 		msg += "; could not mark its run interrupted: " + err.Error()
 	} else if marked {
 		msg += fmt.Sprintf("; run %s marked %s", holder.Manifest, StateInterrupted)
@@ -271,4 +271,14 @@ func (s *saver) wait() (Step, error) {
 		s.done = nil
 	}
 	return s.step, s.err
+}
+
+// saveOther saves m, the manifest of another run than this one (a run
+// whose lock was taken from it), as this run's own saves are written.
+func (hr *hostRun) saveOther(m *Manifest) error {
+	w, err := m.snapshot(hr.r.opts.StateDir)
+	if err != nil {
+		return err
+	}
+	return hr.put(w, lockReq{})
 }

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,7 +60,8 @@ type ScanOptions struct {
 // Scan reads, on every target at once and changing nothing, the last
 // shutdown in the journal: the units that were SIGKILLed or slowest to stop,
 // with their effective TimeoutStopSec and KillMode. It finds which services
-// need the fix before any change.
+// need the fix before any change. Each host runs the scan flow (connect,
+// then the journal's read) through the runner, up to Parallel at once.
 func Scan(ctx context.Context, o ScanOptions) []ScanResult {
 	if o.Top <= 0 {
 		o.Top = 5
@@ -67,69 +69,113 @@ func Scan(ctx context.Context, o ScanOptions) []ScanResult {
 	if o.Parallel <= 0 {
 		o.Parallel = 64
 	}
-	if o.Reporter == nil {
-		o.Reporter = ReporterFunc(func(Event) {})
-	}
+	inv := hostsOnly(o.Inventory)
+	inv.Rollout.MaxParallel = o.Parallel
 	targets := o.Targets
 	if targets == nil {
 		targets = o.Inventory.Hosts
 	}
 	results := make([]ScanResult, len(targets))
-	sem := make(chan struct{}, o.Parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			results[i] = scanHost(ctx, o, t)
-		}()
+	r, err := newRunner(Options{Inventory: inv, Dial: o.Dial, Reporter: o.Reporter})
+	if err != nil {
+		for i, t := range targets {
+			results[i] = scanFailed(t.Name, StepConnect, err)
+		}
+		return results
 	}
-	wg.Wait()
+	got := newPerHost[ScanResult]()
+	to := o.Inventory.Rollout.Timeouts
+	s := r.each(ctx, targets, nil, to.Connect+to.Journal, scanFlow(ctx, o, got))
+	for i, h := range s.Hosts {
+		results[i] = *got.get(h.Host)
+		results[i].Host = h.Host
+		var he *HostError
+		switch {
+		case errors.As(h.Err(), &he):
+			results[i].Error, results[i].err = he.Error(), he
+		case h.Status == StatusNotStarted:
+			results[i] = scanFailed(h.Host, StepConnect, context.Cause(ctx))
+		}
+	}
 	return results
 }
 
-func scanHost(ctx context.Context, o ScanOptions, t inventory.Target) ScanResult {
-	start := time.Now()
-	res := ScanResult{Host: t.Name}
-	to := o.Inventory.Rollout.Timeouts
-	step := StepConnect
-	fail := func(err error) ScanResult {
-		he := &HostError{Host: t.Name, Step: step, Err: err}
-		res.Error, res.err = he.Error(), he
-		o.Reporter.Report(Event{Time: time.Now(), Host: t.Name, Step: step, Phase: PhaseFail, Err: he, Message: err.Error()})
-		return res
+// scanFailed is the result of a host that failed at step with err before
+// it read anything.
+func scanFailed(host string, step Step, err error) ScanResult {
+	he := &HostError{Host: host, Step: step, Err: err}
+	return ScanResult{Host: host, Error: he.Error(), err: he}
+}
+
+// hostsOnly is inv without its services, for a flow that neither writes
+// a file nor checks a service (scan, unlock): its runner reads no
+// artifact. nil stays nil.
+func hostsOnly(inv *inventory.Inventory) *inventory.Inventory {
+	if inv == nil {
+		return nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, to.Connect)
-	h, err := o.Dial(cctx, t)
-	cancel()
-	if err != nil {
-		return fail(err)
+	c := *inv
+	c.Services = nil
+	return &c
+}
+
+// perHost keeps a flow's own outcome of each host, by name, beside the
+// HostResult the runner keeps: each host's entry is written only by that
+// host's run, and read once every host has ended.
+type perHost[T any] struct {
+	mu sync.Mutex
+	m  map[string]*T
+}
+
+func newPerHost[T any]() *perHost[T] { return &perHost[T]{m: map[string]*T{}} }
+
+// get returns host's entry, made empty the first time.
+func (p *perHost[T]) get(host string) *T {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[host]
+	if !ok {
+		v = new(T)
+		p.m[host] = v
 	}
-	defer func() { _ = h.Close() }() // read only: nothing to lose
-	step = StepJournal
-	jctx, cancel := context.WithTimeout(ctx, to.Journal)
-	defer cancel()
+	return v
+}
+
+// following makes run's context end with ctx too. The runner runs a host
+// detached from its caller's cancellation, so that a host it changes is
+// not left half done; a scan changes nothing, so it stops when its caller
+// does.
+func following(ctx context.Context, run func(*hostRun, context.Context) (string, error)) func(*hostRun, context.Context) (string, error) {
+	return func(hr *hostRun, sctx context.Context) (string, error) {
+		if err := ctx.Err(); err != nil {
+			return "", err // stopped before this step
+		}
+		sctx, cancel := context.WithCancel(sctx)
+		defer cancel()
+		stop := context.AfterFunc(ctx, cancel)
+		defer stop()
+		return run(hr, sctx)
+	}
+}
+
+// scanJournal is the scan flow's read of the host: its last shutdown, and
+// the stop settings of the units it reports, into res.
+func (hr *hostRun) scanJournal(ctx context.Context, o ScanOptions, res *ScanResult) (string, error) {
 	var s *journal.Shutdown
 	var note string
-	out, err := runScript(jctx, h, scriptScan)
+	out, err := runScript(ctx, hr.h, scriptScan)
 	if exitStatus(err) == volatileStatus {
 		note = volatileNote
 	} else if s, note, err = shutdownFrom(out, err, "no previous boot in the journal"); err != nil {
-		return fail(err)
+		return "", err
 	}
 	if s == nil {
 		res.Note = note
-	} else {
-		res.ShutdownStart, res.ShutdownDuration = s.Start, s.Duration
-		res.Units, err = scanUnits(jctx, h, s, o.Top, o.Listen)
-		if err != nil {
-			return fail(err)
-		}
+		return "", nil
 	}
-	o.Reporter.Report(Event{Time: time.Now(), Host: t.Name, Step: StepJournal, Phase: PhaseDone, Duration: time.Since(start), Message: scanSummary(res)})
-	return res
+	res.ShutdownStart, res.ShutdownDuration = s.Start, s.Duration
+	res.Units, err = scanUnits(ctx, hr.h, s, o.Top, o.Listen)
+	return "", err
 }
 
 // volatileStatus is scriptScan's exit status for a volatile journal.

@@ -26,6 +26,9 @@ type format struct {
 	// the scan's table or line is the output).
 	scanEvents func(w io.Writer, verbose bool) fleet.Reporter
 	scan       func(w io.Writer, results []fleet.ScanResult, took time.Duration)
+	// unlock is run's counterpart for an unlock, whose plain text is one
+	// line per host: who held its lock and what was done.
+	unlock func(w io.Writer) (fleet.Reporter, func(command string, s *fleet.Summary))
 	// interactive is the front end a run that changes hosts gets instead
 	// of the format's lines on a terminal that can draw it (frontEnd).
 	interactive front
@@ -46,6 +49,10 @@ func formats() []format {
 				return plain.NewReporter(w, true)
 			},
 			scan: plain.Scan,
+			unlock: func(w io.Writer) (fleet.Reporter, func(string, *fleet.Summary)) {
+				u := plain.NewUnlockReporter(w)
+				return u, u.Summary
+			},
 		},
 		{
 			name: "json", help: "json (JSON lines, see README)",
@@ -56,6 +63,10 @@ func formats() []format {
 			scanEvents: func(io.Writer, bool) fleet.Reporter { return nop{} },
 			scan: func(w io.Writer, results []fleet.ScanResult, took time.Duration) {
 				jsonl.NewWriter(w, "").Scan(results, took)
+			},
+			unlock: func(w io.Writer) (fleet.Reporter, func(string, *fleet.Summary)) {
+				j := jsonl.NewWriter(w, "")
+				return j, j.Summary
 			},
 		},
 	}
