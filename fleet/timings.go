@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
@@ -131,10 +131,7 @@ func DescribeStop(u *journal.UnitStop, note string) string {
 	if u == nil {
 		return "no timings: " + note
 	}
-	d := fmt.Sprintf("%.2fs", u.Duration.Seconds())
-	if u.Duration < time.Second {
-		d = fmt.Sprintf("%.3fs", u.Duration.Seconds())
-	}
+	d := duration.Stop(u.Duration)
 	switch {
 	case u.Unfinished:
 		return "≥" + d + ", unfinished (the journal ends mid-stop)"

@@ -1,3 +1,7 @@
+// Package plain is fleetfix's output for people: one line per event, the
+// summary table, the timings table and the scan table. The timings table is
+// built once here, as rows of a summary's hosts, and rendered by each front
+// end.
 package plain
 
 import (
@@ -7,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 )
 
 // Reporter prints one line per event, prefixed by host; it is a
@@ -44,7 +49,7 @@ func (p *Reporter) Report(e fleet.Event) {
 	}
 	line := fmt.Sprintf("%-12s %-9s %-7s", host, e.Step, phase)
 	if e.Duration > 0 {
-		line += fmt.Sprintf(" %8s", Duration(e.Duration))
+		line += fmt.Sprintf(" %8s", duration.Format(e.Duration))
 	}
 	if e.Message != "" {
 		line += "  " + e.Message

@@ -7,8 +7,8 @@ import (
 	"html/template"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 //go:embed page.html
@@ -81,7 +81,7 @@ func HTML(s jsonl.Summary) ([]byte, error) {
 func ScanHTML(sc jsonl.Scan) ([]byte, error) {
 	killed, hosts := scanCounts(sc)
 	p := page{Title: "scan", Outcome: fmt.Sprintf("%d of %d host(s) with a SIGKILLed unit", killed, hosts), OK: killed == 0,
-		Meta: []string{"took " + plain.Duration(ms(sc.DurationMS))}, Scan: sc.Hosts}
+		Meta: []string{"took " + duration.Format(ms(sc.DurationMS))}, Scan: sc.Hosts}
 	var rows []chartRow
 	for _, h := range sc.Hosts {
 		for _, u := range h.Units {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 // unitRow is one host's unit in a run: its stops before and after the fix
@@ -131,11 +131,11 @@ func took(v float64) string {
 	if v <= 0 {
 		return "-"
 	}
-	return plain.Duration(ms(v))
+	return duration.Format(ms(v))
 }
 
 // stopText is a stop time as the plain output writes it.
-func stopText(v float64) string { return plain.StopTime(ms(v)) }
+func stopText(v float64) string { return duration.Stop(ms(v)) }
 
 // stopNote is a stop with what marks it: SIGKILLed (by fleetfix, at the
 // restart's bound), unfinished, idle; or the note of a missing stop.
@@ -229,7 +229,7 @@ func origin(s jsonl.Summary) string {
 	if !s.Started.IsZero() {
 		parts = append(parts, "started "+s.Started.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
-	parts = append(parts, "took "+plain.Duration(ms(s.DurationMS)))
+	parts = append(parts, "took "+duration.Format(ms(s.DurationMS)))
 	return strings.Join(parts, ", ")
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/plain"
 )
 
@@ -360,7 +361,7 @@ func eventText(e fleet.Event) string {
 		b.WriteString("warn")
 	}
 	if e.Duration > 0 {
-		b.WriteString(" " + plain.Duration(e.Duration))
+		b.WriteString(" " + duration.Format(e.Duration))
 	}
 	msg := e.Message
 	if msg == "" && e.Err != nil {
