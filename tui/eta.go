@@ -51,13 +51,13 @@ func (s *RunState) stepMeans() (map[fleet.Step]time.Duration, bool) {
 // left is how long the host still needs, by the steps' mean times.
 func (s *RunState) left(h *Host, mean map[fleet.Step]time.Duration, now time.Time) time.Duration {
 	var d time.Duration
-	for _, st := range s.Steps {
+	first := fleet.FirstAct(s.Steps)
+	for i, st := range s.Steps {
 		if h.Done[st] {
 			continue
 		}
-		if h.Status == StatusQueued && h.Planned && len(h.Changes) == 0 && h.Resume == "" &&
-			st != fleet.StepConnect && st != fleet.StepPreflight {
-			continue // already at the target: it ends at its preflight
+		if h.Status == StatusQueued && h.Planned && len(h.Changes) == 0 && h.Resume == "" && i >= first {
+			continue // already at the target: it ends with its checks
 		}
 		m := mean[st]
 		if h.Status == StatusRunning && st == h.Step && !h.StepStarted.IsZero() {
