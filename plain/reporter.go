@@ -56,35 +56,11 @@ func (p *Reporter) Report(e fleet.Event) {
 	}
 	fmt.Fprintln(p.w, strings.TrimRight(line, " "))
 	for _, c := range e.Changes {
-		fmt.Fprintf(p.w, "%-12s   %s\n", host, describeChange(c))
+		fmt.Fprintf(p.w, "%-12s   %s\n", host, ChangeLine(c, "->"))
 		for _, l := range strings.Split(strings.TrimRight(c.Diff, "\n"), "\n") {
 			if l != "" {
 				fmt.Fprintf(p.w, "%-12s       %s\n", host, l)
 			}
 		}
 	}
-}
-
-func describeChange(c fleet.Change) string {
-	if !c.Existed {
-		return fmt.Sprintf("+ %s  new %s  %s %s", c.Path, short(c.NewSHA256), c.NewMode, c.NewOwner)
-	}
-	s := fmt.Sprintf("~ %s  %s -> %s", c.Path, short(c.OldSHA256), short(c.NewSHA256))
-	if c.OldMode != c.NewMode {
-		s += "  mode " + c.OldMode + " -> " + c.NewMode
-	}
-	if c.OldOwner != c.NewOwner {
-		s += "  owner " + c.OldOwner + " -> " + c.NewOwner
-	}
-	if c.Backup != "" {
-		s += "  backup " + c.Backup
-	}
-	return s
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

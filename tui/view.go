@@ -31,13 +31,6 @@ func (m Model) Render() string {
 	return out
 }
 
-func shortSHA(s string) string {
-	if len(s) > 8 {
-		return s[:8]
-	}
-	return s
-}
-
 // batchShort is the table's batch: canary, 1, 2...
 func batchShort(b int) string {
 	if b > 0 {
@@ -624,22 +617,8 @@ func (m Model) changeLines(h *Host, indent string) []string {
 		return []string{indent + m.st.faint.Render("no plan")}
 	}
 	for _, c := range h.Changes {
-		var s string
-		if c.Existed {
-			s = fmt.Sprintf("~ %s  %s → %s", c.Path, shortSHA(c.OldSHA256), shortSHA(c.NewSHA256))
-			if c.OldMode != c.NewMode {
-				s += "  mode " + c.OldMode + " → " + c.NewMode
-			}
-			if c.OldOwner != c.NewOwner {
-				s += "  owner " + c.OldOwner + " → " + c.NewOwner
-			}
-		} else {
-			s = fmt.Sprintf("+ %s  new %s", c.Path, shortSHA(c.NewSHA256))
-			if more := fmt.Sprintf(" %s %s", c.NewMode, c.NewOwner); ansi.StringWidth(indent+s+more) <= m.width {
-				s += more
-			}
-		}
-		out = append(out, indent+s)
+		// One line a file, as the plan's page counts them: cut to the width.
+		out = append(out, ansi.Truncate(indent+plain.ChangeLine(c, "→"), m.width, "…"))
 		for _, d := range strings.Split(strings.TrimRight(c.Diff, "\n"), "\n") {
 			switch {
 			case d == "":
