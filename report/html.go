@@ -8,6 +8,7 @@ import (
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/internal/duration"
+	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
 
@@ -107,19 +108,20 @@ func render(p page) ([]byte, error) {
 func beforeAfter(rows []unitRow) []chartRow {
 	out := make([]chartRow, 0, len(rows))
 	for _, r := range rows {
-		if r.Before == nil && r.After == nil {
+		t := r.Timing
+		if t.Before == nil && t.After == nil {
 			continue // nothing to draw: the units table says why
 		}
-		out = append(out, chartRow{Label: r.Host + "  " + orDash(r.Unit), Bars: []bar{barOf(r.Before, r.BeforeNote), barOf(r.After, r.AfterNote)}})
+		out = append(out, chartRow{Label: r.Host + "  " + orDash(t.Unit), Bars: []bar{barOf(t.Before, t.BeforeNote), barOf(t.After, t.AfterNote)}})
 	}
 	return out
 }
 
-func barOf(s *jsonl.Stop, note string) bar {
-	if s == nil {
+func barOf(u *journal.UnitStop, note string) bar {
+	if u == nil {
 		return bar{Note: note}
 	}
-	return bar{MS: s.StopMS, Set: true, Killed: s.Killed}
+	return bar{MS: jsonl.MS(u.Duration), Set: true, Killed: u.Killed}
 }
 
 // timelineRows are the reboots of the run's hosts.

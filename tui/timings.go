@@ -164,15 +164,14 @@ func stopValue(u *journal.UnitStop, inFlight *int) string {
 	if u == nil {
 		return ""
 	}
-	val := duration.Stop(u.Duration) + " ✓ clean"
+	mark := " "
 	switch {
-	case u.KilledOnRequest:
-		val = duration.Stop(u.Duration) + " ✗ SIGKILLed by fleetfix"
 	case u.Killed:
-		val = duration.Stop(u.Duration) + " ✗ SIGKILLed"
-	case u.Result != "clean":
-		val = duration.Stop(u.Duration) + " " + u.Result
+		mark = " ✗ "
+	case u.Result == "clean" && !u.Unfinished:
+		mark = " ✓ "
 	}
+	val := duration.Stop(u.Duration) + mark + fleet.StopWords(*u)
 	if inFlight != nil {
 		val += fmt.Sprintf(", %d in flight", *inFlight)
 	}
