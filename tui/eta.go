@@ -48,10 +48,10 @@ func (s *RunState) stepMeans() (map[fleet.Step]time.Duration, bool) {
 	return sum, complete
 }
 
-// left is how long the host still needs, by the steps' mean times.
-func (s *RunState) left(h *Host, mean map[fleet.Step]time.Duration, now time.Time) time.Duration {
+// left is how long the host still needs, by the steps' mean times; first
+// is the index of the first step that acts (fleet.FirstAct of the steps).
+func (s *RunState) left(h *Host, mean map[fleet.Step]time.Duration, first int, now time.Time) time.Duration {
 	var d time.Duration
-	first := fleet.FirstAct(s.Steps)
 	for i, st := range s.Steps {
 		if h.Done[st] {
 			continue
@@ -84,6 +84,7 @@ func (s *RunState) ETA(now time.Time, parallel int) (time.Duration, bool) {
 	}
 	var order []int
 	batches := map[int]*batch{}
+	first := fleet.FirstAct(s.Steps)
 	for i := range s.Hosts {
 		h := &s.Hosts[i]
 		if h.Status != StatusQueued && h.Status != StatusRunning {
@@ -95,7 +96,7 @@ func (s *RunState) ETA(now time.Time, parallel int) (time.Duration, bool) {
 			batches[h.Batch] = b
 			order = append(order, h.Batch)
 		}
-		d := s.left(h, mean, now)
+		d := s.left(h, mean, first, now)
 		b.sum, b.longest, b.n = b.sum+d, max(b.longest, d), b.n+1
 	}
 	var eta time.Duration
