@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 )
 
@@ -307,7 +308,7 @@ func (hr *hostRun) undoFailure(at Step, err error) (error, bool) {
 	hr.record(StepRollback, PhaseDone, t0, nil)
 	r.emit(Event{Host: hr.t.Name, Step: StepRollback, Phase: PhaseDone, Batch: hr.batch, Duration: d,
 		Message: fmt.Sprintf("rolled back after the failure at %s: %d file(s) restored or removed", at, n)})
-	return fmt.Errorf("failed at %s: %w; rolled back in %s", at, err, roundDur(d)), true
+	return fmt.Errorf("failed at %s: %w; rolled back in %s", at, err, duration.Format(d)), true
 }
 
 // undoErr says why the host, which failed with err, cannot be rolled back

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/remote"
@@ -64,11 +65,11 @@ func (t *RebootTiming) describeJournal() string {
 	}
 	s := "reboot, host's journal: "
 	if t.SSHDStopped > 0 {
-		s += fmt.Sprintf("sshd stopped %s after the reboot was asked, ", roundDur(t.SSHDStopped))
+		s += fmt.Sprintf("sshd stopped %s after the reboot was asked, ", duration.Format(t.SSHDStopped))
 	}
-	s += fmt.Sprintf("the old boot's journal ended %s after it was asked", roundDur(t.Shutdown))
+	s += fmt.Sprintf("the old boot's journal ended %s after it was asked", duration.Format(t.Shutdown))
 	if t.Noticed > 0 {
-		s += fmt.Sprintf("; fleetfix logged in %s after the new boot's sshd started", roundDur(t.Noticed))
+		s += fmt.Sprintf("; fleetfix logged in %s after the new boot's sshd started", duration.Format(t.Noticed))
 	}
 	return s
 }
@@ -401,7 +402,7 @@ func (hr *hostRun) reboot(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("controller: sshd gone %s after the reboot command, back with a new boot id after %s, units active after %s",
-		roundDur(rt.Down), roundDur(rt.Back), roundDur(rt.Active)), nil
+		duration.Format(rt.Down), duration.Format(rt.Back), duration.Format(rt.Active)), nil
 }
 
 // journal reports the shutdown the reboot caused beside the one before:

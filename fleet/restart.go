@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
@@ -84,7 +85,7 @@ func (hr *hostRun) restartUnits(ctx context.Context, svcs []inventory.Service) (
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("restart %s: the restart jobs had not finished after %s (old stop bound %s, health timeout %s, slack %s)",
-				strings.Join(units, " "), roundDur(time.Since(t0)), stopWait, healthWait, healthSlack)
+				strings.Join(units, " "), duration.Format(time.Since(t0)), stopWait, healthWait, healthSlack)
 		}
 		return nil, fmt.Errorf("restart %s: %w", strings.Join(units, " "), err)
 	}
@@ -97,7 +98,7 @@ func (hr *hostRun) restartUnits(ctx context.Context, svcs []inventory.Service) (
 		if err := health(ctx, hr.h, svc, "started", 0); err != nil {
 			return nil, err
 		}
-		msg := fmt.Sprintf("%s active and healthy in %s", svc.Unit, roundDur(time.Since(t0)))
+		msg := fmt.Sprintf("%s active and healthy in %s", svc.Unit, duration.Format(time.Since(t0)))
 		if rr.killed[i] {
 			msg += fmt.Sprintf(", old build SIGKILLed by fleetfix after %s", svc.Restart.OldStopTimeout)
 		}

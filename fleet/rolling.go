@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/sshcfg"
 )
@@ -133,7 +134,7 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 		}
 	}
 	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
-	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, roundDur(s.Duration), len(results), s.Failed())
+	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, duration.Format(s.Duration), len(results), s.Failed())
 	if n := s.Cancelled(); n > 0 {
 		msg += fmt.Sprintf(", %d cancelled", n)
 	}

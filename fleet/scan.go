@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
@@ -276,5 +277,5 @@ func scanSummary(r ScanResult) string {
 	for _, u := range r.Units {
 		parts = append(parts, fmt.Sprintf("%s %s (TimeoutStopSec %s, KillMode %s)", u.Unit, DescribeStop(&u.UnitStop, ""), u.TimeoutStop, u.KillMode))
 	}
-	return fmt.Sprintf("shutdown took %s: %s", roundDur(r.ShutdownDuration), strings.Join(parts, "; "))
+	return fmt.Sprintf("shutdown took %s: %s", duration.Format(r.ShutdownDuration), strings.Join(parts, "; "))
 }

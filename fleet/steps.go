@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"path"
 	"slices"
@@ -165,7 +166,7 @@ func health(ctx context.Context, h Host, svc inventory.Service, mode string, boo
 	case exitStatus(err) == 1:
 		return fmt.Errorf("%s not healthy within %s: %s", svc.Unit, timeout, strings.TrimSpace(string(out)))
 	case ctx.Err() != nil:
-		return fmt.Errorf("%s health: the host gave no answer within %s of the health wait (%s)", svc.Unit, roundDur(bootWait+timeout+healthSlack), err)
+		return fmt.Errorf("%s health: the host gave no answer within %s of the health wait (%s)", svc.Unit, duration.Format(bootWait+timeout+healthSlack), err)
 	case mode == "restart":
 		return fmt.Errorf("restart %s: %w", svc.Unit, err)
 	}
@@ -249,11 +250,4 @@ func short(sum string) string {
 		return sum[:12]
 	}
 	return sum
-}
-
-func roundDur(d time.Duration) time.Duration {
-	if d > time.Second {
-		return d.Round(10 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond)
 }

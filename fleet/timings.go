@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )
@@ -126,26 +126,32 @@ func pick(s *journal.Shutdown, note, unit string) (*journal.UnitStop, string) {
 	return nil, "the unit did not stop in that shutdown"
 }
 
-// DescribeStop renders a stop for people: "90.12s, SIGKILLed" or "0.06s, clean".
+// DescribeStop renders a stop for people: "90.12s, SIGKILLed" or "0.06s,
+// clean", its figure and StopWords.
 func DescribeStop(u *journal.UnitStop, note string) string {
 	if u == nil {
 		return "no timings: " + note
 	}
-	d := fmt.Sprintf("%.2fs", u.Duration.Seconds())
-	if u.Duration < time.Second {
-		d = fmt.Sprintf("%.3fs", u.Duration.Seconds())
+	d := duration.Stop(u.Duration)
+	if u.Unfinished {
+		d = "≥" + d
 	}
+	return d + ", " + StopWords(*u)
+}
+
+// StopWords is how a stop ended, in the words every front end uses:
+// "clean", "SIGKILLed", "SIGKILLed by fleetfix" (old_stop_timeout at a
+// restart), "unfinished (the journal ends mid-stop)", or the unit's result.
+func StopWords(u journal.UnitStop) string {
 	switch {
 	case u.Unfinished:
-		return "≥" + d + ", unfinished (the journal ends mid-stop)"
+		return "unfinished (the journal ends mid-stop)"
 	case u.KilledOnRequest:
-		return d + ", SIGKILLed by fleetfix"
+		return "SIGKILLed by fleetfix"
 	case u.Killed:
-		return d + ", SIGKILLed"
-	case u.Result == "clean":
-		return d + ", clean"
+		return "SIGKILLed"
 	}
-	return d + ", " + u.Result
+	return u.Result
 }
 
 // DescribeInFlight renders a stop with the connections it had to end:

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/inventory"
 )
 
@@ -65,7 +64,7 @@ func stopFailures(v inventory.Verify, ut UnitTiming) []string {
 	if u == nil {
 		return []string{"no stop at the reboot to verify: " + ut.AfterNote}
 	}
-	stop := seconds(u.Duration)
+	stop := duration.Stop(u.Duration)
 	if u.Unfinished {
 		return []string{fmt.Sprintf("stop ≥%s at the reboot, unfinished (the journal ends mid-stop): nothing to verify", stop)}
 	}
@@ -74,7 +73,7 @@ func stopFailures(v inventory.Verify, ut UnitTiming) []string {
 		out = append(out, fmt.Sprintf("stop %s, SIGKILLed at the reboot: the fix did not take", stop))
 	}
 	if v.MaxStop > 0 && u.Duration > v.MaxStop {
-		out = append(out, fmt.Sprintf("stop %s at the reboot, over max_stop %s", stop, v.MaxStop))
+		out = append(out, fmt.Sprintf("stop %s at the reboot, over max_stop %s", stop, duration.Stop(v.MaxStop)))
 	}
 	if v.MinInFlight > 0 {
 		switch {
@@ -85,9 +84,4 @@ func stopFailures(v inventory.Verify, ut UnitTiming) []string {
 		}
 	}
 	return out
-}
-
-// seconds is d to the millisecond, without trailing zeros: "20.1s".
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
 }

@@ -27,13 +27,13 @@ func TestVerifyStops(t *testing.T) {
 	}{
 		{"a clean stop passes the default", inventory.Verify{}, UnitTiming{After: clean}, ""},
 		{"a SIGKILLed stop fails the default", inventory.Verify{}, UnitTiming{After: killed},
-			"a.service: stop 20.1s, SIGKILLed at the reboot: the fix did not take"},
+			"a.service: stop 20.10s, SIGKILLed at the reboot: the fix did not take"},
 		{"allow_sigkill passes it", inventory.Verify{AllowSIGKILL: true}, UnitTiming{After: killed}, ""},
 		{"slower than max_stop", inventory.Verify{MaxStop: 2 * time.Second}, UnitTiming{After: slow},
-			"a.service: stop 3.2s at the reboot, over max_stop 2s"},
+			"a.service: stop 3.20s at the reboot, over max_stop 2.00s"},
 		{"at max_stop passes", inventory.Verify{MaxStop: 3200 * time.Millisecond}, UnitTiming{After: slow}, ""},
 		{"SIGKILLed and slow: both said", inventory.Verify{MaxStop: time.Second}, UnitTiming{After: killed},
-			"a.service: stop 20.1s, SIGKILLed at the reboot: the fix did not take; a.service: stop 20.1s at the reboot, over max_stop 1s"},
+			"a.service: stop 20.10s, SIGKILLed at the reboot: the fix did not take; a.service: stop 20.10s at the reboot, over max_stop 1.00s"},
 		{"fewer in flight than min_in_flight", inventory.Verify{MinInFlight: 2}, UnitTiming{After: clean, InFlight: n(1)},
 			"a.service: 1 in flight at the reboot, fewer than min_in_flight 2: the stop proves too little"},
 		{"enough in flight", inventory.Verify{MinInFlight: 2}, UnitTiming{After: clean, InFlight: n(2)}, ""},
@@ -43,7 +43,7 @@ func TestVerifyStops(t *testing.T) {
 		{"no stop in the journal", inventory.Verify{AllowSIGKILL: true}, UnitTiming{AfterNote: "the unit did not stop in that shutdown"},
 			"a.service: no stop at the reboot to verify: the unit did not stop in that shutdown"},
 		{"a stop the journal cuts off", inventory.Verify{AllowSIGKILL: true}, UnitTiming{After: &journal.UnitStop{Duration: 1500 * time.Millisecond, Unfinished: true}},
-			"a.service: stop ≥1.5s at the reboot, unfinished (the journal ends mid-stop): nothing to verify"},
+			"a.service: stop ≥1.50s at the reboot, unfinished (the journal ends mid-stop): nothing to verify"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestVerifyStopsEveryService(t *testing.T) {
 		{Unit: "b.service", After: &journal.UnitStop{Duration: 5 * time.Second, Killed: true}},
 		{Unit: "a.service", After: &journal.UnitStop{Duration: time.Millisecond, Result: "clean"}},
 	}
-	want := "b.service: stop 5s, SIGKILLed at the reboot: the fix did not take; c.service: no stop at the reboot to verify: no timings for the unit"
+	want := "b.service: stop 5.00s, SIGKILLed at the reboot: the fix did not take; c.service: no stop at the reboot to verify: no timings for the unit"
 	if err := verifyStops(services, ts); err == nil || err.Error() != want {
 		t.Errorf("verifyStops = %v, want %q", err, want)
 	}

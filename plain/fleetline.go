@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
@@ -44,5 +45,5 @@ func median(ds []time.Duration) string {
 	if len(ds)%2 == 0 {
 		m = (ds[len(ds)/2-1] + m) / 2
 	}
-	return StopTime(m)
+	return duration.Stop(m)
 }

@@ -1,3 +1,7 @@
+// Package plain is fleetfix's output for people: one line per event, the
+// summary table, the timings table and the scan table. The timings table is
+// built once here, as rows of a summary's hosts, and rendered by each front
+// end.
 package plain
 
 import (
@@ -7,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 )
 
 // Reporter prints one line per event, prefixed by host; it is a
@@ -44,42 +49,18 @@ func (p *Reporter) Report(e fleet.Event) {
 	}
 	line := fmt.Sprintf("%-12s %-9s %-7s", host, e.Step, phase)
 	if e.Duration > 0 {
-		line += fmt.Sprintf(" %8s", Duration(e.Duration))
+		line += fmt.Sprintf(" %8s", duration.Format(e.Duration))
 	}
 	if e.Message != "" {
 		line += "  " + e.Message
 	}
 	fmt.Fprintln(p.w, strings.TrimRight(line, " "))
 	for _, c := range e.Changes {
-		fmt.Fprintf(p.w, "%-12s   %s\n", host, describeChange(c))
+		fmt.Fprintf(p.w, "%-12s   %s\n", host, ChangeLine(c, "->"))
 		for _, l := range strings.Split(strings.TrimRight(c.Diff, "\n"), "\n") {
 			if l != "" {
 				fmt.Fprintf(p.w, "%-12s       %s\n", host, l)
 			}
 		}
 	}
-}
-
-func describeChange(c fleet.Change) string {
-	if !c.Existed {
-		return fmt.Sprintf("+ %s  new %s  %s %s", c.Path, short(c.NewSHA256), c.NewMode, c.NewOwner)
-	}
-	s := fmt.Sprintf("~ %s  %s -> %s", c.Path, short(c.OldSHA256), short(c.NewSHA256))
-	if c.OldMode != c.NewMode {
-		s += "  mode " + c.OldMode + " -> " + c.NewMode
-	}
-	if c.OldOwner != c.NewOwner {
-		s += "  owner " + c.OldOwner + " -> " + c.NewOwner
-	}
-	if c.Backup != "" {
-		s += "  backup " + c.Backup
-	}
-	return s
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

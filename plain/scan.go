@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 )
 
 // Scan prints a scan's table: each host's SIGKILLed and slowest units, and
@@ -30,9 +31,9 @@ func Scan(w io.Writer, results []fleet.ScanResult, took time.Duration) {
 				result = "SIGKILLed (" + u.Result + ")"
 				killed++
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, u.Unit, StopTime(u.Duration), result, u.TimeoutStop, u.KillMode)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, u.Unit, duration.Stop(u.Duration), result, u.TimeoutStop, u.KillMode)
 		}
 	}
 	_ = tw.Flush() // a failed write to the output has nowhere else to be reported
-	fmt.Fprintf(w, "%d host(s) scanned in %s; %d unit stop(s) ended in SIGKILL\n", len(results), Duration(took), killed)
+	fmt.Fprintf(w, "%d host(s) scanned in %s; %d unit stop(s) ended in SIGKILL\n", len(results), duration.Format(took), killed)
 }

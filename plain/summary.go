@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 )
 
 // Summary prints the final table of a run, its timings table when a host
@@ -49,7 +50,7 @@ func SummaryWidth(w io.Writer, s *fleet.Summary, width int) {
 	if s.RunID != "" {
 		id = "run " + s.RunID + ": "
 	}
-	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, Duration(s.Duration))
+	fmt.Fprintf(w, "%s%d host(s), %s, in %s\n", id, len(s.Hosts), verdict, duration.Format(s.Duration))
 }
 
 // summaryHeader heads the summary table's columns; its last two, SERVICES
@@ -66,7 +67,7 @@ func hostCells(h fleet.HostResult) []string {
 	}
 	restart := "-"
 	if h.RestartTime > 0 {
-		restart = Duration(h.RestartTime)
+		restart = duration.Format(h.RestartTime)
 	}
 	step := string(h.Step)
 	if step == "" {
@@ -74,7 +75,7 @@ func hostCells(h fleet.HostResult) []string {
 	}
 	took := "-" // a host the run never started took no time
 	if h.Duration > 0 {
-		took = Duration(h.Duration)
+		took = duration.Format(h.Duration)
 	}
 	return []string{h.Host, batch, string(h.Status), step, fmt.Sprint(h.Changed), restart, took, Units(h.Units), firstLine(h.Error)}
 }

@@ -45,21 +45,6 @@ func TestSummaryVerdictAndTimes(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	for _, tt := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{73600 * time.Microsecond, "74ms"}, {999 * time.Millisecond, "999ms"}, {time.Second, "1.00s"},
-		{20310 * time.Millisecond, "20.31s"}, {62790 * time.Millisecond, "1m03s"}, {83 * time.Second, "1m23s"},
-		{63 * time.Minute, "1h03m"},
-	} {
-		if got := Duration(tt.d); got != tt.want {
-			t.Errorf("Duration(%s) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 func TestFleetLine(t *testing.T) {
 	stop := func(d time.Duration, killed bool) *journal.UnitStop {
 		return &journal.UnitStop{Duration: d, Killed: killed}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/journal"
 )
 
@@ -92,7 +93,7 @@ func (r TimingRow) Cells() []string {
 	cells := []string{r.Host, unit, r.Before(), r.After(), "-", "-", "-", "-", "-", "-", r.Previous()}
 	if b := r.Reboot; b != nil {
 		cells[4], cells[5], cells[6] = measured(b.SSHDStopped), measured(b.Shutdown), measured(b.Noticed)
-		cells[7], cells[8], cells[9] = Duration(b.Down), Duration(b.Back), Duration(b.Active)
+		cells[7], cells[8], cells[9] = duration.Format(b.Down), duration.Format(b.Back), duration.Format(b.Active)
 	}
 	return cells
 }
@@ -102,7 +103,7 @@ func measured(d time.Duration) string {
 	if d <= 0 {
 		return "-"
 	}
-	return Duration(d)
+	return duration.Format(d)
 }
 
 // writeTimings prints the timings table's wide form.

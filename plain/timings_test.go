@@ -57,22 +57,3 @@ func TestTimingsRows(t *testing.T) {
 		}
 	}
 }
-
-func TestDurations(t *testing.T) {
-	tests := []struct {
-		d              time.Duration
-		duration, stop string
-	}{
-		{34 * time.Millisecond, "34ms", "0.034s"},
-		{999 * time.Millisecond, "999ms", "0.999s"},
-		{20310 * time.Millisecond, "20.31s", "20.31s"},
-	}
-	for _, tt := range tests {
-		if got := Duration(tt.d); got != tt.duration {
-			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.duration)
-		}
-		if got := StopTime(tt.d); got != tt.stop {
-			t.Errorf("StopTime(%v) = %q, want %q", tt.d, got, tt.stop)
-		}
-	}
-}

@@ -7,8 +7,9 @@ import (
 	"html/template"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
+	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 //go:embed page.html
@@ -81,7 +82,7 @@ func HTML(s jsonl.Summary) ([]byte, error) {
 func ScanHTML(sc jsonl.Scan) ([]byte, error) {
 	killed, hosts := scanCounts(sc)
 	p := page{Title: "scan", Outcome: fmt.Sprintf("%d of %d host(s) with a SIGKILLed unit", killed, hosts), OK: killed == 0,
-		Meta: []string{"took " + plain.Duration(ms(sc.DurationMS))}, Scan: sc.Hosts}
+		Meta: []string{"took " + duration.Format(ms(sc.DurationMS))}, Scan: sc.Hosts}
 	var rows []chartRow
 	for _, h := range sc.Hosts {
 		for _, u := range h.Units {
@@ -107,19 +108,20 @@ func render(p page) ([]byte, error) {
 func beforeAfter(rows []unitRow) []chartRow {
 	out := make([]chartRow, 0, len(rows))
 	for _, r := range rows {
-		if r.Before == nil && r.After == nil {
+		t := r.Timing
+		if t.Before == nil && t.After == nil {
 			continue // nothing to draw: the units table says why
 		}
-		out = append(out, chartRow{Label: r.Host + "  " + orDash(r.Unit), Bars: []bar{barOf(r.Before, r.BeforeNote), barOf(r.After, r.AfterNote)}})
+		out = append(out, chartRow{Label: r.Host + "  " + orDash(t.Unit), Bars: []bar{barOf(t.Before, t.BeforeNote), barOf(t.After, t.AfterNote)}})
 	}
 	return out
 }
 
-func barOf(s *jsonl.Stop, note string) bar {
-	if s == nil {
+func barOf(u *journal.UnitStop, note string) bar {
+	if u == nil {
 		return bar{Note: note}
 	}
-	return bar{MS: s.StopMS, Set: true, Killed: s.Killed}
+	return bar{MS: jsonl.MS(u.Duration), Set: true, Killed: u.Killed}
 }
 
 // timelineRows are the reboots of the run's hosts.

@@ -64,10 +64,10 @@ func JUnit(s jsonl.Summary) ([]byte, error) {
 			byHost[r.Host] = i
 			out.Suites = append(out.Suites, junitSuite{Name: r.Host, Time: seconds(hosts[r.Host].TimeMS), Timestamp: timestamp(s)})
 		}
-		c := junitCase{Name: orName(r.Unit), ClassName: "fleetfix." + r.Host, Time: "0",
-			SystemOut: fmt.Sprintf("before %s → after %s", stopNote(r.Before, r.BeforeNote), stopNote(r.After, r.AfterNote))}
-		if r.After != nil {
-			c.Time = seconds(r.After.StopMS)
+		c := junitCase{Name: orName(r.Timing.Unit), ClassName: "fleetfix." + r.Host, Time: "0",
+			SystemOut: fmt.Sprintf("before %s → after %s", stopNote(r.Timing.Before, r.Timing.BeforeNote), stopNote(r.Timing.After, r.Timing.AfterNote))}
+		if a := r.Timing.After; a != nil {
+			c.Time = seconds(jsonl.MS(a.Duration))
 		}
 		st := &out.Suites[i]
 		switch {

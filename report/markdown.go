@@ -26,8 +26,9 @@ func Markdown(s jsonl.Summary) []byte {
 	if rows := unitRows(s); hasTimings(rows) {
 		b.WriteString("\n## Stop times, before → after\n\n| Host | Unit | Before → after | In flight | Verdict |\n|---|---|---|---:|---|\n")
 		for _, r := range rows {
-			fmt.Fprintf(&b, "| %s | %s | %s → %s | %s | %s |\n", cell(r.Host), cell(orDash(r.Unit)), cell(stopNote(r.Before, r.BeforeNote)),
-				cell(stopNote(r.After, r.AfterNote)), inFlight(r.InFlight), cell(verdict(r)))
+			t := r.Timing
+			fmt.Fprintf(&b, "| %s | %s | %s → %s | %s | %s |\n", cell(r.Host), cell(orDash(t.Unit)), cell(stopNote(t.Before, t.BeforeNote)),
+				cell(stopNote(t.After, t.AfterNote)), inFlight(t.InFlight), cell(verdict(r)))
 		}
 	}
 
@@ -58,7 +59,7 @@ func writeChangesMarkdown(b *bytes.Buffer, s jsonl.Summary) {
 // hasTimings reports whether any row has a stop to show.
 func hasTimings(rows []unitRow) bool {
 	for _, r := range rows {
-		if r.Before != nil || r.After != nil || r.BeforeNote != "" || r.AfterNote != "" {
+		if t := r.Timing; t.Before != nil || t.After != nil || t.BeforeNote != "" || t.AfterNote != "" {
 			return true
 		}
 	}
@@ -72,7 +73,7 @@ func verdict(r unitRow) string {
 		return "FAIL: " + r.Failure
 	case r.Skipped != "":
 		return "skipped: " + r.Skipped
-	case r.Idle:
+	case r.Timing.Idle():
 		return "ok (" + fleet.IdleNote + ")"
 	}
 	return "ok"

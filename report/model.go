@@ -10,23 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
+	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/jsonl"
 	"github.com/fleetfix/fleetfix/plain"
 )
 
-// unitRow is one host's unit in a run: its stops before and after the fix
-// and its verdict.
+// unitRow is one host's unit in a run: the timings table's row, as plain
+// and the TUI build it, with its verdict under the run's policy.
 type unitRow struct {
-	Host   string
-	Unit   string
-	Before *jsonl.Stop
-	After  *jsonl.Stop
-	// BeforeNote and AfterNote say why a side is missing.
-	BeforeNote, AfterNote string
-	InFlight              *int
-	// Idle: no connection was in flight at the reboot, so a clean stop
-	// after the fix proves nothing.
-	Idle bool
+	plain.TimingRow
 	// Failure says why the unit fails the run; "" when it passes.
 	Failure string
 	// Skipped says why the unit was not checked (its host did not run).
@@ -40,31 +34,37 @@ type unitRow struct {
 func unitRows(s jsonl.Summary) []unitRow {
 	var out []unitRow
 	for _, h := range s.Hosts {
+		var rows []plain.TimingRow
 		if len(h.Timings) > 0 {
-			for _, t := range h.Timings {
-				r := unitRow{Host: h.Host, Unit: t.Unit, Before: t.Before, After: t.After, BeforeNote: t.BeforeNote, AfterNote: t.AfterNote, InFlight: t.InFlight, Idle: t.Idle}
-				r.judge(h, unitPolicy(s, t.Unit))
-				out = append(out, r)
-			}
-			continue
-		}
-		units := []string{""}
-		switch {
-		case len(h.Units) > 0:
-			units = h.Units
-		case s.Policy != nil && len(s.Policy.Units) > 0:
-			units = nil
-			for _, u := range s.Policy.Units {
-				units = append(units, u.Unit)
+			rows = plain.HostTimings(h.Result())
+		} else {
+			for _, u := range hostUnits(s, h) {
+				rows = append(rows, plain.TimingRow{Host: h.Host, Timing: fleet.UnitTiming{Unit: u}})
 			}
 		}
-		for _, u := range units {
-			r := unitRow{Host: h.Host, Unit: u}
-			r.judge(h, unitPolicy(s, u))
+		for _, tr := range rows {
+			r := unitRow{TimingRow: tr}
+			r.judge(h, unitPolicy(s, tr.Timing.Unit))
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// hostUnits are the units of a host without timings: its own, else the
+// policy's, else one empty unit for the host alone.
+func hostUnits(s jsonl.Summary, h jsonl.Host) []string {
+	switch {
+	case len(h.Units) > 0:
+		return h.Units
+	case s.Policy != nil && len(s.Policy.Units) > 0:
+		var units []string
+		for _, u := range s.Policy.Units {
+			units = append(units, u.Unit)
+		}
+		return units
+	}
+	return []string{""}
 }
 
 // unitPolicy is the policy's bounds on unit, zero when it has none.
@@ -83,26 +83,25 @@ func unitPolicy(s jsonl.Summary, unit string) jsonl.UnitPolicy {
 // (unless allowed) or over max_stop; a unit that passes fails all the same
 // when its host failed a step; a host that did not run skips its units.
 func (r *unitRow) judge(h jsonl.Host, p jsonl.UnitPolicy) {
-	a := r.After
+	a, inFlight := r.Timing.After, r.Timing.InFlight
 	switch {
 	case a != nil && a.Killed && !p.AllowSIGKILL:
-		r.Failure = fmt.Sprintf("SIGKILLed at the reboot after %s", stopText(a.StopMS))
-	case a != nil && p.MaxStopMS > 0 && a.StopMS > p.MaxStopMS:
-		r.Failure = fmt.Sprintf("stop %s at the reboot, over max_stop %s", stopText(a.StopMS), stopText(p.MaxStopMS))
-	case a != nil && r.InFlight != nil && *r.InFlight < p.MinInFlight:
-		r.Failure = fmt.Sprintf("%d in flight at the reboot, fewer than min_in_flight %d: the stop proves too little", *r.InFlight, p.MinInFlight)
+		r.Failure = fmt.Sprintf("SIGKILLed at the reboot after %s", duration.Stop(a.Duration))
+	case a != nil && p.MaxStopMS > 0 && a.Duration > jsonl.Duration(p.MaxStopMS):
+		r.Failure = fmt.Sprintf("stop %s at the reboot, over max_stop %s", duration.Stop(a.Duration), stopText(p.MaxStopMS))
+	case a != nil && inFlight != nil && *inFlight < p.MinInFlight:
+		r.Failure = fmt.Sprintf("%d in flight at the reboot, fewer than min_in_flight %d: the stop proves too little", *inFlight, p.MinInFlight)
 	case hostFailed(h):
 		r.Failure = fmt.Sprintf("host %s at %s: %s", h.Status, stepOf(h), firstLine(h.Error))
-	case h.Status == "not-started" || h.Status == "halted":
+	case h.Status == string(fleet.StatusNotStarted) || h.Status == string(fleet.StatusHalted):
 		r.Skipped = "host " + h.Status
 	}
 }
 
 // hostFailed reports whether the host failed a step (rolled back after it
-// or not) or had it cut off: fleet.HostResult.Failed on the wire, and a
-// cancelled step too.
+// or not) or had it cut off by the operator.
 func hostFailed(h jsonl.Host) bool {
-	return h.Status == "failed" || h.Status == "cancelled" || h.Status == "rolled-back" && h.Step != ""
+	return h.Failed() || h.Status == string(fleet.StatusCancelled)
 }
 
 func stepOf(h jsonl.Host) string {
@@ -124,39 +123,26 @@ func failures(s jsonl.Summary) []jsonl.Host {
 }
 
 // ms is a wire figure in milliseconds as a duration.
-func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+func ms(v float64) time.Duration { return jsonl.Duration(v) }
 
 // took is a host's time, "-" for one the run never started (it took none).
 func took(v float64) string {
 	if v <= 0 {
 		return "-"
 	}
-	return plain.Duration(ms(v))
+	return duration.Format(ms(v))
 }
 
 // stopText is a stop time as the plain output writes it.
-func stopText(v float64) string { return plain.StopTime(ms(v)) }
+func stopText(v float64) string { return duration.Stop(ms(v)) }
 
-// stopNote is a stop with what marks it: SIGKILLed (by fleetfix, at the
-// restart's bound), unfinished, idle; or the note of a missing stop.
-func stopNote(s *jsonl.Stop, note string) string {
-	if s == nil {
-		if note == "" {
-			return "-"
-		}
-		return "none (" + note + ")"
+// stopNote is a stop in the words plain and the TUI use, "-" for a side
+// with neither a stop nor a note.
+func stopNote(u *journal.UnitStop, note string) string {
+	if u == nil && note == "" {
+		return "-"
 	}
-	t := stopText(s.StopMS)
-	switch {
-	case s.KilledOnRequest:
-		t += " SIGKILL (old_stop_timeout)"
-	case s.Killed:
-		t += " SIGKILL"
-	}
-	if s.Unfinished {
-		t = "≥ " + t + " (unfinished)"
-	}
-	return t
+	return fleet.DescribeStop(u, note)
 }
 
 // outcome is the run's verdict in a few words.
@@ -229,7 +215,7 @@ func origin(s jsonl.Summary) string {
 	if !s.Started.IsZero() {
 		parts = append(parts, "started "+s.Started.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
-	parts = append(parts, "took "+plain.Duration(ms(s.DurationMS)))
+	parts = append(parts, "took "+duration.Format(ms(s.DurationMS)))
 	return strings.Join(parts, ", ")
 }
 

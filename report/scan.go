@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/jsonl"
-	"github.com/fleetfix/fleetfix/plain"
 )
 
 // ScanMarkdown is a scan for a ticket: the fleet-wide picture before any
@@ -13,7 +13,7 @@ import (
 func ScanMarkdown(sc jsonl.Scan) []byte {
 	var b bytes.Buffer
 	killed, hosts := scanCounts(sc)
-	fmt.Fprintf(&b, "# fleetfix scan\n\n**Outcome:** %d of %d host(s) with a SIGKILLed unit, scanned in %s.\n\n", killed, hosts, plain.Duration(ms(sc.DurationMS)))
+	fmt.Fprintf(&b, "# fleetfix scan\n\n**Outcome:** %d of %d host(s) with a SIGKILLed unit, scanned in %s.\n\n", killed, hosts, duration.Format(ms(sc.DurationMS)))
 	b.WriteString("| Host | Unit | Stop | Result | TimeoutStopSec | KillMode |\n|---|---|---:|---|---|---|\n")
 	for _, h := range sc.Hosts {
 		switch {

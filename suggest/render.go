@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 )
 
 // fixTimeout is the stop bound of fleetfix's default drop-in: a hang ends
@@ -203,9 +204,9 @@ func onEvery(u Unit, port int) bool {
 func stopRange(u Unit) string {
 	lo, hi := u.shortest(), u.longest()
 	if hi-lo < 50*time.Millisecond {
-		return fmt.Sprintf("%.1fs", hi.Seconds())
+		return duration.Stop(hi)
 	}
-	return fmt.Sprintf("%.1fs-%.1fs", lo.Seconds(), hi.Seconds())
+	return duration.Stop(lo) + "-" + duration.Stop(hi)
 }
 
 func orUnknown(vals []string) string {

@@ -48,16 +48,16 @@ func (s *RunState) stepMeans() (map[fleet.Step]time.Duration, bool) {
 	return sum, complete
 }
 
-// left is how long the host still needs, by the steps' mean times.
-func (s *RunState) left(h *Host, mean map[fleet.Step]time.Duration, now time.Time) time.Duration {
+// left is how long the host still needs, by the steps' mean times; first
+// is the index of the first step that acts (fleet.FirstAct of the steps).
+func (s *RunState) left(h *Host, mean map[fleet.Step]time.Duration, first int, now time.Time) time.Duration {
 	var d time.Duration
-	for _, st := range s.Steps {
+	for i, st := range s.Steps {
 		if h.Done[st] {
 			continue
 		}
-		if h.Status == StatusQueued && h.Planned && len(h.Changes) == 0 && h.Resume == "" &&
-			st != fleet.StepConnect && st != fleet.StepPreflight {
-			continue // already at the target: it ends at its preflight
+		if h.Status == StatusQueued && h.Planned && len(h.Changes) == 0 && h.Resume == "" && i >= first {
+			continue // already at the target: it ends with its checks
 		}
 		m := mean[st]
 		if h.Status == StatusRunning && st == h.Step && !h.StepStarted.IsZero() {
@@ -84,6 +84,7 @@ func (s *RunState) ETA(now time.Time, parallel int) (time.Duration, bool) {
 	}
 	var order []int
 	batches := map[int]*batch{}
+	first := fleet.FirstAct(s.Steps)
 	for i := range s.Hosts {
 		h := &s.Hosts[i]
 		if h.Status != StatusQueued && h.Status != StatusRunning {
@@ -95,7 +96,7 @@ func (s *RunState) ETA(now time.Time, parallel int) (time.Duration, bool) {
 			batches[h.Batch] = b
 			order = append(order, h.Batch)
 		}
-		d := s.left(h, mean, now)
+		d := s.left(h, mean, first, now)
 		b.sum, b.longest, b.n = b.sum+d, max(b.longest, d), b.n+1
 	}
 	var eta time.Duration

@@ -191,12 +191,11 @@ func (m Model) unitLines(h *Host, indent string) []string {
 	return out
 }
 
+// stepsArrow is the steps a host with changes runs after the checks every
+// host runs: "backup → push → ...".
 func (m Model) stepsArrow() string {
 	var s []string
-	for _, st := range m.run.Steps {
-		if st == fleet.StepConnect || st == fleet.StepPreflight {
-			continue
-		}
+	for _, st := range m.run.Steps[fleet.FirstAct(m.run.Steps):] {
 		s = append(s, string(st))
 	}
 	return strings.Join(s, " → ")

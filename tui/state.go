@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/plain"
 )
 
@@ -360,7 +361,7 @@ func eventText(e fleet.Event) string {
 		b.WriteString("warn")
 	}
 	if e.Duration > 0 {
-		b.WriteString(" " + plain.Duration(e.Duration))
+		b.WriteString(" " + duration.Format(e.Duration))
 	}
 	msg := e.Message
 	if msg == "" && e.Err != nil {
@@ -488,16 +489,15 @@ func (h *Host) CanRollBack() (bool, string) {
 	case StatusOK, StatusRollbackFailed:
 		return true, ""
 	case StatusFailed, StatusCancelled:
-		// Only a host the run got to change has a run to undo.
-		if h.FailedStep == fleet.StepConnect || h.FailedStep == fleet.StepPreflight {
+		if !h.touched() {
 			return false, h.Name + " failed before any change: nothing to roll back"
 		}
 		return true, ""
 	case StatusHalted:
-		if h.Result != nil && h.Result.Step != "" && h.Result.Step != fleet.StepBackup {
-			return true, ""
+		if !h.touched() {
+			return false, h.Name + " halted before any change: nothing to roll back"
 		}
-		return false, h.Name + " halted before any change: nothing to roll back"
+		return true, ""
 	case StatusQueued, StatusNotStarted:
 		return false, h.Name + " has not started: nothing to roll back"
 	case StatusRunning:
@@ -510,6 +510,21 @@ func (h *Host) CanRollBack() (bool, string) {
 		return false, h.Name + " is already rolled back"
 	}
 	return false, "cannot roll back " + h.Name
+}
+
+// touched reports whether the run may have changed the host, so that it
+// has a run to undo: files changed, or a step that acts failed there or
+// was done (or skipped, as a resumed run skips what an earlier try did).
+func (h *Host) touched() bool {
+	if h.Result != nil && h.Result.Changed > 0 || fleet.Acts(h.FailedStep) {
+		return true
+	}
+	for st, done := range h.Done {
+		if done && fleet.Acts(st) {
+			return true
+		}
+	}
+	return false
 }
 
 // RunID is the run a rollback of the host undoes: the one its result names

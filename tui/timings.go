@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/journal"
 	"github.com/fleetfix/fleetfix/plain"
 )
@@ -62,7 +63,7 @@ func (m Model) timingsParts() parts {
 	}
 	title := "STOP TIME AT SHUTDOWN: before → after the fix"
 	if scale > 0 {
-		title += fmt.Sprintf(" · shared scale, full bar = %s", plain.StopTime(scale))
+		title += fmt.Sprintf(" · shared scale, full bar = %s", duration.Stop(scale))
 	}
 	out = append(out, m.st.bold.Render(title))
 	// The hosts as the table lists them: filtered, failed only, by stop;
@@ -127,7 +128,7 @@ func (m Model) timingLines(r plain.TimingRow, scale time.Duration, valueW int) [
 	t := r.Timing
 	head := m.st.bold.Render(r.Host) + "  " + t.Unit
 	if t.Before != nil && t.After != nil && t.After.Duration > 0 {
-		head += m.st.faint.Render(fmt.Sprintf("  %s → %s, %s faster", plain.StopTime(t.Before.Duration), plain.StopTime(t.After.Duration), factor(t.Before.Duration, t.After.Duration)))
+		head += m.st.faint.Render(fmt.Sprintf("  %s → %s, %s faster", duration.Stop(t.Before.Duration), duration.Stop(t.After.Duration), factor(t.Before.Duration, t.After.Duration)))
 	}
 	lines := []string{head}
 	for _, side := range []struct {
@@ -163,15 +164,14 @@ func stopValue(u *journal.UnitStop, inFlight *int) string {
 	if u == nil {
 		return ""
 	}
-	val := plain.StopTime(u.Duration) + " ✓ clean"
+	mark := " "
 	switch {
-	case u.KilledOnRequest:
-		val = plain.StopTime(u.Duration) + " ✗ SIGKILLed by fleetfix"
 	case u.Killed:
-		val = plain.StopTime(u.Duration) + " ✗ SIGKILLed"
-	case u.Result != "clean":
-		val = plain.StopTime(u.Duration) + " " + u.Result
+		mark = " ✗ "
+	case u.Result == "clean" && !u.Unfinished:
+		mark = " ✓ "
 	}
+	val := duration.Stop(u.Duration) + mark + fleet.StopWords(*u)
 	if inFlight != nil {
 		val += fmt.Sprintf(", %d in flight", *inFlight)
 	}
@@ -213,22 +213,22 @@ func (m Model) rebootLines(r *fleet.RebootTiming, indent string) []string {
 	var journal []string
 	if r.SSHDStopped > 0 {
 		// "sshd down" as plain's SSHD DOWN column: the line fits 80 columns at its widest.
-		journal = append(journal, "sshd down "+plain.Duration(r.SSHDStopped))
+		journal = append(journal, "sshd down "+duration.Format(r.SSHDStopped))
 	}
 	if r.Shutdown > 0 {
-		journal = append(journal, "boot ended "+plain.Duration(r.Shutdown))
+		journal = append(journal, "boot ended "+duration.Format(r.Shutdown))
 	}
 	var lines []string
 	if len(journal) > 0 {
 		lines = append(lines, strings.Join(journal, ", ")+" after the request")
 	}
 	if r.Noticed > 0 {
-		lines = append(lines, "login +"+plain.Duration(r.Noticed))
+		lines = append(lines, "login +"+duration.Format(r.Noticed))
 	}
 	var out []string
 	if len(lines) > 0 {
 		out = append(out, m.st.faint.Render(indent+"journal: "+strings.Join(lines, " · ")))
 	}
-	controller := fmt.Sprintf("%scontroller: sshd gone %s · back (new boot id) %s · units active %s", indent, plain.Duration(r.Down), plain.Duration(r.Back), plain.Duration(r.Active))
+	controller := fmt.Sprintf("%scontroller: sshd gone %s · back (new boot id) %s · units active %s", indent, duration.Format(r.Down), duration.Format(r.Back), duration.Format(r.Active))
 	return append(out, m.st.faint.Render(controller))
 }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/fleetfix/fleetfix/internal/duration"
 
 	"github.com/fleetfix/fleetfix/fleet"
 	"github.com/fleetfix/fleetfix/journal"
@@ -28,13 +29,6 @@ func (m Model) Render() string {
 		out = ansi.Strip(out)
 	}
 	return out
-}
-
-func shortSHA(s string) string {
-	if len(s) > 8 {
-		return s[:8]
-	}
-	return s
 }
 
 // batchShort is the table's batch: canary, 1, 2...
@@ -143,11 +137,11 @@ func (m Model) progressLine() string {
 	case !m.started:
 		suffix = "not started"
 	case m.run.Finished:
-		suffix = "done in " + plain.Duration(m.run.Elapsed(now))
+		suffix = "done in " + duration.Format(m.run.Elapsed(now))
 	default:
 		suffix = "elapsed -" // the run's start event has not come yet
 		if !m.run.Started.IsZero() {
-			suffix = "elapsed " + plain.Duration(m.run.Elapsed(now))
+			suffix = "elapsed " + duration.Format(m.run.Elapsed(now))
 		}
 		eta, ok := m.run.ETA(now, m.cfg.Policy.MaxParallel)
 		switch {
@@ -156,7 +150,7 @@ func (m Model) progressLine() string {
 		case m.aborting:
 			suffix += " · aborting"
 		case ok:
-			suffix += " · ETA ~" + plain.Duration(eta)
+			suffix += " · ETA ~" + duration.Format(eta)
 		default:
 			suffix += " · ETA after the canary"
 		}
@@ -274,7 +268,7 @@ func stopBrief(u *journal.UnitStop) string {
 	if u == nil {
 		return "n/a"
 	}
-	d := plain.StopTime(u.Duration)
+	d := duration.Stop(u.Duration)
 	switch {
 	case u.Killed:
 		return d + " ✗KILL"
@@ -348,7 +342,7 @@ func (m Model) hostRow(i int, c columns, now time.Time) string {
 	g := strings.Repeat(" ", c.gap)
 	el := "-"
 	if d := m.run.HostElapsed(h, now); d > 0 {
-		el = plain.Duration(d)
+		el = duration.Format(d)
 	}
 	marker := "  "
 	if i == m.selected {
@@ -463,11 +457,11 @@ func (m Model) statusLine() string {
 // first.
 func (m Model) endLine() string {
 	c := m.run.Counts()
-	msg := "run finished in " + plain.Duration(m.run.Elapsed(m.now()))
+	msg := "run finished in " + duration.Format(m.run.Elapsed(m.now()))
 	_, why, halted := strings.Cut(m.run.Message, "; halted: ")
 	switch {
 	case c.Cancelled > 0:
-		msg = "run stopped by the operator after " + plain.Duration(m.run.Elapsed(m.now()))
+		msg = "run stopped by the operator after " + duration.Format(m.run.Elapsed(m.now()))
 	case halted:
 		msg += " · halted: " + why
 	}
@@ -528,7 +522,7 @@ func (m Model) hostTitle(h *Host) string {
 		s += " at " + string(h.FailedStep)
 	}
 	if d := m.run.HostElapsed(h, m.now()); d > 0 {
-		s += " · " + plain.Duration(d)
+		s += " · " + duration.Format(d)
 	}
 	return s
 }
@@ -623,22 +617,8 @@ func (m Model) changeLines(h *Host, indent string) []string {
 		return []string{indent + m.st.faint.Render("no plan")}
 	}
 	for _, c := range h.Changes {
-		var s string
-		if c.Existed {
-			s = fmt.Sprintf("~ %s  %s → %s", c.Path, shortSHA(c.OldSHA256), shortSHA(c.NewSHA256))
-			if c.OldMode != c.NewMode {
-				s += "  mode " + c.OldMode + " → " + c.NewMode
-			}
-			if c.OldOwner != c.NewOwner {
-				s += "  owner " + c.OldOwner + " → " + c.NewOwner
-			}
-		} else {
-			s = fmt.Sprintf("+ %s  new %s", c.Path, shortSHA(c.NewSHA256))
-			if more := fmt.Sprintf(" %s %s", c.NewMode, c.NewOwner); ansi.StringWidth(indent+s+more) <= m.width {
-				s += more
-			}
-		}
-		out = append(out, indent+s)
+		// One line a file, as the plan's page counts them: cut to the width.
+		out = append(out, ansi.Truncate(indent+plain.ChangeLine(c, "→"), m.width, "…"))
 		for _, d := range strings.Split(strings.TrimRight(c.Diff, "\n"), "\n") {
 			switch {
 			case d == "":

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/duration"
 	"github.com/fleetfix/fleetfix/lab"
 	"github.com/spf13/cobra"
 )
@@ -51,7 +52,7 @@ func newLabUpCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("lab up: %d hosts running in %.1fs\n", len(st.Hosts), time.Since(start).Seconds())
+			fmt.Printf("lab up: %d hosts running in %s\n", len(st.Hosts), duration.Format(time.Since(start)))
 			fmt.Printf("  inventory:   %s\n  key:         %s\n  known_hosts: %s\n", cfg.InventoryFile(), cfg.KeyFile(), cfg.KnownHostsFile())
 			fmt.Printf("  ssh:         ssh -i %s -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes root@%s\n",
 				cfg.KeyFile(), cfg.KnownHostsFile(), st.Hosts[0].Address)
@@ -79,7 +80,7 @@ func newLabDownCmd(in interrupts, cfg *lab.Config) *cobra.Command {
 			if err := lab.Down(cancelOnHalt(cmd.Context(), in.halt), *cfg, down); err != nil {
 				return err
 			}
-			fmt.Printf("lab down in %.1fs\n", time.Since(start).Seconds())
+			fmt.Printf("lab down in %s\n", duration.Format(time.Since(start)))
 			return nil
 		},
 	}

@@ -138,7 +138,7 @@ func reportOfLabRun(t *testing.T, state []string, inv, runID string) {
 	t0 := time.Now()
 	md, stderr, code := fleetfix(t, state, "report", "--format", "md")
 	if code != 0 || !strings.Contains(md, "# fleetfix rollout "+runID) || !strings.Contains(md, "| h1 | smart-proxy.service | ") ||
-		!strings.Contains(md, "SIGKILL (old_stop_timeout) → ") || !strings.Contains(md, "## Changes") {
+		!strings.Contains(md, "SIGKILLed by fleetfix → ") || !strings.Contains(md, "## Changes") {
 		t.Errorf("report: exit %d\n%s%s", code, md, stderr)
 	}
 	t.Logf("fleetfix report:\n%s", md)

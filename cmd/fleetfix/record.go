@@ -81,11 +81,7 @@ func reachedHosts(targets []inventory.Target, s *fleet.Summary) []inventory.Targ
 	}
 	var out []inventory.Target
 	for _, t := range targets {
-		h, ok := byName[t.Name]
-		// A host that failed its reboot is likely down: its summary would
-		// cost a connect timeout to learn that.
-		down := h.Status == fleet.StatusFailed && h.Step == fleet.StepReboot
-		if ok && h.Status != fleet.StatusNotStarted && h.Step != fleet.StepConnect && !down {
+		if h, ok := byName[t.Name]; ok && fleet.Reachable(h) {
 			out = append(out, t)
 		}
 	}
