@@ -205,14 +205,15 @@ func (hr *hostRun) complete() HostResult {
 	}
 	status, msg := hr.flow.finish(hr)
 	if err := hr.release(hr.flow.complete); err != nil {
-		return hr.fail(hr.last, err)
+		// Every step reported done: the record of the whole failed.
+		return hr.fail(hr.flow.name, err)
 	}
 	return hr.report(status, hr.flow.name, PhaseDone, msg)
 }
 
 func (hr *hostRun) end() HostResult {
 	if err := hr.release(""); err != nil {
-		return hr.fail(hr.last, err)
+		return hr.fail(hr.flow.name, err)
 	}
 	return hr.report(hr.endWith, hr.flow.name, PhaseSkip, hr.ending)
 }

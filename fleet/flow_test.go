@@ -38,7 +38,13 @@ func (r *recorder) trail(host string) string {
 // rollOne rolls out to one scripted host, without the reboot.
 func rollOne(t *testing.T, h *scriptedHost, halt <-chan struct{}) (HostResult, *recorder) {
 	t.Helper()
-	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	return rollOneWith(t, h, halt, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+}
+
+// rollOneWith is rollOne under policy p.
+func rollOneWith(t *testing.T, h *scriptedHost, halt <-chan struct{}, p inventory.Policy) (HostResult, *recorder) {
+	t.Helper()
+	inv := fakeInventory(t, 1, p)
 	rec := &recorder{}
 	s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec, Halt: halt,
 		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
@@ -143,7 +149,7 @@ func flowFailures() []flowFailure {
 				}
 			},
 			step: StepPush, errText: "write manifest: connection lost", state: StateFailed},
-		{name: "the final save fails: blamed on the last step",
+		{name: "the final save fails: blamed on the run, not on the restart that reported done",
 			change: func(h *scriptedHost) {
 				h.answers["save-manifest"] = func(c call) ([]byte, error) {
 					if len(c.args) > 2 && c.args[2] == "unlock" {
@@ -152,7 +158,36 @@ func flowFailures() []flowFailure {
 					return nil, nil
 				}
 			},
-			step: StepRestart, errText: "write manifest: connection lost", state: StateComplete},
+			step: StepRun, errText: "write manifest: connection lost", state: StateComplete},
+	}
+}
+
+// TestFinalSaveFailureIsTheRuns: a final save that fails after every step
+// reported done is the run's failure, under each on_failure: the host is
+// not rolled back for it (its steps all succeeded), and no step that
+// reported done is reported failed after it.
+func TestFinalSaveFailureIsTheRuns(t *testing.T) {
+	for _, onFailure := range []inventory.OnFailure{inventory.OnFailureStop, inventory.OnFailureRollback} {
+		t.Run(string(onFailure), func(t *testing.T) {
+			h := outdatedHost("h1")
+			h.answers["save-manifest"] = func(c call) ([]byte, error) {
+				if len(c.args) > 2 && c.args[2] == "unlock" {
+					return nil, errors.New("connection lost")
+				}
+				return nil, nil
+			}
+			res, rec := rollOneWith(t, h, nil, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: onFailure})
+			var he *HostError
+			if res.Status != StatusFailed || res.Step != StepRun || !errors.As(res.Err(), &he) || he.Step != StepRun {
+				t.Fatalf("result %s at %s (%v), want failed at run\n%s", res.Status, res.Step, res.Err(), rec.trail("h1"))
+			}
+			if trail := rec.trail("h1"); !strings.HasSuffix(trail, "restart:done run:fail") || strings.Contains(trail, "rollback") {
+				t.Errorf("events %s: want the restart done, then the run's failure, no rollback", trail)
+			}
+			if slices.Contains(h.received(), "restore") {
+				t.Errorf("host received %v: a host whose steps all succeeded was undone", h.received())
+			}
+		})
 	}
 }
 
