@@ -233,22 +233,27 @@ func (hr *hostRun) halt(at Step) HostResult {
 // fail ends the host's flow at step at with err. A failure at a step that
 // undoes is rolled back first, when the policy says so: the host is then
 // reported rolled-back, with the failed step and the cause, and counts as
-// failed all the same (HostResult.Failed).
+// failed all the same (HostResult.Failed). So is a host a step found
+// already put back (the guard restored it): its manifest stays
+// rolled-back, so that no later rollback undoes the run again.
 func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
 	hr.r.detail(hr.t.Name, at, err)
 	status, state := StatusFailed, hr.flow.failed
+	if hr.m != nil && hr.m.State == StateRolledBack {
+		status, state = StatusRolledBack, StateRolledBack
+	}
 	if errors.Is(hr.ctx.Err(), context.Canceled) {
 		// The operator stopped the run now: the step did not fail, it was
 		// cut off, and the host does not count against the budget.
 		status = StatusCancelled
-		if state != "" {
+		if state != "" && state != StateRolledBack {
 			state = StateInterrupted
 		}
 		hr.r.halt(errStopped)
-	} else if hr.undoes(at) {
+	} else if state != StateRolledBack && hr.undoes(at) {
 		var undone bool
 		if err, undone = hr.undoFailure(at, err); undone {
 			status, state = StatusRolledBack, StateRolledBack

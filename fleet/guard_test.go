@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
 )
@@ -261,5 +263,55 @@ func TestGuardScriptOperations(t *testing.T) {
 		"  'reload' \\\n  'restart' 'demo.service'"
 	if !strings.HasSuffix(head, want) {
 		t.Errorf("guard script starts\n%s\nwant it to end with\n%s", head, want)
+	}
+}
+
+// TestGuardRestoredHostStaysRolledBack: a confirm that finds the guard put
+// the host back fails the host, and the run's last save keeps the state
+// the confirm set, rolled-back, so that no later rollback undoes the run
+// again; the host is reported rolled-back at the confirm, or cancelled
+// when the operator stopped the run meanwhile.
+func TestGuardRestoredHostStaysRolledBack(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stop   bool // the operator stops the run during the confirm
+		status Status
+	}{{"failed at the confirm", false, StatusRolledBack}, {"stopped during the confirm", true, StatusCancelled}} {
+		t.Run(tt.name, func(t *testing.T) { checkGuardRestored(t, tt.stop, tt.status) })
+	}
+}
+
+func checkGuardRestored(t *testing.T, stop bool, status Status) {
+	t.Helper()
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, Reboot: true, ConfirmTimeout: 10 * time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := outdatedHost("h1")
+	h.answers["guard-install"] = func(c call) ([]byte, error) { return []byte(sha(string(c.stdin)) + "\n"), nil }
+	h.answers["guard-remove"] = func(call) ([]byte, error) {
+		if stop {
+			cancel()
+		}
+		return []byte("restored restored_at=2026-12-01T10:20:00Z failed=0 boot_id=x\nremoved\n"), nil
+	}
+	rec := &recorder{}
+	r, err := newRunner(Options{Inventory: inv, Reporter: rec, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rolloutFlow(r.opts)
+	f.steps = slices.DeleteFunc(f.steps, func(s step) bool {
+		return !slices.Contains([]Step{StepConnect, StepPreflight, StepGuard, StepConfirm}, s.name)
+	})
+	res := r.roll(ctx, r.work(f)).Hosts[0]
+	if res.Status != status || res.Step != StepConfirm || !strings.Contains(res.Error, "the guard restored the host at 2026-12-01T10:20:00Z") {
+		t.Errorf("result %s at %s: %s, want %s\n%s", res.Status, res.Step, res.Error, status, rec.trail("h1"))
+	}
+	ms, locks, err := h.saves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := ms[len(ms)-1]; last.State != StateRolledBack || last.Note != guardNotePrefix+"2026-12-01T10:20:00Z" || locks[len(locks)-1] != "unlock" {
+		t.Errorf("last save: state %s, note %q, lock %q; want rolled-back, the guard's note, the lock released", last.State, last.Note, locks[len(locks)-1])
 	}
 }

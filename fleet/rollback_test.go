@@ -219,10 +219,7 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 // A restore that fails half-way still reloads systemd and restarts the
 // units before the error is returned.
 func TestRollbackReloadsAfterAFailedRestore(t *testing.T) {
-	h := newFilesHost(t, undoManifest(), map[string]string{
-		"/usr/local/bin/demo": sum("new"), "/usr/local/bin/demo.bak." + undoRun: sum("old"),
-		"/etc/systemd/system/demo.service.d/override.conf": sum("dropin"),
-	})
+	h := rolledOutHost(t)
 	h.answers["restore"] = fails("mv: cannot move: Read-only file system", 1)
 	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
 	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv,
@@ -240,6 +237,15 @@ func TestRollbackReloadsAfterAFailedRestore(t *testing.T) {
 	}
 }
 
+// rolledOutHost is a host as undoManifest's run left it.
+func rolledOutHost(t *testing.T) *filesHost {
+	t.Helper()
+	return newFilesHost(t, undoManifest(), map[string]string{
+		"/usr/local/bin/demo": sum("new"), "/usr/local/bin/demo.bak." + undoRun: sum("old"),
+		"/etc/systemd/system/demo.service.d/override.conf": sum("dropin"),
+	})
+}
+
 // showFiles shows a file map in a stable order, for comparison.
 func showFiles(m map[string]string) string {
 	var s []string
@@ -248,4 +254,21 @@ func showFiles(m map[string]string) string {
 	}
 	slices.Sort(s)
 	return strings.Join(s, " ")
+}
+
+// A rollback whose final save fails is a failed rollback, not a rolled-back
+// host: the state the save was to record is not the run's until it lands.
+func TestRollbackFinalSaveFails(t *testing.T) {
+	h := rolledOutHost(t)
+	h.answers["save-manifest"] = fails("connection lost", 255)
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	rec := &recorder{}
+	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
+		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "write manifest") {
+		t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
+	}
 }
