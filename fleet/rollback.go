@@ -26,7 +26,8 @@ type RollbackOptions struct {
 	// Timeout bounds one host's rollback. It runs detached from the caller's
 	// cancellation: a rollback cut off half-way would leave a mixed host.
 	Timeout time.Duration
-	// Halt, when closed, starts no new host's rollback.
+	// Halt, when closed, starts no new host's rollback; a host that has
+	// not begun its rollback step stops before it.
 	Halt <-chan struct{}
 	// Force restores files edited since the run (an operator's hotfix)
 	// rather than refusing the host's rollback.
@@ -42,47 +43,47 @@ const undoTimeout = 5 * time.Minute
 // health check. Hosts run in parallel up to the policy's MaxParallel.
 func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 	if o.RunID != "" && !ValidRunID(o.RunID) {
-		return nil, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID)
+		return nil, cannotStart(o.Reporter, StepRollback, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID))
 	}
-	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir})
+	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir, Halt: o.Halt})
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepRollback, err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = undoTimeout
 	}
-	return r.each(ctx, o.Targets, o.Halt, o.Timeout, rollbackFlow(o.RunID, o.Timeout, o.Force)), nil
+	return r.each(ctx, o.Targets, o.Timeout, rollbackFlow(o.RunID, o.Timeout, o.Force)), nil
 }
 
 // each runs flow f on every target (nil: every host), in parallel up to the
 // policy's MaxParallel, each detached from the caller's cancellation with
-// timeout of its own; once halt is closed or ctx ends, no new host starts.
-func (r *runner) each(ctx context.Context, targets []inventory.Target, halt <-chan struct{}, timeout time.Duration, f flow) *Summary {
+// timeout of its own, in the events of hostLoop; once the run's halt is
+// closed or ctx ends, no new host starts.
+func (r *runner) each(ctx context.Context, targets []inventory.Target, timeout time.Duration, f flow) *Summary {
 	if targets == nil {
 		targets = r.opts.Inventory.Hosts
 	}
-	start := time.Now()
-	results := make([]HostResult, len(targets))
-	sem := make(chan struct{}, max(r.opts.Inventory.Rollout.MaxParallel, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
-		select {
-		case <-halt:
-			continue
-		case <-ctx.Done():
-			continue
-		case sem <- struct{}{}:
+	n := max(r.opts.Inventory.Rollout.MaxParallel, 1)
+	line := fmt.Sprintf("%s: %d host(s), %d at once", f.name, len(targets), n)
+	return r.hostLoop(f.name, string(f.name), targets, line, func(results []HostResult) {
+		sem := make(chan struct{}, n)
+		var wg sync.WaitGroup
+		for i, t := range targets {
+			if !r.waitTurn(ctx, sem) {
+				if ctx.Err() != nil {
+					r.halt(errStopped)
+				}
+				continue
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+				defer cancel()
+				results[i] = r.runHost(hctx, t, -1, f)
+			})
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-			defer cancel()
-			results[i] = r.runHost(hctx, t, -1, f)
-		})
-	}
-	wg.Wait()
-	return &Summary{Hosts: results, Duration: time.Since(start)}
+		wg.Wait()
+	})
 }
 
 // rollback is the rollback flow's one step: connect, take the lock, pick
