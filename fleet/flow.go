@@ -28,6 +28,11 @@ type step struct {
 	// found work to do, and unless the run is halted, the host's lock is
 	// taken as its last act, so a lock another run holds fails this step.
 	lock bool
+	// saves: what the step records in the manifest must be on the host
+	// before the next step begins (the guard's name, before the reboot it
+	// guards): the manifest is saved, and the save waited for, as the
+	// step's last act.
+	saves bool
 	// down: the host goes down during the step (a reboot) and cannot have
 	// the lock's lease renewed, so the lease is first extended to outlast
 	// the step.
@@ -43,9 +48,14 @@ type step struct {
 // its end writes.
 type flow struct {
 	// name is the step the host's own outcome is reported under: StepRun,
-	// or StepRollback for a rollback, whose one step stands for the whole.
+	// StepPrune, or StepRollback for a rollback.
 	name  Step
 	steps []step
+	// whole: the flow is reported as the one step name (a rollback): its
+	// steps emit no start or done events of their own, the flow's start
+	// comes before its first step, and a step's failure or halt is the
+	// flow's.
+	whole bool
 	// keepsRun: the flow records itself in a manifest on the host, so the
 	// host's result names the run.
 	keepsRun bool
@@ -105,12 +115,15 @@ func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f f
 	}
 	hr.saves.hr = hr
 	defer hr.close()
+	if f.whole {
+		r.emit(Event{Host: t.Name, Step: f.name, Phase: PhaseStart, Batch: batch})
+	}
 	for _, s := range f.steps {
 		if s.acts && r.isHalted() {
-			return hr.halt(s.name)
+			return hr.halt(hr.shown(s.name))
 		}
 		if failed, err := hr.do(s); err != nil {
-			return hr.fail(failed, err)
+			return hr.fail(hr.shown(failed), err)
 		}
 		if hr.ending != "" {
 			return hr.end()
@@ -126,7 +139,9 @@ func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f f
 // or the one whose record failed to save.
 func (hr *hostRun) do(s step) (Step, error) {
 	r := hr.r
-	r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseStart, Batch: hr.batch})
+	if !hr.flow.whole {
+		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseStart, Batch: hr.batch})
+	}
 	hr.last = s.name
 	t0, doneBefore := time.Now(), hr.done()
 	ctx, cancel := context.WithTimeout(hr.ctx, s.timeout)
@@ -139,6 +154,9 @@ func (hr *hostRun) do(s step) (Step, error) {
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
 	}
+	if err == nil && s.saves && hr.m != nil {
+		err = hr.write(lockReq{})
+	}
 	cancel()
 	if err != nil {
 		hr.record(s.name, PhaseFail, t0, err)
@@ -150,11 +168,20 @@ func (hr *hostRun) do(s step) (Step, error) {
 			return failed, err
 		}
 	}
-	if s.name != hr.flow.name {
+	if s.name != hr.flow.name && !hr.flow.whole {
 		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseDone, Batch: hr.batch, Duration: time.Since(t0), Message: msg, Changes: hr.planned})
 	}
 	hr.planned = nil
 	return "", nil
+}
+
+// shown is the step that step s is reported as: the flow's own when the
+// flow is reported whole.
+func (hr *hostRun) shown(s Step) Step {
+	if hr.flow.whole {
+		return hr.flow.name
+	}
+	return s
 }
 
 func (hr *hostRun) record(s Step, phase Phase, t0 time.Time, err error) {

@@ -243,15 +243,7 @@ func TestHaltAfterPreflightChangesNothing(t *testing.T) {
 
 func TestRollbackFlow(t *testing.T) {
 	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
-	run := func(h *scriptedHost) (HostResult, *recorder) {
-		rec := &recorder{}
-		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
-			Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Hosts[0], rec
-	}
+	run := func(h *scriptedHost) (HostResult, *recorder) { return rollBackOne(t, h) }
 	t.Run("no run to roll back", func(t *testing.T) {
 		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""), "list-runs": ok("")}}
 		res, rec := run(h)
@@ -291,8 +283,21 @@ func TestRollbackFlow(t *testing.T) {
 		rec := &recorder{}
 		s, _ := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
 			Dial: func(context.Context, inventory.Target) (Host, error) { return nil, errors.New("connection refused") }})
-		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" {
-			t.Errorf("result %+v", res)
+		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" || rec.trail("h1") != "rollback:start rollback:fail" {
+			t.Errorf("result %+v, events %s", res, rec.trail("h1"))
+		}
+	})
+	t.Run("halted while it connects: no lock, no change", func(t *testing.T) {
+		halt := make(chan struct{})
+		h := &scriptedHost{name: "h1", answers: map[string]answer{}}
+		rec := &recorder{}
+		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec, Halt: halt,
+			Dial: func(context.Context, inventory.Target) (Host, error) { close(halt); return h, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := s.Hosts[0]; res.Status != StatusHalted || res.Step != StepRollback || rec.trail("h1") != "rollback:start rollback:halted" || len(h.received()) != 0 {
+			t.Errorf("result %+v, events %s, host received %v", res, rec.trail("h1"), h.received())
 		}
 	})
 }

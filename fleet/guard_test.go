@@ -160,6 +160,18 @@ func TestGuardScriptRestores(t *testing.T) {
 	}
 }
 
+// guardStep is the guard step of hr's rollout when it reboots.
+func guardStep(t *testing.T, hr *hostRun) step {
+	t.Helper()
+	inv := *hr.r.opts.Inventory
+	inv.Rollout.Reboot = true
+	s, ok := rolloutFlow(Options{Inventory: &inv}).step(StepGuard)
+	if !ok {
+		t.Fatal("no guard step in a rebooting rollout")
+	}
+	return s
+}
+
 // guardRun is a host run at the guard step on a scripted host.
 func guardRun(t *testing.T, h *scriptedHost, rec *recorder) *hostRun {
 	t.Helper()
@@ -194,10 +206,10 @@ func TestGuardInstallConfirmDisarm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &scriptedHost{name: "h1", answers: map[string]answer{"guard-install": installs, "save-manifest": ok(""), "guard-remove": tt.remove}}
-			hr := guardRun(t, h, &recorder{})
-			msg, err := hr.installGuard(context.Background())
-			if err != nil || !strings.Contains(msg, "armed") {
-				t.Fatalf("install: %q, %v", msg, err)
+			rec := &recorder{}
+			hr := guardRun(t, h, rec)
+			if _, err := hr.do(guardStep(t, hr)); err != nil || len(rec.events) != 2 || !strings.Contains(rec.events[1].Message, "armed") {
+				t.Fatalf("install: %v, %v", rec.events, err)
 			}
 			ms, _, err := h.saves()
 			if err != nil || len(ms) != 1 || ms[0].Guard != guardName("20261201_101010") {
@@ -225,6 +237,20 @@ func TestGuardInstallConfirmDisarm(t *testing.T) {
 				t.Errorf("manifest's guard %q, want %q", hr.m.Guard, tt.guard)
 			}
 		})
+	}
+}
+
+// The guard's record is saved before the step is done: a save that fails
+// fails the guard step, before its reboot.
+func TestGuardSaveFailsTheGuard(t *testing.T) {
+	h := &scriptedHost{name: "h1", answers: map[string]answer{
+		"guard-install": func(c call) ([]byte, error) { return []byte(sha(string(c.stdin)) + "\n"), nil },
+		"save-manifest": fails("No space left on device", 1)}}
+	rec := &recorder{}
+	hr := guardRun(t, h, rec)
+	failed, err := hr.do(guardStep(t, hr))
+	if failed != StepGuard || err == nil || !strings.Contains(err.Error(), "No space left on device") || rec.trail("h1") != "guard:start" {
+		t.Errorf("guard step: %s, %v; events %s", failed, err, rec.trail("h1"))
 	}
 }
 

@@ -54,12 +54,9 @@ func Prune(ctx context.Context, o PruneOptions) (*Summary, error) {
 	return r.each(ctx, o.Targets, o.Timeout, pruneFlow(o.Inventory.Rollout.Timeouts, o.Keep, o.DryRun)), nil
 }
 
-// prune is the prune step: it takes the host's lock, picks the runs to
+// prune is the prune step, under the host's lock: it picks the runs to
 // prune and removes their backups, then their manifests, in one session.
 func (hr *hostRun) prune(ctx context.Context, keep int, dry bool) (string, error) {
-	if err := hr.lock(ctx); err != nil {
-		return "", err
-	}
 	var old []*Manifest
 	runs := 0
 	err := eachRun(ctx, hr.h, func(m *Manifest) (bool, error) {

@@ -79,7 +79,7 @@ func (hr *hostRun) lockStale(ctx context.Context) error {
 	} else if marked {
 		msg += fmt.Sprintf("; run %s marked %s", holder.Manifest, StateInterrupted)
 	}
-	hr.r.info(hr.t.Name, hr.last, true, msg)
+	hr.r.info(hr.t.Name, hr.shown(hr.last), true, msg)
 	return nil
 }
 

@@ -86,15 +86,18 @@ func (r *runner) each(ctx context.Context, targets []inventory.Target, timeout t
 	})
 }
 
-// rollback is the rollback flow's one step: connect, take the lock, pick
-// the run to undo (runID, or the latest not rolled back) and undo it.
-func (hr *hostRun) rollback(ctx context.Context, runID string, force bool) (string, error) {
+// connectNamed is the connect step of a flow reported whole: its error
+// says it is the connect's.
+func (hr *hostRun) connectNamed(ctx context.Context) (string, error) {
 	if _, err := hr.connect(ctx); err != nil {
 		return "", fmt.Errorf("connect: %w", err)
 	}
-	if err := hr.lock(ctx); err != nil {
-		return "", err
-	}
+	return "", nil
+}
+
+// rollback is the rollback step, under the host's lock: pick the run to
+// undo (runID, or the latest not rolled back) and undo it.
+func (hr *hostRun) rollback(ctx context.Context, runID string, force bool) (string, error) {
 	newest := true
 	m, err := pickRun(ctx, hr.h, runID, func(m *Manifest) {
 		if newest && strings.HasPrefix(m.Note, guardNotePrefix) {

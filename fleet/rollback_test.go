@@ -238,6 +238,19 @@ func TestRollbackReloadsAfterAFailedRestore(t *testing.T) {
 	}
 }
 
+// rollBackOne rolls back the latest run on one host.
+func rollBackOne(t *testing.T, h Host) (HostResult, *recorder) {
+	t.Helper()
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	rec := &recorder{}
+	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
+		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Hosts[0], rec
+}
+
 // rolledOutHost is a host as undoManifest's run left it.
 func rolledOutHost(t *testing.T) *filesHost {
 	t.Helper()
@@ -262,14 +275,8 @@ func showFiles(m map[string]string) string {
 func TestRollbackFinalSaveFails(t *testing.T) {
 	h := rolledOutHost(t)
 	h.answers["save-manifest"] = fails("connection lost", 255)
-	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
-	rec := &recorder{}
-	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
-		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "write manifest") {
+	res, rec := rollBackOne(t, h)
+	if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "write manifest") {
 		t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
 	}
 }
