@@ -44,14 +44,14 @@ func Prune(ctx context.Context, o PruneOptions) (*Summary, error) {
 	if o.DryRun && o.Dial != nil {
 		o.Dial = DryDialer(o.Dial, o.Reporter)
 	}
-	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, Halt: o.Halt})
+	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter})
 	if err != nil {
 		return nil, cannotStart(o.Reporter, StepPrune, err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
-	return r.each(ctx, o.Targets, o.Timeout, pruneFlow(o.Inventory.Rollout.Timeouts, o.Keep, o.DryRun)), nil
+	return r.each(ctx, o.Targets, o.Halt, o.Timeout, pruneFlow(o.Inventory.Rollout.Timeouts, o.Keep, o.DryRun)), nil
 }
 
 // prune is the prune step, under the host's lock: it picks the runs to

@@ -45,23 +45,27 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 	if o.RunID != "" && !ValidRunID(o.RunID) {
 		return nil, cannotStart(o.Reporter, StepRollback, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID))
 	}
-	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir, Halt: o.Halt})
+	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir})
 	if err != nil {
 		return nil, cannotStart(o.Reporter, StepRollback, err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = undoTimeout
 	}
-	return r.each(ctx, o.Targets, o.Timeout, rollbackFlow(o.RunID, o.Timeout, o.Force)), nil
+	return r.each(ctx, o.Targets, o.Halt, o.Timeout, rollbackFlow(o.RunID, o.Timeout, o.Force)), nil
 }
 
 // each runs flow f on every target (nil: every host), in parallel up to the
 // policy's MaxParallel, each detached from the caller's cancellation with
-// timeout of its own, in the events of hostLoop; once the run's halt is
-// closed or ctx ends, no new host starts.
-func (r *runner) each(ctx context.Context, targets []inventory.Target, timeout time.Duration, f flow) *Summary {
+// timeout of its own, in the events of hostLoop. halt, when not nil, is the
+// run's (Options.Halt): once it is closed or ctx ends, no new host starts,
+// and a host in flight stops before its next step that acts.
+func (r *runner) each(ctx context.Context, targets []inventory.Target, halt <-chan struct{}, timeout time.Duration, f flow) *Summary {
 	if targets == nil {
 		targets = r.opts.Inventory.Hosts
+	}
+	if halt != nil {
+		r.opts.Halt = halt // before any host starts
 	}
 	n := max(r.opts.Inventory.Rollout.MaxParallel, 1)
 	line := fmt.Sprintf("%s: %d host(s), %d at once", f.name, len(targets), n)
