@@ -28,6 +28,10 @@ type step struct {
 	// found work to do, and unless the run is halted, the host's lock is
 	// taken as its last act, so a lock another run holds fails this step.
 	lock bool
+	// locked: the step runs under the host's lock, which the runner takes
+	// before it when the run does not hold it yet, so that a lock another
+	// run holds fails this step.
+	locked bool
 	// saves: what the step records in the manifest must be on the host
 	// before the next step begins (the guard's name, before the reboot it
 	// guards): the manifest is saved, and the save waited for, as the
@@ -150,7 +154,14 @@ func (hr *hostRun) do(s step) (Step, error) {
 		hr.leaseFor(ctx, s)
 		lost = hr.h.Lost()
 	}
-	msg, err := hr.runStep(ctx, s)
+	var msg string
+	var err error
+	if s.locked && !hr.locked {
+		err = hr.lock(ctx)
+	}
+	if err == nil {
+		msg, err = hr.runStep(ctx, s)
+	}
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
 	}

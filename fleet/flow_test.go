@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // recorder keeps every event a run emits.
@@ -473,5 +474,39 @@ func TestFinalSaveWaitsForTheConnection(t *testing.T) {
 	if last := ms[len(ms)-1]; tries != 2 || last.State != StateFailed || locks[len(locks)-1] != "unlock" || cut {
 		t.Errorf("after %d reconnect(s): last save state %s lock %q, want failed and the lock released once reconnected\n%v",
 			tries, last.State, locks[len(locks)-1], h.received())
+	}
+}
+
+// A step that runs under the lock has the runner take it first, once for
+// the steps that follow it; a lock another run holds fails that step.
+func TestLockedStepsTakeTheLockOnce(t *testing.T) {
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	noop := func(*hostRun, context.Context) (string, error) { return "", nil }
+	f := flow{name: StepPrune, steps: []step{
+		{name: StepConnect, timeout: time.Second, run: (*hostRun).connect},
+		{name: StepBackup, timeout: time.Second, acts: true, locked: true, run: noop},
+		{name: StepPrune, timeout: time.Second, acts: true, locked: true, run: noop},
+	}, finish: func(*hostRun) (Status, string) { return StatusOK, "done" }}
+	for _, tt := range []struct {
+		name   string
+		lock   answer
+		status Status
+		step   Step
+		calls  []string
+	}{
+		{"free", ok(""), StatusOK, "", []string{"lock", "unlock"}},
+		{"held elsewhere", fails("held", lockedStatus), StatusFailed, StepBackup, []string{"lock", "lock-show", "lock"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": tt.lock, "unlock": ok(""), "lock-show": ok("")}}
+			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := r.runHost(context.Background(), inv.Hosts[0], -1, f)
+			if res.Status != tt.status || res.Step != tt.step || !slices.Equal(h.received(), tt.calls) {
+				t.Errorf("result %s at %s (%s); host received %v, want %v", res.Status, res.Step, res.Error, h.received(), tt.calls)
+			}
+		})
 	}
 }

@@ -69,14 +69,14 @@ func rebootSteps(to inventory.Timeouts) []step {
 }
 
 // rollbackFlow puts a host back as it was before run runID ("" the latest
-// not rolled back): connect and take the lock, then the rollback, all of
-// it reported as the rollback step. timeout bounds each, as it bounds the
+// not rolled back): connect, then, under the lock, the rollback, all of it
+// reported as the rollback step. timeout bounds each, as it bounds the
 // host's whole rollback.
 func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
 	return flow{name: StepRollback, whole: true,
 		steps: []step{
-			{name: StepConnect, timeout: timeout, lock: true, run: (*hostRun).connectNamed},
-			{name: StepRollback, timeout: timeout, acts: true,
+			{name: StepConnect, timeout: timeout, run: (*hostRun).connectNamed},
+			{name: StepRollback, timeout: timeout, acts: true, locked: true,
 				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID, force) }},
 		},
 		complete: StateRolledBack,
@@ -85,13 +85,13 @@ func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
 		}}
 }
 
-// pruneFlow connects to a host, takes its lock and prunes it, reported as
+// pruneFlow connects to a host and prunes it under its lock, reported as
 // the prune step.
 func pruneFlow(to inventory.Timeouts, keep int, dry bool) flow {
 	return flow{name: StepPrune,
 		steps: []step{
-			{name: StepConnect, timeout: to.Connect + to.Preflight, lock: true, run: (*hostRun).connect},
-			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true,
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true, locked: true,
 				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.prune(ctx, keep, dry) }},
 		},
 		finish: func(hr *hostRun) (Status, string) {
