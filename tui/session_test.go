@@ -368,3 +368,25 @@ func TestSessionCannotStart(t *testing.T) {
 		}
 	})
 }
+
+// A rollback started from the session streams its own run-wide events
+// (under the rollback step) beside the run's: folded into the screen's
+// state they neither start nor end the session's run, and the host shows
+// its rollback.
+func TestSessionRollbackStreamLeavesTheRunGoing(t *testing.T) {
+	inv := sessionInventory(t, 0)
+	dial := func(context.Context, inventory.Target) (fleet.Host, error) { return nil, errRefused }
+	var rec eventLog
+	_, _ = fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[1:], Dial: dial, Reporter: &rec})
+	st := NewRunState([]HostRow{{Name: "a"}, {Name: "b"}}, nil)
+	st.Apply(fleet.Event{Step: fleet.StepRun, Phase: fleet.PhaseStart, Batch: -1})
+	for _, e := range rec.events {
+		st.Apply(e)
+	}
+	if st.Finished || st.Failed {
+		t.Errorf("the rollback's events ended the session's run: finished %v failed %v", st.Finished, st.Failed)
+	}
+	if b := st.Host("b"); b.Status != StatusRollbackFailed {
+		t.Errorf("b %s, want its rollback failed", b.Status)
+	}
+}
