@@ -27,7 +27,9 @@ const (
 	StepConfirm   Step = "confirm" // the guard's removal, once every check passed
 	StepRollback  Step = "rollback"
 	StepPrune     Step = "prune"
-	StepRun       Step = "run" // the run as a whole (batches, summary)
+	StepUnlock    Step = "unlock" // an unlock's work on a host, and its outcome
+	StepScan      Step = "scan"   // a scan as a whole, and a host's outcome of it
+	StepRun       Step = "run"    // the run as a whole (batches, summary)
 )
 
 // Phase is where in a step an event stands.

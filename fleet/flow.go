@@ -29,6 +29,15 @@ type step struct {
 	// found work to do, and unless the run is halted, the host's lock is
 	// taken as its last act, so a lock another run holds fails this step.
 	lock bool
+	// locked: the step runs under the host's lock, which the runner takes
+	// before it when the run does not hold it yet, so that a lock another
+	// run holds fails this step.
+	locked bool
+	// saves: what the step records in the manifest must be on the host
+	// before the next step begins (the guard's name, before the reboot it
+	// guards): the manifest is saved, and the save waited for, as the
+	// step's last act.
+	saves bool
 	// down: the host goes down during the step (a reboot) and cannot have
 	// the lock's lease renewed, so the lease is first extended to outlast
 	// the step.
@@ -44,9 +53,14 @@ type step struct {
 // its end writes.
 type flow struct {
 	// name is the step the host's own outcome is reported under: StepRun,
-	// or StepRollback for a rollback, whose one step stands for the whole.
+	// StepPrune, or StepRollback for a rollback.
 	name  Step
 	steps []step
+	// whole: the flow is reported as the one step name (a rollback): its
+	// steps emit no start or done events of their own, the flow's start
+	// comes before its first step, and a step's failure or halt is the
+	// flow's.
+	whole bool
 	// keepsRun: the flow records itself in a manifest on the host, so the
 	// host's result names the run.
 	keepsRun bool
@@ -106,12 +120,15 @@ func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f f
 	}
 	hr.saves.hr = hr
 	defer hr.close()
+	if f.whole {
+		r.emit(Event{Host: t.Name, Step: f.name, Phase: PhaseStart, Batch: batch})
+	}
 	for _, s := range f.steps {
 		if s.acts && r.isHalted() {
-			return hr.halt(s.name)
+			return hr.halt(hr.shown(s.name))
 		}
 		if failed, err := hr.do(s); err != nil {
-			return hr.fail(failed, err)
+			return hr.fail(hr.shown(failed), err)
 		}
 		if hr.ending != "" {
 			return hr.end()
@@ -127,7 +144,9 @@ func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f f
 // or the one whose record failed to save.
 func (hr *hostRun) do(s step) (Step, error) {
 	r := hr.r
-	r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseStart, Batch: hr.batch})
+	if !hr.flow.whole {
+		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseStart, Batch: hr.batch})
+	}
 	hr.last = s.name
 	t0, doneBefore := time.Now(), hr.done()
 	ctx, cancel := context.WithTimeout(hr.ctx, s.timeout)
@@ -136,9 +155,19 @@ func (hr *hostRun) do(s step) (Step, error) {
 		hr.leaseFor(ctx, s)
 		lost = hr.h.Lost()
 	}
-	msg, err := hr.runStep(ctx, s)
+	var msg string
+	var err error
+	if s.locked && !hr.locked {
+		err = hr.lock(ctx)
+	}
+	if err == nil {
+		msg, err = hr.runStep(ctx, s)
+	}
 	if err == nil && s.lock && hr.ending == "" && !r.isHalted() {
 		err = hr.lock(ctx)
+	}
+	if err == nil && s.saves && hr.m != nil {
+		err = hr.write(lockReq{})
 	}
 	cancel()
 	if err != nil {
@@ -151,11 +180,20 @@ func (hr *hostRun) do(s step) (Step, error) {
 			return failed, err
 		}
 	}
-	if s.name != hr.flow.name {
+	if s.name != hr.flow.name && !hr.flow.whole {
 		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseDone, Batch: hr.batch, Duration: time.Since(t0), Message: msg, Changes: hr.planned})
 	}
 	hr.planned = nil
 	return "", nil
+}
+
+// shown is the step that step s is reported as: the flow's own when the
+// flow is reported whole.
+func (hr *hostRun) shown(s Step) Step {
+	if hr.flow.whole {
+		return hr.flow.name
+	}
+	return s
 }
 
 func (hr *hostRun) record(s Step, phase Phase, t0 time.Time, err error) {
@@ -206,14 +244,15 @@ func (hr *hostRun) complete() HostResult {
 	}
 	status, msg := hr.flow.finish(hr)
 	if err := hr.release(hr.flow.complete); err != nil {
-		return hr.fail(hr.last, err)
+		// Every step reported done: the record of the whole failed.
+		return hr.fail(hr.flow.name, err)
 	}
 	return hr.report(status, hr.flow.name, PhaseDone, msg)
 }
 
 func (hr *hostRun) end() HostResult {
 	if err := hr.release(""); err != nil {
-		return hr.fail(hr.last, err)
+		return hr.fail(hr.flow.name, err)
 	}
 	return hr.report(hr.endWith, hr.flow.name, PhaseSkip, hr.ending)
 }
@@ -233,22 +272,27 @@ func (hr *hostRun) halt(at Step) HostResult {
 // fail ends the host's flow at step at with err. A failure at a step that
 // undoes is rolled back first, when the policy says so: the host is then
 // reported rolled-back, with the failed step and the cause, and counts as
-// failed all the same (HostResult.Failed).
+// failed all the same (HostResult.Failed). So is a host a step found
+// already put back (the guard restored it): its manifest stays
+// rolled-back, so that no later rollback undoes the run again.
 func (hr *hostRun) fail(at Step, err error) HostResult {
 	// The save in flight, if it failed, has its failure reported by the
 	// one below.
 	_, _ = hr.saves.wait()
 	hr.r.detail(hr.t.Name, at, err)
 	status, state := StatusFailed, hr.flow.failed
+	if hr.m != nil && hr.m.State == StateRolledBack {
+		status, state = StatusRolledBack, StateRolledBack
+	}
 	if errors.Is(hr.ctx.Err(), context.Canceled) {
 		// The operator stopped the run now: the step did not fail, it was
 		// cut off, and the host does not count against the budget.
 		status = StatusCancelled
-		if state != "" {
+		if state != "" && state != StateRolledBack {
 			state = StateInterrupted
 		}
 		hr.r.halt(errStopped)
-	} else if hr.undoes(at) {
+	} else if state != StateRolledBack && hr.undoes(at) {
 		var undone bool
 		if err, undone = hr.undoFailure(at, err); undone {
 			status, state = StatusRolledBack, StateRolledBack

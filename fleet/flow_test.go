@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // recorder keeps every event a run emits.
@@ -38,7 +39,13 @@ func (r *recorder) trail(host string) string {
 // rollOne rolls out to one scripted host, without the reboot.
 func rollOne(t *testing.T, h *scriptedHost, halt <-chan struct{}) (HostResult, *recorder) {
 	t.Helper()
-	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	return rollOneWith(t, h, halt, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+}
+
+// rollOneWith is rollOne under policy p.
+func rollOneWith(t *testing.T, h *scriptedHost, halt <-chan struct{}, p inventory.Policy) (HostResult, *recorder) {
+	t.Helper()
+	inv := fakeInventory(t, 1, p)
 	rec := &recorder{}
 	s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec, Halt: halt,
 		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
@@ -143,7 +150,7 @@ func flowFailures() []flowFailure {
 				}
 			},
 			step: StepPush, errText: "write manifest: connection lost", state: StateFailed},
-		{name: "the final save fails: blamed on the last step",
+		{name: "the final save fails: blamed on the run, not on the restart that reported done",
 			change: func(h *scriptedHost) {
 				h.answers["save-manifest"] = func(c call) ([]byte, error) {
 					if len(c.args) > 2 && c.args[2] == "unlock" {
@@ -152,7 +159,36 @@ func flowFailures() []flowFailure {
 					return nil, nil
 				}
 			},
-			step: StepRestart, errText: "write manifest: connection lost", state: StateComplete},
+			step: StepRun, errText: "write manifest: connection lost", state: StateComplete},
+	}
+}
+
+// TestFinalSaveFailureIsTheRuns: a final save that fails after every step
+// reported done is the run's failure, under each on_failure: the host is
+// not rolled back for it (its steps all succeeded), and no step that
+// reported done is reported failed after it.
+func TestFinalSaveFailureIsTheRuns(t *testing.T) {
+	for _, onFailure := range []inventory.OnFailure{inventory.OnFailureStop, inventory.OnFailureRollback} {
+		t.Run(string(onFailure), func(t *testing.T) {
+			h := outdatedHost("h1")
+			h.answers["save-manifest"] = func(c call) ([]byte, error) {
+				if len(c.args) > 2 && c.args[2] == "unlock" {
+					return nil, errors.New("connection lost")
+				}
+				return nil, nil
+			}
+			res, rec := rollOneWith(t, h, nil, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: onFailure})
+			var he *HostError
+			if res.Status != StatusFailed || res.Step != StepRun || !errors.As(res.Err(), &he) || he.Step != StepRun {
+				t.Fatalf("result %s at %s (%v), want failed at run\n%s", res.Status, res.Step, res.Err(), rec.trail("h1"))
+			}
+			if trail := rec.trail("h1"); !strings.HasSuffix(trail, "restart:done run:fail") || strings.Contains(trail, "rollback") {
+				t.Errorf("events %s: want the restart done, then the run's failure, no rollback", trail)
+			}
+			if slices.Contains(h.received(), "restore") {
+				t.Errorf("host received %v: a host whose steps all succeeded was undone", h.received())
+			}
+		})
 	}
 }
 
@@ -208,15 +244,7 @@ func TestHaltAfterPreflightChangesNothing(t *testing.T) {
 
 func TestRollbackFlow(t *testing.T) {
 	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
-	run := func(h *scriptedHost) (HostResult, *recorder) {
-		rec := &recorder{}
-		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
-			Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Hosts[0], rec
-	}
+	run := func(h *scriptedHost) (HostResult, *recorder) { return rollBackOne(t, h) }
 	t.Run("no run to roll back", func(t *testing.T) {
 		h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": ok(""), "unlock": ok(""), "list-runs": ok("")}}
 		res, rec := run(h)
@@ -256,8 +284,21 @@ func TestRollbackFlow(t *testing.T) {
 		rec := &recorder{}
 		s, _ := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
 			Dial: func(context.Context, inventory.Target) (Host, error) { return nil, errors.New("connection refused") }})
-		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" {
-			t.Errorf("result %+v", res)
+		if res := s.Hosts[0]; res.Status != StatusFailed || res.Step != StepRollback || res.Error != "connect: connection refused" || rec.trail("h1") != "rollback:start rollback:fail" {
+			t.Errorf("result %+v, events %s", res, rec.trail("h1"))
+		}
+	})
+	t.Run("halted while it connects: no lock, no change", func(t *testing.T) {
+		halt := make(chan struct{})
+		h := &scriptedHost{name: "h1", answers: map[string]answer{}}
+		rec := &recorder{}
+		s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec, Halt: halt,
+			Dial: func(context.Context, inventory.Target) (Host, error) { close(halt); return h, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := s.Hosts[0]; res.Status != StatusHalted || res.Step != StepRollback || rec.trail("h1") != "rollback:start rollback:halted" || len(h.received()) != 0 {
+			t.Errorf("result %+v, events %s, host received %v", res, rec.trail("h1"), h.received())
 		}
 	})
 }
@@ -433,5 +474,39 @@ func TestFinalSaveWaitsForTheConnection(t *testing.T) {
 	if last := ms[len(ms)-1]; tries != 2 || last.State != StateFailed || locks[len(locks)-1] != "unlock" || cut {
 		t.Errorf("after %d reconnect(s): last save state %s lock %q, want failed and the lock released once reconnected\n%v",
 			tries, last.State, locks[len(locks)-1], h.received())
+	}
+}
+
+// A step that runs under the lock has the runner take it first, once for
+// the steps that follow it; a lock another run holds fails that step.
+func TestLockedStepsTakeTheLockOnce(t *testing.T) {
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	noop := func(*hostRun, context.Context) (string, error) { return "", nil }
+	f := flow{name: StepPrune, steps: []step{
+		{name: StepConnect, timeout: time.Second, run: (*hostRun).connect},
+		{name: StepBackup, timeout: time.Second, acts: true, locked: true, run: noop},
+		{name: StepPrune, timeout: time.Second, acts: true, locked: true, run: noop},
+	}, finish: func(*hostRun) (Status, string) { return StatusOK, "done" }}
+	for _, tt := range []struct {
+		name   string
+		lock   answer
+		status Status
+		step   Step
+		calls  []string
+	}{
+		{"free", ok(""), StatusOK, "", []string{"lock", "unlock"}},
+		{"held elsewhere", fails("held", lockedStatus), StatusFailed, StepBackup, []string{"lock", "lock-show", "lock"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &scriptedHost{name: "h1", answers: map[string]answer{"lock": tt.lock, "unlock": ok(""), "lock-show": ok("")}}
+			r, err := newRunner(Options{Inventory: inv, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := r.runHost(context.Background(), inv.Hosts[0], -1, f)
+			if res.Status != tt.status || res.Step != tt.step || !slices.Equal(h.received(), tt.calls) {
+				t.Errorf("result %s at %s (%s); host received %v, want %v", res.Status, res.Step, res.Error, h.received(), tt.calls)
+			}
+		})
 	}
 }

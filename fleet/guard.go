@@ -31,8 +31,9 @@ func guardRecord(runID string) string { return RemoteRunsDir + "/" + runID + ".r
 const guardNotePrefix = "restored by the guard at "
 
 // installGuard is the guard step: it installs the run's guard and records
-// it in the manifest, on the host, before the reboot it guards. A guard
-// whose reboot did not happen is removed on the way out (disarmGuard).
+// it in the manifest, which the runner saves on the host before the reboot
+// it guards (the step saves). A guard whose reboot did not happen is
+// removed on the way out (disarmGuard).
 func (hr *hostRun) installGuard(ctx context.Context) (string, error) {
 	timeout := hr.r.opts.Inventory.Rollout.ConfirmTimeout
 	name := guardName(hr.m.RunID)
@@ -48,9 +49,6 @@ func (hr *hostRun) installGuard(ctx context.Context) (string, error) {
 	hr.m.Guard = name
 	boot := hr.facts.BootID
 	hr.cleanup = append(hr.cleanup, func() { hr.disarmGuard(boot) })
-	if err := hr.write(lockReq{}); err != nil {
-		return "", err
-	}
 	return fmt.Sprintf("%s armed: restores the host if not confirmed within %s of its next boot", name, timeout), nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetfix/fleetfix/inventory"
 )
@@ -158,6 +160,18 @@ func TestGuardScriptRestores(t *testing.T) {
 	}
 }
 
+// guardStep is the guard step of hr's rollout when it reboots.
+func guardStep(t *testing.T, hr *hostRun) step {
+	t.Helper()
+	inv := *hr.r.opts.Inventory
+	inv.Rollout.Reboot = true
+	s, ok := rolloutFlow(Options{Inventory: &inv}).step(StepGuard)
+	if !ok {
+		t.Fatal("no guard step in a rebooting rollout")
+	}
+	return s
+}
+
 // guardRun is a host run at the guard step on a scripted host.
 func guardRun(t *testing.T, h *scriptedHost, rec *recorder) *hostRun {
 	t.Helper()
@@ -192,10 +206,10 @@ func TestGuardInstallConfirmDisarm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &scriptedHost{name: "h1", answers: map[string]answer{"guard-install": installs, "save-manifest": ok(""), "guard-remove": tt.remove}}
-			hr := guardRun(t, h, &recorder{})
-			msg, err := hr.installGuard(context.Background())
-			if err != nil || !strings.Contains(msg, "armed") {
-				t.Fatalf("install: %q, %v", msg, err)
+			rec := &recorder{}
+			hr := guardRun(t, h, rec)
+			if _, err := hr.do(guardStep(t, hr)); err != nil || len(rec.events) != 2 || !strings.Contains(rec.events[1].Message, "armed") {
+				t.Fatalf("install: %v, %v", rec.events, err)
 			}
 			ms, _, err := h.saves()
 			if err != nil || len(ms) != 1 || ms[0].Guard != guardName("20261201_101010") {
@@ -223,6 +237,20 @@ func TestGuardInstallConfirmDisarm(t *testing.T) {
 				t.Errorf("manifest's guard %q, want %q", hr.m.Guard, tt.guard)
 			}
 		})
+	}
+}
+
+// The guard's record is saved before the step is done: a save that fails
+// fails the guard step, before its reboot.
+func TestGuardSaveFailsTheGuard(t *testing.T) {
+	h := &scriptedHost{name: "h1", answers: map[string]answer{
+		"guard-install": func(c call) ([]byte, error) { return []byte(sha(string(c.stdin)) + "\n"), nil },
+		"save-manifest": fails("No space left on device", 1)}}
+	rec := &recorder{}
+	hr := guardRun(t, h, rec)
+	failed, err := hr.do(guardStep(t, hr))
+	if failed != StepGuard || err == nil || !strings.Contains(err.Error(), "No space left on device") || rec.trail("h1") != "guard:start" {
+		t.Errorf("guard step: %s, %v; events %s", failed, err, rec.trail("h1"))
 	}
 }
 
@@ -261,5 +289,55 @@ func TestGuardScriptOperations(t *testing.T) {
 		"  'reload' \\\n  'restart' 'demo.service'"
 	if !strings.HasSuffix(head, want) {
 		t.Errorf("guard script starts\n%s\nwant it to end with\n%s", head, want)
+	}
+}
+
+// TestGuardRestoredHostStaysRolledBack: a confirm that finds the guard put
+// the host back fails the host, and the run's last save keeps the state
+// the confirm set, rolled-back, so that no later rollback undoes the run
+// again; the host is reported rolled-back at the confirm, or cancelled
+// when the operator stopped the run meanwhile.
+func TestGuardRestoredHostStaysRolledBack(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stop   bool // the operator stops the run during the confirm
+		status Status
+	}{{"failed at the confirm", false, StatusRolledBack}, {"stopped during the confirm", true, StatusCancelled}} {
+		t.Run(tt.name, func(t *testing.T) { checkGuardRestored(t, tt.stop, tt.status) })
+	}
+}
+
+func checkGuardRestored(t *testing.T, stop bool, status Status) {
+	t.Helper()
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, Reboot: true, ConfirmTimeout: 10 * time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := outdatedHost("h1")
+	h.answers["guard-install"] = func(c call) ([]byte, error) { return []byte(sha(string(c.stdin)) + "\n"), nil }
+	h.answers["guard-remove"] = func(call) ([]byte, error) {
+		if stop {
+			cancel()
+		}
+		return []byte("restored restored_at=2026-12-01T10:20:00Z failed=0 boot_id=x\nremoved\n"), nil
+	}
+	rec := &recorder{}
+	r, err := newRunner(Options{Inventory: inv, Reporter: rec, Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rolloutFlow(r.opts)
+	f.steps = slices.DeleteFunc(f.steps, func(s step) bool {
+		return !slices.Contains([]Step{StepConnect, StepPreflight, StepGuard, StepConfirm}, s.name)
+	})
+	res := r.roll(ctx, r.work(f)).Hosts[0]
+	if res.Status != status || res.Step != StepConfirm || !strings.Contains(res.Error, "the guard restored the host at 2026-12-01T10:20:00Z") {
+		t.Errorf("result %s at %s: %s, want %s\n%s", res.Status, res.Step, res.Error, status, rec.trail("h1"))
+	}
+	ms, locks, err := h.saves()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := ms[len(ms)-1]; last.State != StateRolledBack || last.Note != guardNotePrefix+"2026-12-01T10:20:00Z" || locks[len(locks)-1] != "unlock" {
+		t.Errorf("last save: state %s, note %q, lock %q; want rolled-back, the guard's note, the lock released", last.State, last.Note, locks[len(locks)-1])
 	}
 }

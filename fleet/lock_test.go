@@ -386,3 +386,30 @@ func TestLockLeaseFromThePolicy(t *testing.T) {
 		}
 	}
 }
+
+// A rollback takes over the lock of a controller that is gone, as a
+// rollout does, the runner taking it after the connect; the warning is the
+// rollback's, the step it is reported as.
+func TestRollbackTakesOverAStaleLock(t *testing.T) {
+	gone := thisController()
+	gone.start = "1"
+	h := staleLockHost(t, gone, false)
+	owner := gone.owner("20261130_100000", "20261130_100000")
+	h.answers["lock"] = func(c call) ([]byte, error) {
+		if len(c.args) < 4 || c.args[3] != owner {
+			return []byte("held"), exitErr{status: lockedStatus, stderr: "held"}
+		}
+		return nil, nil
+	}
+	h.answers["list-runs"] = ok("20261130_100000.json\n")
+	res, rec := rollBackOne(t, h)
+	var warned Event
+	for _, e := range rec.events {
+		if e.Warning && strings.Contains(e.Message, "took over") {
+			warned = e
+		}
+	}
+	if res.Status != StatusUnchanged || warned.Step != StepRollback || !strings.Contains(warned.Message, "marked interrupted") {
+		t.Errorf("result %s (%s); warning at %s: %q\n%v", res.Status, res.Error, warned.Step, warned.Message, h.received())
+	}
+}

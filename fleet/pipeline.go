@@ -30,7 +30,7 @@ func rolloutFlow(o Options) flow {
 			steps = append(steps, step{name: StepSettle, timeout: pol.Settle + time.Second, run: (*hostRun).settle})
 		}
 		if guard {
-			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, undoes: true, run: (*hostRun).installGuard})
+			steps = append(steps, step{name: StepGuard, timeout: to.Push, acts: true, saves: true, undoes: true, run: (*hostRun).installGuard})
 		}
 		steps = append(steps, rebootSteps(to)...)
 		steps = append(steps, step{name: StepVerify, timeout: to.Journal, undoes: true, run: (*hostRun).verify})
@@ -69,24 +69,29 @@ func rebootSteps(to inventory.Timeouts) []step {
 }
 
 // rollbackFlow puts a host back as it was before run runID ("" the latest
-// not rolled back): one step, which connects and takes the lock itself, so
-// that all of a rollback is reported as the rollback step.
+// not rolled back): connect, then, under the lock, the rollback, all of it
+// reported as the rollback step. timeout bounds each, as it bounds the
+// host's whole rollback.
 func rollbackFlow(runID string, timeout time.Duration, force bool) flow {
-	return flow{name: StepRollback,
-		steps: []step{{name: StepRollback, timeout: timeout, acts: true,
-			run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID, force) }}},
+	return flow{name: StepRollback, whole: true,
+		steps: []step{
+			{name: StepConnect, timeout: timeout, run: (*hostRun).connectNamed},
+			{name: StepRollback, timeout: timeout, acts: true, locked: true,
+				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.rollback(ctx, runID, force) }},
+		},
 		complete: StateRolledBack,
 		finish: func(hr *hostRun) (Status, string) {
 			return StatusRolledBack, fmt.Sprintf("run %s rolled back: %d file(s) restored or removed", hr.m.RunID, hr.res.Changed)
 		}}
 }
 
-// pruneFlow connects to a host and prunes it, reported as the prune step.
+// pruneFlow connects to a host and prunes it under its lock, reported as
+// the prune step.
 func pruneFlow(to inventory.Timeouts, keep int, dry bool) flow {
 	return flow{name: StepPrune,
 		steps: []step{
 			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
-			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true,
+			{name: StepPrune, timeout: to.Preflight + to.Backup, acts: true, locked: true,
 				run: func(hr *hostRun, ctx context.Context) (string, error) { return hr.prune(ctx, keep, dry) }},
 		},
 		finish: func(hr *hostRun) (Status, string) {
@@ -115,11 +120,11 @@ func Steps(o Options) []Step {
 
 // scanFlow reads a host's last shutdown and changes nothing: connect, then
 // the journal's read into the host's entry of got, both ending with ctx
-// (following). A host is reported under the journal step, the read it is
-// for.
+// (following). A host's outcome, and the scan's run-wide events, are
+// reported under the scan step.
 func scanFlow(ctx context.Context, o ScanOptions, got *perHost[ScanResult]) flow {
 	to := o.Inventory.Rollout.Timeouts
-	return flow{name: StepJournal,
+	return flow{name: StepScan,
 		steps: []step{
 			{name: StepConnect, timeout: to.Connect, run: following(ctx, (*hostRun).connect)},
 			{name: StepJournal, timeout: to.Journal, run: following(ctx, func(hr *hostRun, ctx context.Context) (string, error) {

@@ -24,7 +24,8 @@ type PruneOptions struct {
 	// Timeout bounds one host's prune; it runs detached from the caller's
 	// cancellation, as a rollback does.
 	Timeout time.Duration
-	// Halt, when closed, starts no new host's prune.
+	// Halt, when closed, starts no new host's prune; a host that has not
+	// begun its prune step stops before it.
 	Halt <-chan struct{}
 }
 
@@ -38,14 +39,14 @@ const DefaultKeep = 3
 // rolled back, and stays. It holds each host's lock while it works.
 func Prune(ctx context.Context, o PruneOptions) (*Summary, error) {
 	if o.Keep < 0 {
-		return nil, fmt.Errorf("keep %d: want 0 or more", o.Keep)
+		return nil, cannotStart(o.Reporter, StepPrune, fmt.Errorf("keep %d: want 0 or more", o.Keep))
 	}
 	if o.DryRun && o.Dial != nil {
 		o.Dial = DryDialer(o.Dial, o.Reporter)
 	}
 	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter})
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepPrune, err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
@@ -53,12 +54,9 @@ func Prune(ctx context.Context, o PruneOptions) (*Summary, error) {
 	return r.each(ctx, o.Targets, o.Halt, o.Timeout, pruneFlow(o.Inventory.Rollout.Timeouts, o.Keep, o.DryRun)), nil
 }
 
-// prune is the prune step: it takes the host's lock, picks the runs to
+// prune is the prune step, under the host's lock: it picks the runs to
 // prune and removes their backups, then their manifests, in one session.
 func (hr *hostRun) prune(ctx context.Context, keep int, dry bool) (string, error) {
-	if err := hr.lock(ctx); err != nil {
-		return "", err
-	}
 	var old []*Manifest
 	runs := 0
 	err := eachRun(ctx, hr.h, func(m *Manifest) (bool, error) {

@@ -79,7 +79,7 @@ func (hr *hostRun) lockStale(ctx context.Context) error {
 	} else if marked {
 		msg += fmt.Sprintf("; run %s marked %s", holder.Manifest, StateInterrupted)
 	}
-	hr.r.info(hr.t.Name, hr.last, true, msg)
+	hr.r.info(hr.t.Name, hr.shown(hr.last), true, msg)
 	return nil
 }
 
@@ -147,9 +147,22 @@ func (hr *hostRun) release(state string) error {
 		unlockHost(hr.ctx, hr.h, hr.owner)
 		return nil
 	}
+	// A state not saved is not the run's: the flow's failure then decides
+	// it (hostRun.fail).
+	prev := hr.m.State
 	if state != "" {
 		hr.m.State = state
 	}
+	err := hr.writeFinal()
+	if err != nil {
+		hr.m.State = prev
+	}
+	return err
+}
+
+// writeFinal saves the manifest and releases the lock, again after a
+// reconnect if it fails.
+func (hr *hostRun) writeFinal() error {
 	l := lockReq{action: releaseLock, owner: hr.owner}
 	err := hr.write(l)
 	if err == nil {

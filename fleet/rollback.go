@@ -26,7 +26,8 @@ type RollbackOptions struct {
 	// Timeout bounds one host's rollback. It runs detached from the caller's
 	// cancellation: a rollback cut off half-way would leave a mixed host.
 	Timeout time.Duration
-	// Halt, when closed, starts no new host's rollback.
+	// Halt, when closed, starts no new host's rollback; a host that has
+	// not begun its rollback step stops before it.
 	Halt <-chan struct{}
 	// Force restores files edited since the run (an operator's hotfix)
 	// rather than refusing the host's rollback.
@@ -42,11 +43,11 @@ const undoTimeout = 5 * time.Minute
 // health check. Hosts run in parallel up to the policy's MaxParallel.
 func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 	if o.RunID != "" && !ValidRunID(o.RunID) {
-		return nil, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID)
+		return nil, cannotStart(o.Reporter, StepRollback, fmt.Errorf("run id %q: want the form YYYYMMDD_HHMMSS", o.RunID))
 	}
 	r, err := newRunner(Options{Inventory: o.Inventory, Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir})
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepRollback, err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = undoTimeout
@@ -56,44 +57,51 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 
 // each runs flow f on every target (nil: every host), in parallel up to the
 // policy's MaxParallel, each detached from the caller's cancellation with
-// timeout of its own; once halt is closed or ctx ends, no new host starts.
+// timeout of its own, in the events of hostLoop. halt, when not nil, is the
+// run's (Options.Halt): once it is closed or ctx ends, no new host starts,
+// and a host in flight stops before its next step that acts.
 func (r *runner) each(ctx context.Context, targets []inventory.Target, halt <-chan struct{}, timeout time.Duration, f flow) *Summary {
 	if targets == nil {
 		targets = r.opts.Inventory.Hosts
 	}
-	start := time.Now()
-	results := make([]HostResult, len(targets))
-	sem := make(chan struct{}, max(r.opts.Inventory.Rollout.MaxParallel, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
-		select {
-		case <-halt:
-			continue
-		case <-ctx.Done():
-			continue
-		case sem <- struct{}{}:
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-			defer cancel()
-			results[i] = r.runHost(hctx, t, -1, f)
-		})
+	if halt != nil {
+		r.opts.Halt = halt // before any host starts
 	}
-	wg.Wait()
-	return &Summary{Hosts: results, Duration: time.Since(start)}
+	n := max(r.opts.Inventory.Rollout.MaxParallel, 1)
+	line := fmt.Sprintf("%s: %d host(s), %d at once", f.name, len(targets), n)
+	return r.hostLoop(f.name, string(f.name), targets, line, func(results []HostResult) {
+		sem := make(chan struct{}, n)
+		var wg sync.WaitGroup
+		for i, t := range targets {
+			if !r.waitTurn(ctx, sem) {
+				if ctx.Err() != nil {
+					r.halt(errStopped)
+				}
+				continue
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+				defer cancel()
+				results[i] = r.runHost(hctx, t, -1, f)
+			})
+		}
+		wg.Wait()
+	})
 }
 
-// rollback is the rollback flow's one step: connect, take the lock, pick
-// the run to undo (runID, or the latest not rolled back) and undo it.
-func (hr *hostRun) rollback(ctx context.Context, runID string, force bool) (string, error) {
+// connectNamed is the connect step of a flow reported whole: its error
+// says it is the connect's.
+func (hr *hostRun) connectNamed(ctx context.Context) (string, error) {
 	if _, err := hr.connect(ctx); err != nil {
 		return "", fmt.Errorf("connect: %w", err)
 	}
-	if err := hr.lock(ctx); err != nil {
-		return "", err
-	}
+	return "", nil
+}
+
+// rollback is the rollback step, under the host's lock: pick the run to
+// undo (runID, or the latest not rolled back) and undo it.
+func (hr *hostRun) rollback(ctx context.Context, runID string, force bool) (string, error) {
 	newest := true
 	m, err := pickRun(ctx, hr.h, runID, func(m *Manifest) {
 		if newest && strings.HasPrefix(m.Note, guardNotePrefix) {

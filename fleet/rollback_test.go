@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -219,10 +220,7 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 // A restore that fails half-way still reloads systemd and restarts the
 // units before the error is returned.
 func TestRollbackReloadsAfterAFailedRestore(t *testing.T) {
-	h := newFilesHost(t, undoManifest(), map[string]string{
-		"/usr/local/bin/demo": sum("new"), "/usr/local/bin/demo.bak." + undoRun: sum("old"),
-		"/etc/systemd/system/demo.service.d/override.conf": sum("dropin"),
-	})
+	h := rolledOutHost(t)
 	h.answers["restore"] = fails("mv: cannot move: Read-only file system", 1)
 	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
 	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv,
@@ -240,6 +238,28 @@ func TestRollbackReloadsAfterAFailedRestore(t *testing.T) {
 	}
 }
 
+// rollBackOne rolls back the latest run on one host.
+func rollBackOne(t *testing.T, h Host) (HostResult, *recorder) {
+	t.Helper()
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	rec := &recorder{}
+	s, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec,
+		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Hosts[0], rec
+}
+
+// rolledOutHost is a host as undoManifest's run left it.
+func rolledOutHost(t *testing.T) *filesHost {
+	t.Helper()
+	return newFilesHost(t, undoManifest(), map[string]string{
+		"/usr/local/bin/demo": sum("new"), "/usr/local/bin/demo.bak." + undoRun: sum("old"),
+		"/etc/systemd/system/demo.service.d/override.conf": sum("dropin"),
+	})
+}
+
 // showFiles shows a file map in a stable order, for comparison.
 func showFiles(m map[string]string) string {
 	var s []string
@@ -248,4 +268,152 @@ func showFiles(m map[string]string) string {
 	}
 	slices.Sort(s)
 	return strings.Join(s, " ")
+}
+
+// A rollback whose final save fails is a failed rollback, not a rolled-back
+// host: the state the save was to record is not the run's until it lands.
+func TestRollbackFinalSaveFails(t *testing.T) {
+	h := rolledOutHost(t)
+	h.answers["save-manifest"] = fails("connection lost", 255)
+	res, rec := rollBackOne(t, h)
+	if res.Status != StatusFailed || res.Step != StepRollback || !strings.Contains(res.Error, "write manifest") {
+		t.Errorf("result %s at %s: %s\n%s", res.Status, res.Step, res.Error, rec.trail("h1"))
+	}
+}
+
+// runTrail is a stream's events as "host/step:phase" ("*" for run-wide
+// ones), informational events left out.
+func (r *recorder) runTrail() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for _, e := range r.events {
+		if e.Phase == PhaseInfo {
+			continue
+		}
+		host := e.Host
+		if host == "" {
+			host = "*"
+		}
+		s = append(s, host+"/"+string(e.Step)+":"+string(e.Phase))
+	}
+	return strings.Join(s, " ")
+}
+
+// Rollback and prune run their hosts in the events a rollout has: the
+// run's start and end, under the command's step, and a host never started
+// reported halted; the summary says the run halted.
+func TestEachHasTheRunsEvents(t *testing.T) {
+	inv := fakeInventory(t, 2, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	nothing := func(context.Context, inventory.Target) (Host, error) {
+		return &scriptedHost{name: "h", answers: map[string]answer{"lock": ok(""), "unlock": ok(""), "list-runs": ok("")}}, nil
+	}
+	closed := make(chan struct{})
+	close(closed)
+	tests := []struct {
+		name   string
+		run    func(rec Reporter, halt <-chan struct{}) (*Summary, error)
+		halt   <-chan struct{}
+		trail  string
+		halted bool
+	}{
+		{"rollback", func(rec Reporter, halt <-chan struct{}) (*Summary, error) {
+			return Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec, Dial: nothing, Halt: halt})
+		}, nil, "*/rollback:start h1/rollback:start h1/rollback:skip h2/rollback:start h2/rollback:skip */rollback:done", false},
+		{"rollback halted", func(rec Reporter, halt <-chan struct{}) (*Summary, error) {
+			return Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec, Dial: nothing, Halt: halt})
+		}, closed, "*/rollback:start h1/rollback:halted h2/rollback:halted */rollback:done", true},
+		{"prune halted", func(rec Reporter, halt <-chan struct{}) (*Summary, error) {
+			return Prune(context.Background(), PruneOptions{Inventory: inv, Reporter: rec, Dial: nothing, Halt: halt})
+		}, closed, "*/prune:start h1/prune:halted h2/prune:halted */prune:done", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			s, err := tt.run(rec, tt.halt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.runTrail(); got != tt.trail {
+				t.Errorf("events\n got %s\nwant %s", got, tt.trail)
+			}
+			last := rec.events[len(rec.events)-1]
+			if s.Halted != tt.halted || !strings.Contains(last.Message, " finished in ") || strings.Contains(last.Message, "halted: aborted by the operator") != tt.halted {
+				t.Errorf("halted %v, end %q", s.Halted, last.Message)
+			}
+			for _, h := range s.Hosts {
+				if tt.halted != (h.Status == StatusNotStarted) {
+					t.Errorf("%s %s", h.Host, h.Status)
+				}
+			}
+		})
+	}
+}
+
+// A command whose context ended starts no host, and says the operator
+// stopped it.
+func TestEachStoppedStartsNoHost(t *testing.T) {
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := &recorder{}
+	s, err := Rollback(ctx, RollbackOptions{Inventory: inv, Reporter: rec, Dial: func(context.Context, inventory.Target) (Host, error) {
+		t.Error("a host started after the stop")
+		return nil, context.Canceled
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := rec.events[len(rec.events)-1]; !s.Halted || s.Hosts[0].Status != StatusNotStarted || !strings.HasSuffix(last.Message, "halted: stopped by the operator") {
+		t.Errorf("halted %v, %s, end %q", s.Halted, s.Hosts[0].Status, last.Message)
+	}
+}
+
+// A command that cannot start says why on its stream, as its run's fail
+// event, and returns the error.
+func TestCannotStartIsReported(t *testing.T) {
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1})
+	tests := []struct {
+		step Step
+		run  func(rec Reporter) error
+		msg  string
+	}{
+		{StepRun, func(rec Reporter) error {
+			_, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec})
+			return err
+		}, "inventory and dialer are required"},
+		{StepRun, func(rec Reporter) error {
+			_, err := Reboot(context.Background(), Options{Inventory: inv, Reporter: rec, RunID: "today",
+				Dial: func(context.Context, inventory.Target) (Host, error) { return nil, errors.New("not dialed") }})
+			return err
+		}, `run id "today"`},
+		{StepRollback, func(rec Reporter) error {
+			_, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec, RunID: "today"})
+			return err
+		}, `run id "today"`},
+		{StepRollback, func(rec Reporter) error {
+			_, err := Rollback(context.Background(), RollbackOptions{Inventory: inv, Reporter: rec})
+			return err
+		}, "inventory and dialer are required"},
+		{StepPrune, func(rec Reporter) error {
+			_, err := Prune(context.Background(), PruneOptions{Inventory: inv, Reporter: rec, Keep: -1})
+			return err
+		}, "keep -1"},
+		{StepPrune, func(rec Reporter) error {
+			_, err := Prune(context.Background(), PruneOptions{Inventory: inv, Reporter: rec})
+			return err
+		}, "inventory and dialer are required"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.step)+" "+tt.msg, func(t *testing.T) {
+			rec := &recorder{}
+			err := tt.run(rec)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %v, want %q in it", err, tt.msg)
+			}
+			if got := rec.runTrail(); got != "*/"+string(tt.step)+":fail" || rec.events[0].Message != err.Error() {
+				t.Errorf("events %s (%q), want the run's fail with the error", got, rec.events[0].Message)
+			}
+		})
+	}
 }

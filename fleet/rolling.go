@@ -75,7 +75,7 @@ func seq(a, b int) []int {
 func Rollout(ctx context.Context, o Options) (*Summary, error) {
 	r, err := newRunner(o)
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepRun, err)
 	}
 	return r.roll(ctx, r.work(rolloutFlow(r.opts))), nil
 }
@@ -86,9 +86,19 @@ func Rollout(ctx context.Context, o Options) (*Summary, error) {
 func Reboot(ctx context.Context, o Options) (*Summary, error) {
 	r, err := newRunner(o)
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepRun, err)
 	}
 	return r.roll(ctx, r.work(rebootFlow(r.opts))), nil
+}
+
+// cannotStart reports err, which keeps a command from starting at all, as
+// the fail event of its run (step: the command's, run, rollback or prune)
+// on rep, if any, and returns it: the stream says why it ends.
+func cannotStart(rep Reporter, step Step, err error) error {
+	if rep != nil {
+		rep.Report(Event{Time: time.Now(), Step: step, Phase: PhaseFail, Batch: -1, Message: err.Error(), Err: err})
+	}
+	return err
 }
 
 // hostWork is one host's part of a run.
@@ -109,39 +119,53 @@ func (r *runner) roll(ctx context.Context, work hostWork) *Summary {
 		targets = o.Inventory.Hosts
 	}
 	pol := o.Inventory.Rollout
-	start := time.Now()
 	order, tiers := runOrder(o.Inventory, o.SSHConfig, targets)
 	targets = permute(targets, order)
-	results := make([]HostResult, len(targets))
 	batches := split(tiers, pol)
 	budget := pol.FailureBudget.Of(len(targets))
 	line := fmt.Sprintf("run %s: %d host(s) in %d batch(es), failure budget %d", r.runID, len(targets), len(batches), budget)
 	if o.plan != "" {
 		line = "plan: " + o.plan
 	}
-	r.emit(Event{Step: StepRun, Phase: PhaseStart, Batch: -1, Message: line})
+	s := r.hostLoop(StepRun, "run "+r.runID, targets, line, func(results []HostResult) {
+		sem := make(chan struct{}, max(pol.MaxParallel, 1))
+		r.noteBastions(targets, tiers)
+		next, failed := r.canaries(ctx, targets, results, sem, work)
+		r.batches(ctx, targets[next:], results[next:], tiers[next:], sem, budget, failed, work)
+	})
+	s.RunID = r.runID
+	return s
+}
 
+// hostLoop is a command's run over its targets, with the events every
+// command's stream has: the run's start (line), each host's own, each host
+// never started reported halted, and the run's end; all run-wide events,
+// and a host's halt before its start, carry the command's step name (run,
+// rollback, prune), what names it in words. body runs the hosts and fills
+// in their results; a result it leaves not started is a host it did not
+// start.
+func (r *runner) hostLoop(name Step, what string, targets []inventory.Target, line string, body func(results []HostResult)) *Summary {
+	start := time.Now()
+	r.emit(Event{Step: name, Phase: PhaseStart, Batch: -1, Message: line})
+	results := make([]HostResult, len(targets))
 	for i, t := range targets {
 		results[i] = HostResult{Host: t.Name, Batch: -1, Status: StatusNotStarted}
 	}
-	sem := make(chan struct{}, max(pol.MaxParallel, 1))
-	r.noteBastions(targets, tiers)
-	next, failed := r.canaries(ctx, targets, results, sem, work)
-	r.batches(ctx, targets[next:], results[next:], tiers[next:], sem, budget, failed, work)
+	body(results)
 	for _, res := range results {
 		if res.Status == StatusNotStarted {
-			r.emit(Event{Host: res.Host, Step: StepRun, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the run halted", Result: &res})
+			r.emit(Event{Host: res.Host, Step: name, Phase: PhaseHalted, Batch: res.Batch, Message: "not started: the " + string(name) + " halted", Result: &res})
 		}
 	}
-	s := &Summary{RunID: r.runID, Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
-	msg := fmt.Sprintf("run %s finished in %s: %d host(s), %d failed", r.runID, duration.Format(s.Duration), len(results), s.Failed())
+	s := &Summary{Hosts: results, Halted: r.isHalted(), Duration: time.Since(start)}
+	msg := fmt.Sprintf("%s finished in %s: %d host(s), %d failed", what, duration.Format(s.Duration), len(results), s.Failed())
 	if n := s.Cancelled(); n > 0 {
 		msg += fmt.Sprintf(", %d cancelled", n)
 	}
 	if s.Halted {
 		msg += "; halted: " + r.haltErr.Error()
 	}
-	r.emit(Event{Step: StepRun, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
+	r.emit(Event{Step: name, Phase: PhaseDone, Batch: -1, Duration: s.Duration, Message: msg})
 	return s
 }
 

@@ -23,7 +23,7 @@ func scanShowOK(c call) ([]byte, error) {
 // TestScanThroughTheRunner: each branch of a scan's host ends in one
 // ScanResult as the CLI prints it, and in the runner's events: a start
 // for each step, the fail at the step that failed, or the journal's done
-// with the scan's line.
+// and the scan's done with its line.
 func TestScanThroughTheRunner(t *testing.T) {
 	capture, err := os.ReadFile("../journal/testdata/buggy-reboot.jsonl")
 	if err != nil {
@@ -48,9 +48,9 @@ func TestScanThroughTheRunner(t *testing.T) {
 		{name: "systemctl show fails", scan: ok(string(capture)), show: fails("no bus", 1), err: "h1: journal: systemctl show: exited with status 1",
 			trail: "connect:start connect:done journal:start journal:fail", message: "systemctl show"},
 		{name: "a volatile journal: a note, no error", scan: fails("", volatileStatus), note: volatileNote,
-			trail: "connect:start connect:done journal:start journal:done", message: "no timings: " + volatileNote},
+			trail: "connect:start connect:done journal:start journal:done scan:done", message: "no timings: " + volatileNote},
 		{name: "the shutdown read", scan: ok(string(capture)), show: scanShowOK, units: 6,
-			trail: "connect:start connect:done journal:start journal:done", message: "shutdown took 5.14s: smart-proxy.service 5.03s, SIGKILLed (TimeoutStopSec 1min 30s, KillMode control-group); systemd-logind.service"},
+			trail: "connect:start connect:done journal:start journal:done scan:done", message: "shutdown took 5.14s: smart-proxy.service 5.03s, SIGKILLed (TimeoutStopSec 1min 30s, KillMode control-group); systemd-logind.service"},
 		{name: "stopped before it started", stopped: true, err: "h1: connect: context canceled"},
 	}
 	for _, tt := range tests {
@@ -82,7 +82,12 @@ func TestScanThroughTheRunner(t *testing.T) {
 			if got := rec.trail("h1"); got != tt.trail {
 				t.Errorf("events %q, want %q", got, tt.trail)
 			}
-			last := rec.events[len(rec.events)-1]
+			var last Event
+			for _, e := range rec.events {
+				if e.Host == "h1" {
+					last = e
+				}
+			}
 			if last.Result == nil || !strings.Contains(last.Message, tt.message) || (last.Phase == PhaseFail) != (tt.err != "") {
 				t.Errorf("final event %+v, want its message to hold %q", last, tt.message)
 			}

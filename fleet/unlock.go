@@ -8,10 +8,6 @@ import (
 	"github.com/fleetfix/fleetfix/inventory"
 )
 
-// StepUnlock is an unlock's work on a host, and the step a host's outcome
-// of an unlock is reported under.
-const StepUnlock Step = "unlock"
-
 // ErrLeaseLive is Unlock's refusal of a lock whose holder may still be
 // running.
 var ErrLeaseLive = errors.New("its lease is live: the run may still be going (--force if it is gone)")

@@ -96,25 +96,21 @@ func (s *Session) run() {
 	defer close(s.runDone)
 	defer func() {
 		if p := recover(); p != nil {
-			s.fail(fmt.Errorf("engine panic: %v\n%s", p, debug.Stack()), "engine panic: "+fmt.Sprint(p))
+			// The engine did not get to report it: the stream is told here.
+			s.end(nil, fmt.Errorf("engine panic: %v\n%s", p, debug.Stack()))
+			s.opts.Reporter.Report(fleet.Event{Time: time.Now(), Step: fleet.StepRun, Phase: fleet.PhaseFail, Batch: -1, Message: "engine panic: " + fmt.Sprint(p)})
 		}
 	}()
-	sum, err := fleet.Rollout(s.runCtx, s.opts)
-	if err != nil {
-		s.fail(err, err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sum = sum
+	// An error that keeps the run from starting is on the stream already,
+	// as the run's fail event.
+	s.end(fleet.Rollout(s.runCtx, s.opts))
 }
 
-// fail ends the run with err, told on the stream as msg.
-func (s *Session) fail(err error, msg string) {
+// end records the run's outcome: its summary, or the error that ended it.
+func (s *Session) end(sum *fleet.Summary, err error) {
 	s.mu.Lock()
-	s.err = err
-	s.mu.Unlock()
-	s.opts.Reporter.Report(fleet.Event{Time: time.Now(), Step: fleet.StepRun, Phase: fleet.PhaseFail, Batch: -1, Message: msg})
+	defer s.mu.Unlock()
+	s.sum, s.err = sum, err
 }
 
 // Pause holds (true) or releases (false) the hosts not yet started.
@@ -184,28 +180,23 @@ func (s *Session) Rollback(host, runID string) {
 
 func (s *Session) rollback(t inventory.Target, runID string) {
 	defer s.work.Done()
-	// The rollback is a run of its own to the engine; its run-wide events
-	// (start, "finished", its halt) are not the session's run's and
-	// would end it on screen: only the host's events go on the stream.
-	rep := fleet.ReporterFunc(func(e fleet.Event) {
-		if e.Host != "" {
-			s.opts.Reporter.Report(e)
-		}
-	})
-	fail := func(msg string) {
-		rep.Report(fleet.Event{Time: time.Now(), Host: t.Name, Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: msg})
-		s.recordRollback(fleet.HostResult{Host: t.Name, Status: fleet.StatusFailed, Step: fleet.StepRollback, Error: msg})
+	failed := func(msg string) fleet.HostResult {
+		return fleet.HostResult{Host: t.Name, Status: fleet.StatusFailed, Step: fleet.StepRollback, Error: msg}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			fail(fmt.Sprintf("rollback panic: %v", p))
+			// The engine did not get to report it: the stream is told here.
+			msg := fmt.Sprintf("rollback panic: %v", p)
+			s.opts.Reporter.Report(fleet.Event{Time: time.Now(), Host: t.Name, Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: msg})
+			s.recordRollback(failed(msg))
 		}
 	}()
 	o := s.opts
 	sum, err := fleet.Rollback(context.WithoutCancel(s.ctx), fleet.RollbackOptions{Inventory: o.Inventory, Targets: []inventory.Target{t},
-		Dial: o.Dial, Reporter: rep, RunID: runID, StateDir: o.StateDir, Timeout: rollbackTimeout})
+		Dial: o.Dial, Reporter: o.Reporter, RunID: runID, StateDir: o.StateDir, Timeout: rollbackTimeout})
 	if err != nil {
-		fail(err.Error())
+		// On the stream already, as the rollback's fail event.
+		s.recordRollback(failed(err.Error()))
 		return
 	}
 	s.recordRollback(sum.Hosts[0])

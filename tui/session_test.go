@@ -323,3 +323,70 @@ func TestFoldRollbacks(t *testing.T) {
 		}
 	}
 }
+
+// count counts the events of host, step and phase.
+func (r *eventLog) count(host string, step fleet.Step, phase fleet.Phase) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if e.Host == host && e.Step == step && e.Phase == phase {
+			n++
+		}
+	}
+	return n
+}
+
+// A run or a rollback that cannot start is reported once, by the engine:
+// the run's error from Wait, the rollback's folded into the summary.
+func TestSessionCannotStart(t *testing.T) {
+	t.Run("the run", func(t *testing.T) {
+		s := newTestSession(t, nil, nil) // no dialer: the engine refuses the run
+		s.Start()
+		ended(s)
+		var rec eventLog
+		sum, err := s.Wait(&rec)
+		if sum != nil || err == nil || rec.count("", fleet.StepRun, fleet.PhaseFail) != 1 {
+			t.Errorf("Wait = %v, %v; %d run fail event(s), want the engine's one", sum, err, rec.count("", fleet.StepRun, fleet.PhaseFail))
+		}
+	})
+	t.Run("a rollback", func(t *testing.T) {
+		s := newTestSession(t, refused, nil)
+		s.Start()
+		ended(s)
+		s.Rollback("b", "not-a-run-id")
+		var rec eventLog
+		sum, err := s.Wait(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := sum.Hosts[1]; b.Status != fleet.StatusFailed || b.Step != fleet.StepRollback || !strings.Contains(b.Error, `run id "not-a-run-id"`) {
+			t.Errorf("b after a rollback that could not start: %+v", b)
+		}
+		if n := rec.count("", fleet.StepRollback, fleet.PhaseFail) + rec.count("b", fleet.StepRollback, fleet.PhaseFail); n != 1 {
+			t.Errorf("%d rollback fail event(s), want the engine's one", n)
+		}
+	})
+}
+
+// A rollback started from the session streams its own run-wide events
+// (under the rollback step) beside the run's: folded into the screen's
+// state they neither start nor end the session's run, and the host shows
+// its rollback.
+func TestSessionRollbackStreamLeavesTheRunGoing(t *testing.T) {
+	inv := sessionInventory(t, 0)
+	dial := func(context.Context, inventory.Target) (fleet.Host, error) { return nil, errRefused }
+	var rec eventLog
+	_, _ = fleet.Rollback(context.Background(), fleet.RollbackOptions{Inventory: inv, Targets: inv.Hosts[1:], Dial: dial, Reporter: &rec})
+	st := NewRunState([]HostRow{{Name: "a"}, {Name: "b"}}, nil)
+	st.Apply(fleet.Event{Step: fleet.StepRun, Phase: fleet.PhaseStart, Batch: -1})
+	for _, e := range rec.events {
+		st.Apply(e)
+	}
+	if st.Finished || st.Failed {
+		t.Errorf("the rollback's events ended the session's run: finished %v failed %v", st.Finished, st.Failed)
+	}
+	if b := st.Host("b"); b.Status != StatusRollbackFailed {
+		t.Errorf("b %s, want its rollback failed", b.Status)
+	}
+}
