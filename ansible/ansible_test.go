@@ -3,7 +3,6 @@ package ansible
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/inventory"
 )
 

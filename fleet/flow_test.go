@@ -3,12 +3,13 @@ package fleet
 import (
 	"context"
 	"errors"
-	"github.com/fleetfix/fleetfix/inventory"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // recorder keeps every event a run emits.

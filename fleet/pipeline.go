@@ -3,8 +3,9 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"github.com/fleetfix/fleetfix/inventory"
 	"time"
+
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // The flows of each command, named once, in one place. A new step is a

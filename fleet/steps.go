@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/fleetfix/fleetfix/internal/duration"
-	"github.com/fleetfix/fleetfix/inventory"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetfix/fleetfix/internal/duration"
+	"github.com/fleetfix/fleetfix/inventory"
 )
 
 // preflight checks the host can take the fix, works out what will change

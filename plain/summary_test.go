@@ -1,13 +1,13 @@
 package plain
 
 import (
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/journal"
 )
 

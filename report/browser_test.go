@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/internal/labtest"
 	"github.com/fleetfix/fleetfix/jsonl"
 )

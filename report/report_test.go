@@ -2,11 +2,11 @@ package report
 
 import (
 	"bytes"
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
 

@@ -1,12 +1,12 @@
 package suggest
 
 import (
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/inventory"
 	"github.com/fleetfix/fleetfix/journal"
 )

@@ -2,9 +2,10 @@ package main
 
 import (
 	"bytes"
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"testing"
+
+	"github.com/fleetfix/fleetfix/internal/golden"
 )
 
 // TestHostsCommand: fleetfix hosts prints every host's connection with the

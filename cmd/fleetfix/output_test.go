@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/fleetfix/fleetfix/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fleetfix/fleetfix/fleet"
+	"github.com/fleetfix/fleetfix/internal/golden"
 	"github.com/fleetfix/fleetfix/jsonl"
 )
 
