@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,6 +106,11 @@ type hostRun struct {
 	jr      *shutdownRead // the reboot's journal read, when there was one
 	rst     restartState  // the restart's bounds and what it measured
 	cleanup []func()
+	// cutShort is the write step whose record failed to save while later
+	// steps were still to run: the failure is the run's (no step failed),
+	// but the host is half changed as a failure at that step leaves it, and
+	// is undone as one (fail).
+	cutShort Step
 }
 
 // runHost runs flow f on host t: each step between its start and done
@@ -141,7 +147,8 @@ func (r *runner) runHost(ctx context.Context, t inventory.Target, batch int, f f
 }
 
 // do runs one step. It returns the step to blame when it fails: this one,
-// or the one whose record failed to save.
+// or the flow's own when an earlier step's record failed to save (no step
+// failed; the host is undone as that step's failure would be: cutShort).
 func (hr *hostRun) do(s step) (Step, error) {
 	r := hr.r
 	if !hr.flow.whole {
@@ -177,14 +184,23 @@ func (hr *hostRun) do(s step) (Step, error) {
 	hr.record(s.name, PhaseDone, t0, nil)
 	if s.writes && hr.done() > doneBefore || hr.reconnected(lost) {
 		if failed, err := hr.saves.start(s.name); err != nil {
-			return failed, err
+			// This step did its work: its done is told before the
+			// record's failure, which is the run's.
+			hr.reportDone(s, t0, msg)
+			hr.cutShort = failed
+			return hr.flow.name, err
 		}
 	}
+	hr.reportDone(s, t0, msg)
+	return "", nil
+}
+
+// reportDone reports step s, started at t0, done with msg.
+func (hr *hostRun) reportDone(s step, t0 time.Time, msg string) {
 	if s.name != hr.flow.name && !hr.flow.whole {
-		r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseDone, Batch: hr.batch, Duration: time.Since(t0), Message: msg, Changes: hr.planned})
+		hr.r.emit(Event{Host: hr.t.Name, Step: s.name, Phase: PhaseDone, Batch: hr.batch, Duration: time.Since(t0), Message: msg, Changes: hr.planned})
 	}
 	hr.planned = nil
-	return "", nil
 }
 
 // shown is the step that step s is reported as: the flow's own when the
@@ -239,8 +255,10 @@ func (hr *hostRun) report(status Status, step Step, phase Phase, msg string) Hos
 }
 
 func (hr *hostRun) complete() HostResult {
-	if failed, err := hr.saves.wait(); err != nil {
-		return hr.fail(failed, err)
+	// A record that failed to save once every step reported done is the
+	// run's failure, as the final save's is.
+	if _, err := hr.saves.wait(); err != nil {
+		return hr.fail(hr.flow.name, err)
 	}
 	status, msg := hr.flow.finish(hr)
 	if err := hr.release(hr.flow.complete); err != nil {
@@ -259,7 +277,8 @@ func (hr *hostRun) end() HostResult {
 
 func (hr *hostRun) halt(at Step) HostResult {
 	if failed, err := hr.saves.wait(); err != nil {
-		return hr.fail(failed, err)
+		hr.cutShort = failed
+		return hr.fail(hr.flow.name, err)
 	}
 	msg := "halted before this step"
 	if !hr.locked {
@@ -292,9 +311,9 @@ func (hr *hostRun) fail(at Step, err error) HostResult {
 			state = StateInterrupted
 		}
 		hr.r.halt(errStopped)
-	} else if state != StateRolledBack && hr.undoes(at) {
+	} else if undoAt := cmp.Or(hr.cutShort, at); state != StateRolledBack && hr.undoes(undoAt) {
 		var undone bool
-		if err, undone = hr.undoFailure(at, err); undone {
+		if err, undone = hr.undoFailure(undoAt, err); undone {
 			status, state = StatusRolledBack, StateRolledBack
 		}
 	}

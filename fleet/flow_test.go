@@ -140,7 +140,7 @@ func flowFailures() []flowFailure {
 		{name: "the restarted unit is not healthy",
 			change: func(h *scriptedHost) { h.answers["health"] = fails("demo.service: inactive", 1) },
 			step:   StepRestart, errText: "demo.service not healthy 15s after start: demo.service: inactive", state: StateFailed},
-		{name: "the push's record fails to save: blamed on the push",
+		{name: "the push's record fails to save: blamed on the run, not on the push that reported done",
 			change: func(h *scriptedHost) {
 				n := 0
 				h.answers["save-manifest"] = func(call) ([]byte, error) {
@@ -150,7 +150,7 @@ func flowFailures() []flowFailure {
 					return nil, nil
 				}
 			},
-			step: StepPush, errText: "write manifest: connection lost", state: StateFailed},
+			step: StepRun, errText: "write manifest: connection lost", state: StateFailed},
 		{name: "the final save fails: blamed on the run, not on the restart that reported done",
 			change: func(h *scriptedHost) {
 				h.answers["save-manifest"] = func(c call) ([]byte, error) {
@@ -190,6 +190,42 @@ func TestFinalSaveFailureIsTheRuns(t *testing.T) {
 				t.Errorf("host received %v: a host whose steps all succeeded was undone", h.received())
 			}
 		})
+	}
+}
+
+// TestRecordFailureMidRunIsUndone: a write step's record that fails to
+// save while steps are still to run fails the run, not the step that
+// reported done, and leaves the host half changed: with on_failure:
+// rollback it is undone as a failure at that step would be. The service
+// has a drop-in, so the push's record's failure surfaces at the drop-in's.
+func TestRecordFailureMidRunIsUndone(t *testing.T) {
+	h := outdatedHost("h1")
+	n := 0
+	h.answers["save-manifest"] = func(call) ([]byte, error) {
+		if n++; n == 2 { // the lock's, then the push's record
+			return nil, errors.New("connection lost")
+		}
+		return nil, nil
+	}
+	h.answers["systemctl"] = ok("") // the undo's daemon-reload
+	inv := fakeInventory(t, 1, inventory.Policy{Batch: inventory.Amount{N: 1}, MaxParallel: 1, OnFailure: inventory.OnFailureRollback})
+	inv.Services[0].DropIn = inventory.DropIn{Name: "override.conf", Section: "Service", Settings: []inventory.Setting{{Key: "Nice", Value: "5"}}}
+	rec := &recorder{}
+	s, err := Rollout(context.Background(), Options{Inventory: inv, Reporter: rec,
+		Dial: func(context.Context, inventory.Target) (Host, error) { return h, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, trail := s.Hosts[0], rec.trail("h1")
+	if res.Status != StatusRolledBack || res.Step != StepRun {
+		t.Fatalf("result %s at %s (%v), want rolled back, failed at run\n%s", res.Status, res.Step, res.Err(), trail)
+	}
+	if !strings.Contains(trail, "dropin:done rollback:start rollback:done run:fail") || strings.Contains(trail, "reload") || strings.Contains(trail, "push:fail") {
+		t.Errorf("events %s: want the push and drop-in done, the undo, then the run's failure", trail)
+	}
+	// The run stopped before its restart: a health check is the undo's.
+	if got := h.received(); !slices.Contains(got, "health") {
+		t.Errorf("host received %v: want the undo's daemon-reload and health check", got)
 	}
 }
 
