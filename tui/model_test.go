@@ -176,6 +176,12 @@ func TestApplyRollback(t *testing.T) {
 	if h := s.Host("h2"); h.Status != StatusFailed {
 		t.Errorf("h2 after a rollback with nothing to do: %s", h.Status)
 	}
+	// Halted before its rollback step: nothing undone, the status it had.
+	rb(fleet.PhaseStart, "h2", nil)
+	rb(fleet.PhaseHalted, "h2", &fleet.HostResult{Host: "h2", Status: fleet.StatusHalted})
+	if h := s.Host("h2"); h.Status != StatusFailed {
+		t.Errorf("h2 after a rollback halted before it began: %s", h.Status)
+	}
 	rb(fleet.PhaseStart, "h2", nil)
 	s.Apply(fleet.Event{Time: at(51), Host: "h2", Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: "restore: sha256 mismatch"})
 	if h := s.Host("h2"); h.Status != StatusRollbackFailed || h.Error != "restore: sha256 mismatch" {

@@ -195,8 +195,11 @@ func (s *Session) rollback(t inventory.Target, runID string) {
 	sum, err := fleet.Rollback(context.WithoutCancel(s.ctx), fleet.RollbackOptions{Inventory: o.Inventory, Targets: []inventory.Target{t},
 		Dial: o.Dial, Reporter: o.Reporter, RunID: runID, StateDir: o.StateDir, Timeout: rollbackTimeout})
 	if err != nil {
-		// On the stream already, as the rollback's fail event.
-		s.recordRollback(failed(err.Error()))
+		// On the stream already as the rollback's run-wide fail; the
+		// host's row, which the TUI marked rolling back, is told too.
+		r := failed(err.Error())
+		s.opts.Reporter.Report(fleet.Event{Time: time.Now(), Host: t.Name, Step: fleet.StepRollback, Phase: fleet.PhaseFail, Batch: -1, Message: r.Error, Result: &r})
+		s.recordRollback(r)
 		return
 	}
 	s.recordRollback(sum.Hosts[0])

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,8 +338,9 @@ func (r *eventLog) count(host string, step fleet.Step, phase fleet.Phase) int {
 	return n
 }
 
-// A run or a rollback that cannot start is reported once, by the engine:
-// the run's error from Wait, the rollback's folded into the summary.
+// A run or a rollback that cannot start is reported once by the engine:
+// the run's error from Wait, the rollback's folded into the summary and
+// told on its host's row.
 func TestSessionCannotStart(t *testing.T) {
 	t.Run("the run", func(t *testing.T) {
 		s := newTestSession(t, nil, nil) // no dialer: the engine refuses the run
@@ -363,8 +365,10 @@ func TestSessionCannotStart(t *testing.T) {
 		if b := sum.Hosts[1]; b.Status != fleet.StatusFailed || b.Step != fleet.StepRollback || !strings.Contains(b.Error, `run id "not-a-run-id"`) {
 			t.Errorf("b after a rollback that could not start: %+v", b)
 		}
-		if n := rec.count("", fleet.StepRollback, fleet.PhaseFail) + rec.count("b", fleet.StepRollback, fleet.PhaseFail); n != 1 {
-			t.Errorf("%d rollback fail event(s), want the engine's one", n)
+		// The engine's run-wide one, and b's, which ends its row's
+		// rolling back (TestSessionRollbackThatCannotStart).
+		if run, host := rec.count("", fleet.StepRollback, fleet.PhaseFail), rec.count("b", fleet.StepRollback, fleet.PhaseFail); run != 1 || host != 1 {
+			t.Errorf("%d run-wide and %d host rollback fail event(s), want one each", run, host)
 		}
 	})
 }
@@ -388,5 +392,33 @@ func TestSessionRollbackStreamLeavesTheRunGoing(t *testing.T) {
 	}
 	if b := st.Host("b"); b.Status != StatusRollbackFailed {
 		t.Errorf("b %s, want its rollback failed", b.Status)
+	}
+}
+
+// TestSessionRollbackThatCannotStart: a rollback fleet cannot start (here
+// an artifact gone since the run) ends the host's rolling back on its row
+// and in the summary, not only in the run's log.
+func TestSessionRollbackThatCannotStart(t *testing.T) {
+	s := newTestSession(t, refused, nil)
+	s.Start()
+	ended(s)
+	svc := &s.opts.Inventory.Services[0]
+	svc.Artifacts = append(svc.Artifacts, inventory.Artifact{Src: filepath.Join(t.TempDir(), "gone"), Dest: "/usr/local/bin/smart-proxy"})
+	s.Rollback("b", "")
+	var rec eventLog
+	sum, err := s.Wait(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := sum.Hosts[1]; b.Status != fleet.StatusFailed || b.Step != fleet.StepRollback {
+		t.Errorf("b after a rollback that could not start: %+v", b)
+	}
+	st := NewRunState([]HostRow{{Name: "a"}, {Name: "b"}}, nil)
+	st.Host("b").Status = StatusRollingBack // as the TUI marks it on "r"
+	for _, e := range rec.events {
+		st.Apply(e)
+	}
+	if b := st.Host("b"); b.Status != StatusRollbackFailed || b.Error == "" {
+		t.Errorf("b's row %s (%q), want its rollback failed with the cause", b.Status, b.Error)
 	}
 }

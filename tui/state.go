@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -309,12 +310,12 @@ func (s *RunState) applyRollback(h *Host, e fleet.Event) {
 	case fleet.PhaseDone:
 		h.Status = StatusRolledBack
 	case fleet.PhaseSkip:
-		h.Status = h.beforeRollback
-		if h.Status == "" {
-			h.Status = StatusQueued
-		}
+		h.Status = cmp.Or(h.beforeRollback, StatusQueued)
 	case fleet.PhaseFail:
 		h.Status, h.Error = StatusRollbackFailed, errText(e)
+	case fleet.PhaseHalted:
+		// Halted before its rollback step: nothing was undone.
+		h.Status = cmp.Or(h.beforeRollback, StatusQueued)
 	}
 	if e.Result != nil {
 		rc := *e.Result
