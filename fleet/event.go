@@ -37,9 +37,10 @@ type Phase string
 
 // Phases of a step. A host's final event carries its Result: PhaseDone,
 // or PhaseSkip when it had nothing to do, with Step the flow's (StepRun for
-// a rollout or a reboot, StepRollback, StepPrune); or PhaseFail or
-// PhaseHalted with Step the step it stopped at (StepRun for a host a
-// halted run never started).
+// a rollout or a reboot, StepRollback, StepPrune, StepUnlock, StepScan);
+// PhaseFail with Step the step that failed, or the flow's when no step did
+// (its record failed to save); or PhaseHalted with Step the step it stopped
+// at, or the flow's for a host the command never started.
 const (
 	PhaseStart  Phase = "start"
 	PhaseDone   Phase = "done"

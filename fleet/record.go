@@ -10,8 +10,10 @@ import (
 )
 
 // A host run's record: the manifest on the host (and its local copy), and
-// the host's lock, taken by the first save and released by the last, each
-// in the same session as the save.
+// the host's lock. A rollout's lock is taken by its first save and released
+// by its last, each in the same session as the save; a flow with no
+// manifest yet (rollback, prune) takes and releases it on its own
+// (lockHost, unlockHost).
 
 // manifestTimeout bounds one manifest save. Saves run detached from the
 // run's cancellation: a step that succeeded must not go unrecorded because
@@ -147,8 +149,10 @@ func (hr *hostRun) release(state string) error {
 		unlockHost(hr.ctx, hr.h, hr.owner)
 		return nil
 	}
-	// A state not saved is not the run's: the flow's failure then decides
-	// it (hostRun.fail).
+	// A state the host did not save is not the run's: the host's record
+	// keeps the last it saved (running: the next rollout resumes the run),
+	// though the controller's local copy, written first, may hold the new
+	// one.
 	prev := hr.m.State
 	if state != "" {
 		hr.m.State = state

@@ -79,6 +79,7 @@ func Scan(ctx context.Context, o ScanOptions) []ScanResult {
 	results := make([]ScanResult, len(targets))
 	r, err := newRunner(Options{Inventory: inv, Dial: o.Dial, Reporter: o.Reporter})
 	if err != nil {
+		_ = cannotStart(o.Reporter, StepScan, err)
 		for i, t := range targets {
 			results[i] = scanFailed(t.Name, StepConnect, err)
 		}

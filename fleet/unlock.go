@@ -38,7 +38,7 @@ type UnlockOptions struct {
 func Unlock(ctx context.Context, o UnlockOptions) (*Summary, error) {
 	r, err := newRunner(Options{Inventory: hostsOnly(o.Inventory), Dial: o.Dial, Reporter: o.Reporter, StateDir: o.StateDir})
 	if err != nil {
-		return nil, err
+		return nil, cannotStart(o.Reporter, StepUnlock, err)
 	}
 	to := o.Inventory.Rollout.Timeouts
 	return r.each(ctx, o.Targets, nil, to.Connect+to.Preflight, unlockFlow(to, o.Force)), nil

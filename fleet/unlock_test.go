@@ -135,3 +135,33 @@ func TestUnlockInParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestCannotStartIsOnTheStream: an unlock or a scan the engine cannot
+// start (no dialer) says so as its one run-wide fail event, as every
+// command does.
+func TestCannotStartIsOnTheStream(t *testing.T) {
+	inv := fakeInventory(t, 1, inventory.DefaultPolicy())
+	for _, tt := range []struct {
+		step Step
+		run  func(rep Reporter)
+	}{
+		{StepUnlock, func(rep Reporter) {
+			_, _ = Unlock(context.Background(), UnlockOptions{Inventory: inv, Targets: inv.Hosts, Reporter: rep})
+		}},
+		{StepScan, func(rep Reporter) {
+			_ = Scan(context.Background(), ScanOptions{Inventory: inv, Targets: inv.Hosts, Reporter: rep})
+		}},
+	} {
+		rec := &recorder{}
+		tt.run(rec)
+		n := 0
+		for _, e := range rec.events {
+			if e.Host == "" && e.Step == tt.step && e.Phase == PhaseFail {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d run-wide fail event(s) in %+v, want 1", tt.step, n, rec.events)
+		}
+	}
+}
