@@ -156,7 +156,17 @@ func (r *runner) reboot(ctx context.Context, h Host, f *Facts, back func(oldBoot
 	if back != nil {
 		back(old)
 	}
-	return t, r.afterBoot(ctx, h, f.SSHDUnit, t, issued, uptime)
+	lost = h.Lost()
+	err = r.afterBoot(ctx, h, f.SSHDUnit, t, issued, uptime)
+	if err != nil && isDone(lost) {
+		// The connection went down under the checks of a host that was
+		// back (its bastion rebooting, a network blip): log in again and
+		// check again, within what is left of the step.
+		if _, uptime, err = r.waitUp(ctx, h, old); err == nil {
+			err = r.afterBoot(ctx, h, f.SSHDUnit, t, issued, uptime)
+		}
+	}
+	return t, err
 }
 
 // issueReboot asks systemd for the reboot. logind queues it and answers at

@@ -31,6 +31,11 @@ type rebootingHost struct {
 	blipFrom, blipTo time.Duration
 	lost             chan struct{}   // the connection from before the reboot ended
 	probes           []time.Duration // when Probe was called, since issued
+	// cutHealth: that many health checks of the new boot lose the
+	// connection under them (a bastion rebooting), which newLost tells.
+	cutHealth int
+	newLost   chan struct{}
+	healths   int // health checks run on the new boot
 }
 
 // Lost is closed once the old boot's session has died, as the real
@@ -38,6 +43,12 @@ type rebootingHost struct {
 func (f *rebootingHost) Lost() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.connectedNew {
+		if f.newLost == nil {
+			f.newLost = make(chan struct{})
+		}
+		return f.newLost
+	}
 	if f.lost == nil {
 		f.lost = make(chan struct{})
 		go func() {
@@ -93,7 +104,20 @@ func (f *rebootingHost) Run(_ context.Context, argv ...string) ([]byte, error) {
 		return []byte(oldID + "\n100.0 1.0\n"), nil
 	case argv[0] == "journalctl":
 		return []byte(`{"__MONOTONIC_TIMESTAMP":"5100000","MESSAGE_ID":"39f53479d3a045ac8e11786248231fbf"}` + "\n"), nil
-	case argv[0] == "systemctl" || isReadOnlyScript(argv) || len(argv) > 3 && argv[3] == "fleetfix-health":
+	case len(argv) > 3 && argv[3] == "fleetfix-health":
+		if f.connectedNew {
+			f.healths++
+		}
+		if f.cutHealth > 0 && f.connectedNew {
+			f.cutHealth--
+			if f.newLost != nil {
+				close(f.newLost)
+			}
+			f.newLost, f.connectedNew = nil, false
+			return nil, errors.New("wait: remote command exited without exit status or exit signal")
+		}
+		return nil, nil
+	case argv[0] == "systemctl" || isReadOnlyScript(argv):
 		return nil, nil
 	}
 	return nil, fmt.Errorf("unexpected %v", argv)
@@ -272,4 +296,22 @@ func scaledWait(k time.Duration) rebootWait {
 	w.loginInterval /= k
 	w.downGrace /= k
 	return w
+}
+
+// TestRebootChecksAgainAfterALostConnection: the connection goes down
+// under the health check of a host that is back (its bastion rebooting):
+// the reboot logs in again and checks again, and ends ok.
+func TestRebootChecksAgainAfterALostConnection(t *testing.T) {
+	const ms = time.Millisecond / timeScale
+	inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy(), Services: []inventory.Service{{Unit: "demo.service"}}}
+	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = 5*time.Second, 5*time.Second
+	r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
+	h := &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms, cutHealth: 1}
+	rt, err := r.reboot(context.Background(), h, &Facts{}, nil)
+	if err != nil {
+		t.Fatalf("reboot: %v", err)
+	}
+	if rt.NewBootID != newID || h.healths != 2 || len(h.logins) < 2 {
+		t.Errorf("boot %s, %d health check(s), logins %v: want the new boot, checked twice, logged in again", rt.NewBootID, h.healths, h.logins)
+	}
 }
