@@ -22,7 +22,10 @@ func bastionOnly(t *testing.T, i int, dial func() (fleet.Host, error)) {
 	gw := strings.TrimSuffix(tl.State.Hosts[0].Address, ".2") + ".1"
 	tl.SSH(t, i, "printf 'DenyUsers *@"+gw+"\\n' > /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh")
 	t.Cleanup(func() {
-		h, err := dial()
+		// Through a bastion that may still be rebooting (it reboots in
+		// the test's own time).
+		var h fleet.Host
+		err := retry(2*time.Minute, func() (err error) { h, err = dial(); return err })
 		if err != nil {
 			t.Errorf("reopen %s: %v", tl.State.Hosts[i].Name, err)
 			return
@@ -86,7 +89,16 @@ func TestBastionRebootsWithTheHostBehindIt(t *testing.T) {
 		defaults: "  proxy_jump: jump\n", policy: "  timeouts:\n    reboot_up: 60s\n"})
 	dial := fleet.RemoteDialer(inv, fleet.ConnectOptions{})
 	bastionOnly(t, 4, func() (fleet.Host, error) { return dial(context.Background(), inv.Hosts[0]) })
-	bootID := func() string { return tl.SSH(t, 0, "cat /proc/sys/kernel/random/boot_id") }
+	// h5 may be back before its bastion, whose reboot the test starts once
+	// h5 is down: the bastion's boot id is read once it answers again.
+	bootID := func() string {
+		var id string
+		err := retry(2*time.Minute, func() (err error) { id, err = tl.TrySSH(0, "cat /proc/sys/kernel/random/boot_id"); return err })
+		if err != nil {
+			t.Fatalf("the bastion's boot id: %v: %s", err, id)
+		}
+		return id
+	}
 	before := bootID()
 	ev := &events{}
 	rebooted := make(chan error, 1)
@@ -127,4 +139,17 @@ func rebootWhenDown(ev *events, host string, i, bastion int) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return errors.New(host + " never went down")
+}
+
+// retry calls f until it succeeds or d has passed, and returns its last
+// error.
+func retry(d time.Duration, f func() error) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
