@@ -62,6 +62,10 @@ type flow struct {
 	// comes before its first step, and a step's failure or halt is the
 	// flow's.
 	whole bool
+	// follows: the flow changes nothing (a scan), so its hosts stop when
+	// the caller does, rather than run detached from its cancellation so
+	// that no host is left half changed (each).
+	follows bool
 	// keepsRun: the flow records itself in a manifest on the host, so the
 	// host's result names the run.
 	keepsRun bool

@@ -120,17 +120,17 @@ func Steps(o Options) []Step {
 }
 
 // scanFlow reads a host's last shutdown and changes nothing: connect, then
-// the journal's read into the host's entry of got, both ending with ctx
-// (following). A host's outcome, and the scan's run-wide events, are
+// the journal's read into the host's entry of got, both ending with the
+// caller (follows). A host's outcome, and the scan's run-wide events, are
 // reported under the scan step.
-func scanFlow(ctx context.Context, o ScanOptions, got *perHost[ScanResult]) flow {
+func scanFlow(o ScanOptions, got *perHost[ScanResult]) flow {
 	to := o.Inventory.Rollout.Timeouts
-	return flow{name: StepScan,
+	return flow{name: StepScan, follows: true,
 		steps: []step{
-			{name: StepConnect, timeout: to.Connect, run: following(ctx, (*hostRun).connect)},
-			{name: StepJournal, timeout: to.Journal, run: following(ctx, func(hr *hostRun, ctx context.Context) (string, error) {
+			{name: StepConnect, timeout: to.Connect, run: (*hostRun).connect},
+			{name: StepJournal, timeout: to.Journal, run: func(hr *hostRun, ctx context.Context) (string, error) {
 				return hr.scanJournal(ctx, o, got.get(hr.t.Name))
-			})},
+			}},
 		},
 		finish: func(hr *hostRun) (Status, string) { return StatusOK, scanSummary(*got.get(hr.t.Name)) }}
 }

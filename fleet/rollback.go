@@ -56,8 +56,8 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Summary, error) {
 }
 
 // each runs flow f on every target (nil: every host), in parallel up to the
-// policy's MaxParallel, each detached from the caller's cancellation with
-// timeout of its own, in the events of hostLoop. halt, when not nil, is the
+// policy's MaxParallel, each detached from the caller's cancellation (unless
+// the flow follows it) with timeout of its own, in the events of hostLoop. halt, when not nil, is the
 // run's (Options.Halt): once it is closed or ctx ends, no new host starts,
 // and a host in flight stops before its next step that acts.
 func (r *runner) each(ctx context.Context, targets []inventory.Target, halt <-chan struct{}, timeout time.Duration, f flow) *Summary {
@@ -81,7 +81,11 @@ func (r *runner) each(ctx context.Context, targets []inventory.Target, halt <-ch
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+				base := context.WithoutCancel(ctx)
+				if f.follows {
+					base = ctx
+				}
+				hctx, cancel := context.WithTimeout(base, timeout)
 				defer cancel()
 				results[i] = r.runHost(hctx, t, -1, f)
 			})

@@ -87,7 +87,7 @@ func Scan(ctx context.Context, o ScanOptions) []ScanResult {
 	}
 	got := newPerHost[ScanResult]()
 	to := o.Inventory.Rollout.Timeouts
-	s := r.each(ctx, targets, nil, to.Connect+to.Journal, scanFlow(ctx, o, got))
+	s := r.each(ctx, targets, nil, to.Connect+to.Journal, scanFlow(o, got))
 	for i, h := range s.Hosts {
 		results[i] = *got.get(h.Host)
 		results[i].Host = h.Host
@@ -141,23 +141,6 @@ func (p *perHost[T]) get(host string) *T {
 		p.m[host] = v
 	}
 	return v
-}
-
-// following makes run's context end with ctx too. The runner runs a host
-// detached from its caller's cancellation, so that a host it changes is
-// not left half done; a scan changes nothing, so it stops when its caller
-// does.
-func following(ctx context.Context, run func(*hostRun, context.Context) (string, error)) func(*hostRun, context.Context) (string, error) {
-	return func(hr *hostRun, sctx context.Context) (string, error) {
-		if err := ctx.Err(); err != nil {
-			return "", err // stopped before this step
-		}
-		sctx, cancel := context.WithCancel(sctx)
-		defer cancel()
-		stop := context.AfterFunc(ctx, cancel)
-		defer stop()
-		return run(hr, sctx)
-	}
 }
 
 // scanJournal is the scan flow's read of the host: its last shutdown, and

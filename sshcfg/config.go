@@ -352,18 +352,11 @@ func (f *file) applies(host *sshconfig.Host, l *lookup) (bool, error) {
 		// As ssh(1): the alias lowercased, the patterns as written, "?"
 		// exactly one character (the parser's own Matches takes it for
 		// zero or one, and compares case-sensitively).
-		alias, matched := strings.ToLower(l.alias), false
-		for _, p := range host.Patterns {
-			pat, negated := strings.CutPrefix(p.String(), "!")
-			switch {
-			case !glob(pat, alias):
-			case negated:
-				return false, nil
-			default:
-				matched = true
-			}
+		pats := make([]string, len(host.Patterns))
+		for i, p := range host.Patterns {
+			pats[i] = p.String()
 		}
-		return matched, nil
+		return matchPatterns(strings.ToLower(l.alias), pats), nil
 	}
 	t, err := l.target()
 	if err != nil {

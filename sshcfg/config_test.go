@@ -2,6 +2,7 @@ package sshcfg
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -212,6 +213,19 @@ func loadMatchConfig(t *testing.T) (*Config, string) {
 	return c, conf
 }
 
+// checkSetFrom checks that h's keyword comes from line of conf (0: that it
+// is not set); what names the lookup in a failure.
+func checkSetFrom(t *testing.T, what string, h Host, keyword, conf string, line int) {
+	t.Helper()
+	s, ok := h.Get(keyword)
+	switch {
+	case line == 0 && ok:
+		t.Errorf("%s %s = %q from %s, want unset", what, keyword, s.Value, s.From())
+	case line != 0 && s.From() != conf+":"+strconv.Itoa(line):
+		t.Errorf("%s %s = %q from %s (set %v), want line %d", what, keyword, s.Value, s.From(), ok, line)
+	}
+}
+
 // TestMatchCriteria: each criterion fleetfix evaluates, against the
 // values the lines before the Match line give (as ssh(1) reads them):
 // host is the HostName, originalhost the alias, user the User else the
@@ -253,13 +267,7 @@ func TestMatchCriteria(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, ok := h.Get(tt.keyword)
-			switch {
-			case tt.line == 0 && ok:
-				t.Errorf("%s %s = %q from %s, want unset", tt.alias, tt.keyword, s.Value, s.From())
-			case tt.line != 0 && s.From() != conf+":"+strconv.Itoa(tt.line):
-				t.Errorf("%s %s = %q from %s (set %v), want line %d", tt.alias, tt.keyword, s.Value, s.From(), ok, tt.line)
-			}
+			checkSetFrom(t, tt.alias, h, tt.keyword, conf, tt.line)
 		})
 	}
 	if got := c.Skipped(); len(got) != 1 || got[0] != conf+`:30: Match exec "true" host 10.0.0.*` {
@@ -352,13 +360,7 @@ func TestLookupAs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, ok := h.Get(ServerAliveInterval)
-		switch {
-		case tt.line == 0 && ok:
-			t.Errorf("LookupAs(%q, %q, %q): ServerAliveInterval from %s, want unset", tt.alias, tt.user, tt.fallback, s.From())
-		case tt.line != 0 && s.From() != conf+":"+strconv.Itoa(tt.line):
-			t.Errorf("LookupAs(%q, %q, %q): ServerAliveInterval from %s (set %v), want line %d", tt.alias, tt.user, tt.fallback, s.From(), ok, tt.line)
-		}
+		checkSetFrom(t, fmt.Sprintf("LookupAs(%q, %q, %q)", tt.alias, tt.user, tt.fallback), h, ServerAliveInterval, conf, tt.line)
 	}
 }
 

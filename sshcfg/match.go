@@ -108,16 +108,23 @@ func matchList(s, list string, fold bool) bool {
 	if fold {
 		s, list = strings.ToLower(s), strings.ToLower(list)
 	}
+	return matchPatterns(s, strings.Split(list, ","))
+}
+
+// matchPatterns tells whether s matches some pattern and no negated
+// ("!pattern") one, as a Host line's patterns and a Match list's entries
+// are read.
+func matchPatterns(s string, patterns []string) bool {
 	matched := false
-	for _, p := range strings.Split(list, ",") {
-		negated := strings.HasPrefix(p, "!")
-		if !glob(strings.TrimPrefix(p, "!"), s) {
-			continue
-		}
-		if negated {
+	for _, p := range patterns {
+		pat, negated := strings.CutPrefix(p, "!")
+		switch {
+		case !glob(pat, s):
+		case negated:
 			return false
+		default:
+			matched = true
 		}
-		matched = true
 	}
 	return matched
 }
