@@ -162,6 +162,7 @@ func (r *runner) reboot(ctx context.Context, h Host, f *Facts, back func(oldBoot
 		// The connection went down under the checks of a host that was
 		// back (its bastion rebooting, a network blip): log in again and
 		// check again, within what is left of the step.
+		r.info(h.Name(), StepReboot, true, fmt.Sprintf("connection lost after the host was back (%v): logging in again", err))
 		if _, uptime, err = r.waitUp(ctx, h, old); err == nil {
 			err = r.afterBoot(ctx, h, f.SSHDUnit, t, issued, uptime)
 		}

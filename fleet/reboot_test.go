@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -305,7 +306,8 @@ func TestRebootChecksAgainAfterALostConnection(t *testing.T) {
 	const ms = time.Millisecond / timeScale
 	inv := &inventory.Inventory{Rollout: inventory.DefaultPolicy(), Services: []inventory.Service{{Unit: "demo.service"}}}
 	inv.Rollout.Timeouts.RebootDown, inv.Rollout.Timeouts.RebootUp = 5*time.Second, 5*time.Second
-	r := &runner{opts: Options{Inventory: inv}, wait: scaledWait(timeScale)}
+	rec := &recorder{}
+	r := &runner{opts: Options{Inventory: inv}, rep: rec, wait: scaledWait(timeScale)}
 	h := &rebootingHost{down: 300 * ms, dies: 250 * ms, up: 700 * ms, cutHealth: 1}
 	rt, err := r.reboot(context.Background(), h, &Facts{}, nil)
 	if err != nil {
@@ -313,5 +315,8 @@ func TestRebootChecksAgainAfterALostConnection(t *testing.T) {
 	}
 	if rt.NewBootID != newID || h.healths != 2 || len(h.logins) < 2 {
 		t.Errorf("boot %s, %d health check(s), logins %v: want the new boot, checked twice, logged in again", rt.NewBootID, h.healths, h.logins)
+	}
+	if !slices.ContainsFunc(rec.events, func(e Event) bool { return e.Warning && strings.Contains(e.Message, "logging in again") }) {
+		t.Errorf("events %+v: want the lost connection told as a warning", rec.events)
 	}
 }
