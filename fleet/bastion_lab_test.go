@@ -33,6 +33,12 @@ func bastionOnly(t *testing.T, i int, dial func() (fleet.Host, error)) {
 		defer h.Close()
 		if _, err := h.Run(context.Background(), "sh", "-c", "rm /etc/ssh/sshd_config.d/20-bastion-only.conf && systemctl reload ssh"); err != nil {
 			t.Errorf("reopen %s: %v", tl.State.Hosts[i].Name, err)
+			return
+		}
+		// sshd re-executes on its reload and refuses connections for a
+		// moment: the next test finds the host open once it logs in.
+		if err := retry(30*time.Second, func() error { _, err := tl.TrySSH(i, "true"); return err }); err != nil {
+			t.Errorf("reopen %s: no direct login: %v", tl.State.Hosts[i].Name, err)
 		}
 	})
 	if _, err := tl.TrySSH(i, "true"); err == nil {
@@ -113,7 +119,8 @@ func TestBastionRebootsWithTheHostBehindIt(t *testing.T) {
 	if statuses(s) != "h5=ok" {
 		t.Fatalf("reboot behind a rebooted bastion: %s: %v\n%s", statuses(s), s.Hosts[0].Err(), ev.text())
 	}
-	t.Logf("h5 back %s after its reboot, its bastion rebooted meanwhile", s.Hosts[0].Reboot.Back)
+	again := strings.Contains(ev.text(), "logging in again")
+	t.Logf("h5 back %s after its reboot, its bastion rebooted meanwhile; logged in again after a lost connection: %v", s.Hosts[0].Reboot.Back, again)
 	if bootID() == before {
 		t.Error("the bastion did not reboot: the test shows nothing")
 	}
@@ -132,8 +139,10 @@ func rebootWhenDown(ev *events, host string, i, bastion int) error {
 	addr := net.JoinHostPort(tl.State.Hosts[i].Address, "22")
 	for time.Now().Before(deadline) {
 		if sshdGone(addr) {
-			// sshd is gone: the reboot is on.
-			_, _ = tl.TrySSH(bastion, "systemctl --no-block reboot")
+			// sshd is gone: the reboot is on. The bastion's is forced, so
+			// that its connections end now, while the host is still down:
+			// an orderly one can take longer than the host's boot.
+			_, _ = tl.TrySSH(bastion, "systemctl --no-block --force reboot")
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
